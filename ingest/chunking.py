@@ -1,0 +1,54 @@
+"""Sentence-respecting chunks with overlap and exact character offsets into the article text."""
+
+from __future__ import annotations
+
+from vectorstore.models import Article, Chunk
+
+from ingest.sentences import sentence_spans
+
+
+def chunk_spans(text: str, max_chars: int, overlap_chars: int) -> list[tuple[int, int]]:
+    """Pack whole sentences into spans of at most `max_chars` (a longer sentence stands alone, cut at
+    `max_chars`); each span starts with the last sentences of the previous one, up to `overlap_chars`."""
+    sentences: list[tuple[int, int]] = []
+    for start, end in sentence_spans(text):
+        while end - start > max_chars:  # a run-on "sentence" (tables, lists without stops)
+            cut = text.rfind(" ", start, start + max_chars)
+            cut = cut if cut > start + max_chars // 2 else start + max_chars
+            sentences.append((start, cut))
+            start = cut + 1 if text[cut : cut + 1] == " " else cut
+        if end > start:
+            sentences.append((start, end))
+    spans: list[tuple[int, int]] = []
+    i = 0
+    while i < len(sentences):
+        j = i
+        while j + 1 < len(sentences) and sentences[j + 1][1] - sentences[i][0] <= max_chars:
+            j += 1
+        spans.append((sentences[i][0], sentences[j][1]))
+        if j + 1 >= len(sentences):
+            break
+        # Step back over trailing sentences that fit in the overlap, but always move forward.
+        k = j + 1
+        while k - 1 > i and sentences[j][1] - sentences[k - 1][0] <= overlap_chars:
+            k -= 1
+        i = k
+    return spans
+
+
+def chunk_article(article: Article, version: str, max_chars: int, overlap_chars: int) -> list[Chunk]:
+    return [
+        Chunk(
+            article_id=article.id,
+            version=version,
+            position=position,
+            start=start,
+            end=end,
+            text=article.text[start:end],
+            title=article.title,
+            url=article.url,
+            date=article.date,
+            source=article.source,
+        )
+        for position, (start, end) in enumerate(chunk_spans(article.text, max_chars, overlap_chars))
+    ]

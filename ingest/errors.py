@@ -1,0 +1,12 @@
+"""Per-item ingest failures: reported in one line each, never fatal to the rest of a run."""
+
+from __future__ import annotations
+
+
+class ItemError(Exception):
+    """One source item (file, record, page, feed) could not be ingested."""
+
+    def __init__(self, item: str, reason: str) -> None:
+        super().__init__(f"{item}: {reason}")
+        self.item = item
+        self.reason = reason

@@ -1,0 +1,172 @@
+"""The incremental ingest run: read sources, skip what is unchanged, embed in large batches, commit atomically."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from urllib.parse import urlparse
+
+from ingest.boilerplate import drop_paragraphs, repeated_paragraphs
+from ingest.chunking import chunk_article
+from ingest.errors import ItemError
+from ingest.sources import FetchOptions, SourceResult, read_source
+from vectorstore.embedder import Embedder
+from vectorstore.models import Article, Chunk
+from vectorstore.store import ArticleStore
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[int, int], None]  # (chunks embedded so far, chunks to embed)
+
+
+@dataclass(frozen=True)
+class IngestOptions:
+    chunk_chars: int = 600
+    chunk_overlap_chars: int = 150
+    prune: bool = False
+    embed_group: int = 512  # chunks embedded per call: large batches keep the embedder at its ceiling
+    gc_grace_s: float = 600.0
+    fetch: FetchOptions = field(default_factory=FetchOptions)
+
+
+@dataclass
+class IngestReport:
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    failed: list[ItemError] = field(default_factory=list)
+    chunks_embedded: int = 0
+    seconds: float = 0.0
+    embed_seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed
+
+    def summary(self) -> str:
+        return (
+            f"added {len(self.added)}, updated {len(self.updated)}, unchanged {len(self.unchanged)}, "
+            f"removed {len(self.removed)}, failed {len(self.failed)} "
+            f"({self.chunks_embedded} chunks embedded in {self.seconds:.1f} s)"
+        )
+
+
+def _site_key(article: Article) -> str:
+    if article.url:
+        return urlparse(article.url).netloc.lower()
+    return article.source or article.origin
+
+
+def strip_site_furniture(articles: Sequence[Article]) -> list[Article]:
+    """Paragraphs repeated across many articles of one site are furniture (bylines, appeals, footers)."""
+    by_site: dict[str, list[int]] = defaultdict(list)
+    for i, article in enumerate(articles):
+        by_site[_site_key(article)].append(i)
+    out = list(articles)
+    for indices in by_site.values():
+        unwanted = repeated_paragraphs([articles[i].text for i in indices])
+        if not unwanted:
+            continue
+        for i in indices:
+            text = drop_paragraphs(articles[i].text, unwanted)
+            out[i] = replace(articles[i], text=text) if text.strip() else articles[i]
+    return out
+
+
+def collect(sources: Sequence[str], options: IngestOptions) -> tuple[list[Article], list[SourceResult]]:
+    """Read every source; later duplicates of an id replace earlier ones (the newest mention wins)."""
+    results = [read_source(s, options.fetch) for s in sources]
+    by_id: dict[str, Article] = {}
+    for result in results:
+        for article in result.articles:
+            by_id[article.id] = article
+    return strip_site_furniture(list(by_id.values())), results
+
+
+def ingest(
+    sources: Sequence[str],
+    store: ArticleStore,
+    embedder: Callable[[], Embedder],
+    options: IngestOptions,
+    progress: Progress | None = None,
+) -> IngestReport:
+    """Ingest sources into the store. Idempotent: unchanged articles cost a hash, not an embedding.
+
+    `embedder` is a provider, called only when something needs embedding, so a run that changes nothing
+    never pays for loading the model.
+    """
+    started = time.perf_counter()
+    report = IngestReport()
+    store.collect_garbage(options.gc_grace_s)
+    articles, results = collect(sources, options)
+    for result in results:
+        report.failed.extend(result.errors)
+
+    catalog = store.catalog()
+    pending: list[tuple[Article, list[Chunk], bool]] = []
+    for article in articles:
+        version = article.content_hash()
+        live = catalog.get(article.id)
+        if live is not None and live.version == version:
+            report.unchanged.append(article.id)
+            continue
+        chunks = chunk_article(article, version, options.chunk_chars, options.chunk_overlap_chars)
+        if not chunks:
+            report.failed.append(ItemError(article.origin or article.id, f"{article.id}: no text to index"))
+            continue
+        pending.append((article, chunks, live is not None))
+
+    total = sum(len(c) for _, c, _ in pending)
+    done = 0
+    if progress:
+        progress(0, total)
+    group: list[tuple[Article, list[Chunk], bool]] = []
+    for entry in pending:
+        group.append(entry)
+        if sum(len(c) for _, c, _ in group) >= options.embed_group:
+            done += _embed_and_commit(group, store, embedder(), report)
+            group = []
+            if progress:
+                progress(done, total)
+    if group:
+        done += _embed_and_commit(group, store, embedder(), report)
+        if progress:
+            progress(done, total)
+
+    if options.prune:
+        report.removed = _prune(store, results, {a.id for a in articles})
+    report.seconds = time.perf_counter() - started
+    log.info("ingest finished: %s", report.summary())
+    return report
+
+
+def _embed_and_commit(
+    group: list[tuple[Article, list[Chunk], bool]], store: ArticleStore, embedder: Embedder, report: IngestReport
+) -> int:
+    texts = [chunk.text for _, chunks, _ in group for chunk in chunks]
+    t0 = time.perf_counter()
+    vectors = embedder.encode(texts)
+    report.embed_seconds += time.perf_counter() - t0
+    items = []
+    offset = 0
+    for article, chunks, _ in group:
+        items.append((article, chunks, vectors[offset : offset + len(chunks)]))
+        offset += len(chunks)
+    store.commit(items)
+    for article, _, existed in group:
+        (report.updated if existed else report.added).append(article.id)
+    report.chunks_embedded += len(texts)
+    return len(texts)
+
+
+def _prune(store: ArticleStore, results: Sequence[SourceResult], seen: set[str]) -> list[str]:
+    """Remove articles whose source was read without any error and no longer lists them; a source with a
+    failure prunes nothing, since a file that failed to parse may still be an article we hold."""
+    complete = {r.origin for r in results if r.complete and not r.errors}
+    gone = [a.id for a in store.catalog().values() if a.origin in complete and a.id not in seen]
+    store.remove(gone)
+    return gone

@@ -1,0 +1,234 @@
+"""Turn the bytes of one source item into articles: text, Markdown with front matter, HTML, JSON records.
+
+Each reader returns a list of articles and per-record errors; a problem with the whole item raises ItemError.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from ingest.boilerplate import clean_text
+from ingest.errors import ItemError
+from vectorstore.models import Article
+
+TEXT_SUFFIXES = {".txt", ".md", ".markdown", ".html", ".htm", ".json", ".jsonl", ".ndjson"}
+_FRONT_MATTER = re.compile(r"\A---\s*\n(.*?)\n---\s*\n", re.DOTALL)
+_ID_UNSAFE = re.compile(r"[^\w.:/@-]+")
+
+Parsed = tuple[list[Article], list[ItemError]]
+
+
+def decode(data: bytes, item: str) -> str:
+    """Strict UTF-8: a wrong guess at an encoding would store mojibake that can never be cited correctly."""
+    if not data.strip():
+        raise ItemError(item, "empty")
+    if b"\x00" in data[:8192]:
+        raise ItemError(item, "binary file, not text")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ItemError(item, f"not UTF-8 text (invalid byte at offset {exc.start})") from None
+
+
+def iso_date(value: Any) -> str | None:
+    """Normalise the many date spellings of feeds, pages and records to YYYY-MM-DD."""
+    if value in (None, ""):
+        return None
+    if isinstance(value, datetime | date):
+        return value.isoformat()[:10]
+    text = str(value).strip()
+    if re.match(r"^\d{4}-\d{2}-\d{2}", text):
+        return text[:10]
+    try:
+        from email.utils import parsedate_to_datetime
+
+        return parsedate_to_datetime(text).date().isoformat()
+    except (TypeError, ValueError, IndexError):
+        pass
+    try:
+        import dateparser
+
+        parsed = dateparser.parse(text, settings={"PREFER_DAY_OF_MONTH": "first"})
+    except Exception:  # dateparser raises assorted errors on junk; an unknown date is not fatal
+        parsed = None
+    return parsed.date().isoformat() if parsed else None
+
+
+def clean_id(value: str) -> str:
+    return _ID_UNSAFE.sub("_", value.strip())[:200]
+
+
+def make_article(
+    *,
+    item: str,
+    text: str,
+    fallback_id: str,
+    origin: str,
+    fields: Mapping[str, Any],
+    clean: bool = True,
+) -> Article:
+    """Identity: an explicit id, else the canonical URL, else the fallback (a file name without extension)."""
+    body = clean_text(text) if clean else text.strip()
+    if not body.strip():
+        raise ItemError(item, "no article text found")
+    url = str(fields.get("url") or "").strip() or None
+    explicit = str(fields.get("id") or "").strip()
+    article_id = clean_id(explicit or url or fallback_id)
+    title = " ".join(str(fields.get("title") or "").split()) or _first_words(body)
+    return Article(
+        id=article_id,
+        title=title,
+        text=body,
+        url=url,
+        date=iso_date(fields.get("date")),
+        source=(str(fields.get("source") or fields.get("sitename") or "").strip() or None),
+        author=(str(fields.get("author") or fields.get("authors") or "").strip() or None),
+        origin=origin,
+    )
+
+
+def _first_words(text: str, n: int = 12) -> str:
+    words = text.split()
+    return " ".join(words[:n]) + ("…" if len(words) > n else "")
+
+
+def parse_text(content: str, item: str, stem: str, origin: str) -> Parsed:
+    """Plain text: a short first line followed by more text is the headline."""
+    lines = content.strip().split("\n", 1)
+    fields: dict[str, Any] = {}
+    body = content
+    if len(lines) == 2 and 0 < len(lines[0]) <= 200 and lines[1].strip():
+        fields["title"] = lines[0].strip()
+        body = lines[1]
+    return [make_article(item=item, text=body, fallback_id=stem, origin=origin, fields=fields)], []
+
+
+def parse_markdown(content: str, item: str, stem: str, origin: str) -> Parsed:
+    fields: dict[str, Any] = {}
+    body = content
+    match = _FRONT_MATTER.match(content)
+    if match:
+        try:
+            loaded = yaml.safe_load(match.group(1))
+        except yaml.YAMLError as exc:
+            raise ItemError(item, f"front matter is not valid YAML ({str(exc).splitlines()[0]})") from None
+        if not isinstance(loaded, dict):
+            raise ItemError(item, "front matter must be a YAML mapping")
+        fields = loaded
+        body = content[match.end() :]
+    if "title" not in fields:
+        heading = re.match(r"\s*#\s+(.+)\n", body)
+        if heading:
+            fields["title"] = heading.group(1).strip()
+            body = body[heading.end() :]
+    return [make_article(item=item, text=body, fallback_id=stem, origin=origin, fields=fields)], []
+
+
+def parse_html(content: str, item: str, stem: str, origin: str, url: str | None = None) -> Parsed:
+    """Main text and metadata from trafilatura; its boilerplate removal runs before ours."""
+    import trafilatura
+
+    try:
+        doc = trafilatura.bare_extraction(
+            content, url=url, with_metadata=True, include_comments=False, include_tables=False, as_dict=True
+        )
+    except Exception as exc:  # lxml and trafilatura raise many kinds on broken markup
+        raise ItemError(item, f"could not parse HTML ({type(exc).__name__})") from None
+    if not doc or not (doc.get("text") or "").strip():
+        raise ItemError(item, "no article text found in the page")
+    fields = {
+        "title": doc.get("title"),
+        "url": doc.get("url") or url,
+        "date": doc.get("date"),
+        "author": doc.get("author"),
+        "source": doc.get("sitename"),
+    }
+    return [make_article(item=item, text=doc["text"], fallback_id=stem, origin=origin, fields=fields)], []
+
+
+def _record_article(record: Any, item: str, fallback_id: str, origin: str) -> Article:
+    if not isinstance(record, dict):
+        raise ItemError(item, "a record must be a JSON object")
+    text = record.get("text") or record.get("content") or record.get("body")
+    if not isinstance(text, str) or not text.strip():
+        raise ItemError(item, "record has no text")
+    fields = dict(record)
+    if isinstance(fields.get("authors"), list):
+        fields["authors"] = ", ".join(str(a) for a in fields["authors"])
+    return make_article(item=item, text=text, fallback_id=fallback_id, origin=origin, fields=fields)
+
+
+def parse_json(content: str, item: str, stem: str, origin: str) -> Parsed:
+    try:
+        data = json.loads(content)
+    except json.JSONDecodeError as exc:
+        raise ItemError(item, f"invalid JSON (line {exc.lineno}: {exc.msg})") from None
+    records = data if isinstance(data, list) else [data]
+    articles: list[Article] = []
+    errors: list[ItemError] = []
+    for n, record in enumerate(records, 1):
+        label = f"{item}[{n}]" if len(records) > 1 else item
+        fallback = f"{stem}-{n}" if len(records) > 1 else stem
+        try:
+            articles.append(_record_article(record, label, fallback, origin))
+        except ItemError as exc:
+            errors.append(exc)
+    return articles, errors
+
+
+def parse_jsonl(content: str, item: str, stem: str, origin: str) -> Parsed:
+    """One broken line costs that line only."""
+    articles: list[Article] = []
+    errors: list[ItemError] = []
+    for n, line in enumerate(content.splitlines(), 1):
+        if not line.strip():
+            continue
+        label = f"{item}:{n}"
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as exc:
+            errors.append(ItemError(label, f"invalid JSON ({exc.msg})"))
+            continue
+        try:
+            articles.append(_record_article(record, label, f"{stem}-{n}", origin))
+        except ItemError as exc:
+            errors.append(exc)
+    return articles, errors
+
+
+def parse_bytes(data: bytes, item: str, suffix: str, stem: str, origin: str, url: str | None = None) -> Parsed:
+    content = decode(data, item)
+    suffix = suffix.lower()
+    if suffix in (".md", ".markdown"):
+        return parse_markdown(content, item, stem, origin)
+    if suffix in (".html", ".htm"):
+        return parse_html(content, item, stem, origin, url=url)
+    if suffix == ".json":
+        return parse_json(content, item, stem, origin)
+    if suffix in (".jsonl", ".ndjson"):
+        return parse_jsonl(content, item, stem, origin)
+    return parse_text(content, item, stem, origin)
+
+
+def read_file(path: Path, max_bytes: int, origin: str) -> Parsed:
+    item = str(path)
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise ItemError(item, f"cannot read ({exc.strerror})") from None
+    if size > max_bytes:
+        raise ItemError(item, f"too large ({size:,} bytes; the limit is {max_bytes:,})")
+    if size == 0:
+        raise ItemError(item, "empty")
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ItemError(item, f"cannot read ({exc.strerror})") from None
+    return parse_bytes(data, item, path.suffix, path.stem, origin)

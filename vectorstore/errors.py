@@ -1,0 +1,13 @@
+"""Errors the store raises; the CLI and the bot turn them into one-line messages."""
+
+
+class StoreError(Exception):
+    """A store problem the user can act on; the message says what to do."""
+
+
+class StoreLockedError(StoreError):
+    """Another process is writing to the same embedded store."""
+
+
+class ModelMismatchError(StoreError):
+    """The store was built with another embedding model than the one configured."""

@@ -1,0 +1,334 @@
+"""The article store on Chroma: chunks with embeddings, and a manifest that makes replacement atomic.
+
+Chroma has no transactions, so an article's chunks are written under a new *version* id first and the manifest
+record that names the live version is flipped afterwards. Readers only see chunks of the live version. A crash
+before the flip leaves the old version live; a crash after it leaves the new one; leftover chunks of a dead
+version are invisible and are collected later. A change token in the manifest lets every process (and the
+lexical index) notice other processes' writes with one cheap read.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from vectorstore.errors import ModelMismatchError, StoreError
+from vectorstore.models import Article, Chunk, StoredArticle
+
+META_ID = "__newsbot_meta__"
+_PAGE = 2000
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Optional metadata filters; dates are ISO strings compared as YYYYMMDD integers."""
+
+    source: str | None = None
+    date_from: str | None = None
+    date_to: str | None = None
+
+    def chroma_where(self) -> dict[str, Any] | None:
+        clauses: list[dict[str, Any]] = []
+        if self.source:
+            clauses.append({"source": self.source})
+        if self.date_from:
+            clauses.append({"date_int": {"$gte": date_int(self.date_from)}})
+        if self.date_to:
+            clauses.append({"date_int": {"$lte": date_int(self.date_to)}})
+        if not clauses:
+            return None
+        return clauses[0] if len(clauses) == 1 else {"$and": clauses}
+
+    def accepts(self, chunk: Chunk) -> bool:
+        if self.source and chunk.source != self.source:
+            return False
+        if (self.date_from or self.date_to) and not chunk.date:
+            return False
+        d = date_int(chunk.date) if chunk.date else 0
+        if self.date_from and d < date_int(self.date_from):
+            return False
+        return not (self.date_to and d > date_int(self.date_to))
+
+    @property
+    def empty(self) -> bool:
+        return not (self.source or self.date_from or self.date_to)
+
+
+def date_int(iso: str) -> int:
+    digits = iso[:10].replace("-", "")
+    try:
+        return int(digits.ljust(8, "0")[:8])
+    except ValueError as exc:
+        raise StoreError(f"not an ISO date: {iso!r}") from exc
+
+
+def _chunk_metadata(chunk: Chunk, written_at: float) -> dict[str, Any]:
+    meta: dict[str, Any] = {
+        "article_id": chunk.article_id,
+        "version": chunk.version,
+        "position": chunk.position,
+        "start": chunk.start,
+        "end": chunk.end,
+        "title": chunk.title,
+        "written_at": written_at,
+    }
+    for key in ("url", "date", "source"):
+        value = getattr(chunk, key)
+        if value:
+            meta[key] = value
+    if chunk.date:
+        meta["date_int"] = date_int(chunk.date)
+    return meta
+
+
+def _chunk_from(text: str, meta: dict[str, Any]) -> Chunk:
+    return Chunk(
+        article_id=meta["article_id"],
+        version=meta["version"],
+        position=int(meta["position"]),
+        start=int(meta["start"]),
+        end=int(meta["end"]),
+        text=text,
+        title=meta.get("title", ""),
+        url=meta.get("url"),
+        date=meta.get("date"),
+        source=meta.get("source"),
+    )
+
+
+def _stored_from(article_id: str, meta: dict[str, Any]) -> StoredArticle:
+    return StoredArticle(
+        id=article_id,
+        title=meta.get("title", ""),
+        version=meta["version"],
+        chunks=int(meta.get("chunks", 0)),
+        url=meta.get("url"),
+        date=meta.get("date"),
+        source=meta.get("source"),
+        origin=meta.get("origin", ""),
+        ingested_at=meta.get("ingested_at", ""),
+    )
+
+
+class ArticleStore:
+    """Chunks and manifest of one collection; thread-safe (Chroma's client is) and cheap to share."""
+
+    def __init__(self, client: Any, collection: str, embedding_model: str, dimension: int) -> None:
+        self._client = client
+        self.collection_name = collection
+        self._chunks = client.get_or_create_collection(
+            collection,
+            embedding_function=None,
+            configuration={"hnsw": {"space": "cosine"}},
+            metadata={"embedding_model": embedding_model, "dimension": dimension},
+        )
+        stored_model = (self._chunks.metadata or {}).get("embedding_model")
+        if stored_model and stored_model != embedding_model:
+            raise ModelMismatchError(
+                f"collection {collection!r} was built with the embedding model {stored_model!r}, "
+                f"but {embedding_model!r} is configured; use another NEWSBOT_COLLECTION or re-ingest"
+            )
+        self._manifest = client.get_or_create_collection(f"{collection}-articles", embedding_function=None)
+        self._max_batch = int(getattr(client, "get_max_batch_size", lambda: 5000)())
+        self._cache_lock = threading.Lock()
+        self._catalog: dict[str, StoredArticle] | None = None
+        self._catalog_token: str | None = None
+
+    # ---- change detection -------------------------------------------------------------------------------
+
+    def token(self) -> str:
+        """Changes on every committed write by any process."""
+        got = self._manifest.get(ids=[META_ID], include=["metadatas"])
+        metas = got.get("metadatas") or []
+        return str(metas[0].get("token", "")) if metas and metas[0] else ""
+
+    def _bump(self) -> None:
+        self._manifest.upsert(
+            ids=[META_ID], embeddings=[[1.0]], metadatas=[{"kind": "meta", "token": uuid.uuid4().hex}]
+        )
+
+    # ---- manifest -----------------------------------------------------------------------------------------
+
+    def catalog(self) -> dict[str, StoredArticle]:
+        """Every live article by id, cached until the change token moves."""
+        token = self.token()
+        with self._cache_lock:
+            if self._catalog is not None and token == self._catalog_token:
+                return self._catalog
+        catalog: dict[str, StoredArticle] = {}
+        offset = 0
+        while True:
+            page = self._manifest.get(
+                where={"kind": "article"}, include=["metadatas"], limit=_PAGE, offset=offset
+            )
+            ids = page["ids"]
+            for article_id, meta in zip(ids, page["metadatas"] or [], strict=True):
+                catalog[article_id] = _stored_from(article_id, meta)
+            if len(ids) < _PAGE:
+                break
+            offset += _PAGE
+        with self._cache_lock:
+            self._catalog, self._catalog_token = catalog, token
+        return catalog
+
+    def article_text(self, article_id: str) -> str | None:
+        got = self._manifest.get(ids=[article_id], include=["documents"])
+        docs = got.get("documents") or []
+        return docs[0] if docs else None
+
+    # ---- writes -------------------------------------------------------------------------------------------
+
+    def commit(self, items: Sequence[tuple[Article, Sequence[Chunk], Sequence[Sequence[float]]]]) -> None:
+        """Write new versions of articles: chunks first, then the manifest flip, then old versions go."""
+        if not items:
+            return
+        now = time.time()
+        ids: list[str] = []
+        docs: list[str] = []
+        metas: list[dict[str, Any]] = []
+        vectors: list[Sequence[float]] = []
+        for _article, chunks, embeddings in items:
+            if len(chunks) != len(embeddings):
+                raise StoreError("chunks and embeddings differ in number")
+            for chunk, vector in zip(chunks, embeddings, strict=True):
+                ids.append(chunk.id)
+                docs.append(chunk.text)
+                metas.append(_chunk_metadata(chunk, now))
+                vectors.append(vector)
+        for i in range(0, len(ids), self._max_batch):
+            sl = slice(i, i + self._max_batch)
+            self._chunks.upsert(ids=ids[sl], documents=docs[sl], metadatas=metas[sl], embeddings=vectors[sl])
+
+        stamp = datetime.now(UTC).isoformat(timespec="seconds")
+        m_ids, m_docs, m_metas = [], [], []
+        for article, chunks, _ in items:
+            version = chunks[0].version if chunks else article.content_hash()
+            meta: dict[str, Any] = {
+                "kind": "article",
+                "title": article.title,
+                "version": version,
+                "chunks": len(chunks),
+                "origin": article.origin,
+                "ingested_at": stamp,
+            }
+            for key in ("url", "date", "source", "author"):
+                value = getattr(article, key)
+                if value:
+                    meta[key] = value
+            m_ids.append(article.id)
+            m_docs.append(article.text)
+            m_metas.append(meta)
+        for i in range(0, len(m_ids), self._max_batch):
+            sl = slice(i, i + self._max_batch)
+            self._manifest.upsert(
+                ids=m_ids[sl], documents=m_docs[sl], metadatas=m_metas[sl], embeddings=[[1.0]] * len(m_ids[sl])
+            )
+        for article_id, meta in zip(m_ids, m_metas, strict=True):
+            self._chunks.delete(where={"$and": [{"article_id": article_id}, {"version": {"$ne": meta["version"]}}]})
+        self._bump()
+
+    def remove(self, article_ids: Sequence[str]) -> int:
+        """Remove articles; the manifest goes first, so a crash leaves only invisible chunks behind."""
+        present = [a for a in article_ids if a in self.catalog()]
+        if not present:
+            return 0
+        self._manifest.delete(ids=present)
+        for article_id in present:
+            self._chunks.delete(where={"article_id": article_id})
+        self._bump()
+        return len(present)
+
+    def collect_garbage(self, grace_seconds: float) -> int:
+        """Delete chunks of versions that are not live (left by a crash), older than the grace period.
+
+        The grace period protects chunks another writer has written but not yet committed.
+        """
+        catalog = self.catalog()
+        cutoff = time.time() - grace_seconds
+        dead: list[str] = []
+        for chunk_id, meta in self._scan(include=["metadatas"]):
+            live = catalog.get(meta["article_id"])
+            if (live is None or live.version != meta["version"]) and float(meta.get("written_at", 0)) <= cutoff:
+                dead.append(chunk_id)
+        for i in range(0, len(dead), self._max_batch):
+            self._chunks.delete(ids=dead[i : i + self._max_batch])
+        return len(dead)
+
+    # ---- reads --------------------------------------------------------------------------------------------
+
+    def _scan(self, include: list[str]) -> Iterator[tuple[str, dict[str, Any]]]:
+        offset = 0
+        while True:
+            page = self._chunks.get(include=include, limit=_PAGE, offset=offset)
+            for chunk_id, meta in zip(page["ids"], page["metadatas"] or [], strict=True):
+                yield chunk_id, meta
+            if len(page["ids"]) < _PAGE:
+                return
+            offset += _PAGE
+
+    def live_chunks(self) -> list[Chunk]:
+        """Every chunk of every live article version (for the lexical index)."""
+        catalog = self.catalog()
+        out: list[Chunk] = []
+        offset = 0
+        while True:
+            page = self._chunks.get(include=["documents", "metadatas"], limit=_PAGE, offset=offset)
+            for doc, meta in zip(page["documents"] or [], page["metadatas"] or [], strict=True):
+                live = catalog.get(meta["article_id"])
+                if live is not None and live.version == meta["version"]:
+                    out.append(_chunk_from(doc, meta))
+            if len(page["ids"]) < _PAGE:
+                break
+            offset += _PAGE
+        out.sort(key=lambda c: (c.article_id, c.position))
+        return out
+
+    def chunks_of(self, article_id: str) -> list[Chunk]:
+        live = self.catalog().get(article_id)
+        if live is None:
+            return []
+        got = self._chunks.get(
+            where={"$and": [{"article_id": article_id}, {"version": live.version}]},
+            include=["documents", "metadatas"],
+        )
+        chunks = [_chunk_from(d, m) for d, m in zip(got["documents"] or [], got["metadatas"] or [], strict=True)]
+        return sorted(chunks, key=lambda c: c.position)
+
+    def dense_search(
+        self, embedding: Sequence[float], k: int, filters: Filters | None = None
+    ) -> list[tuple[Chunk, float]]:
+        """Nearest live chunks with cosine similarity; over-fetches to skip invisible dead versions."""
+        total = self.chunk_count()
+        if total == 0:
+            return []
+        catalog = self.catalog()
+        where = filters.chroma_where() if filters else None
+        n = min(total, k * 2 + 8)
+        while True:
+            res = self._chunks.query(
+                query_embeddings=[list(embedding)],
+                n_results=n,
+                where=where,
+                include=["documents", "metadatas", "distances"],
+            )
+            hits: list[tuple[Chunk, float]] = []
+            for doc, meta, dist in zip(res["documents"][0], res["metadatas"][0], res["distances"][0], strict=True):
+                live = catalog.get(meta["article_id"])
+                if live is not None and live.version == meta["version"]:
+                    hits.append((_chunk_from(doc, meta), 1.0 - float(dist)))
+            if len(hits) >= k or n >= total or len(res["ids"][0]) < n:
+                return hits[:k]
+            n = min(total, n * 4)
+
+    def chunk_count(self) -> int:
+        return int(self._chunks.count())
+
+    def drop(self) -> None:
+        """Delete both collections (tests and `newsbot reset`)."""
+        self._client.delete_collection(self.collection_name)
+        self._client.delete_collection(f"{self.collection_name}-articles")
