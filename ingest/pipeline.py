@@ -144,10 +144,15 @@ def ingest(
     return report
 
 
+def embedding_text(chunk: Chunk) -> str:
+    """The headline goes into every chunk's embedding: a passage deep in an article rarely names its subject."""
+    return f"{chunk.title}\n{chunk.text}" if chunk.title else chunk.text
+
+
 def _embed_and_commit(
     group: list[tuple[Article, list[Chunk], bool]], store: ArticleStore, embedder: Embedder, report: IngestReport
 ) -> int:
-    texts = [chunk.text for _, chunks, _ in group for chunk in chunks]
+    texts = [embedding_text(chunk) for _, chunks, _ in group for chunk in chunks]
     t0 = time.perf_counter()
     vectors = embedder.encode(texts)
     report.embed_seconds += time.perf_counter() - t0

@@ -183,7 +183,7 @@ def parse_json(content: str, item: str, stem: str, origin: str) -> Parsed:
     return articles, errors
 
 
-def parse_jsonl(content: str, item: str, stem: str, origin: str) -> Parsed:
+def parse_jsonl(content: str, item: str, stem: str, origin: str, max_bytes: int | None = None) -> Parsed:
     """One broken line costs that line only."""
     articles: list[Article] = []
     errors: list[ItemError] = []
@@ -191,6 +191,9 @@ def parse_jsonl(content: str, item: str, stem: str, origin: str) -> Parsed:
         if not line.strip():
             continue
         label = f"{item}:{n}"
+        if max_bytes is not None and len(line) > max_bytes:
+            errors.append(ItemError(label, f"record too large ({len(line):,} characters; the limit is {max_bytes:,})"))
+            continue
         try:
             record = json.loads(line)
         except json.JSONDecodeError as exc:
@@ -203,7 +206,15 @@ def parse_jsonl(content: str, item: str, stem: str, origin: str) -> Parsed:
     return articles, errors
 
 
-def parse_bytes(data: bytes, item: str, suffix: str, stem: str, origin: str, url: str | None = None) -> Parsed:
+def parse_bytes(
+    data: bytes,
+    item: str,
+    suffix: str,
+    stem: str,
+    origin: str,
+    url: str | None = None,
+    max_bytes: int | None = None,
+) -> Parsed:
     content = decode(data, item)
     suffix = suffix.lower()
     if suffix in (".md", ".markdown"):
@@ -213,7 +224,7 @@ def parse_bytes(data: bytes, item: str, suffix: str, stem: str, origin: str, url
     if suffix == ".json":
         return parse_json(content, item, stem, origin)
     if suffix in (".jsonl", ".ndjson"):
-        return parse_jsonl(content, item, stem, origin)
+        return parse_jsonl(content, item, stem, origin, max_bytes)
     return parse_text(content, item, stem, origin)
 
 
@@ -223,7 +234,9 @@ def read_file(path: Path, max_bytes: int, origin: str) -> Parsed:
         size = path.stat().st_size
     except OSError as exc:
         raise ItemError(item, f"cannot read ({exc.strerror})") from None
-    if size > max_bytes:
+    # A JSON Lines file is a collection of articles: the limit applies to each record, not to the file.
+    is_collection = path.suffix.lower() in (".jsonl", ".ndjson")
+    if size > max_bytes and not is_collection:
         raise ItemError(item, f"too large ({size:,} bytes; the limit is {max_bytes:,})")
     if size == 0:
         raise ItemError(item, "empty")
@@ -231,4 +244,4 @@ def read_file(path: Path, max_bytes: int, origin: str) -> Parsed:
         data = path.read_bytes()
     except OSError as exc:
         raise ItemError(item, f"cannot read ({exc.strerror})") from None
-    return parse_bytes(data, item, path.suffix, path.stem, origin)
+    return parse_bytes(data, item, path.suffix, path.stem, origin, max_bytes=max_bytes)
