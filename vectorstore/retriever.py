@@ -1,0 +1,122 @@
+"""Hybrid retrieval: dense search in Chroma and BM25, fused by weighted reciprocal rank.
+
+A LangChain `BaseRetriever`, so it composes with LangChain chains; `search()` is the typed entry point that the
+answer engine, the bot and the evaluation share.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from langchain_core.callbacks import CallbackManagerForRetrieverRun
+from langchain_core.documents import Document
+from langchain_core.retrievers import BaseRetriever
+from pydantic import ConfigDict, Field
+
+from vectorstore.embedder import Embedder
+from vectorstore.lexical import LexicalIndexManager
+from vectorstore.models import Chunk, Passage
+from vectorstore.store import ArticleStore, Filters
+
+
+def fuse(
+    ranked_lists: Sequence[tuple[Sequence[Chunk], float]], rrf_k: int = 60
+) -> list[tuple[Chunk, float, list[int | None]]]:
+    """Weighted reciprocal rank fusion: sum of weight / (rrf_k + rank) over the lists a chunk appears in."""
+    scores: dict[str, float] = {}
+    chunks: dict[str, Chunk] = {}
+    ranks: dict[str, list[int | None]] = {}
+    for li, (chunk_list, weight) in enumerate(ranked_lists):
+        for rank, chunk in enumerate(chunk_list, 1):
+            key = chunk.id
+            chunks[key] = chunk
+            scores[key] = scores.get(key, 0.0) + weight / (rrf_k + rank)
+            ranks.setdefault(key, [None] * len(ranked_lists))[li] = rank
+    order = sorted(scores, key=lambda key: scores[key], reverse=True)
+    return [(chunks[key], scores[key], ranks[key]) for key in order]
+
+
+class HybridRetriever(BaseRetriever):
+    """Dense + lexical retrieval over the live chunks of an `ArticleStore`.
+
+    Example:
+        retriever = build_retriever(store, embedder, index_dir)
+        passages = retriever.search("What did Italy pledge?", k=5)
+        docs = retriever.invoke("What did Italy pledge?")  # LangChain Documents
+    """
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    store: ArticleStore
+    embedder: Embedder
+    lexical: LexicalIndexManager
+    k: int = 5
+    candidate_k: int = 30
+    rrf_k: int = 60
+    dense_weight: float = 1.0
+    lexical_weight: float = 1.0
+    filters: Filters | None = Field(default=None, description="default filters for invoke()")
+
+    def search(self, query: str, k: int | None = None, filters: Filters | None = None) -> list[Passage]:
+        k = k or self.k
+        filters = filters or self.filters
+        timings: dict[str, float] = {}
+        t0 = time.perf_counter()
+        vector = self.embedder.embed_query(query)
+        t1 = time.perf_counter()
+        dense = self.store.dense_search(vector, self.candidate_k, filters)
+        t2 = time.perf_counter()
+        lexical = self.lexical.current().search(query, self.candidate_k, filters)
+        t3 = time.perf_counter()
+        timings = {"embed_ms": (t1 - t0) * 1e3, "dense_ms": (t2 - t1) * 1e3, "lexical_ms": (t3 - t2) * 1e3}
+        dense_sim = {c.id: s for c, s in dense}
+        lexical_score = {c.id: s for c, s in lexical}
+        fused = fuse(
+            [([c for c, _ in dense], self.dense_weight), ([c for c, _ in lexical], self.lexical_weight)],
+            self.rrf_k,
+        )
+        out = []
+        for chunk, score, (d_rank, l_rank) in fused[:k]:
+            extra = {"dense_sim": dense_sim.get(chunk.id, 0.0), "bm25": lexical_score.get(chunk.id, 0.0)}
+            extra.update(timings)
+            out.append(Passage(chunk=chunk, score=score, dense_rank=d_rank, lexical_rank=l_rank, extra=extra))
+        return out
+
+    def refresh(self) -> None:
+        """Make this process see the store as it is now (after its own writes)."""
+        self.lexical.refresh(wait=True)
+
+    def _get_relevant_documents(
+        self, query: str, *, run_manager: CallbackManagerForRetrieverRun, **kwargs: Any
+    ) -> list[Document]:
+        return [passage_document(p) for p in self.search(query, kwargs.get("k"), kwargs.get("filters"))]
+
+
+def passage_document(passage: Passage) -> Document:
+    c = passage.chunk
+    metadata = {
+        "article_id": c.article_id,
+        "title": c.title,
+        "url": c.url,
+        "date": c.date,
+        "source": c.source,
+        "start": c.start,
+        "end": c.end,
+        "score": passage.score,
+    }
+    return Document(page_content=c.text, metadata={k: v for k, v in metadata.items() if v is not None}, id=c.id)
+
+
+def build_retriever(
+    store: ArticleStore, embedder: Embedder, index_dir: Path | None, candidate_k: int = 30, k: int = 5
+) -> HybridRetriever:
+    return HybridRetriever(
+        store=store,
+        embedder=embedder,
+        lexical=LexicalIndexManager(store, index_dir),
+        candidate_k=candidate_k,
+        k=k,
+    )
