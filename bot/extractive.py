@@ -1,0 +1,225 @@
+"""The default answerer: pick the sentences of the retrieved passages that answer the question, verbatim.
+
+No model: sentences are scored by the IDF-weighted share of the question's terms they contain, whether they hold
+the kind of thing asked for (a name, an amount, a date, a place) and the rank of their passage. The answer is
+made only of article sentences, so every sentence is grounded in the source it cites by construction.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from bot.models import Answer, AnswerSentence, Citation, Evidence
+from bot.question import Question
+from ingest.sentences import sentence_spans
+from vectorstore.lexical import terms
+from vectorstore.models import Passage
+
+_AMOUNT = re.compile(r"[$€£¥₴]\s?\d|\d[\d,.]*\s?(%|percent|million|billion|trillion|thousand|bn|mn)\b|\b\d{2,}\b",
+                     re.IGNORECASE)
+_DATE = re.compile(
+    r"\b(19|20)\d{2}\b|\b(january|february|march|april|may|june|july|august|september|october|november|"
+    r"december|monday|tuesday|wednesday|thursday|friday|saturday|sunday|yesterday|today|tomorrow)\b",
+    re.IGNORECASE,
+)
+_NAME = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-z]+(?:\s+[A-Z][a-z’'-]+)+")
+_PLACE = re.compile(r"\b(in|from|to|at|across)\s+(the\s+)?[A-Z][a-z]+")
+_REASON = re.compile(r"\b(because|due to|as a result|amid|after|since|so that|in order to|caused by)\b", re.I)
+_WORD = re.compile(r"[\w’'-]+")
+
+
+@dataclass(frozen=True)
+class ScoredSentence:
+    evidence: Evidence
+    passage_rank: int
+    coverage: float  # IDF-weighted share of question terms present
+    score: float
+    stems: frozenset[str]
+
+
+def _normalise_number(word: str) -> str:
+    return word.replace(",", "")
+
+
+def entity_found(group: Sequence[str], words: set[str]) -> bool:
+    """Every word of an entity appears, allowing inflection and demonyms ("Italy" ~ "Italian")."""
+    for word in group:
+        w = _normalise_number(word.lower().strip("’'."))
+        if w in words:
+            continue
+        if w[:1].isdigit():
+            return False
+        stem = w[: max(4, len(w) - 2)] if len(w) > 4 else w
+        if not any(x.startswith(stem) for x in words):
+            return False
+    return True
+
+
+def words_of(text: str) -> set[str]:
+    return {_normalise_number(w.lower().strip("’'.")) for w in _WORD.findall(text)}
+
+
+def _type_bonus(answer_type: str, sentence: str, question_words: set[str]) -> float:
+    if answer_type == "amount":
+        return 1.0 if _AMOUNT.search(sentence) else 0.0
+    if answer_type == "date":
+        return 1.0 if _DATE.search(sentence) else 0.0
+    if answer_type == "person":
+        names = [m.group() for m in _NAME.finditer(sentence)]
+        return 1.0 if any(not words_of(n) <= question_words for n in names) else 0.0
+    if answer_type == "place":
+        return 1.0 if _PLACE.search(sentence) else 0.0
+    if answer_type == "reason":
+        return 1.0 if _REASON.search(sentence) else 0.0
+    return 0.0
+
+
+def entity_share(question: Question, words: set[str], passage_words: set[str]) -> float:
+    """Share of the question's entities in the sentence (full credit) or its passage (half credit): the
+    answer to "What did Canada do?" names Canada, or stands right next to where Canada is named."""
+    if not question.entities:
+        return 0.0
+    credit = 0.0
+    for group in question.entities:
+        if entity_found(group, words):
+            credit += 1.0
+        elif entity_found(group, passage_words):
+            credit += 0.5
+    return credit / len(question.entities)
+
+
+def term_credit(question: Question, stems: frozenset[str], nearby: frozenset[str]) -> dict[str, float]:
+    """How well a sentence covers each question term: in it (1), a related word in it (0.7), in the
+    neighbouring sentences only (0.5)."""
+    credit: dict[str, float] = {}
+    for term in (*question.terms, *question.context_terms):
+        related = sum(1 for e in question.expansions.get(term, ()) if e in stems)
+        if term in stems:
+            credit[term] = 1.0
+        elif related:
+            credit[term] = 0.85 if related > 1 else 0.7
+        elif term in nearby:
+            credit[term] = 0.5
+        else:
+            credit[term] = 0.0
+    return credit
+
+
+def candidate_sentences(
+    question: Question, passages: Sequence[Passage], idf: Callable[[str], float]
+) -> list[ScoredSentence]:
+    """Every sentence of the passages, scored; overlapping chunks contribute each sentence once."""
+    weights = {t: idf(t) for t in question.terms}
+    weights.update({t: 0.5 * idf(t) for t in question.context_terms})
+    total = sum(weights.values()) or 1.0
+    question_words = words_of(question.text)
+    seen: set[tuple[str, int]] = set()
+    out: list[ScoredSentence] = []
+    for rank, passage in enumerate(passages):
+        chunk = passage.chunk
+        spans = sentence_spans(chunk.text)
+        all_stems = [frozenset(terms(chunk.text[a:b])) for a, b in spans]
+        for i, (start, end) in enumerate(spans):
+            key = (chunk.article_id, chunk.start + start)
+            if key in seen:
+                continue
+            seen.add(key)
+            text = chunk.text[start:end]
+            if len(text.split()) < 4:
+                continue
+            stems = all_stems[i]
+            nearby = frozenset().union(*all_stems[max(0, i - 1) : i], *all_stems[i + 1 : i + 2])
+            credit = term_credit(question, stems, nearby)
+            coverage = sum(weights[t] * c for t, c in credit.items()) / total
+            entities = entity_share(question, words_of(text), words_of(chunk.text))
+            novelty = 1.0 if stems - set(weights) else 0.0  # a sentence that only repeats the question says nothing
+            bonus = _type_bonus(question.answer_type, text, question_words)
+            score = (
+                coverage
+                + 0.5 * entities
+                + 0.25 * bonus
+                + 0.3 / (rank + 2)
+                - (0.5 if text.rstrip().endswith("?") else 0.0)
+                - (0.0 if novelty else 1.0)
+            )
+            evidence = Evidence(
+                article_id=chunk.article_id,
+                text=text,
+                start=chunk.start + start,
+                end=chunk.start + end,
+                score=score,
+            )
+            out.append(ScoredSentence(evidence, rank, coverage, score, stems))
+    out.sort(key=lambda s: s.score, reverse=True)
+    return out
+
+
+def _similar(a: frozenset[str], b: frozenset[str]) -> bool:
+    if not a or not b:
+        return False
+    return len(a & b) / min(len(a), len(b)) > 0.7
+
+
+def select(scored: Sequence[ScoredSentence], max_sentences: int, min_ratio: float = 0.8) -> list[ScoredSentence]:
+    """The best sentence and the next ones nearly as good that add something new; a sentence right next to
+    a chosen one in the same article reads as its continuation and gets a little credit for it."""
+    if not scored:
+        return []
+    best = scored[0]
+    chosen = [best]
+    for candidate in sorted(scored[1:], key=lambda c: c.score + _adjacency(c, chosen), reverse=True):
+        if len(chosen) >= max_sentences:
+            break
+        if candidate.score + _adjacency(candidate, chosen) < min_ratio * best.score or candidate.coverage <= 0:
+            continue
+        if any(_similar(candidate.stems, c.stems) for c in chosen):
+            continue
+        chosen.append(candidate)
+    return chosen
+
+
+def _adjacency(candidate: ScoredSentence, chosen: Sequence[ScoredSentence]) -> float:
+    e = candidate.evidence
+    for c in chosen:
+        if c.evidence.article_id == e.article_id and (0 <= e.start - c.evidence.end <= 3 or 0 <= c.evidence.start - e.end <= 3):
+            return 0.15
+    return 0.0
+
+
+def compose(question: str, chosen: Sequence[ScoredSentence], passages: Sequence[Passage]) -> Answer:
+    """Order by article (best first) and position, number one source per article, cite each sentence."""
+    # The best sentence leads; its neighbours from the same article follow in reading order.
+    order: dict[str, int] = {}
+    for s in chosen:
+        order.setdefault(s.evidence.article_id, len(order))
+    lead = chosen[0].evidence
+    ordered = sorted(
+        chosen,
+        key=lambda s: (order[s.evidence.article_id], s.evidence.start < lead.start, s.evidence.start),
+    )
+    meta = {p.chunk.article_id: p.chunk for p in passages}
+    spans: dict[str, list[Evidence]] = {}
+    for s in ordered:
+        spans.setdefault(s.evidence.article_id, []).append(s.evidence)
+    citations: list[Citation] = []
+    number: dict[str, int] = {}
+    for article_id, evidences in spans.items():
+        chunk = meta[article_id]
+        number[article_id] = len(citations) + 1
+        citations.append(
+            Citation(
+                number=number[article_id],
+                article_id=article_id,
+                title=chunk.title,
+                url=chunk.url,
+                date=chunk.date,
+                source=chunk.source,
+                start=min(e.start for e in evidences),
+                end=max(e.end for e in evidences),
+                quote=" … ".join(e.text for e in evidences),
+            )
+        )
+    sentences = tuple(AnswerSentence(s.evidence.text, (number[s.evidence.article_id],)) for s in ordered)
+    return Answer(question=question, sentences=sentences, citations=tuple(citations))

@@ -1,0 +1,155 @@
+"""What a question asks: its content terms, its key entities, the kind of answer it wants, and what a
+follow-up refers to. Pure functions over strings; no model, so they cost microseconds."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from vectorstore.lexical import terms
+
+_QUESTION_WORDS = {
+    "what", "which", "who", "whom", "whose", "when", "where", "why", "how", "did", "does", "do", "is", "are",
+    "was", "were", "will", "would", "can", "could", "should", "has", "have", "had", "the", "a", "an", "and",
+    "also", "according", "in", "on", "of", "for", "to", "tell", "me", "please", "i", "what's", "who's",
+    "recently", "this", "that", "these", "those", "there", "then", "now", "it", "its", "they", "their", "he",
+    "she", "his", "her", "we", "our", "you", "your", "but", "or", "so", "after", "before", "during", "as",
+    "at", "by", "from", "with", "about", "into", "over", "under", "between", "among", "why", "any", "some",
+    "many", "much", "more", "most", "new", "last", "next", "first", "second", "week", "month", "year", "today",
+    "yesterday", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "us",
+}
+# Words that carry no content of their own in a question ("what did X do", "what happened").
+_GENERIC = {"do", "did", "done", "doe", "happen", "happened", "say", "said", "news", "coverag", "coverage",
+            "report", "tell", "know", "thing", "anyth", "someth", "els"}
+
+# News verbs whose answers use other words: "pledge" is answered by "approved a €140 million package".
+_EXPANSIONS: dict[str, tuple[str, ...]] = {
+    "pledg": ("promis", "commit", "approv", "announc", "packag", "aid", "send", "provid", "offer", "allocat",
+              "donat", "contribut", "million", "billion"),
+    "promis": ("pledg", "commit", "vow", "announc"),
+    "give": ("provid", "send", "donat", "deliv", "suppli", "packag", "aid"),
+    "gave": ("provid", "sent", "donat", "deliv", "suppli", "packag", "aid"),
+    "send": ("sent", "deliv", "suppli", "provid", "packag"),
+    "talk": ("discuss", "call", "spoke", "convers", "meet"),
+    "discuss": ("talk", "call", "convers", "meet"),
+    "host": ("presid", "chair", "hold", "held"),
+    "win": ("won", "victori", "beat", "champion"),
+    "won": ("win", "victori", "beat", "champion"),
+    "kill": ("dead", "death", "die", "kill"),
+    "die": ("dead", "death", "kill", "pass"),
+    "elect": ("vote", "won", "win", "presid"),
+    "resign": ("step", "quit", "resign"),
+    "arrest": ("detain", "custodi", "charg"),
+    "ban": ("prohibit", "outlaw", "restrict"),
+    "cost": ("price", "averag", "pay", "paid"),
+    "join": ("member", "join", "allianc"),
+    "g7": ("seven",),
+    "g20": ("twenti",),
+    "eu": ("european", "union"),
+    "un": ("nation", "unit"),
+}
+
+_CAPITALISED = re.compile(r"[A-Z][\w’'.-]*|\d[\d,.]*\w*")
+_SPLIT_WORD = re.compile(r"[\s\"“”‘’?!:;()\[\]]+")
+_FOLLOW_UP = re.compile(
+    r"^\s*(and|also|what about|how about|and what about|what else|anything else|same for)\b|"
+    r"\b(they|them|their|it|its|he|she|him|her|this|that|those|these)\b",
+    re.IGNORECASE,
+)
+
+ANSWER_TYPES = ("person", "amount", "date", "place", "reason", "thing")
+
+
+@dataclass(frozen=True)
+class Question:
+    text: str
+    terms: tuple[str, ...]  # analysed content terms (stems)
+    expansions: dict[str, tuple[str, ...]]  # per term, related stems that count for it at a discount
+    entities: tuple[tuple[str, ...], ...]  # groups of capitalised words or numbers, e.g. ("Olena", "Kondratiuk")
+    answer_type: str
+    context_terms: tuple[str, ...] = ()  # borrowed from the previous question of a follow-up; weigh less
+
+
+def entity_groups(text: str) -> tuple[tuple[str, ...], ...]:
+    """Runs of capitalised words (or numbers) that are not question words: the things a question is about."""
+    groups: list[tuple[str, ...]] = []
+    current: list[str] = []
+    for raw in _SPLIT_WORD.split(text):
+        word = raw.strip(".,'’-")
+        is_entity = bool(word) and bool(_CAPITALISED.fullmatch(word)) and word.lower() not in _QUESTION_WORDS
+        if word.isupper() and len(word) <= 1:
+            is_entity = False
+        if is_entity:
+            current.append(word)
+        elif current:
+            # A lowercase word ends a run: "Deputy Chair of the Ukrainian Parliament" is two entities.
+            groups.append(tuple(current))
+            current = []
+    if current:
+        groups.append(tuple(current))
+    return tuple(groups)
+
+
+def answer_type(text: str) -> str:
+    t = text.lower()
+    if re.search(r"\b(who|whom|whose)\b|\bwhich (person|man|woman|leader|official|star|player|celebrit)", t):
+        return "person"
+    if re.search(r"\bhow (much|many|long|big|large|old|far)\b|\bwhat (percentage|share|number|amount)\b", t):
+        return "amount"
+    if re.search(r"\bpledg|\bpromis|\bcost|\bprice|\bspend|\bworth", t):
+        return "amount"
+    if re.search(r"\bwhen\b|\bwhat (date|day|year|time)\b", t):
+        return "date"
+    if re.search(r"\bwhere\b|\bwhich (country|city|state|continent|region|nation)\b", t):
+        return "place"
+    if re.search(r"\bwhy\b", t):
+        return "reason"
+    return "thing"
+
+
+_CONTEXT = re.compile(r"\s*\(([^()]*)\)\s*$")
+
+
+def analyse(text: str) -> Question:
+    """Analyse a (standalone) question; a trailing "(...)" holds context borrowed by `standalone`."""
+    context = ""
+    match = _CONTEXT.search(text)
+    if match:
+        context, text = match.group(1), text[: match.start()]
+    content = list(dict.fromkeys(t for t in terms(text) if t not in _GENERIC))
+    borrowed = tuple(t for t in dict.fromkeys(terms(context)) if t not in content and t not in _GENERIC)
+    expansions = {t: _EXPANSIONS.get(t, ()) for t in (*content, *borrowed)}
+    return Question(
+        text=text.strip(),
+        terms=tuple(content),
+        expansions=expansions,
+        entities=entity_groups(text) + entity_groups(context),
+        answer_type=answer_type(text + " " + context),
+        context_terms=borrowed,
+    )
+
+
+def is_follow_up(text: str) -> bool:
+    return bool(_FOLLOW_UP.search(text)) and len(text.split()) <= 12
+
+
+def standalone(question: str, history: Sequence[str]) -> str:
+    """Rewrite a follow-up with what it refers to: "And what did Canada do?" after "What did Italy pledge?"
+    becomes "And what did Canada do? pledge"; "What else did they send?" gains the previous entities."""
+    if not history or not is_follow_up(question):
+        return question
+    previous = history[-1]
+    own_entities = entity_groups(question)
+    own_terms = set(terms(question)) - _GENERIC
+    if own_entities:
+        # A new subject, the same predicate: borrow the previous question's content words, not its entities.
+        entity_words = {w.lower() for g in entity_groups(previous) for w in g}
+        words = [w for w in re.findall(r"[\w’'-]+", previous) if w.lower() not in entity_words]
+        borrowed = [w for w in words if terms(w) and terms(w)[0] not in own_terms and terms(w)[0] not in _GENERIC]
+    else:
+        # The same subject ("they", "it"), a new predicate: borrow the previous question's entities.
+        borrowed = [" ".join(g) for g in entity_groups(previous)]
+    if not borrowed:
+        return question
+    return f"{question.rstrip()} ({' '.join(borrowed)})"
