@@ -152,6 +152,120 @@ def stats_cmd(ctx: click.Context) -> None:
         click.echo(f"dates: {dates[0]} to {dates[-1]}")
 
 
+def format_answer(answer: Any) -> str:
+    """Plain text for the terminal: the answer with [n] markers, then the numbered sources."""
+    if answer.declined:
+        return answer.text
+    lines = [answer.text, "", "Sources:"]
+    for c in answer.citations:
+        details = ", ".join(x for x in (c.source, c.date) if x)
+        lines.append(f"[{c.number}] {c.title}" + (f" ({details})" if details else "") + (f" {c.url}" if c.url else ""))
+    return "\n".join(lines)
+
+
+def _filters(source: str | None, since: str | None, until: str | None) -> Any:
+    from vectorstore.store import Filters
+
+    return Filters(source=source, date_from=since, date_to=until)
+
+
+@cli.command("ask")
+@click.argument("question")
+@click.option("--json", "as_json", is_flag=True, help="Print the structured answer (text, citations, spans).")
+@click.option("--source", help="Only articles from this outlet.")
+@click.option("--since", help="Only articles on or after this date (YYYY-MM-DD).")
+@click.option("--until", help="Only articles on or before this date (YYYY-MM-DD).")
+@click.pass_context
+@friendly_errors
+def ask_cmd(
+    ctx: click.Context, question: str, as_json: bool, source: str | None, since: str | None, until: str | None
+) -> None:
+    """Answer one question from the stored coverage, with sources.
+
+    \b
+    Example:
+      newsbot ask "What did Italy pledge?"
+      newsbot ask --json --since 2024-01-01 "What did Italy pledge?"
+    """
+    answer = runtime_from(ctx).engine.answer(question, filters=_filters(source, since, until))
+    click.echo(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2) if as_json else format_answer(answer))
+
+
+@cli.command("chat")
+@click.pass_context
+@friendly_errors
+def chat_cmd(ctx: click.Context) -> None:
+    """Talk to newsbot in the terminal; follow-up questions are understood in context. Ctrl-D quits."""
+    runtime = runtime_from(ctx)
+    catalog = runtime.store.catalog()
+    click.echo(f"newsbot: {len(catalog)} articles loaded. Ask about the coverage; Ctrl-D or 'quit' to leave.")
+    runtime.retriever.refresh()
+    history: list[str] = []
+    while True:
+        try:
+            question = input("you> ").strip()
+        except (EOFError, KeyboardInterrupt):
+            click.echo()
+            return
+        if question.lower() in {"quit", "exit", ":q"}:
+            return
+        if not question:
+            continue
+        answer = runtime.engine.answer(question, history=history[-3:])
+        history.append(question)
+        click.echo(format_answer(answer) + "\n")
+
+
+@cli.command("eval")
+@click.argument("questions", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--corpus", multiple=True, help="Ingest this first (incremental; skipped when unchanged).")
+@click.option("--answer-in-gold", is_flag=True, help="Keep answerable questions whose answer is in the gold article.")
+@click.option("--limit", type=int, help="Only the first N questions.")
+@click.option("--no-baselines", is_flag=True, help="Skip the BM25 and dense LangChain-recipe baselines.")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Write the figures as JSON here.")
+@click.pass_context
+@friendly_errors
+def eval_cmd(
+    ctx: click.Context,
+    questions: Path,
+    corpus: tuple[str, ...],
+    answer_in_gold: bool,
+    limit: int | None,
+    no_baselines: bool,
+    out: Path | None,
+) -> None:
+    """Measure newsbot on a question set (JSON Lines: question, answers, doc_id) against the store.
+
+    \b
+    Example:
+      newsbot eval ../shared/eval/seed_dev_qa.jsonl --corpus data/sample
+    Prints doc hit@1/@5, MRR, answer hit, citation precision and correct declines for newsbot and the
+    baselines (BM25 alone; LangChain's 1000/200 dense top-4 recipe, built once in its own collection).
+    """
+    from bot import evaluation as ev
+
+    runtime = runtime_from(ctx)
+    if corpus:
+        report = runtime.ingest(list(corpus))
+        click.echo(f"corpus: {report.summary()}", err=True)
+    runtime.retriever.refresh()
+    items = ev.load_questions(questions, answer_in_gold=answer_in_gold, limit=limit)
+    tally, rows = ev.evaluate_newsbot(runtime.engine, runtime.store, items)
+    results = [tally.as_dict()]
+    if not no_baselines:
+        results.append(ev.evaluate_passages("bm25", ev.bm25_baseline(runtime.retriever.lexical), items).as_dict())
+        dense = ev.LangChainDenseBaseline(
+            runtime.client, f"{runtime.settings.collection}-baseline-lc1000", runtime.embedder
+        )
+        dense.build(runtime.store, progress=lambda m: click.echo(m, err=True))
+        results.append(ev.evaluate_passages("langchain-dense", dense.search, items).as_dict())
+    click.echo(f"{questions.name}: {len(items)} questions")
+    click.echo(ev.format_table(results))
+    if out:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps({"questions": str(questions), "results": results, "rows": rows}, indent=2))
+
+
 def main() -> None:
     cli(prog_name="newsbot")
 

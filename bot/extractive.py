@@ -37,17 +37,27 @@ class ScoredSentence:
     coverage: float  # IDF-weighted share of question terms present
     score: float
     stems: frozenset[str]
+    names_subject: bool  # every entity of the question is named in the sentence itself
 
 
 def _normalise_number(word: str) -> str:
     return word.replace(",", "")
 
 
+# Abbreviations that news copy spells out as often as not.
+_ALIASES: dict[str, tuple[str, ...]] = {
+    "g7": ("group", "seven"), "g20": ("group", "twenty"), "eu": ("european", "union"),
+    "un": ("united", "nations"), "us": ("united", "states"), "uk": ("united", "kingdom"),
+    "nato": ("north", "atlantic"), "iaea": ("atomic", "energy"), "who": ("world", "health"),
+}
+
+
 def entity_found(group: Sequence[str], words: set[str]) -> bool:
-    """Every word of an entity appears, allowing inflection and demonyms ("Italy" ~ "Italian")."""
+    """Every word of an entity appears, allowing inflection, demonyms ("Italy" ~ "Italian") and spelled-out
+    abbreviations ("G7" ~ "Group of Seven")."""
     for word in group:
         w = _normalise_number(word.lower().strip("’'."))
-        if w in words:
+        if w in words or (w in _ALIASES and all(a in words for a in _ALIASES[w])):
             continue
         if w[:1].isdigit():
             return False
@@ -77,7 +87,7 @@ def _type_bonus(answer_type: str, sentence: str, question_words: set[str]) -> fl
 
 
 def entity_share(question: Question, words: set[str], passage_words: set[str]) -> float:
-    """Share of the question's entities in the sentence (full credit) or its passage (half credit): the
+    """Share of the question's entities in the sentence (full credit) or its passage (a quarter): the
     answer to "What did Canada do?" names Canada, or stands right next to where Canada is named."""
     if not question.entities:
         return 0.0
@@ -86,7 +96,7 @@ def entity_share(question: Question, words: set[str], passage_words: set[str]) -
         if entity_found(group, words):
             credit += 1.0
         elif entity_found(group, passage_words):
-            credit += 0.5
+            credit += 0.25
     return credit / len(question.entities)
 
 
@@ -133,12 +143,14 @@ def candidate_sentences(
             nearby = frozenset().union(*all_stems[max(0, i - 1) : i], *all_stems[i + 1 : i + 2])
             credit = term_credit(question, stems, nearby)
             coverage = sum(weights[t] * c for t, c in credit.items()) / total
-            entities = entity_share(question, words_of(text), words_of(chunk.text))
+            sentence_words = words_of(text)
+            entities = entity_share(question, sentence_words, words_of(chunk.text))
+            names_subject = all(entity_found(g, sentence_words) for g in question.entities)
             novelty = 1.0 if stems - set(weights) else 0.0  # a sentence that only repeats the question says nothing
             bonus = _type_bonus(question.answer_type, text, question_words)
             score = (
                 coverage
-                + 0.5 * entities
+                + 0.6 * entities
                 + 0.25 * bonus
                 + 0.3 / (rank + 2)
                 - (0.5 if text.rstrip().endswith("?") else 0.0)
@@ -151,7 +163,7 @@ def candidate_sentences(
                 end=chunk.start + end,
                 score=score,
             )
-            out.append(ScoredSentence(evidence, rank, coverage, score, stems))
+            out.append(ScoredSentence(evidence, rank, coverage, score, stems, names_subject))
     out.sort(key=lambda s: s.score, reverse=True)
     return out
 
@@ -163,16 +175,19 @@ def _similar(a: frozenset[str], b: frozenset[str]) -> bool:
 
 
 def select(scored: Sequence[ScoredSentence], max_sentences: int, min_ratio: float = 0.8) -> list[ScoredSentence]:
-    """The best sentence and the next ones nearly as good that add something new; a sentence right next to
-    a chosen one in the same article reads as its continuation and gets a little credit for it."""
+    """The best sentence, then the next ones nearly as good that add something new and either name the
+    question's subject themselves or directly continue a chosen sentence."""
     if not scored:
         return []
     best = scored[0]
     chosen = [best]
-    for candidate in sorted(scored[1:], key=lambda c: c.score + _adjacency(c, chosen), reverse=True):
+    for candidate in sorted(scored[1:], key=lambda c: c.score + _continuation(c, best), reverse=True):
         if len(chosen) >= max_sentences:
             break
-        if candidate.score + _adjacency(candidate, chosen) < min_ratio * best.score or candidate.coverage <= 0:
+        follows = _continuation(candidate, best)
+        if candidate.score + follows < min_ratio * best.score or candidate.coverage <= 0:
+            continue
+        if not (candidate.names_subject or follows):
             continue
         if any(_similar(candidate.stems, c.stems) for c in chosen):
             continue
@@ -180,12 +195,10 @@ def select(scored: Sequence[ScoredSentence], max_sentences: int, min_ratio: floa
     return chosen
 
 
-def _adjacency(candidate: ScoredSentence, chosen: Sequence[ScoredSentence]) -> float:
-    e = candidate.evidence
-    for c in chosen:
-        if c.evidence.article_id == e.article_id and (0 <= e.start - c.evidence.end <= 3 or 0 <= c.evidence.start - e.end <= 3):
-            return 0.15
-    return 0.0
+def _continuation(candidate: ScoredSentence, lead: ScoredSentence) -> float:
+    """Credit for the sentence right after the lead in the same article: it reads as its continuation."""
+    e, l = candidate.evidence, lead.evidence
+    return 0.15 if e.article_id == l.article_id and 0 <= e.start - l.end <= 3 else 0.0
 
 
 def compose(question: str, chosen: Sequence[ScoredSentence], passages: Sequence[Passage]) -> Answer:

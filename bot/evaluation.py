@@ -1,0 +1,237 @@
+"""`newsbot eval`: run a question set against the store and measure newsbot next to two baselines.
+
+Question sets are JSON Lines with `question`, `answers` (empty: the bot must decline) and `doc_id` (the gold
+article). Baselines, in the same run: BM25 alone over newsbot's chunks, and the common LangChain recipe
+(1000/200-character chunks, dense top-4). Their output is passages, so their answer hit counts a gold answer
+anywhere in their top-4 passages, the most an LLM reading them could use.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import statistics
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bot.engine import AnswerEngine
+from bot.models import Answer
+from vectorstore.embedder import Embedder
+from vectorstore.lexical import LexicalIndexManager
+from vectorstore.models import Chunk
+from vectorstore.store import ArticleStore
+
+_QUOTES = str.maketrans({"“": '"', "”": '"', "‘": "'", "’": "'", "–": "-", "—": "-"})
+
+
+@dataclass(frozen=True)
+class QAItem:
+    id: str
+    question: str
+    answers: tuple[str, ...]
+    doc_id: str | None
+    context: str = ""
+
+    @property
+    def answerable(self) -> bool:
+        return bool(self.answers)
+
+
+def load_questions(path: Path, answer_in_gold: bool = False, limit: int | None = None) -> list[QAItem]:
+    """With `answer_in_gold`, keep answerable questions only where a gold answer appears in the gold article
+    (RealTime QA's answers are multiple-choice texts, not always verbatim) and unanswerable ones as they are."""
+    items: list[QAItem] = []
+    with open(path, encoding="utf-8") as fh:
+        for n, line in enumerate(fh):
+            if not line.strip():
+                continue
+            rec = json.loads(line)
+            item = QAItem(
+                id=str(rec.get("id", n)),
+                question=rec["question"],
+                answers=tuple(a for a in rec.get("answers") or [] if a),
+                doc_id=rec.get("doc_id"),
+                context=rec.get("context") or "",
+            )
+            if answer_in_gold and item.answerable and item.context and not contains_answer(item.context, item.answers):
+                continue
+            items.append(item)
+    return items[:limit] if limit else items
+
+
+def normalise(text: str) -> str:
+    return re.sub(r"\s+", " ", text.translate(_QUOTES).lower()).strip()
+
+
+def contains_answer(text: str, answers: Iterable[str]) -> bool:
+    haystack = normalise(text)
+    return any(normalise(a).strip("\"'.,") in haystack for a in answers if normalise(a).strip("\"'.,"))
+
+
+def distinct(ids: Iterable[str]) -> list[str]:
+    return list(dict.fromkeys(ids))
+
+
+@dataclass
+class Tally:
+    """Metrics of one system over a question set."""
+
+    name: str
+    answerable: int = 0
+    unanswerable: int = 0
+    hit1: int = 0
+    hit5: int = 0
+    rr: float = 0.0
+    answer_hit: int = 0
+    declined_answerable: int = 0
+    correct_declines: int = 0
+    cited: int = 0
+    cited_correct: int = 0
+    latencies_ms: list[float] = field(default_factory=list)
+
+    def add_ranking(self, item: QAItem, docs: Sequence[str]) -> None:
+        if not item.doc_id:
+            return
+        if docs[:1] == [item.doc_id]:
+            self.hit1 += 1
+        if item.doc_id in docs[:5]:
+            self.hit5 += 1
+        if item.doc_id in docs[:10]:
+            self.rr += 1.0 / (docs.index(item.doc_id) + 1)
+
+    def as_dict(self) -> dict[str, Any]:
+        a = max(self.answerable, 1)
+        out: dict[str, Any] = {
+            "system": self.name,
+            "answerable": self.answerable,
+            "unanswerable": self.unanswerable,
+            "doc_hit@1": round(self.hit1 / a, 3),
+            "doc_hit@5": round(self.hit5 / a, 3),
+            "mrr@10": round(self.rr / a, 3),
+            "answer_hit": round(self.answer_hit / a, 3),
+        }
+        if self.name == "newsbot":
+            out["false_declines"] = round(self.declined_answerable / a, 3)
+            out["citation_precision"] = round(self.cited_correct / self.cited, 3) if self.cited else None
+        if self.unanswerable:
+            out["correct_declines"] = round(self.correct_declines / self.unanswerable, 3)
+        if self.latencies_ms:
+            out["p50_ms"] = round(statistics.median(self.latencies_ms), 1)
+        return out
+
+
+def evaluate_newsbot(
+    engine: AnswerEngine, store: ArticleStore, items: Sequence[QAItem], ranking_k: int = 20
+) -> tuple[Tally, list[dict[str, Any]]]:
+    tally = Tally("newsbot")
+    rows: list[dict[str, Any]] = []
+    texts: dict[str, str | None] = {}
+    for item in items:
+        t0 = time.perf_counter()
+        answer: Answer = engine.answer(item.question)
+        tally.latencies_ms.append((time.perf_counter() - t0) * 1e3)
+        row: dict[str, Any] = {"id": item.id, "question": item.question, "declined": answer.declined}
+        if item.answerable:
+            tally.answerable += 1
+            passages = engine.retriever.search(item.question, k=ranking_k)
+            docs = distinct(p.chunk.article_id for p in passages)
+            tally.add_ranking(item, docs)
+            hit = not answer.declined and contains_answer(answer.text, item.answers)
+            tally.answer_hit += hit
+            tally.declined_answerable += answer.declined
+            for citation in answer.citations:
+                if citation.article_id not in texts:
+                    texts[citation.article_id] = store.article_text(citation.article_id)
+                tally.cited += 1
+                tally.cited_correct += contains_answer(texts[citation.article_id] or "", item.answers)
+            row.update(answer_hit=hit, gold_rank=docs.index(item.doc_id) + 1 if item.doc_id in docs else None)
+        else:
+            tally.unanswerable += 1
+            tally.correct_declines += answer.declined
+        row["answer"] = answer.text
+        rows.append(row)
+    return tally, rows
+
+
+def evaluate_passages(
+    name: str, search: Callable[[str], Sequence[Chunk]], items: Sequence[QAItem], answer_k: int = 4
+) -> Tally:
+    """A passage-returning baseline: ranking from its passages, answer hit within its top `answer_k`."""
+    tally = Tally(name)
+    for item in items:
+        if not item.answerable:
+            continue  # a passage retriever never declines
+        tally.answerable += 1
+        t0 = time.perf_counter()
+        chunks = list(search(item.question))
+        tally.latencies_ms.append((time.perf_counter() - t0) * 1e3)
+        tally.add_ranking(item, distinct(c.article_id for c in chunks))
+        tally.answer_hit += any(contains_answer(c.text, item.answers) for c in chunks[:answer_k])
+    return tally
+
+
+def bm25_baseline(lexical: LexicalIndexManager, k: int = 20) -> Callable[[str], list[Chunk]]:
+    return lambda q: [c for c, _ in lexical.current().search(q, k)]
+
+
+class LangChainDenseBaseline:
+    """The common recipe: RecursiveCharacterTextSplitter(1000, 200), embed, dense top-k; its own collection."""
+
+    def __init__(self, client: Any, collection: str, embedder: Embedder) -> None:
+        self._col = client.get_or_create_collection(
+            collection, embedding_function=None, configuration={"hnsw": {"space": "cosine"}}
+        )
+        self._embedder = embedder
+
+    def build(self, store: ArticleStore, progress: Callable[[str], None] = print) -> None:
+        from langchain_text_splitters import RecursiveCharacterTextSplitter
+
+        catalog = store.catalog()
+        have = {m["article_id"] for m in (self._col.get(include=["metadatas"])["metadatas"] or [])}
+        todo = [a for a in catalog.values() if a.id not in have]
+        if not todo:
+            return
+        splitter = RecursiveCharacterTextSplitter(chunk_size=1000, chunk_overlap=200)
+        progress(f"building the dense baseline for {len(todo)} articles")
+        batch_ids: list[str] = []
+        batch_docs: list[str] = []
+        batch_meta: list[dict[str, Any]] = []
+
+        def flush() -> None:
+            if batch_ids:
+                vectors = self._embedder.encode(batch_docs)
+                self._col.upsert(ids=batch_ids, documents=batch_docs, metadatas=batch_meta, embeddings=vectors)
+                batch_ids.clear()
+                batch_docs.clear()
+                batch_meta.clear()
+
+        for article in todo:
+            for i, piece in enumerate(splitter.split_text(store.article_text(article.id) or "")):
+                batch_ids.append(f"{article.id}::{i}")
+                batch_docs.append(piece)
+                batch_meta.append({"article_id": article.id, "title": article.title})
+            if len(batch_ids) >= 512:
+                flush()
+        flush()
+
+    def search(self, query: str, k: int = 20) -> list[Chunk]:
+        res = self._col.query(
+            query_embeddings=[self._embedder.embed_query(query)], n_results=k, include=["documents", "metadatas"]
+        )
+        return [
+            Chunk(article_id=m["article_id"], version="", position=0, start=0, end=0, text=d, title=m["title"])
+            for d, m in zip(res["documents"][0], res["metadatas"][0], strict=True)
+        ]
+
+
+def format_table(rows: Sequence[dict[str, Any]]) -> str:
+    columns = ["system", "doc_hit@1", "doc_hit@5", "mrr@10", "answer_hit", "citation_precision",
+               "false_declines", "correct_declines", "p50_ms"]
+    present = [c for c in columns if any(c in r for r in rows)]
+    lines = ["| " + " | ".join(present) + " |", "|" + "---|" * len(present)]
+    for r in rows:
+        lines.append("| " + " | ".join("" if r.get(c) is None else str(r.get(c)) for c in present) + " |")
+    return "\n".join(lines)
