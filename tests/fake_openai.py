@@ -16,6 +16,7 @@ import json
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
@@ -27,14 +28,15 @@ class Reply:
     """One scripted response.
 
     Attributes:
-        content: the assistant's text (for a tools request: the function's JSON arguments).
+        content: the assistant's text (for a tools request: the function's JSON arguments), or a function of
+            the request body that returns it, for replies that depend on the prompt.
         status: HTTP status; anything but 200 sends an OpenAI-shaped error body.
         delay_s: wait before answering (longer than the client's timeout = a hang).
         reject_response_format: answer 400, as servers without structured output do, to any request that
             carries `response_format`; the reply then stays queued for the next request.
     """
 
-    content: str | None = None
+    content: str | Callable[[dict[str, Any]], str] | None = None
     status: int = 200
     delay_s: float = 0.0
     reject_response_format: bool = False
@@ -58,8 +60,12 @@ def _error(status: int, message: str) -> dict[str, Any]:
     return {"error": {"message": message, "type": kind, "param": None, "code": None}}
 
 
-def _completion(body: dict[str, Any], content: str | None) -> dict[str, Any]:
+def _completion(
+    body: dict[str, Any], content: str | Callable[[dict[str, Any]], str] | None
+) -> dict[str, Any]:
     """A chat.completion object; a tool call when the request forces a function, as OpenAI does."""
+    if callable(content):
+        content = content(body)
     message: dict[str, Any] = {"role": "assistant", "content": content, "refusal": None}
     finish = "stop"
     tools = body.get("tools") or []
@@ -137,7 +143,7 @@ class FakeOpenAI:
                 if reply.delay_s and server._stop.wait(reply.delay_s):
                     return
                 if reply.status != 200:
-                    self._send(reply.status, _error(reply.status, reply.content or "error"))
+                    self._send(reply.status, _error(reply.status, str(reply.content or "error")))
                 else:
                     self._send(200, _completion(body, reply.content))
 

@@ -9,14 +9,17 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fake_openai import FakeOpenAI, Reply
 from langchain.chat_models import init_chat_model
+from pydantic import SecretStr
 
 from bot.llm import LLMAnswerer, LLMConfigError, build_llm_answerer, locate_quote
 from bot.models import Answer
@@ -411,3 +414,47 @@ def test_locate_quote_maps_normalised_matches_back_to_the_article() -> None:
     assert (found.start, found.end) == (107, 107 + len(found.quote))
     assert locate_quote("It is done", chunk) is None
     assert locate_quote("done", chunk) is None  # too short to support a claim
+
+
+# ---- end to end through the engine ------------------------------------------------------------------------
+
+
+def cite_where_found(text: str, quote: str) -> Callable[[dict[str, Any]], str]:
+    """A reply built from the prompt the engine sent: `quote` cited to the source that contains it."""
+
+    def respond(body: dict[str, Any]) -> str:
+        sources = re.split(r"^\[(S\d+)\] ", body["messages"][-1]["content"], flags=re.M)
+        source = next(sources[i] for i in range(1, len(sources), 2) if quote in sources[i + 1])
+        return json.dumps({"sentences": [{"text": text, "citations": [{"source": source, "quote": quote}]}]})
+
+    return respond
+
+
+def test_engine_answers_in_llm_mode_and_falls_back_to_extractive(
+    settings: Settings, runtime: Runtime, server: FakeOpenAI
+) -> None:
+    settings.llm_model = "openai:test-model"
+    settings.llm_base_url = server.base_url
+    settings.llm_api_key = SecretStr(SECRET)
+    runtime.ingest([str(SAMPLE_DIR)])
+    server.script(
+        Reply(content=cite_where_found("Italy approved a EUR 140 million package for Ukraine.", PLEDGE)),
+        reply(("Italy pledged EUR 9 billion.", [("S1", "Italy pledged nine billion euros")])),
+    )
+
+    answer = runtime.engine.answer("What did Italy pledge?")
+
+    assert answer.mode == "llm" and not answer.declined
+    assert answer.text == "Italy approved a EUR 140 million package for Ukraine. [1]"
+    (citation,) = answer.citations
+    assert citation.article_id == ITALY_ARTICLE and citation.quote == PLEDGE
+    assert runtime.store.article_text(ITALY_ARTICLE)[citation.start : citation.end] == PLEDGE
+
+    fallback = runtime.engine.answer("What did Italy pledge?")  # the model fabricates: extractive answer
+
+    assert fallback.mode == "extractive" and "140 million" in fallback.text
+    assert "9 billion" not in fallback.text
+    assert len(server.requests) == 2
+
+    assert runtime.engine.answer("What did Portugal pledge?").declined  # declines never reach the model
+    assert len(server.requests) == 2
