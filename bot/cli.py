@@ -266,6 +266,64 @@ def eval_cmd(
         out.write_text(json.dumps({"questions": str(questions), "results": results, "rows": rows}, indent=2))
 
 
+# ---- the Telegram bot (bot/telegram) --------------------------------------------------------------------
+
+
+@cli.command("serve")
+@click.pass_context
+@friendly_errors
+def serve_cmd(ctx: click.Context) -> None:
+    """Run the Telegram bot until interrupted: long polling, or a webhook when NEWSBOT_WEBHOOK_URL is set.
+
+    \b
+    Examples:
+      NEWSBOT_TELEGRAM_TOKEN=123:abc newsbot serve
+      NEWSBOT_TELEGRAM_TOKEN_FILE=/run/secrets/bot newsbot serve
+      NEWSBOT_TELEGRAM_BASE_URL=http://127.0.0.1:8081 newsbot serve   # a self-hosted Bot API server
+    Admins (NEWSBOT_ADMIN_IDS) get /ingest, /reindex, /remove and /stats in the chat.
+    """
+    from bot.telegram.app import run
+
+    settings: Settings = ctx.obj["settings"]
+    if not _telegram_token(settings):
+        raise click.ClickException(
+            "no Telegram bot token: set NEWSBOT_TELEGRAM_TOKEN or NEWSBOT_TELEGRAM_TOKEN_FILE "
+            "(or try `newsbot chat`)"
+        )
+    run(settings, runtime_from(ctx))
+
+
+@cli.command("start")
+@click.pass_context
+@friendly_errors
+def start_cmd(ctx: click.Context) -> None:
+    """Load the sample coverage, then run the Telegram bot if a token is configured, else chat here.
+
+    \b
+    Example:
+      newsbot start
+    The sample is ingested incrementally, so this is quick when nothing changed.
+    """
+    settings: Settings = ctx.obj["settings"]
+    report = runtime_from(ctx).ingest([str(SAMPLE_DIR)])
+    click.echo(f"sample coverage: {report.summary()}", err=True)
+    if _telegram_token(settings):
+        ctx.invoke(serve_cmd)
+        return
+    click.echo("No NEWSBOT_TELEGRAM_TOKEN configured, so here is the terminal chat.", err=True)
+    chat = cli.get_command(ctx, "chat")
+    if chat is None:
+        raise click.ClickException("no `chat` command in this build")
+    ctx.invoke(chat)
+
+
+def _telegram_token(settings: Settings) -> str | None:
+    try:
+        return settings.telegram_token_value()
+    except OSError as exc:
+        raise click.ClickException(f"cannot read NEWSBOT_TELEGRAM_TOKEN_FILE ({exc.strerror})") from None
+
+
 def main() -> None:
     cli(prog_name="newsbot")
 

@@ -1,0 +1,49 @@
+"""Example questions for /start and for declines, drawn from the newest coverage so they have an answer.
+
+Each example is addressed by a short key derived from the article id, so a button keeps working after a
+restart and its callback data stays within Telegram's 64 bytes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+from vectorstore.models import StoredArticle
+
+LABEL_CHARS = 48
+
+
+@dataclass(frozen=True)
+class Example:
+    key: str
+    label: str  # what the button shows
+    question: str  # what tapping it asks
+
+
+def example_key(article_id: str) -> str:
+    return hashlib.sha1(article_id.encode("utf-8")).hexdigest()[:12]
+
+
+def _label(title: str) -> str:
+    title = " ".join(title.split())
+    return title if len(title) <= LABEL_CHARS else title[: LABEL_CHARS - 1].rstrip() + "…"
+
+
+def _example(article: StoredArticle) -> Example:
+    title = " ".join(article.title.split())
+    return Example(key=example_key(article.id), label=_label(title), question=f"Tell me about: {title}")
+
+
+def examples(catalog: dict[str, StoredArticle], n: int = 3) -> list[Example]:
+    """The `n` newest articles with a title, as questions."""
+    titled = [a for a in catalog.values() if a.title.strip()]
+    titled.sort(key=lambda a: (a.date or "", a.ingested_at, a.id), reverse=True)
+    return [_example(a) for a in titled[:n]]
+
+
+def find_example(catalog: dict[str, StoredArticle], key: str) -> Example | None:
+    for article in catalog.values():
+        if example_key(article.id) == key and article.title.strip():
+            return _example(article)
+    return None

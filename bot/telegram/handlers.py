@@ -1,0 +1,580 @@
+"""Telegram handlers: subscribers ask, admins manage.
+
+Small typed async functions over one `Services` object in `context.bot_data`. Answers are computed off the
+event loop in the answer workers, so a slow question never holds up other chats. Replies are fixed, friendly
+text; exception text never reaches a chat. Logs carry ids, counts and latencies, never message text.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import AsyncIterator, Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import asynccontextmanager, suppress
+from dataclasses import dataclass, field
+from functools import partial
+from typing import TYPE_CHECKING, Any, TypeAlias
+
+from telegram import (
+    Bot,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Message,
+    MessageEntity,
+    Update,
+)
+from telegram.constants import ChatAction, ChatType
+from telegram.error import BadRequest, NetworkError, TelegramError
+from telegram.ext import CallbackContext, ExtBot
+
+from bot.models import Answer
+from bot.telegram.examples import Example, examples, find_example
+from bot.telegram.feedback import FeedbackStore
+from bot.telegram.memory import ChatMemory
+from bot.telegram.ratelimit import RateLimiter
+from bot.telegram.render import (
+    Coverage,
+    byline,
+    esc,
+    render_answer,
+    render_help,
+    render_sources,
+    render_welcome,
+    split_html,
+)
+from ingest.sources import is_url
+
+if TYPE_CHECKING:
+    from bot.runtime import Runtime
+    from bot.settings import Settings
+    from ingest.pipeline import IngestReport
+
+log = logging.getLogger(__name__)
+
+MAX_QUESTION_CHARS = 1000
+SEND_ATTEMPTS = 3
+TYPING_EVERY_S = 4.5  # Telegram shows "typing…" for 5 s per chat action
+PROGRESS_EVERY_S = 1.5  # edits of a progress message, at most
+
+APOLOGY = "Sorry, something went wrong on my side. Please try again in a moment."
+NOT_ALLOWED = "Sorry, you're not allowed to use that command: it is for the newsroom's admins."
+NON_TEXT_HINT = (
+    "I can only read text. Type your question about the news, for example: <i>What did Italy pledge?</i>"
+)
+EMPTY_QUESTION = "Ask me a question about the news, for example: <i>What did Italy pledge?</i>"
+TOO_LONG = f"That's a long one! Please keep questions under {MAX_QUESTION_CHARS} characters."
+EXAMPLE_GONE = "That example is no longer available. Just type your question instead."
+RATED_UNKNOWN = "Sorry, I can't find that answer any more."
+RATED = {1: "Thanks! Glad it helped.", -1: "Thanks, noted. The newsroom reviews these."}
+
+
+@dataclass
+class Services:
+    """What the handlers share: built once in `build_application`, closed in its post_shutdown."""
+
+    settings: Settings
+    runtime: Runtime
+    feedback: FeedbackStore
+    memory: ChatMemory
+    limiter: RateLimiter
+    answer_workers: ThreadPoolExecutor
+    admin_job: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+    def is_admin(self, user_id: int | None) -> bool:
+        return user_id is not None and user_id in self.settings.admin_ids
+
+
+class BotData:
+    """The application's `bot_data` (see `ContextTypes`): the services, set in `build_application`."""
+
+    services: Services
+
+
+Context: TypeAlias = CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], BotData]
+
+
+# ---- sending --------------------------------------------------------------------------------------------
+
+
+async def send(bot: Bot, chat_id: int, html: str, **kwargs: Any) -> Message:
+    """Send one HTML message; network errors and timeouts are retried with backoff (flood control is
+    retried by the application's rate limiter; a bad request is not retried)."""
+    for attempt in range(SEND_ATTEMPTS):
+        try:
+            return await bot.send_message(chat_id, html, **kwargs)
+        except BadRequest:
+            raise
+        except NetworkError as exc:
+            if attempt == SEND_ATTEMPTS - 1:
+                raise
+            log.warning("send to chat=%s failed (%s), retrying", chat_id, type(exc).__name__)
+            await asyncio.sleep(0.5 * 2**attempt)
+    raise AssertionError("unreachable")
+
+
+async def send_parts(
+    bot: Bot,
+    chat_id: int,
+    parts: Sequence[str],
+    reply_markup: InlineKeyboardMarkup | None = None,
+    reply_to: int | None = None,
+) -> list[Message]:
+    """Send a split message in order; the keyboard goes under the last part, the quote on the first."""
+    sent = []
+    for i, part in enumerate(parts):
+        kwargs: dict[str, Any] = {}
+        if i == len(parts) - 1 and reply_markup is not None:
+            kwargs["reply_markup"] = reply_markup
+        if i == 0 and reply_to is not None:
+            kwargs["reply_to_message_id"] = reply_to
+            kwargs["allow_sending_without_reply"] = True
+        sent.append(await send(bot, chat_id, part, **kwargs))
+    return sent
+
+
+@asynccontextmanager
+async def typing(bot: Bot, chat_id: int) -> AsyncIterator[None]:
+    """Show "typing…" while the body runs; best effort: a failing chat action never delays an answer."""
+
+    async def keep_typing() -> None:
+        while True:
+            try:
+                await bot.send_chat_action(chat_id, ChatAction.TYPING)
+            except Exception as exc:  # noqa: BLE001 (any failure just ends the indicator)
+                log.debug("typing indicator for chat=%s failed: %s", chat_id, type(exc).__name__)
+                return
+            await asyncio.sleep(TYPING_EVERY_S)
+
+    task = asyncio.create_task(keep_typing())
+    try:
+        yield
+    finally:
+        task.cancel()
+        with suppress(asyncio.CancelledError):
+            await task
+
+
+def examples_keyboard(items: Sequence[Example]) -> list[list[InlineKeyboardButton]]:
+    return [[InlineKeyboardButton(e.label, callback_data=f"ex:{e.key}")] for e in items]
+
+
+def feedback_row(answer_id: int, chosen: int | None = None) -> list[InlineKeyboardButton]:
+    up = "👍 ✓" if chosen == 1 else "👍"
+    down = "👎 ✓" if chosen == -1 else "👎"
+    return [
+        InlineKeyboardButton(up, callback_data=f"fb:{answer_id}:1"),
+        InlineKeyboardButton(down, callback_data=f"fb:{answer_id}:-1"),
+    ]
+
+
+# ---- subscribers ----------------------------------------------------------------------------------------
+
+
+async def _catalog(s: Services) -> dict[str, Any]:
+    return await asyncio.to_thread(s.runtime.store.catalog)
+
+
+async def start(update: Update, context: Context) -> None:
+    """/start: welcome, what is covered, three example questions as buttons."""
+    message = update.effective_message
+    if message is None:
+        return
+    catalog = await _catalog(context.bot_data.services)
+    user = update.effective_user
+    keyboard = examples_keyboard(examples(catalog))
+    await message.reply_html(
+        render_welcome(user.first_name if user else None, Coverage.of(catalog)),
+        reply_markup=InlineKeyboardMarkup(keyboard) if keyboard else None,
+    )
+
+
+async def help_command(update: Update, context: Context) -> None:
+    message = update.effective_message
+    if message is None:
+        return
+    user = update.effective_user
+    await message.reply_html(render_help(context.bot_data.services.is_admin(user.id if user else None)))
+
+
+async def sources(update: Update, context: Context) -> None:
+    """/sources: article count, outlets, dates and the newest articles with links."""
+    chat = update.effective_chat
+    if chat is None:
+        return
+    catalog = await _catalog(context.bot_data.services)
+    await send_parts(context.bot, chat.id, split_html(render_sources(Coverage.of(catalog))))
+
+
+async def ask(update: Update, context: Context) -> None:
+    """/ask QUESTION: a question by command, the way to address the bot in a group."""
+    message = update.effective_message
+    if message is None or message.text is None:
+        return
+    question = message.text.partition(" ")[2]
+    await answer_question(update, context, question, quote=_is_group(update))
+
+
+async def private_text(update: Update, context: Context) -> None:
+    message = update.effective_message
+    if message is None or message.text is None:
+        return
+    await answer_question(update, context, message.text)
+
+
+async def group_text(update: Update, context: Context) -> None:
+    """In groups, only messages that mention the bot or reply to it are questions."""
+    message = update.effective_message
+    if message is None or message.text is None:
+        return
+    question = addressed_question(message, context.bot.username, context.bot.id)
+    if question is None:
+        return
+    await answer_question(update, context, question, quote=True)
+
+
+def addressed_question(message: Message, username: str, bot_id: int) -> str | None:
+    """The question if the message mentions or replies to the bot (mentions removed), else None."""
+    text = message.text or ""
+    replied = message.reply_to_message
+    addressed = bool(replied and replied.from_user and replied.from_user.id == bot_id)
+    for entity, value in message.parse_entities([MessageEntity.MENTION, MessageEntity.TEXT_MENTION]).items():
+        mentions_bot = (entity.type == MessageEntity.MENTION and value.lower() == f"@{username}".lower()) or (
+            entity.type == MessageEntity.TEXT_MENTION and entity.user is not None and entity.user.id == bot_id
+        )
+        if mentions_bot:
+            addressed = True
+            text = text.replace(value, " ", 1)
+    return " ".join(text.split()) if addressed else None
+
+
+async def non_text(update: Update, context: Context) -> None:
+    """Photos, stickers, voice and the like in a private chat: a hint instead of an error."""
+    message = update.effective_message
+    if message is not None:
+        await message.reply_html(NON_TEXT_HINT)
+
+
+async def unknown_command(update: Update, context: Context) -> None:
+    message = update.effective_message
+    if message is not None:
+        await message.reply_html("I don't know that command. /help lists what I can do.")
+
+
+def _is_group(update: Update) -> bool:
+    chat = update.effective_chat
+    return chat is not None and chat.type in (ChatType.GROUP, ChatType.SUPERGROUP)
+
+
+async def answer_question(
+    update: Update, context: Context, question: str, *, quote: bool = False, asked: str | None = None
+) -> None:
+    """Rate-limit, answer off the event loop with the chat's recent questions as context, reply in HTML with
+    sources and feedback buttons, and remember the question for follow-ups."""
+    s = context.bot_data.services
+    chat, user, message = update.effective_chat, update.effective_user, update.effective_message
+    if chat is None or user is None:
+        return
+    reply_to = message.message_id if quote and message is not None else None
+    question = " ".join(question.split())
+    if not question:
+        await send(context.bot, chat.id, EMPTY_QUESTION, reply_to_message_id=reply_to)
+        return
+    if len(question) > MAX_QUESTION_CHARS:
+        await send(context.bot, chat.id, TOO_LONG, reply_to_message_id=reply_to)
+        return
+    verdict = s.limiter.check(user.id)
+    if not verdict.allowed:
+        log.info("rate limited user=%s chat=%s retry_after_s=%.0f", user.id, chat.id, verdict.retry_after_s)
+        if verdict.first_refusal:
+            wait = max(1, round(verdict.retry_after_s))
+            await send(
+                context.bot,
+                chat.id,
+                f"You're asking faster than I can keep up: I take {s.limiter.limit} questions a minute "
+                f"per person. Please try again in {wait} seconds.",
+                reply_to_message_id=reply_to,
+            )
+        return
+
+    history = s.memory.history(chat.id)
+    started = time.perf_counter()
+    loop = asyncio.get_running_loop()
+    async with typing(context.bot, chat.id):
+        answer: Answer = await loop.run_in_executor(
+            s.answer_workers, partial(s.runtime.engine.answer, question, history)
+        )
+    engine_ms = (time.perf_counter() - started) * 1e3
+    if not answer.declined:
+        s.memory.remember(chat.id, question)
+
+    answer_id = await asyncio.to_thread(
+        s.feedback.record_answer,
+        chat_id=chat.id,
+        user_id=user.id,
+        question=question,
+        answer=answer.text,
+        declined=answer.declined,
+        article_ids=[c.article_id for c in answer.citations],
+        latency_ms=engine_ms,
+    )
+    rows = [feedback_row(answer_id)]
+    if answer.declined:
+        rows = examples_keyboard(examples(await _catalog(s))) + rows
+    parts = render_answer(answer, asked=asked)
+    await send_parts(context.bot, chat.id, parts, InlineKeyboardMarkup(rows), reply_to)
+    log.info(
+        "answered answer=%s chat=%s user=%s declined=%s citations=%d history=%d parts=%d "
+        "engine_ms=%.0f total_ms=%.0f",
+        answer_id, chat.id, user.id, answer.declined, len(answer.citations), len(history), len(parts),
+        engine_ms, (time.perf_counter() - started) * 1e3,
+    )  # fmt: skip
+
+
+async def button(update: Update, context: Context) -> None:
+    """Inline buttons: `ex:KEY` asks an example question, `fb:ANSWER:±1` rates an answer."""
+    query = update.callback_query
+    if query is None or query.data is None:
+        return
+    kind, _, rest = query.data.partition(":")
+    if kind == "ex":
+        await query.answer()
+        example = find_example(await _catalog(context.bot_data.services), rest)
+        chat = update.effective_chat
+        if example is None:
+            if chat is not None:
+                await send(context.bot, chat.id, EXAMPLE_GONE)
+            return
+        await answer_question(update, context, example.question, asked=example.question)
+    elif kind == "fb":
+        await _rate(update, context, rest)
+    else:
+        await query.answer()
+
+
+async def _rate(update: Update, context: Context, data: str) -> None:
+    query = update.callback_query
+    user = update.effective_user
+    if query is None or user is None:
+        return
+    try:
+        answer_id_text, rating_text = data.split(":")
+        answer_id, rating = int(answer_id_text), int(rating_text)
+        if rating not in (-1, 1):
+            raise ValueError(rating)
+    except ValueError:
+        await query.answer()
+        return
+    rated = await asyncio.to_thread(context.bot_data.services.feedback.rate, answer_id, user.id, rating)
+    if rated is None:
+        await query.answer(RATED_UNKNOWN)
+        return
+    log.info("feedback answer=%s user=%s rating=%+d", answer_id, user.id, rating)
+    await query.answer(RATED[rating])
+    # In a private chat the buttons show the choice; in a group they are everyone's, so they stay as they are.
+    message = query.message
+    if isinstance(message, Message) and not _is_group(update) and message.reply_markup is not None:
+        rows = [
+            feedback_row(answer_id, rating)
+            if any(str(b.callback_data).startswith("fb:") for b in row)
+            else list(row)
+            for row in message.reply_markup.inline_keyboard
+        ]
+        with suppress(BadRequest):  # "message is not modified" when the same button is tapped again
+            await message.edit_reply_markup(InlineKeyboardMarkup(rows))
+
+
+# ---- admins ---------------------------------------------------------------------------------------------
+
+
+def admin_only(
+    handler: Callable[[Update, Context], Any],
+) -> Callable[[Update, Context], Any]:
+    """Run `handler` for configured admins; everyone else is told no, and the attempt is logged."""
+
+    async def guarded(update: Update, context: Context) -> None:
+        user, message = update.effective_user, update.effective_message
+        if context.bot_data.services.is_admin(user.id if user else None):
+            await handler(update, context)
+            return
+        command = (message.text or "").split(maxsplit=1)[0] if message else "?"
+        log.warning("refused admin command %s from user=%s", command[:32], user.id if user else None)
+        if message is not None:
+            await message.reply_html(NOT_ALLOWED)
+
+    guarded.__name__ = handler.__name__
+    guarded.__doc__ = handler.__doc__
+    return guarded
+
+
+class _Progress:
+    """Reports an ingest's progress by editing one message, from the ingest thread, at most every 1.5 s."""
+
+    def __init__(self, status: Message, loop: asyncio.AbstractEventLoop, what: str) -> None:
+        self._status = status
+        self._loop = loop
+        self._what = what
+        self._last = 0.0
+        self._pending: Future[Any] | None = None
+
+    def __call__(self, done: int, total: int) -> None:  # called in the ingest thread
+        now = time.monotonic()
+        if now - self._last < PROGRESS_EVERY_S or (self._pending is not None and not self._pending.done()):
+            return
+        self._last = now
+        text = f"⏳ {esc(self._what)}: embedding {done}/{total} chunks…"
+        self._pending = asyncio.run_coroutine_threadsafe(self._edit(text), self._loop)
+
+    async def _edit(self, html: str) -> None:
+        try:
+            await self._status.edit_text(html)
+        except TelegramError as exc:
+            log.debug("progress edit failed: %s", type(exc).__name__)
+
+    async def finish(self, html: str) -> None:
+        if self._pending is not None:
+            with suppress(Exception):
+                await asyncio.wrap_future(self._pending)
+        await self._edit(html)
+
+
+def render_report(what: str, report: IngestReport) -> str:
+    counts = (
+        f"added {len(report.added)} · updated {len(report.updated)} · unchanged {len(report.unchanged)} · "
+        f"removed {len(report.removed)} · failed {len(report.failed)}"
+    )
+    mark = "✅" if report.ok else "⚠️"
+    text = (
+        f"{mark} <b>{esc(what)}</b> finished in {report.seconds:.1f} s\n{counts}\n"
+        f"{report.chunks_embedded} chunks embedded"
+    )
+    if report.failed:
+        lines = [f"• <code>{esc(f.item[:200])}</code>: {esc(f.reason[:300])}" for f in report.failed[:10]]
+        more = len(report.failed) - 10
+        if more > 0:
+            lines.append(f"… and {more} more (see the log)")
+        text += "\n\n<b>Failed</b>\n" + "\n".join(lines)
+    return text
+
+
+async def _ingest_job(update: Update, context: Context, what: str, ingest_sources: list[str]) -> None:
+    s = context.bot_data.services
+    message, user = update.effective_message, update.effective_user
+    if message is None:
+        return
+    if s.admin_job.locked():
+        await message.reply_html("Another ingest is running; please try again when it has finished.")
+        return
+    async with s.admin_job:
+        status = await message.reply_html(f"⏳ {esc(what)}: reading {len(ingest_sources)} source(s)…")
+        progress = _Progress(status, asyncio.get_running_loop(), what)
+        started = time.perf_counter()
+        try:
+            report = await asyncio.to_thread(s.runtime.ingest, ingest_sources, False, progress)
+        except Exception:
+            log.exception("%s by admin=%s failed", what, user.id if user else None)
+            await progress.finish(f"❌ <b>{esc(what)}</b> failed. The details are in the bot's log.")
+            return
+        await progress.finish(render_report(what, report))
+        log.info(
+            "%s by admin=%s: sources=%d added=%d updated=%d removed=%d failed=%d chunks=%d seconds=%.1f",
+            what, user.id if user else None, len(ingest_sources), len(report.added), len(report.updated),
+            len(report.removed), len(report.failed), report.chunks_embedded, time.perf_counter() - started,
+        )  # fmt: skip
+
+
+@admin_only
+async def ingest(update: Update, context: Context) -> None:
+    """/ingest URL_OR_FEED [...]: add or update articles from web pages or feeds."""
+    message = update.effective_message
+    if message is None:
+        return
+    urls = (message.text or "").split()[1:]
+    if not urls or not all(is_url(u) for u in urls):
+        await message.reply_html(
+            "Usage: /ingest <i>URL or feed URL</i> [more…]\nOnly http(s) links; files are ingested with "
+            "<code>newsbot ingest</code> on the server."
+        )
+        return
+    await _ingest_job(update, context, "Ingest", urls)
+
+
+@admin_only
+async def reindex(update: Update, context: Context) -> None:
+    """/reindex: re-ingest the configured sources (NEWSBOT_SOURCES)."""
+    message = update.effective_message
+    configured = list(context.bot_data.services.settings.sources)
+    if not configured:
+        if message is not None:
+            await message.reply_html("No sources are configured (set <code>NEWSBOT_SOURCES</code>).")
+        return
+    await _ingest_job(update, context, "Reindex", configured)
+
+
+@admin_only
+async def remove(update: Update, context: Context) -> None:
+    """/remove ARTICLE_ID [...]: remove articles (ids as in /stats or `newsbot articles`)."""
+    s = context.bot_data.services
+    message, user = update.effective_message, update.effective_user
+    if message is None:
+        return
+    ids = (message.text or "").split()[1:]
+    if not ids:
+        await message.reply_html("Usage: /remove <i>article id</i> [more…]")
+        return
+    catalog = await _catalog(s)
+    found = [i for i in ids if i in catalog]
+    missing = [i for i in ids if i not in catalog]
+    removed = await asyncio.to_thread(s.runtime.remove, found) if found else 0
+    lines = [f"🗑 Removed {removed} article(s)."]
+    lines += [f"• {esc(catalog[i].title)} (<code>{esc(i)}</code>)" for i in found]
+    if missing:
+        lines.append("Not found: " + ", ".join(f"<code>{esc(i[:100])}</code>" for i in missing))
+    await send_parts(context.bot, message.chat_id, split_html("\n".join(lines)))
+    log.info("remove by admin=%s: removed=%d missing=%d", user.id if user else None, removed, len(missing))
+
+
+@admin_only
+async def stats(update: Update, context: Context) -> None:
+    """/stats: articles, chunks, today's questions and declines, feedback counts."""
+    s = context.bot_data.services
+    message = update.effective_message
+    if message is None:
+        return
+    catalog = await _catalog(s)
+    coverage = Coverage.of(catalog)
+    numbers = await asyncio.to_thread(s.feedback.stats)
+    median = (
+        f"{numbers.median_latency_ms_today:.0f} ms" if numbers.median_latency_ms_today is not None else "–"
+    )
+    newest = coverage.newest[0] if coverage.newest else None
+    lines = [
+        "📊 <b>Stats</b>",
+        f"Articles: {coverage.articles}",
+        f"Chunks: {coverage.chunks}",
+        f"Questions today: {numbers.questions_today}",
+        f"Declined today: {numbers.declines_today}",
+        f"Median answer time today: {median}",
+        f"Feedback: 👍 {numbers.thumbs_up} · 👎 {numbers.thumbs_down}",
+    ]
+    if newest is not None:
+        meta = byline(newest.source, newest.date)
+        lines.append(
+            f"Newest: {esc(newest.title)} (<code>{esc(newest.id)}</code>){' · ' + meta if meta else ''}"
+        )
+    await message.reply_html("\n".join(lines))
+
+
+# ---- errors ---------------------------------------------------------------------------------------------
+
+
+async def on_error(update: object, context: Context) -> None:
+    """Log with the exception attached and apologise with fixed text; the bot keeps running."""
+    update_id = update.update_id if isinstance(update, Update) else None
+    log.error("unhandled error in update=%s", update_id, exc_info=context.error)
+    if isinstance(update, Update) and update.effective_chat is not None:
+        try:
+            await context.bot.send_message(update.effective_chat.id, APOLOGY)
+        except TelegramError as exc:
+            log.warning("could not apologise in chat=%s: %s", update.effective_chat.id, type(exc).__name__)
