@@ -6,6 +6,7 @@ Every failure is an ItemError naming the item, so one bad page or file never sto
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -108,7 +109,11 @@ def _client(options: FetchOptions) -> httpx.Client:
 
 
 def fetch(url: str, client: httpx.Client, options: FetchOptions) -> tuple[bytes, str, str]:
-    """GET with a size limit enforced while streaming; returns body, content type and the final URL."""
+    """GET with a size limit enforced while streaming; returns body, content type and the final URL.
+
+    httpx's timeout bounds each network read, so a server that trickles bytes would never time out; the
+    whole response must also arrive within `timeout_s` of the headers.
+    """
     try:
         with client.stream("GET", url) as response:
             if response.status_code >= 400:
@@ -117,10 +122,13 @@ def fetch(url: str, client: httpx.Client, options: FetchOptions) -> tuple[bytes,
             if declared > options.max_bytes:
                 raise ItemError(url, f"too large ({declared:,} bytes; the limit is {options.max_bytes:,})")
             body = bytearray()
+            deadline = time.monotonic() + options.timeout_s
             for part in response.iter_bytes():
                 body.extend(part)
                 if len(body) > options.max_bytes:
                     raise ItemError(url, f"too large (over the {options.max_bytes:,}-byte limit)")
+                if time.monotonic() > deadline:
+                    raise ItemError(url, f"timed out after {options.timeout_s:g} s (the body never finished)")
             ctype = response.headers.get("content-type", "").split(";")[0].strip().lower()
             return bytes(body), ctype, str(response.url)
     except httpx.TimeoutException:

@@ -1,0 +1,154 @@
+"""Article pages, RSS and Atom feeds from a real HTTP server on 127.0.0.1, and every way the web fails."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+from conftest import WebServer
+from ingest_support import all_chunk_texts, markdown, snapshot, write
+
+from bot.runtime import Runtime
+
+GRAIN = "https://kyivledger.example/2024/03/05/grain-corridor"
+POWER = "https://kyivledger.example/2024/03/06/power-grid"
+DRONES = "https://kyivledger.example/2024/03/07/drone-factory"
+
+
+@pytest.fixture(autouse=True)
+def _small_limits(runtime: Runtime) -> None:
+    runtime.settings.fetch_timeout_s = 0.5
+    runtime.settings.max_source_bytes = 100_000
+
+
+def test_article_page(runtime: Runtime, http_server: WebServer) -> None:
+    report = runtime.ingest([http_server.url("/grain-corridor.html")])
+    assert report.ok and report.added == [GRAIN]
+    stored = runtime.store.catalog()[GRAIN]
+    assert (stored.title, stored.date, stored.source, stored.url) == (
+        "Odesa grain corridor reopens after two-week pause",
+        "2024-03-05",
+        "The Kyiv Ledger",
+        GRAIN,
+    )
+    assert stored.origin == http_server.url("/grain-corridor.html")
+    chunks = runtime.store.chunks_of(GRAIN)
+    assert chunks and all(c.url == GRAIN and c.date == "2024-03-05" for c in chunks)
+    assert any("62,000 tonnes of wheat" in c.text for c in chunks)
+
+
+def test_rss_feed_fetches_each_entry_page_and_falls_back_to_feed_content(
+    runtime: Runtime, http_server: WebServer
+) -> None:
+    report = runtime.ingest([http_server.url("/feed.rss")])
+    metro = http_server.url("/metro-school.html")  # 404: its entry's own content is used
+    assert report.ok, report.failed
+    assert sorted(report.added) == sorted([GRAIN, POWER, DRONES, metro])
+    assert {"/grain-corridor.html", "/power-grid.html", "/drone-factory.html", "/metro-school.html"} <= set(
+        http_server.hits
+    )
+    store = runtime.store
+    # Fetched pages: the page's text and canonical URL, not the feed's one-line description.
+    assert "eleven more vessels" in (store.article_text(GRAIN) or "")
+    assert "three days after a missile strike" in (store.article_text(POWER) or "")
+    fallback = store.catalog()[metro]
+    assert fallback.title == "Kharkiv metro station becomes a school"
+    assert fallback.date == "2024-03-08" and fallback.source == "The Kyiv Ledger"
+    assert "About 1,000 children now attend classes" in (store.article_text(metro) or "")
+    # A paragraph on every page of the site is furniture, and site furniture is never indexed.
+    texts = all_chunk_texts(store)
+    assert texts and not [t for t in texts if "Black Sea Newsroom Fund" in t]
+    for furniture in ("Related", "Read more", "Become a patron", "become a member", "newsletter", "Photo by"):
+        assert not [t for t in texts if furniture in t], furniture
+
+
+def test_atom_feed(runtime: Runtime, http_server: WebServer) -> None:
+    report = runtime.ingest([http_server.url("/feed.atom")])
+    assert report.ok, report.failed
+    assert sorted(report.added) == [POWER, DRONES]
+    assert runtime.store.catalog()[DRONES].date == "2024-03-07"
+
+
+def test_unchanged_feed_is_not_reembedded_and_a_dropped_entry_is_pruned(
+    runtime: Runtime, http_server: WebServer
+) -> None:
+    feed = http_server.url("/feed.atom")
+    assert runtime.ingest([feed]).ok
+    again = runtime.ingest([feed], prune=True)
+    assert again.chunks_embedded == 0 and sorted(again.unchanged) == [POWER, DRONES] and again.removed == []
+
+    atom = http_server.routes["/feed.atom"]
+    start = atom.body.index(b"<entry>")
+    atom.body = atom.body[:start] + atom.body[atom.body.index(b"</entry>") + len(b"</entry>") :]
+    pruned = runtime.ingest([feed], prune=True)
+    assert pruned.removed == [POWER] and pruned.unchanged == [DRONES]
+    assert set(runtime.store.catalog()) == {DRONES}
+
+
+def test_failing_feed_prunes_nothing(runtime: Runtime, http_server: WebServer) -> None:
+    feed = http_server.url("/feed.atom")
+    assert runtime.ingest([feed]).ok
+    before = snapshot(runtime.store)
+    http_server.routes["/feed.atom"].status = 500
+    report = runtime.ingest([feed], prune=True)
+    assert [f.item for f in report.failed] == [feed] and report.removed == []
+    assert snapshot(runtime.store) == before
+
+
+def test_feed_entry_whose_page_and_content_both_fail_is_one_failure(
+    runtime: Runtime, http_server: WebServer
+) -> None:
+    """An entry with no content of its own whose page is gone: one failure naming the page, and no pruning."""
+    feed = http_server.url("/feed.atom")
+    assert runtime.ingest([feed]).ok
+    before = snapshot(runtime.store)
+    atom = http_server.routes["/feed.atom"]
+    atom.body = atom.body.replace(b"<summary>Crews reconnect 48,000 households.</summary>", b"")
+    del http_server.routes["/power-grid.html"]
+    report = runtime.ingest([feed], prune=True)
+    assert [(f.item, f.reason) for f in report.failed] == [
+        (http_server.url("/power-grid.html"), "HTTP 404 Not Found")
+    ]
+    assert report.removed == [] and report.unchanged == [DRONES]
+    assert snapshot(runtime.store) == before
+
+
+# ---- bad URLs ----------------------------------------------------------------------------------------------
+
+BAD_URLS: dict[str, tuple[str, str]] = {
+    # case: (path, expected reason fragment)
+    "404": ("/status/404", "HTTP 404"),
+    "500": ("/status/500", "HTTP 500"),
+    "timeout": ("/slow.html", "timed out"),
+    "never-ending body": ("/drip.html", "timed out"),
+    "not a feed": ("/not-a-feed.xml", "not a feed"),
+    "no article": ("/no-article.html", "no article text"),
+    "oversized": ("/oversized.html", "too large"),
+    "oversized without length": ("/oversized-unannounced.html", "too large"),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_URLS))
+def test_bad_url_fails_alone_and_loses_nothing(
+    case: str, runtime: Runtime, http_server: WebServer, tmp_path: Path
+) -> None:
+    kept = write(
+        tmp_path / "kept.md", markdown("kept", "Kept", "A stored article about the Dnipro dam. It stays.")
+    )
+    assert runtime.ingest([str(kept)]).ok
+    before = snapshot(runtime.store)
+
+    path, reason = BAD_URLS[case]
+    started = time.monotonic()
+    report = runtime.ingest(
+        [http_server.url(path), http_server.url("/power-grid.html"), str(kept)], prune=True
+    )
+    elapsed = time.monotonic() - started
+
+    assert [f.item for f in report.failed] == [http_server.url(path)]
+    assert reason in report.failed[0].reason
+    assert report.added == [POWER] and report.unchanged == ["kept"] and report.removed == []
+    after = snapshot(runtime.store)
+    assert after["kept"] == before["kept"] and set(after) == {"kept", POWER}
+    assert elapsed < 4.0  # the time limit is for the whole response, however slowly it trickles
