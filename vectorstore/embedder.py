@@ -63,6 +63,9 @@ def load_embedder(name_or_path: str | None = None, batch_size: int = 64) -> Embe
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")  # no weight-loading progress bars on stderr
     from sentence_transformers import SentenceTransformer
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()  # "Loading weights" bars would clutter every command's stderr
 
     path = resolve_model_path(name_or_path)
     model = SentenceTransformer(path, device="cpu")
