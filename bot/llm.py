@@ -465,8 +465,12 @@ def build_llm_answerer(settings: Settings) -> LLMAnswerer | None:
     provider = model.split(":", 1)[0] if ":" in model else None
     try:
         chat_model = init_chat_model(model, **_model_kwargs(provider, settings))
-    except ImportError as exc:
-        raise LLMConfigError(f"NEWSBOT_LLM_MODEL={model!r}: {exc}") from exc
+    except (ImportError, AttributeError) as exc:  # AttributeError: langchain's fallback class is gone too
+        package = (
+            f"langchain-{provider.replace('_', '-')}" if provider else "the provider's LangChain package"
+        )
+        hint = str(exc) if isinstance(exc, ImportError) else f"install it with `pip install {package}`"
+        raise LLMConfigError(f"NEWSBOT_LLM_MODEL={model!r} needs a package that is missing: {hint}") from exc
     except ValueError as exc:
         raise LLMConfigError(
             f"NEWSBOT_LLM_MODEL={model!r} is not usable ({exc}). "

@@ -399,6 +399,17 @@ def test_build_explains_an_unusable_model(model: str, hint: str) -> None:
     assert SECRET not in str(err.value)
 
 
+def test_ollama_gets_its_timeout_or_an_install_hint() -> None:
+    settings = Settings(_env_file=None, llm_model="ollama:llama3.1", llm_base_url="http://127.0.0.1:9")
+    try:
+        built = build_llm_answerer(settings)
+    except LLMConfigError as exc:  # langchain-ollama is not a dependency
+        assert "pip install langchain-ollama" in str(exc)
+    else:
+        assert built is not None
+        assert getattr(built.chat_model, "client_kwargs", None) == {"timeout": settings.llm_timeout_s}
+
+
 def test_prompts_load_and_format() -> None:
     assert "{sources}" in load_prompt("answer_user") and "{question}" in load_prompt("answer_user.txt")
     with pytest.raises(FileNotFoundError, match="answer_system"):
