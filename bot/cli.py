@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 
 import click
 
+from bot.errors import ConfigError
 from bot.settings import Settings
 from vectorstore.errors import StoreError
 
@@ -39,7 +40,7 @@ def friendly_errors(func: F) -> F:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return func(*args, **kwargs)
-        except StoreError as exc:
+        except (StoreError, ConfigError) as exc:
             raise click.ClickException(str(exc)) from None
 
     return wrapper  # type: ignore[return-value]

@@ -75,6 +75,7 @@ class AnswerEngine:
         retrieved = time.perf_counter()
         answer = self._answer(question, query, passages)
         timings = dict(passages[0].extra) if passages else {}
+        timings.update(answer.timings_ms)
         timings.update(
             retrieve_ms=(retrieved - started) * 1e3,
             total_ms=(time.perf_counter() - started) * 1e3,

@@ -28,6 +28,7 @@ from langchain_core.messages import BaseMessage
 from langchain_core.prompts import ChatPromptTemplate
 from langchain_core.runnables import Runnable
 
+from bot.errors import ConfigError
 from bot.models import Answer, AnswerSentence, Citation
 from prompts import load_prompt
 from vectorstore.models import Chunk, Passage
@@ -40,7 +41,7 @@ __all__ = ["LLMAnswerer", "LLMConfigError", "build_llm_answerer"]
 log = logging.getLogger(__name__)
 
 
-class LLMConfigError(ValueError):
+class LLMConfigError(ConfigError):
     """The configured LLM cannot be built (unknown provider, missing package); the message says what to do."""
 
 
