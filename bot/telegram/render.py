@@ -67,16 +67,12 @@ def render_answer(answer: Answer, asked: str | None = None) -> list[str]:
     """The answer as HTML message parts (usually one): body with markers, then the numbered sources.
 
     `asked` is shown as a header when the question is not the user's own message (an example button).
-    A follow-up that the engine rewrote shows how it was understood, so a misreading is visible.
     """
     if answer.declined:
         return split_html(render_decline())
     paragraphs: list[str] = []
     if asked:
         paragraphs.append(f"❓ <i>{esc(asked)}</i>")
-    understood = answer.standalone_question.strip()
-    if understood and understood.casefold() != answer.question.strip().casefold():
-        paragraphs.append(f"<i>Understood as: {esc(understood)}</i>")
     sentences = [f"{esc(s.text.strip())} {markers(s.citations)}".strip() for s in answer.sentences]
     for i in range(0, len(sentences), SENTENCES_PER_PARAGRAPH):
         paragraphs.append(" ".join(sentences[i : i + SENTENCES_PER_PARAGRAPH]))

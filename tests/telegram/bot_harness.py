@@ -1,0 +1,52 @@
+"""Start and stop the production bot in-process against the emulator, the way `run_polling` does it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from telegram.ext import Application
+
+    from bot.runtime import Runtime
+    from bot.settings import Settings
+    from bot.telegram.handlers import Services
+
+TOKEN = "123456789:AAE-newsbot-test-token-do-not-log"
+ADMIN_ID = 900_001
+
+
+@dataclass
+class RunningBot:
+    application: Application  # type: ignore[type-arg]
+    settings: Settings
+    runtime: Runtime
+
+    @property
+    def services(self) -> Services:
+        services: Services = self.application.bot_data.services
+        return services
+
+    async def stop(self) -> None:
+        app = self.application
+        assert app.updater is not None and app.post_shutdown is not None
+        await app.updater.stop()
+        await app.stop()
+        await app.shutdown()
+        await app.post_shutdown(app)
+
+
+async def start_bot(settings: Settings, runtime: Runtime, long_poll_s: int = 2) -> RunningBot:
+    """build_application, then initialize, post_init, polling and start, as `Application.run_polling` does.
+
+    A short long-poll keeps shutdown quick; the emulator answers getUpdates as soon as an update arrives.
+    """
+    from bot.telegram.app import ALLOWED_UPDATES, build_application
+
+    app = build_application(settings, runtime)
+    await app.initialize()
+    assert app.post_init is not None and app.updater is not None
+    await app.post_init(app)
+    await app.updater.start_polling(poll_interval=0.0, timeout=long_poll_s, allowed_updates=ALLOWED_UPDATES)
+    await app.start()
+    return RunningBot(app, settings, runtime)

@@ -1,0 +1,232 @@
+"""Rendering answers as Telegram HTML and splitting long messages; no emulator needed."""
+
+from __future__ import annotations
+
+import random
+import re
+
+import pytest
+from telegram_html import problems, visible_text
+
+from bot.models import Answer, AnswerSentence, Citation
+from bot.telegram.render import (
+    Coverage,
+    format_date,
+    render_answer,
+    render_help,
+    render_sources,
+    render_welcome,
+    split_html,
+    utf16_len,
+)
+from vectorstore.models import StoredArticle
+
+
+def citation(
+    n: int, title: str = "Italy pledges aid", url: str | None = "https://news.example/italy?a=1&b=2"
+) -> Citation:
+    return Citation(
+        number=n,
+        article_id=f"a{n}",
+        title=title,
+        url=url,
+        date="2024-01-12",
+        source="Kyiv Post",
+        start=0,
+        end=10,
+        quote="quote",
+    )
+
+
+def answer(sentences: list[tuple[str, tuple[int, ...]]], citations: list[Citation], **kw: object) -> Answer:
+    return Answer(
+        question=str(kw.pop("question", "What did Italy pledge?")),
+        sentences=tuple(AnswerSentence(t, c) for t, c in sentences),
+        citations=tuple(citations),
+        **kw,  # type: ignore[arg-type]
+    )
+
+
+def test_answer_has_inline_markers_and_a_numbered_sources_block() -> None:
+    a = answer(
+        [("Italy approved a €140 million package.", (1,)), ("It may send SAMP/T.", (1, 2))],
+        [citation(1), citation(2, "Air defence", None)],
+    )
+    (html,) = render_answer(a)
+    assert problems(html) == []
+    assert "Italy approved a €140 million package. [1] It may send SAMP/T. [1][2]" in html
+    assert "<b>Sources</b>" in html
+    assert (
+        '[1] <a href="https://news.example/italy?a=1&amp;b=2">Italy pledges aid</a> · Kyiv Post, 12 Jan 2024'
+        in html
+    )
+    assert "[2] Air defence · Kyiv Post, 12 Jan 2024" in html  # no URL: no link
+
+
+def test_everything_from_users_and_articles_is_escaped() -> None:
+    hostile = '<script>alert("x")</script> & <b>bold</b>'
+    a = answer(
+        [(f"Quote: {hostile}", (1,))],
+        [citation(1, title=hostile, url='https://evil.example/"><b>x</b>')],
+        question="what <i>now</i>?",
+        standalone_question="what <i>now</i> about Italy?",
+    )
+    (html,) = render_answer(a, asked=hostile)
+    assert problems(html) == []
+    assert "<script>" not in html and "&lt;script&gt;" in html
+    assert 'href="https://evil.example/&quot;&gt;&lt;b&gt;x&lt;/b&gt;"' in html
+    assert "❓ <i>&lt;script&gt;" in html
+
+
+def test_javascript_and_file_links_are_not_made_clickable() -> None:
+    a = answer([("Claim.", (1,))], [citation(1, url="javascript:alert(1)"), citation(2, url="/srv/a.md")])
+    (html,) = render_answer(a)
+    assert "<a " not in html
+
+
+def test_decline_is_friendly_and_points_to_what_can_be_answered() -> None:
+    a = answer([], [], declined=True, decline_reason="not in the coverage: Australia")
+    (html,) = render_answer(a)
+    assert problems(html) == []
+    assert "doesn't answer that" in html
+    assert "/sources" in html and "Try one of the questions below" in html
+    assert "Australia" not in html  # the internal reason is not shown
+
+
+def test_dates_format_and_garbage_passes_through() -> None:
+    assert format_date("2024-01-02") == "2 Jan 2024"
+    assert format_date("2024-01-02T10:00:00Z") == "2 Jan 2024"
+    assert format_date("sometime") == "sometime"
+    assert format_date(None) == ""
+
+
+def test_welcome_sources_and_help_are_valid_html() -> None:
+    catalog = {
+        f"id{i}": StoredArticle(
+            id=f"id{i}",
+            title=f"Title <{i}> & more",
+            version="v",
+            chunks=3,
+            url=f"https://x.example/{i}",
+            date=f"2024-01-{i + 1:02d}",
+            source="Kyiv <Post>",
+        )
+        for i in range(8)
+    }
+    coverage = Coverage.of(catalog)
+    assert coverage.articles == 8 and coverage.chunks == 24 and coverage.outlets == ("Kyiv <Post>",)
+    assert [a.id for a in coverage.newest] == ["id7", "id6", "id5", "id4", "id3"]
+    for html in (
+        render_welcome("<Ann>", coverage),
+        render_welcome(None, Coverage.of({})),
+        render_sources(coverage),
+        render_sources(Coverage.of({})),
+        render_help(True),
+        render_help(False),
+    ):
+        assert problems(html) == [], html
+    assert "1 Jan 2024 – 8 Jan 2024" in render_sources(coverage)
+    assert "/ingest" in render_help(True) and "/ingest" not in render_help(False)
+
+
+# ---- splitting -----------------------------------------------------------------------------------------
+
+
+def test_short_text_is_one_part() -> None:
+    assert split_html("<b>hi</b>") == ["<b>hi</b>"]
+    assert split_html("   ") == []
+
+
+def test_long_answer_splits_at_a_paragraph_boundary() -> None:
+    first = "First paragraph. " * 150  # ~2,550 characters
+    second = "<b>Second</b> paragraph. " * 100  # ~2,500 characters
+    parts = split_html(f"{first.strip()}\n\n{second.strip()}")
+    assert len(parts) == 2
+    assert parts[0] == first.strip()
+    assert parts[1] == second.strip()
+
+
+def test_a_paragraph_longer_than_a_message_is_cut_at_a_space_and_tags_are_reopened() -> None:
+    text = '<a href="https://x.example/?q=1&amp;r=2"><b>' + "word " * 2000 + "</b></a>"
+    parts = split_html(text)
+    assert len(parts) == 3
+    for part in parts:
+        assert problems(part) == [], part[:80]
+        assert part.startswith('<a href="https://x.example/?q=1&amp;r=2"><b>')
+        assert part.endswith("</b></a>")
+    assert "".join(visible_text(p) + " " for p in parts).split() == ["word"] * 2000
+
+
+def test_entities_and_astral_characters_are_never_cut_and_length_counts_utf16() -> None:
+    text = "😀 &amp; " * 1500  # 😀 is two UTF-16 units
+    parts = split_html(text, limit=1000)
+    for part in parts:
+        assert utf16_len(part) <= 1000
+        assert problems(part) == []
+    assert " ".join(visible_text(p) for p in parts).split() == visible_text(text).split()
+
+
+@pytest.mark.parametrize("seed", range(25))
+def test_random_documents_split_into_valid_parts_that_keep_every_word(seed: int) -> None:
+    rng = random.Random(seed)
+    words = ["alpha", "beta", "Ünïcode", "😀", "&lt;tag&gt;", "a&amp;b", "x" * 120]
+    tags = [
+        ("<b>", "</b>"),
+        ("<i>", "</i>"),
+        ('<a href="https://e.example/?a=1&amp;b=2">', "</a>"),
+        ("<code>", "</code>"),
+    ]
+    paragraphs = []
+    for _ in range(rng.randint(1, 40)):
+        chunks = []
+        for _ in range(rng.randint(1, 120)):
+            word = rng.choice(words)
+            if rng.random() < 0.1:
+                opening, closing = rng.choice(tags)
+                word = f"{opening}{word} {rng.choice(words)}{closing}"
+            chunks.append(word)
+        sep = "\n" if rng.random() < 0.3 else " "
+        paragraphs.append(sep.join(chunks))
+    text = "\n\n".join(paragraphs)
+    limit = rng.choice([200, 1000, 4096])
+    parts = split_html(text, limit=limit)
+    for part in parts:
+        assert utf16_len(part) <= limit
+        assert problems(part) == [], part
+    assert visible_text(" ".join(parts)).split() == visible_text(text).split()
+
+
+# ---- the checker itself ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("html", "complaint"),
+    [
+        ("<b>open", "unclosed"),
+        ("<b><i>x</b></i>", "closes"),
+        ("<div>x</div>", "not allowed"),
+        ("a < b", "unescaped '<'"),
+        ("a > b", "unescaped '>'"),
+        ("Q&A", "unescaped '&'"),
+        ("&nbsp;", "unescaped '&'"),
+        ('<a href="x" onclick="y">x</a>', "attribute 'onclick'"),
+        ("<a>x</a>", "without 'href'"),
+        ('<span class="red">x</span>', "not a value"),
+        ("<pre><b>x</b></pre>", "inside <pre>"),
+        ("x" * 4097, "over Telegram's 4096"),
+        ("", "empty"),
+    ],
+)
+def test_the_checker_rejects_what_telegram_rejects(html: str, complaint: str) -> None:
+    assert any(complaint in p for p in problems(html)), problems(html)
+
+
+def test_the_checker_accepts_telegram_html() -> None:
+    html = (
+        "<b>b</b><strong>s</strong><i>i</i><em>e</em><u>u</u><ins>n</ins><s>s</s><strike>k</strike><del>d</del>"
+        '<span class="tg-spoiler">sp</span><tg-spoiler>t</tg-spoiler><a href="https://x.example/?a=1&amp;b">a</a>'
+        '<code>c</code><pre><code class="language-python">p</code></pre><blockquote expandable>q</blockquote>'
+        '<tg-emoji emoji-id="5368324170671202286">👍</tg-emoji> &lt;&gt;&amp;&quot;&#39;&#x27;'
+    )
+    assert problems(html) == []
+    assert re.search("q", visible_text(html))

@@ -1,0 +1,217 @@
+"""Subscribers end to end: users talk to the real bot through the Bot API emulator, over the sample coverage.
+
+Each test uses its own user ids, so the session's one bot keeps them apart (memory and rate limits are per
+chat and per user). The `tg` fixture checks every message the bot sent as Telegram would.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import re
+import sqlite3
+import time
+from collections.abc import Awaitable, Callable
+
+from bot_harness import ADMIN_ID, RunningBot
+from botapi_emulator import EmulatorClient, Reply
+
+ITALY = "What did Italy pledge?"
+ITALY_TITLE = "Five Italian companies join Ukraine's Defense Industries Alliance"
+
+
+async def eventually(check: Callable[[], bool | Awaitable[bool]], timeout_s: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while True:
+        result = check()
+        if inspect.isawaitable(result):
+            result = await result
+        if result:
+            return
+        assert time.monotonic() < deadline, "condition not met in time"
+        await asyncio.sleep(0.05)
+
+
+def body_and_sources(reply: Reply) -> tuple[str, str]:
+    body, _, sources = reply.text.partition("\n\n<b>Sources</b>\n")
+    return body, sources
+
+
+def answer_id(reply: Reply) -> int:
+    (data,) = [d for d in reply.callback_data if d.endswith(":1") and d.startswith("fb:")]
+    return int(data.split(":")[1])
+
+
+async def test_start_welcomes_and_offers_example_questions_that_ask_themselves(
+    tg: EmulatorClient, bot: RunningBot
+) -> None:
+    ann = tg.user(501, "Ann")
+    await ann.command("/start")
+    welcome = await ann.reply()
+    catalog = bot.runtime.store.catalog()
+    assert welcome.text.startswith("👋 Hi Ann!")
+    assert f"<b>{len(catalog)} articles</b>" in welcome.text
+    examples = [b for row in welcome.buttons for b in row]
+    assert len(examples) == min(3, len(catalog))
+    assert all(b.data and b.data.startswith("ex:") for b in examples)
+
+    await ann.tap(welcome, examples[0].data or "")
+    asked = await ann.reply()
+    assert asked.text.startswith("❓ <i>Tell me about: ")
+    assert "[1]" in asked.text and "<b>Sources</b>" in asked.text
+    assert [b.text for b in asked.buttons[-1]] == ["👍", "👎"]
+
+
+async def test_commands_are_registered_for_everyone_and_admins_get_theirs(tg: EmulatorClient) -> None:
+    registered = [c["params"] for c in await tg.calls() if c["method"] == "setMyCommands"]
+    public = next(p for p in registered if "scope" not in p)
+    assert [c["command"] for c in public["commands"]] == ["start", "ask", "sources", "help"]
+    admin = next(p for p in registered if p.get("scope", {}).get("chat_id") == ADMIN_ID)
+    assert {"ingest", "reindex", "remove", "stats"} <= {c["command"] for c in admin["commands"]}
+
+
+async def test_help_and_sources(tg: EmulatorClient, bot: RunningBot) -> None:
+    ann = tg.user(511, "Ann")
+    await ann.command("/help")
+    help_text = (await ann.reply()).text
+    assert "/ask" in help_text and "/ingest" not in help_text  # admin commands only for admins
+    await ann.command("/sources")
+    sources = (await ann.reply()).text
+    assert f"<b>{len(bot.runtime.store.catalog())} articles</b>" in sources
+    assert ITALY_TITLE in sources.replace("&#x27;", "'")
+
+
+async def test_question_is_answered_in_html_with_inline_markers_and_linked_sources(
+    tg: EmulatorClient,
+) -> None:
+    ben = tg.user(502, "Ben")
+    since = len(await tg.calls())
+    await ben.say(ITALY)
+    reply = await ben.reply()
+    body, sources = body_and_sources(reply)
+    assert reply.parse_mode == "HTML"
+    assert "€140 million" in body
+    assert re.search(r"infrastructure\. \[1\]", body)
+    assert sources.startswith(f"[1] {ITALY_TITLE}")
+    assert [b.text for b in reply.buttons[-1]] == ["👍", "👎"]
+    actions = [c for c in await tg.calls(since) if c["method"] == "sendChatAction"]
+    assert actions and actions[0]["params"] == {"chat_id": "502", "action": "typing"}
+
+
+async def test_out_of_coverage_question_gets_a_friendly_decline_with_suggestions(tg: EmulatorClient) -> None:
+    cat = tg.user(503, "Cat")
+    await cat.say("What is the capital of Australia?")
+    reply = await cat.reply()
+    assert "doesn't answer that" in reply.text
+    assert "<b>Sources</b>" not in reply.text and "[1]" not in reply.text
+    suggestions = [b for row in reply.buttons for b in row if b.data and b.data.startswith("ex:")]
+    assert suggestions, "a decline suggests questions the bot can answer"
+    assert [b.text for b in reply.buttons[-1]] == ["👍", "👎"]
+
+
+async def test_follow_up_question_is_understood_in_the_context_of_the_chat(
+    tg: EmulatorClient, bot: RunningBot
+) -> None:
+    dan = tg.user(504, "Dan")
+    await dan.say(ITALY)
+    await dan.reply()
+    await dan.say("And what did Canada do?")
+    follow_up = await dan.reply()
+    body, _ = body_and_sources(follow_up)
+    assert "Canada have already joined" in body
+    assert bot.services.memory.history(504) == [ITALY, "And what did Canada do?"]
+    assert bot.services.memory.history(514) == []  # memory is per chat
+
+
+async def test_feedback_buttons_store_the_rating_with_question_and_answer(
+    tg: EmulatorClient, bot: RunningBot
+) -> None:
+    eve = tg.user(505, "Eve")
+    await eve.say(ITALY)
+    reply = await eve.reply()
+    rated = answer_id(reply)
+    feedback = bot.services.feedback
+
+    await eve.tap(reply, reply.button("👍").data or "")
+    await eventually(lambda: feedback.rating(rated, 505) == 1)
+
+    async def choice_shown() -> bool:
+        now = await eve.state(reply.message_id)  # the emulator keeps the bot's edits
+        return [b.text for b in now.buttons[-1]] == ["👍 ✓", "👎"]
+
+    await eventually(choice_shown)
+
+    await eve.tap(reply, reply.button("👎").data or "")  # changing one's mind
+    await eventually(lambda: feedback.rating(rated, 505) == -1)
+    with sqlite3.connect(bot.settings.feedback_db) as db:
+        question, answer, rating = db.execute(
+            "SELECT a.question, a.answer, f.rating FROM feedback f JOIN answers a ON a.id = f.answer_id"
+            " WHERE f.answer_id = ? AND f.user_id = ?",
+            (rated, 505),
+        ).fetchone()
+    assert (question, rating) == (ITALY, -1)
+    assert "140 million" in answer and "[1]" in answer
+    toasts = [c["params"].get("text") for c in await tg.calls() if c["method"] == "answerCallbackQuery"]
+    assert "Thanks! Glad it helped." in toasts
+
+
+async def test_rate_limit_refuses_politely_and_only_once(tg: EmulatorClient, bot: RunningBot) -> None:
+    fay = tg.user(506, "Fay")
+    limit = bot.settings.rate_limit_per_minute
+    for _ in range(limit + 3):
+        await fay.say(ITALY)
+    replies = await fay.replies(limit + 1, timeout_s=90)
+    polite = [r for r in replies if "faster than I can keep up" in r.text]
+    assert len(polite) == 1, [r.text[:40] for r in replies]
+    assert f"I take {limit} questions a minute" in polite[0].text
+    assert sum("140 million" in r.text for r in replies) == limit
+    await fay.no_reply(1.0)  # the extra questions got no second warning
+    other = tg.user(516, "Gus")  # other users are unaffected
+    await other.say(ITALY)
+    assert "140 million" in (await other.reply()).text
+
+
+async def test_stickers_photos_and_voice_get_a_hint_instead_of_an_error(tg: EmulatorClient) -> None:
+    gil = tg.user(507, "Gil")
+    await gil.sticker()
+    assert "I can only read text" in (await gil.reply()).text
+    await gil.photo(caption="what does this show?")
+    assert "I can only read text" in (await gil.reply()).text
+    await gil.send(voice={"file_id": "AwACAgIAAxkBAAED", "file_unique_id": "AgADvoice", "duration": 3})
+    assert "I can only read text" in (await gil.reply()).text
+
+
+async def test_unknown_commands_and_empty_questions_get_guidance(tg: EmulatorClient) -> None:
+    hal = tg.user(508, "Hal")
+    await hal.command("/frobnicate")
+    assert "/help" in (await hal.reply()).text
+    await hal.command("/ask")
+    assert "Ask me a question" in (await hal.reply()).text
+
+
+async def test_a_failing_typing_indicator_never_blocks_the_answer(tg: EmulatorClient) -> None:
+    """The bare emulator answers sendChatAction with HTTP 500; the answer must still arrive."""
+    ivy = tg.user(509, "Ivy")
+    await tg.fail_chat_action(True)
+    try:
+        since = len(await tg.calls())
+        await ivy.say(ITALY)
+        assert "140 million" in (await ivy.reply()).text
+        assert any(c["method"] == "sendChatAction" for c in await tg.calls(since))
+    finally:
+        await tg.fail_chat_action(False)
+
+
+async def test_twenty_users_asking_at_once_are_all_answered(tg: EmulatorClient) -> None:
+    questions = [ITALY, "What did Zelensky and Meloni discuss?", "Which companies joined the alliance?"]
+    users = [tg.user(600 + i, f"User{i}") for i in range(20)]
+    started = time.monotonic()
+    await asyncio.gather(*(u.say(questions[i % 3]) for i, u in enumerate(users)))
+    replies = await asyncio.gather(*(u.reply(timeout_s=120) for u in users))
+    elapsed = time.monotonic() - started
+    for user, reply in zip(users, replies, strict=True):
+        assert reply.chat_id == user.chat_id
+        assert "<b>Sources</b>" in reply.text and "[1]" in reply.text, reply.text
+    for user in users:
+        await user.no_reply(0.0)  # exactly one answer each
+    print(f"20 concurrent questions answered in {elapsed:.1f} s")
