@@ -9,19 +9,57 @@ lexical index) notice other processes' writes with one cheap read.
 
 from __future__ import annotations
 
+import functools
+import logging
 import threading
 import time
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
+
+import httpx
 
 from vectorstore.errors import ModelMismatchError, StoreError
 from vectorstore.models import Article, Chunk, StoredArticle
 
+log = logging.getLogger(__name__)
+
 META_ID = "__newsbot_meta__"
 _PAGE = 2000
+
+
+def _meta_record() -> dict[str, Any]:
+    return {"kind": "meta", "token": uuid.uuid4().hex}
+
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def _guard(func: _F) -> _F:
+    """A Chroma server that stops answering becomes a StoreError (one line in the CLI), not a traceback."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except httpx.TransportError as exc:
+            reason = f"{type(exc).__name__}: {exc}"
+            raise StoreError(f"lost the connection to the Chroma server ({reason}); is it running?") from exc
+
+    return wrapper  # type: ignore[return-value]
+
+
+class _Guarded:
+    """A Chroma collection whose calls raise StoreError when the server is unreachable."""
+
+    def __init__(self, collection: Any) -> None:
+        self._collection = collection
+
+    def __getattr__(self, name: str) -> Any:
+        value = getattr(self._collection, name)
+        return _guard(value) if callable(value) else value
 
 
 @dataclass(frozen=True)
@@ -121,7 +159,7 @@ class ArticleStore:
     def __init__(self, client: Any, collection: str, embedding_model: str, dimension: int) -> None:
         self._client = client
         self.collection_name = collection
-        self._chunks = client.get_or_create_collection(
+        self._chunks = _guard(client.get_or_create_collection)(
             collection,
             embedding_function=None,
             configuration={"hnsw": {"space": "cosine"}},
@@ -133,8 +171,10 @@ class ArticleStore:
                 f"collection {collection!r} was built with the embedding model {stored_model!r}, "
                 f"but {embedding_model!r} is configured; use another NEWSBOT_COLLECTION or re-ingest"
             )
-        self._manifest = client.get_or_create_collection(f"{collection}-articles", embedding_function=None)
-        self._max_batch = int(getattr(client, "get_max_batch_size", lambda: 5000)())
+        manifest = _guard(client.get_or_create_collection)(f"{collection}-articles", embedding_function=None)
+        self._manifest = _Guarded(manifest)
+        self._chunks = _Guarded(self._chunks)
+        self._max_batch = int(_guard(getattr(client, "get_max_batch_size", lambda: 5000))())
         self._cache_lock = threading.Lock()
         self._catalog: dict[str, StoredArticle] | None = None
         self._catalog_token: str | None = None
@@ -142,15 +182,19 @@ class ArticleStore:
     # ---- change detection -------------------------------------------------------------------------------
 
     def token(self) -> str:
-        """Changes on every committed write by any process."""
+        """Changes on every committed write by any process.
+
+        The meta record's random token moves in the same Chroma call that flips articles live, so a writer
+        killed right after a flip cannot leave the flip unannounced; the manifest's record count moves in the
+        same call that removes articles, for the same reason.
+        """
         got = self._manifest.get(ids=[META_ID], include=["metadatas"])
         metas = got.get("metadatas") or []
-        return str(metas[0].get("token", "")) if metas and metas[0] else ""
+        token = str(metas[0].get("token", "")) if metas and metas[0] else ""
+        return f"{token}:{self._manifest.count()}"
 
     def _bump(self) -> None:
-        self._manifest.upsert(
-            ids=[META_ID], embeddings=[[1.0]], metadatas=[{"kind": "meta", "token": uuid.uuid4().hex}]
-        )
+        self._manifest.upsert(ids=[META_ID], embeddings=[[1.0]], metadatas=[_meta_record()])
 
     # ---- manifest -----------------------------------------------------------------------------------------
 
@@ -223,25 +267,54 @@ class ArticleStore:
             m_ids.append(article.id)
             m_docs.append(article.text)
             m_metas.append(meta)
-        for i in range(0, len(m_ids), self._max_batch):
-            sl = slice(i, i + self._max_batch)
+        replaced = self._live_versions(m_ids)
+        step = self._max_batch - 1
+        for i in range(0, len(m_ids), step):
+            sl = slice(i, i + step)
+            # The change token rides in the same call as the flip: Chroma applies one call as one log record.
             self._manifest.upsert(
-                ids=m_ids[sl], documents=m_docs[sl], metadatas=m_metas[sl], embeddings=[[1.0]] * len(m_ids[sl])
+                ids=[*m_ids[sl], META_ID],
+                documents=[*m_docs[sl], ""],
+                metadatas=[*m_metas[sl], _meta_record()],
+                embeddings=[[1.0]] * (len(m_ids[sl]) + 1),
             )
-        for article_id, meta in zip(m_ids, m_metas, strict=True):
-            self._chunks.delete(where={"$and": [{"article_id": article_id}, {"version": {"$ne": meta["version"]}}]})
-        self._bump()
+        # Delete exactly the versions this commit replaced. Not "every other version": in server mode another
+        # writer may have written chunks of a newer version it has not flipped yet, and they must survive.
+        # Dead versions left by crashed writers are collect_garbage()'s job.
+        stale = [
+            (article_id, replaced[article_id])
+            for article_id, meta in zip(m_ids, m_metas, strict=True)
+            if replaced.get(article_id) not in (None, meta["version"])
+        ]
+        for article_id, version in stale:
+            self._chunks.delete(where={"$and": [{"article_id": article_id}, {"version": version}]})
+        if stale:
+            self._bump()  # a reader that scanned while chunks were deleted rebuilds once more
+
+    def _live_versions(self, article_ids: Sequence[str]) -> dict[str, str]:
+        """The live version of each of these articles that has one, read from the manifest now (no cache)."""
+        out: dict[str, str] = {}
+        for i in range(0, len(article_ids), self._max_batch):
+            got = self._manifest.get(ids=list(article_ids[i : i + self._max_batch]), include=["metadatas"])
+            for article_id, meta in zip(got["ids"], got["metadatas"] or [], strict=True):
+                if meta and meta.get("kind") == "article":
+                    out[article_id] = str(meta["version"])
+        return out
 
     def remove(self, article_ids: Sequence[str]) -> int:
-        """Remove articles; the manifest goes first, so a crash leaves only invisible chunks behind."""
-        present = [a for a in article_ids if a in self.catalog()]
-        if not present:
+        """Remove articles; the manifest goes first, so a crash leaves only invisible chunks behind.
+
+        Only the removed live versions are deleted: chunks another writer is about to flip live stay whole,
+        and dead leftovers are collect_garbage()'s job.
+        """
+        removed = self._live_versions([a for a in dict.fromkeys(article_ids) if a != META_ID])
+        if not removed:
             return 0
-        self._manifest.delete(ids=present)
-        for article_id in present:
-            self._chunks.delete(where={"article_id": article_id})
+        self._manifest.delete(ids=list(removed))  # moves the token (the manifest count) in the same call
+        for article_id, version in removed.items():
+            self._chunks.delete(where={"$and": [{"article_id": article_id}, {"version": version}]})
         self._bump()
-        return len(present)
+        return len(removed)
 
     def collect_garbage(self, grace_seconds: float) -> int:
         """Delete chunks of versions that are not live (left by a crash), older than the grace period.
@@ -272,19 +345,31 @@ class ArticleStore:
             offset += _PAGE
 
     def live_chunks(self) -> list[Chunk]:
-        """Every chunk of every live article version (for the lexical index)."""
+        """Every chunk of every live article version (for the lexical index).
+
+        Pages by offset, and a delete by another process during the scan shifts the offsets, so a page can
+        skip rows. Every article is therefore checked against its manifest chunk count, and an article that
+        came up short is read again by a filter, which no concurrent delete can skew.
+        """
         catalog = self.catalog()
-        out: list[Chunk] = []
+        found: dict[str, dict[int, Chunk]] = {}
         offset = 0
         while True:
             page = self._chunks.get(include=["documents", "metadatas"], limit=_PAGE, offset=offset)
             for doc, meta in zip(page["documents"] or [], page["metadatas"] or [], strict=True):
                 live = catalog.get(meta["article_id"])
                 if live is not None and live.version == meta["version"]:
-                    out.append(_chunk_from(doc, meta))
+                    found.setdefault(live.id, {})[int(meta["position"])] = _chunk_from(doc, meta)
             if len(page["ids"]) < _PAGE:
                 break
             offset += _PAGE
+        short = [a for a in catalog.values() if len(found.get(a.id, ())) != a.chunks]
+        for article in short:
+            found[article.id] = {c.position: c for c in self._chunks_of_version(article.id, article.version)}
+            if len(found[article.id]) != article.chunks:
+                have = len(found[article.id])
+                log.warning("article %s has %d of its %d chunks in Chroma", article.id, have, article.chunks)
+        out = [chunk for by_position in found.values() for chunk in by_position.values()]
         out.sort(key=lambda c: (c.article_id, c.position))
         return out
 
@@ -292,8 +377,11 @@ class ArticleStore:
         live = self.catalog().get(article_id)
         if live is None:
             return []
+        return self._chunks_of_version(article_id, live.version)
+
+    def _chunks_of_version(self, article_id: str, version: str) -> list[Chunk]:
         got = self._chunks.get(
-            where={"$and": [{"article_id": article_id}, {"version": live.version}]},
+            where={"$and": [{"article_id": article_id}, {"version": version}]},
             include=["documents", "metadatas"],
         )
         chunks = [_chunk_from(d, m) for d, m in zip(got["documents"] or [], got["metadatas"] or [], strict=True)]
@@ -302,13 +390,18 @@ class ArticleStore:
     def dense_search(
         self, embedding: Sequence[float], k: int, filters: Filters | None = None
     ) -> list[tuple[Chunk, float]]:
-        """Nearest live chunks with cosine similarity; over-fetches to skip invisible dead versions."""
-        total = self.chunk_count()
-        if total == 0:
+        """Nearest live chunks with cosine similarity; over-fetches to skip invisible dead versions.
+
+        Asking Chroma for more results than it holds is fine (it returns what there is), so no count first:
+        one round trip fewer per question in server mode.
+        """
+        if k <= 0:
             return []
         catalog = self.catalog()
+        if not catalog:
+            return []
         where = filters.chroma_where() if filters else None
-        n = min(total, k * 2 + 8)
+        n = k * 2 + 8
         while True:
             res = self._chunks.query(
                 query_embeddings=[list(embedding)],
@@ -321,9 +414,9 @@ class ArticleStore:
                 live = catalog.get(meta["article_id"])
                 if live is not None and live.version == meta["version"]:
                     hits.append((_chunk_from(doc, meta), 1.0 - float(dist)))
-            if len(hits) >= k or n >= total or len(res["ids"][0]) < n:
+            if len(hits) >= k or len(res["ids"][0]) < n:
                 return hits[:k]
-            n = min(total, n * 4)
+            n *= 4
 
     def chunk_count(self) -> int:
         return int(self._chunks.count())
