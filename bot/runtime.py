@@ -96,8 +96,17 @@ class Runtime:
 
     def ingest(self, sources: Sequence[str], prune: bool = False, progress: Progress | None = None) -> IngestReport:
         with self.writing():
-            return ingest(sources, self.store, lambda: self.embedder, self.ingest_options(prune), progress)
+            report = ingest(sources, self.store, lambda: self.embedder, self.ingest_options(prune), progress)
+        self._read_own_writes()
+        return report
 
     def remove(self, article_ids: Sequence[str]) -> int:
         with self.writing():
-            return self.store.remove(article_ids)
+            removed = self.store.remove(article_ids)
+        self._read_own_writes()
+        return removed
+
+    def _read_own_writes(self) -> None:
+        """The process that wrote answers from its writes at once; others catch up within a second or so."""
+        if "retriever" in self.__dict__:  # nothing to refresh if this process never searched
+            self.retriever.refresh()

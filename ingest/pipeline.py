@@ -165,6 +165,7 @@ def _embed_and_commit(
     for article, _, existed in group:
         (report.updated if existed else report.added).append(article.id)
     report.chunks_embedded += len(texts)
+    log.info("committed %d articles (%d chunks embedded so far)", len(group), report.chunks_embedded)
     return len(texts)
 
 
