@@ -285,6 +285,9 @@ def serve_cmd(ctx: click.Context) -> None:
     """
     from bot.telegram.app import run
 
+    # A service logs what it does (ids, counts, latencies; never message text): INFO unless -v asked for more.
+    root = logging.getLogger()
+    root.setLevel(min(root.level, logging.INFO))
     settings: Settings = ctx.obj["settings"]
     if not _telegram_token(settings):
         raise click.ClickException(

@@ -1,0 +1,155 @@
+"""`newsbot start` and `newsbot serve` as a user runs them: real processes against the emulator, by long
+polling and by webhook; and the clean errors when no token is configured."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from botapi_emulator import Emulator, EmulatorClient
+from click.testing import CliRunner
+
+from bot.cli import cli
+
+REPO = Path(__file__).resolve().parents[2]
+ITALY = "What did Italy pledge?"
+
+
+def newsbot_command() -> list[str]:
+    script = Path(sys.executable).parent / "newsbot"
+    return [str(script)] if script.exists() else [sys.executable, "-m", "bot.cli"]
+
+
+def clean_env(**settings: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSBOT_")}
+    env.update(settings)
+    return env
+
+
+@pytest.fixture(scope="module")
+def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Shared by the module's processes: the second `start` finds the sample already ingested."""
+    return tmp_path_factory.mktemp("cli-data")
+
+
+class Served:
+    def __init__(self, process: subprocess.Popen[str], log: Path) -> None:
+        self.process = process
+        self.log = log
+
+    def stop(self) -> str:
+        """Ctrl-C, as a user would stop it; returns what it logged."""
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGINT)
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=10)
+        return self.log.read_text(encoding="utf-8", errors="replace")
+
+
+@pytest.fixture
+def serve(tmp_path: Path) -> Iterator[object]:
+    started: list[Served] = []
+
+    def run(args: list[str], env: dict[str, str]) -> Served:
+        log = tmp_path / f"newsbot-{len(started)}.log"
+        with log.open("w") as out:
+            process = subprocess.Popen(
+                newsbot_command() + args,
+                env=env,
+                cwd=tmp_path,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                text=True,
+            )
+        served = Served(process, log)
+        started.append(served)
+        return served
+
+    yield run
+    for served in started:
+        served.stop()
+
+
+async def test_start_with_a_token_ingests_the_sample_and_serves_by_long_polling(
+    emulator: Emulator, data_dir: Path, serve: object
+) -> None:
+    token = "555000111:AAE-newsbot-cli-polling"
+    env = clean_env(
+        NEWSBOT_DATA_DIR=str(data_dir), NEWSBOT_TELEGRAM_TOKEN=token, NEWSBOT_TELEGRAM_BASE_URL=emulator.url
+    )
+    served = serve(["start"], env)  # type: ignore[operator]
+    async with EmulatorClient(emulator.url, token) as client:
+        ann = client.user(1201, "Ann")
+        await ann.command("/start")
+        welcome = await ann.reply(timeout_s=150)  # model load and sample ingest in the new process
+        assert "<b>2 articles</b>" in welcome.text
+        await ann.say(ITALY)
+        assert "140 million" in (await ann.reply()).text
+    log = served.stop()
+    assert served.process.returncode == 0, log
+    assert "sample coverage: added 2" in log
+    assert "serving by long polling" in log and "ready: 2 articles" in log
+    assert token not in log and token.split(":")[1] not in log
+    assert ITALY not in log
+
+
+async def test_serve_by_webhook_with_a_secret_token(
+    emulator: Emulator, data_dir: Path, serve: object
+) -> None:
+    token = "555000222:AAE-newsbot-cli-webhook"
+    secret = "webhook-secret-0123456789"
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = clean_env(
+        NEWSBOT_DATA_DIR=str(data_dir),
+        NEWSBOT_TELEGRAM_TOKEN=token,
+        NEWSBOT_TELEGRAM_BASE_URL=emulator.url,
+        NEWSBOT_WEBHOOK_URL=f"http://127.0.0.1:{port}/telegram",
+        NEWSBOT_WEBHOOK_PORT=str(port),
+        NEWSBOT_WEBHOOK_SECRET=secret,
+    )
+    served = serve(["start"], env)  # type: ignore[operator]
+    async with EmulatorClient(emulator.url, token) as client:
+        deadline = time.monotonic() + 150
+        while not any(c["method"] == "setWebhook" and c["token"] == token for c in await client.calls()):
+            assert served.process.poll() is None, served.stop()
+            assert time.monotonic() < deadline, "the bot never set its webhook"
+            await asyncio.sleep(0.2)
+        hook = next(c for c in await client.calls() if c["method"] == "setWebhook" and c["token"] == token)
+        assert hook["params"]["url"] == f"http://127.0.0.1:{port}/telegram"
+        assert hook["params"]["secret_token"] == secret
+        ann = client.user(1202, "Ann")
+        await ann.say(ITALY)  # the emulator posts the update to the bot's webhook, with the secret header
+        assert "140 million" in (await ann.reply(timeout_s=30)).text
+    log = served.stop()
+    assert "serving by webhook on 127.0.0.1" in log, log
+    assert "sample coverage: added 0, updated 0, unchanged 2" in log  # the second start is incremental
+    assert secret not in log and token.split(":")[1] not in log
+
+
+def test_serve_without_a_token_is_a_clean_one_line_error(tmp_path: Path) -> None:
+    runner = CliRunner()
+    unset: dict[str, str | None] = {k: None for k in os.environ if k.startswith("NEWSBOT_")}
+    env = {**unset, "NEWSBOT_DATA_DIR": str(tmp_path)}
+    with runner.isolated_filesystem(temp_dir=tmp_path):  # no .env from the checkout
+        result = runner.invoke(cli, ["serve"], env=env)
+        assert result.exit_code == 1
+        assert result.output.strip().startswith("Error: no Telegram bot token: set NEWSBOT_TELEGRAM_TOKEN")
+        assert "Traceback" not in result.output
+
+        missing = str(tmp_path / "no-such-token-file")
+        result = runner.invoke(cli, ["serve"], env={**env, "NEWSBOT_TELEGRAM_TOKEN_FILE": missing})
+        assert result.exit_code == 1
+        assert "Error: cannot read NEWSBOT_TELEGRAM_TOKEN_FILE" in result.output
