@@ -1,0 +1,181 @@
+"""A real `chroma run` server for the tests, and Settings for each store mode.
+
+A pytest plugin module: test files that need it say `pytest_plugins = ["chroma_server"]`.
+
+- `chroma_server` (session): one `chroma run --path <tmp> --host 127.0.0.1 --port <free>` for the whole
+  session, ready once its heartbeat answers, terminated (then killed) at the end.
+- `mode_settings` (parametrised `embedded` / `server`): Settings for a fresh store in either mode. Server-mode
+  tests share the one server, so each test gets its own collection name and drops it afterwards.
+
+Test modules use these through fixtures only (importing this module as well would keep pytest from
+rewriting its asserts): `chroma_server_factory` starts private servers a test may stop, `collection_name` is
+unique per test.
+
+A test module runs its store tests in both modes by overriding the shared `settings` fixture:
+
+    pytest_plugins = ["chroma_server"]
+
+    @pytest.fixture
+    def settings(mode_settings: Settings) -> Settings:
+        return mode_settings
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import httpx
+import pytest
+
+if TYPE_CHECKING:
+    from bot.settings import Settings
+
+CHROMA_BIN = Path(sys.executable).with_name("chroma")
+STORE_MODES = ["embedded", pytest.param("server", marks=pytest.mark.server)]
+
+
+def free_port() -> int:
+    """A port that was free a moment ago on 127.0.0.1 (the server binds it right after)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class ChromaServer:
+    """A running `chroma run` process; `url` is what NEWSBOT_CHROMA_URL takes."""
+
+    url: str
+    path: Path
+    log_path: Path
+    process: subprocess.Popen[bytes]
+
+    def log_tail(self, chars: int = 2000) -> str:
+        try:
+            return self.log_path.read_text(encoding="utf-8", errors="replace")[-chars:]
+        except OSError:
+            return ""
+
+    def stop(self, timeout_s: float = 10.0) -> None:
+        """Terminate, and kill if it does not exit in time."""
+        if self.process.poll() is not None:
+            return
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(timeout=timeout_s)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(timeout=timeout_s)
+
+
+def start_chroma_server(path: Path, timeout_s: float = 60.0) -> ChromaServer:
+    """Start `chroma run` on a free port of 127.0.0.1 and wait for its heartbeat."""
+    if not CHROMA_BIN.exists():
+        raise RuntimeError(f"the chroma CLI is not installed next to {sys.executable}")
+    path.mkdir(parents=True, exist_ok=True)
+    last_error = "not started"
+    for _attempt in range(3):  # the free port can be taken between probing and binding
+        port = free_port()
+        log_path = path.parent / f"{path.name}.port{port}.log"
+        with open(log_path, "wb") as log:
+            process = subprocess.Popen(
+                [str(CHROMA_BIN), "run", "--path", str(path), "--host", "127.0.0.1", "--port", str(port)],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                env={**os.environ, "ANONYMIZED_TELEMETRY": "False"},
+            )
+        server = ChromaServer(f"http://127.0.0.1:{port}", path, log_path, process)
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline and process.poll() is None:
+            try:
+                if httpx.get(f"{server.url}/api/v2/heartbeat", timeout=1.0).status_code == 200:
+                    return server
+            except httpx.TransportError as exc:
+                last_error = f"{type(exc).__name__}: {exc}"
+            time.sleep(0.1)
+        server.stop()
+        last_error = f"exit code {process.returncode}; log: {server.log_tail()}"
+    raise RuntimeError(f"chroma run did not come up: {last_error}")
+
+
+@pytest.fixture(scope="session")
+def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ChromaServer]:
+    """One real Chroma server on 127.0.0.1 for the whole session."""
+    root = tmp_path_factory.mktemp("chroma-server")
+    server = start_chroma_server(root / "db")
+    try:
+        yield server
+    finally:
+        server.stop()
+        shutil.rmtree(root / "db", ignore_errors=True)
+
+
+@pytest.fixture
+def chroma_server_factory(tmp_path: Path) -> Iterator[Callable[[], ChromaServer]]:
+    """Starts private servers (for tests that stop one); all are stopped at the end of the test."""
+    started: list[ChromaServer] = []
+
+    def start() -> ChromaServer:
+        server = start_chroma_server(tmp_path / f"private-chroma-{len(started)}")
+        started.append(server)
+        return server
+
+    yield start
+    for server in started:
+        server.stop()
+
+
+@pytest.fixture
+def collection_name(request: pytest.FixtureRequest) -> str:
+    """A collection name no other test uses (for tests on the shared server)."""
+    return unique_collection(request)
+
+
+def unique_collection(request: pytest.FixtureRequest) -> str:
+    """A short collection name unique to this test (Chroma wants 3-512 chars of [a-zA-Z0-9._-])."""
+    stem = "".join(ch if ch.isalnum() else "-" for ch in request.node.name)[:40].strip("-")
+    return f"t-{stem}-{uuid.uuid4().hex[:8]}"
+
+
+@pytest.fixture(params=STORE_MODES)
+def mode_settings(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Settings]:
+    """Settings for a fresh store: embedded Chroma in `tmp_path`, or a fresh collection on the test server.
+
+    The data dir is in `tmp_path` in both modes: it holds the embedded store and the saved lexical index.
+    """
+    from bot.settings import Settings
+
+    if request.param == "embedded":
+        yield Settings(data_dir=tmp_path / "data", chroma_url=None, collection="newsbot", _env_file=None)
+        return
+    server: ChromaServer = request.getfixturevalue("chroma_server")
+    collection = unique_collection(request)
+    yield Settings(data_dir=tmp_path / "data", chroma_url=server.url, collection=collection, _env_file=None)
+    drop_collections(server.url, collection)
+
+
+def drop_collections(url: str, collection: str) -> None:
+    """Delete a test's collections from the shared server (what `ArticleStore.drop` deletes)."""
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    host, port = url.removeprefix("http://").split(":")
+    client = chromadb.HttpClient(
+        host=host, port=int(port), settings=ChromaSettings(anonymized_telemetry=False)
+    )
+    existing = {c.name for c in client.list_collections()}
+    for name in (collection, f"{collection}-articles"):
+        if name in existing:
+            client.delete_collection(name)

