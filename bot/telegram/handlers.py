@@ -23,6 +23,7 @@ from telegram import (
     InlineKeyboardMarkup,
     Message,
     MessageEntity,
+    ReplyParameters,
     Update,
 )
 from telegram.constants import ChatAction, ChatType
@@ -128,10 +129,14 @@ async def send_parts(
         if i == len(parts) - 1 and reply_markup is not None:
             kwargs["reply_markup"] = reply_markup
         if i == 0 and reply_to is not None:
-            kwargs["reply_to_message_id"] = reply_to
-            kwargs["allow_sending_without_reply"] = True
+            kwargs["reply_parameters"] = quoting(reply_to)
         sent.append(await send(bot, chat_id, part, **kwargs))
     return sent
+
+
+def quoting(message_id: int) -> ReplyParameters:
+    """Reply to a message, and still send if it was deleted meanwhile."""
+    return ReplyParameters(message_id=message_id, allow_sending_without_reply=True)
 
 
 @asynccontextmanager
@@ -279,23 +284,21 @@ async def answer_question(
     reply_to = message.message_id if quote and message is not None else None
     question = " ".join(question.split())
     if not question:
-        await send(context.bot, chat.id, EMPTY_QUESTION, reply_to_message_id=reply_to)
+        await send_parts(context.bot, chat.id, [EMPTY_QUESTION], reply_to=reply_to)
         return
     if len(question) > MAX_QUESTION_CHARS:
-        await send(context.bot, chat.id, TOO_LONG, reply_to_message_id=reply_to)
+        await send_parts(context.bot, chat.id, [TOO_LONG], reply_to=reply_to)
         return
     verdict = s.limiter.check(user.id)
     if not verdict.allowed:
         log.info("rate limited user=%s chat=%s retry_after_s=%.0f", user.id, chat.id, verdict.retry_after_s)
         if verdict.first_refusal:
             wait = max(1, round(verdict.retry_after_s))
-            await send(
-                context.bot,
-                chat.id,
+            text = (
                 f"You're asking faster than I can keep up: I take {s.limiter.limit} questions a minute "
-                f"per person. Please try again in {wait} seconds.",
-                reply_to_message_id=reply_to,
+                f"per person. Please try again in {wait} seconds."
             )
+            await send_parts(context.bot, chat.id, [text], reply_to=reply_to)
         return
 
     history = s.memory.history(chat.id)

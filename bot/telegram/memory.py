@@ -10,6 +10,8 @@ import time
 from collections import deque
 from collections.abc import Callable
 
+SWEEP_EVERY = 1000  # remembered questions between sweeps of expired chats
+
 
 class ChatMemory:
     """Recent questions per chat, oldest first; thread-safe, bounded in turns per chat and in chats."""
@@ -27,6 +29,7 @@ class ChatMemory:
         self._clock = clock
         self._chats: dict[int, deque[tuple[float, str]]] = {}
         self._lock = threading.Lock()
+        self._writes = 0
 
     def history(self, chat_id: int) -> list[str]:
         """The chat's unexpired questions, oldest first."""
@@ -44,6 +47,10 @@ class ChatMemory:
             self._chats[chat_id] = turns  # re-inserted: dict order is least recently active first
             if len(self._chats) > self._max_chats:
                 self._chats.pop(next(iter(self._chats)))
+            self._writes += 1
+            sweep = self._writes % SWEEP_EVERY == 0
+        if sweep:  # quiet chats are dropped now and then, not only when they speak again
+            self.sweep()
 
     def forget(self, chat_id: int) -> None:
         with self._lock:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -14,6 +15,18 @@ if TYPE_CHECKING:
 
 TOKEN = "123456789:AAE-newsbot-test-token-do-not-log"
 ADMIN_ID = 900_001
+
+
+class LogSpy(logging.Handler):
+    """Keeps every record at INFO and above, formatted with any traceback, for the no-secrets checks."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.INFO)
+        self.lines: list[str] = []
+        self.setFormatter(logging.Formatter("%(name)s %(levelname)s %(message)s"))
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(self.format(record))
 
 
 @dataclass

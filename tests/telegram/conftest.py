@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
-from bot_harness import ADMIN_ID, TOKEN, RunningBot, start_bot
+from bot_harness import ADMIN_ID, TOKEN, LogSpy, RunningBot, start_bot
 from botapi_emulator import Emulator, EmulatorClient, EmulatorUnavailable
 from telegram_html import assert_valid
 
@@ -44,18 +44,6 @@ def emulator() -> Iterator[Emulator]:
         raise
     yield emu
     emu.stop()
-
-
-class LogSpy(logging.Handler):
-    """Keeps every record at INFO and above, formatted with any traceback, for the no-secrets checks."""
-
-    def __init__(self) -> None:
-        super().__init__(logging.INFO)
-        self.lines: list[str] = []
-        self.setFormatter(logging.Formatter("%(name)s %(levelname)s %(message)s"))
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.lines.append(self.format(record))
 
 
 @pytest.fixture(scope="session")

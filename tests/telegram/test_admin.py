@@ -11,7 +11,7 @@ import time
 from collections.abc import AsyncIterator, Callable
 
 import pytest
-from bot_harness import ADMIN_ID, RunningBot
+from bot_harness import ADMIN_ID, LogSpy, RunningBot
 from botapi_emulator import EmulatorClient, Reply, User
 
 ITALY = "What did Italy pledge?"
@@ -64,7 +64,7 @@ async def test_stats_for_admins(tg: EmulatorClient, bot: RunningBot) -> None:
 
 
 async def test_non_admins_are_not_allowed_and_the_attempt_is_logged(
-    tg: EmulatorClient, bot: RunningBot, log_spy: object
+    tg: EmulatorClient, bot: RunningBot, log_spy: LogSpy
 ) -> None:
     mallory = tg.user(801, "Mallory")
     for command in (
@@ -75,7 +75,7 @@ async def test_non_admins_are_not_allowed_and_the_attempt_is_logged(
     ):
         await mallory.command(command)
         assert "not allowed" in (await mallory.reply()).text
-    lines = log_spy.lines  # type: ignore[attr-defined]
+    lines = log_spy.lines
     for command in ("/stats", "/ingest", "/reindex", "/remove"):
         assert any(f"refused admin command {command} from user=801" in line for line in lines), command
     assert SAMPLE_ITALY_ID in bot.runtime.store.catalog()
@@ -109,6 +109,11 @@ async def test_ingest_reports_progress_in_one_message_while_questions_are_answer
     assert edits and edits[-1]["params"]["text"] == final.text
 
     (added,) = set(bot.runtime.store.catalog()) - before
+    await editor.command("/sources")  # the newest article first, linked, with outlet and date
+    newest = (await editor.reply()).text.split("<b>Newest</b>\n", 1)[1].splitlines()[0]
+    link = bot.runtime.store.catalog()[added].url  # the page's canonical URL
+    title = "Odesa grain corridor reopens after two-week pause"
+    assert newest == f'• <a href="{link}">{title}</a> · The Kyiv Ledger, 5 Mar 2024'
     asker = tg.user(820, "Asker")
     await asker.say("How much wheat did the bulk carrier from Chornomorsk carry?")
     answer = await asker.reply()

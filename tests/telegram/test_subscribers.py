@@ -13,8 +13,11 @@ import sqlite3
 import time
 from collections.abc import Awaitable, Callable
 
-from bot_harness import ADMIN_ID, RunningBot
+from bot_harness import ADMIN_ID, LogSpy, RunningBot
 from botapi_emulator import EmulatorClient, Reply
+
+from bot.telegram.feedback import FeedbackStore
+from bot.telegram.handlers import APOLOGY
 
 ITALY = "What did Italy pledge?"
 ITALY_TITLE = "Five Italian companies join Ukraine's Defense Industries Alliance"
@@ -215,3 +218,23 @@ async def test_twenty_users_asking_at_once_are_all_answered(tg: EmulatorClient) 
     for user in users:
         await user.no_reply(0.0)  # exactly one answer each
     print(f"20 concurrent questions answered in {elapsed:.1f} s")
+
+
+async def test_an_unexpected_error_gets_a_fixed_apology_and_the_bot_keeps_running(
+    tg: EmulatorClient, bot: RunningBot, log_spy: LogSpy
+) -> None:
+    kim = tg.user(510, "Kim")
+    services = bot.services
+    services.feedback.close()  # a real failure: the answer log can't be written
+    try:
+        await kim.say(ITALY)
+        apology = await kim.reply()
+    finally:
+        services.feedback = FeedbackStore(bot.settings.feedback_db)
+    assert apology.text == APOLOGY  # fixed text, never the exception's
+    assert any(
+        line.startswith("bot.telegram.handlers ERROR unhandled error in update=") for line in log_spy.lines
+    )
+    assert any("Traceback" in line and "closed database" in line for line in log_spy.lines)
+    await kim.say(ITALY)
+    assert "140 million" in (await kim.reply()).text
