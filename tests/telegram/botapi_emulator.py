@@ -188,7 +188,16 @@ class EmulatorClient:
         return result
 
     async def fail_chat_action(self, fail: bool) -> None:
+        """Let sendChatAction fail with HTTP 500, as the bare emulator does."""
         await self.call("/client/control", {"failChatAction": fail})
+
+    async def flood_next(self, n: int) -> None:
+        """Answer the bot's next `n` sendMessage calls with 429 Too Many Requests, retry after 1 s."""
+        await self.call("/client/control", {"floodNext": n})
+
+    async def drop_next(self, n: int) -> None:
+        """Close the connection of the bot's next `n` sendMessage calls without an answer."""
+        await self.call("/client/control", {"dropNext": n})
 
 
 class User:

@@ -15,7 +15,10 @@
  *                          up to `timeout` seconds for the first one
  *   POST /client/state     {botToken, chatId, messageId} -> message; a bot message as it is now (after edits)
  *   POST /client/log       {since} -> [{seq, method, params}]; every call the bot made, for the tests' checks
- *   POST /client/control   {failChatAction} -> {}; let sendChatAction fail as the bare emulator does (HTTP 500)
+ *   POST /client/control   {failChatAction, floodNext, dropNext} -> the settings; failChatAction: let
+ *                          sendChatAction fail as the bare emulator does (HTTP 500); floodNext: answer the next N
+ *                          sendMessage calls with 429 Too Many Requests (retry after 1 s); dropNext: close the
+ *                          connection of the next N sendMessage calls without answering (a network error)
  */
 const path = require('path');
 const { createRequire } = require('module');
@@ -39,8 +42,8 @@ const JSON_FIELDS = ['reply_markup', 'entities', 'reply_parameters', 'link_previ
 
 const tg = new TelegramServer({ port: 0, host: '127.0.0.1', storeTimeout: 24 * 3600 });
 tg.setMaxListeners(0);
-const control = { failChatAction: false };
-const calls = []; // every bot call but getUpdates: {seq, method, params}
+const control = { failChatAction: false, floodNext: 0, dropNext: 0 };
+const calls = []; // every bot call but getUpdates: {seq, at, token, method, params}
 
 // A malformed request must not take the emulator down (the bare one crashes on a rejected promise).
 process.on('unhandledRejection', (err) => console.error(`emulator: unhandled rejection: ${err}`));
@@ -141,7 +144,7 @@ app.use(express.urlencoded({ extended: true, limit: '5mb' }));
 app.all('/bot:token/:method', async (req, res, next) => {
   const { token, method } = req.params;
   const params = parseJsonFields({ ...req.query, ...req.body });
-  if (method !== 'getUpdates') calls.push({ seq: calls.length + 1, token, method, params });
+  if (method !== 'getUpdates') calls.push({ seq: calls.length + 1, at: Date.now(), token, method, params });
   switch (method) {
     case 'getMe':
       return ok(res, BOT);
@@ -156,6 +159,16 @@ app.all('/bot:token/:method', async (req, res, next) => {
       return ok(res, updates.map(asUpdate));
     }
     case 'sendMessage': {
+      if (control.floodNext > 0) {
+        control.floodNext -= 1;
+        return res.status(429).json({
+          ok: false, error_code: 429, description: 'Too Many Requests: retry after 1', parameters: { retry_after: 1 },
+        });
+      }
+      if (control.dropNext > 0) {
+        control.dropNext -= 1;
+        return req.socket.destroy();
+      }
       if (params.chat_id === undefined || typeof params.text !== 'string') return bad(res, 'chat_id and text required');
       if (!params.text.length) return bad(res, 'message text is empty');
       tg.addBotMessage({ ...params }, token);
@@ -250,6 +263,8 @@ app.post('/client/log', (req, res) => ok(res, calls.slice(Number(req.body.since 
 
 app.post('/client/control', (req, res) => {
   if ('failChatAction' in req.body) control.failChatAction = Boolean(req.body.failChatAction);
+  if ('floodNext' in req.body) control.floodNext = Number(req.body.floodNext) || 0;
+  if ('dropNext' in req.body) control.dropNext = Number(req.body.dropNext) || 0;
   return ok(res, control);
 });
 

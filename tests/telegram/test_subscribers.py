@@ -12,6 +12,7 @@ import re
 import sqlite3
 import time
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 from bot_harness import ADMIN_ID, LogSpy, RunningBot
 from botapi_emulator import EmulatorClient, Reply
@@ -238,3 +239,23 @@ async def test_an_unexpected_error_gets_a_fixed_apology_and_the_bot_keeps_runnin
     assert any("Traceback" in line and "closed database" in line for line in log_spy.lines)
     await kim.say(ITALY)
     assert "140 million" in (await kim.reply()).text
+
+
+async def test_flood_control_and_network_errors_are_retried(tg: EmulatorClient) -> None:
+    lee = tg.user(511, "Lee")
+
+    def attempts(calls: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return [c for c in calls if c["method"] == "sendMessage" and c["params"]["chat_id"] == "511"]
+
+    since = len(await tg.calls())
+    await tg.flood_next(1)  # Telegram says: too many requests, retry after 1 s
+    await lee.say(ITALY)
+    assert "140 million" in (await lee.reply(timeout_s=15)).text
+    first, second = attempts(await tg.calls(since))
+    assert second["at"] - first["at"] >= 1000  # waited as told
+
+    since = len(await tg.calls())
+    await tg.drop_next(1)  # the connection dies before an answer
+    await lee.say(ITALY)
+    assert "140 million" in (await lee.reply(timeout_s=15)).text
+    assert len(attempts(await tg.calls(since))) == 2
