@@ -1,9 +1,9 @@
 """The Telegram tests' world: the Bot API emulator (node, 127.0.0.1), and the real bot running in-process
 against it through NEWSBOT_TELEGRAM_BASE_URL, over the sample coverage in a fresh store.
 
-One bot serves the whole session (loading the model once); tests keep apart by using their own user and chat
-ids. After every test, each message the bot sent or edited is checked as Telegram would check it, and the
-logs of the test are checked for the token and for what users said.
+One bot serves all the Telegram tests (loading the model once); tests keep apart by using their own user and
+chat ids. After every test, each message the bot sent or edited is checked as Telegram would check it, and
+the logs of the test are checked for the token and for what users said.
 """
 
 from __future__ import annotations
@@ -28,10 +28,14 @@ SAMPLE_DIR = REPO / "data" / "sample"
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark the Telegram tests, and run them last: the bot and the emulator then stop with the session,
+    right after them, instead of idling through everyone else's tests."""
     here = Path(__file__).parent
-    for item in items:
-        if here in Path(str(item.fspath)).parents:
-            item.add_marker(pytest.mark.telegram)
+    ours = [item for item in items if here in Path(str(item.path)).parents]
+    for item in ours:
+        item.add_marker(pytest.mark.telegram)
+    others = [item for item in items if here not in Path(str(item.path)).parents]
+    items[:] = others + ours
 
 
 @pytest.fixture(scope="session")
@@ -50,12 +54,9 @@ def emulator() -> Iterator[Emulator]:
 def log_spy() -> Iterator[LogSpy]:
     spy = LogSpy()
     root = logging.getLogger()
-    level = root.level
     root.addHandler(spy)
-    root.setLevel(logging.INFO)
     yield spy
     root.removeHandler(spy)
-    root.setLevel(level)
 
 
 @pytest.fixture(scope="session")
@@ -109,7 +110,13 @@ async def tg(bot: RunningBot, client: EmulatorClient, log_spy: LogSpy) -> AsyncI
     since = len(await client.calls())
     logs_before = len(log_spy.lines)
     texts_before = len(client.sent_texts)
-    yield client
+    root = logging.getLogger()
+    level = root.level
+    root.setLevel(logging.INFO)  # what a served bot logs
+    try:
+        yield client
+    finally:
+        root.setLevel(level)
     for call in await client.calls(since):
         check_call(call)
     new_logs = "\n".join(log_spy.lines[logs_before:])
