@@ -35,7 +35,7 @@ class EngineConfig:
     max_sentences: int = 3
     # Calibrated on the dev sets (see `newsbot eval`): below this share of the question's weighted terms in
     # the best sentence, the coverage does not answer the question.
-    min_coverage: float = 0.34
+    min_coverage: float = 0.2
     # Share of the question's entities that must appear in the evidence; "What did Portugal pledge?" scores
     # as high as a real question with this embedder, but Portugal is nowhere in the coverage.
     min_entity_share: float = 0.75

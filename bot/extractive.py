@@ -25,9 +25,9 @@ _DATE = re.compile(
     re.IGNORECASE,
 )
 _NAME = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-z]+(?:\s+[A-Z][a-z’'-]+)+")
-_PLACE = re.compile(r"\b(in|from|to|at|across)\s+(the\s+)?[A-Z][a-z]+")
 _REASON = re.compile(r"\b(because|due to|as a result|amid|after|since|so that|in order to|caused by)\b", re.I)
-_WORD = re.compile(r"[\w’'-]+")
+# Words, keeping numbers and codes whole: "21,000", "BA.5", "$1.2".
+_WORD = re.compile(r"[\w’'-]+(?:[.,]\w+)*")
 
 
 @dataclass(frozen=True)
@@ -59,6 +59,8 @@ def entity_found(group: Sequence[str], words: set[str]) -> bool:
         w = _normalise_number(word.lower().strip("’'."))
         if w in words or (w in _ALIASES and all(a in words for a in _ALIASES[w])):
             continue
+        if "-" in w and all(entity_found((part,), words) for part in w.split("-") if part):
+            continue
         if w[:1].isdigit():
             return False
         stem = w[: max(4, len(w) - 2)] if len(w) > 4 else w
@@ -71,16 +73,21 @@ def words_of(text: str) -> set[str]:
     return {_normalise_number(w.lower().strip("’'.")) for w in _WORD.findall(text)}
 
 
+def _names_something_new(sentence: str, question_words: set[str]) -> bool:
+    """A name or a quoted title the question does not already contain: what "which show" asks for."""
+    names = [m.group() for m in _NAME.finditer(sentence)]
+    names += [w for w in re.findall(r"(?<=\s)[A-Z][\w’'.-]+", sentence)]
+    names += re.findall(r"[“\"]([^”\"]{2,60})[”\"]", sentence)
+    return any(not words_of(n) <= question_words for n in names)
+
+
 def _type_bonus(answer_type: str, sentence: str, question_words: set[str]) -> float:
     if answer_type == "amount":
         return 1.0 if _AMOUNT.search(sentence) else 0.0
     if answer_type == "date":
         return 1.0 if _DATE.search(sentence) else 0.0
-    if answer_type == "person":
-        names = [m.group() for m in _NAME.finditer(sentence)]
-        return 1.0 if any(not words_of(n) <= question_words for n in names) else 0.0
-    if answer_type == "place":
-        return 1.0 if _PLACE.search(sentence) else 0.0
+    if answer_type in ("person", "place", "thing"):
+        return 1.0 if _names_something_new(sentence, question_words) else 0.0
     if answer_type == "reason":
         return 1.0 if _REASON.search(sentence) else 0.0
     return 0.0
@@ -174,7 +181,7 @@ def _similar(a: frozenset[str], b: frozenset[str]) -> bool:
     return len(a & b) / min(len(a), len(b)) > 0.7
 
 
-def select(scored: Sequence[ScoredSentence], max_sentences: int, min_ratio: float = 0.8) -> list[ScoredSentence]:
+def select(scored: Sequence[ScoredSentence], max_sentences: int, min_ratio: float = 0.6) -> list[ScoredSentence]:
     """The best sentence, then the next ones nearly as good that add something new and either name the
     question's subject themselves or directly continue a chosen sentence."""
     if not scored:

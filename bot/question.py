@@ -72,22 +72,31 @@ class Question:
 
 
 def entity_groups(text: str) -> tuple[tuple[str, ...], ...]:
-    """Runs of capitalised words (or numbers) that are not question words: the things a question is about."""
+    """Runs of capitalised words (or numbers) that are not question words: the things a question is about.
+
+    A capitalised word that opens a sentence is only taken as a name when the next word is one too
+    ("Approximately how many…", "Despite dropping…" are not about anything called Approximately or Despite).
+    """
     groups: list[tuple[str, ...]] = []
-    current: list[str] = []
-    for raw in _SPLIT_WORD.split(text):
-        word = raw.strip(".,'’-")
-        is_entity = bool(word) and bool(_CAPITALISED.fullmatch(word)) and word.lower() not in _QUESTION_WORDS
-        if word.isupper() and len(word) <= 1:
-            is_entity = False
-        if is_entity:
-            current.append(word)
-        elif current:
-            # A lowercase word ends a run: "Deputy Chair of the Ukrainian Parliament" is two entities.
+    for sentence in re.split(r"(?<=[.?!])\s+", text):
+        words = [w.strip(".,'’-") for w in _SPLIT_WORD.split(sentence)]
+        words = [w for w in words if w]
+        flags = [
+            bool(_CAPITALISED.fullmatch(w)) and w.lower() not in _QUESTION_WORDS and not (w.isupper() and len(w) == 1)
+            for w in words
+        ]
+        if flags and flags[0] and not words[0][0].isdigit() and not words[0].isupper():
+            flags[0] = len(flags) > 1 and flags[1]
+        current: list[str] = []
+        for word, is_entity in zip(words, flags, strict=True):
+            if is_entity:
+                current.append(word)
+            elif current:
+                # A lowercase word ends a run: "Deputy Chair of the Ukrainian Parliament" is two entities.
+                groups.append(tuple(current))
+                current = []
+        if current:
             groups.append(tuple(current))
-            current = []
-    if current:
-        groups.append(tuple(current))
     return tuple(groups)
 
 
