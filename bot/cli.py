@@ -222,7 +222,15 @@ def chat_cmd(ctx: click.Context) -> None:
 @click.option("--corpus", multiple=True, help="Ingest this first (incremental; skipped when unchanged).")
 @click.option("--answer-in-gold", is_flag=True, help="Keep answerable questions whose answer is in the gold article.")
 @click.option("--limit", type=int, help="Only the first N questions.")
-@click.option("--no-baselines", is_flag=True, help="Skip the BM25 and dense LangChain-recipe baselines.")
+@click.option(
+    "--baseline",
+    "baselines",
+    multiple=True,
+    type=click.Choice(["bm25", "dense", "none"]),
+    default=("bm25", "dense"),
+    show_default=True,
+    help="Baselines to run beside newsbot (dense embeds the corpus again, once, in its own collection).",
+)
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Write the figures as JSON here.")
 @click.pass_context
 @friendly_errors
@@ -232,7 +240,7 @@ def eval_cmd(
     corpus: tuple[str, ...],
     answer_in_gold: bool,
     limit: int | None,
-    no_baselines: bool,
+    baselines: tuple[str, ...],
     out: Path | None,
 ) -> None:
     """Measure newsbot on a question set (JSON Lines: question, answers, doc_id) against the store.
@@ -253,8 +261,9 @@ def eval_cmd(
     items = ev.load_questions(questions, answer_in_gold=answer_in_gold, limit=limit)
     tally, rows = ev.evaluate_newsbot(runtime.engine, runtime.store, items)
     results = [tally.as_dict()]
-    if not no_baselines:
+    if "bm25" in baselines:
         results.append(ev.evaluate_passages("bm25", ev.bm25_baseline(runtime.retriever.lexical), items).as_dict())
+    if "dense" in baselines:
         dense = ev.LangChainDenseBaseline(
             runtime.client, f"{runtime.settings.collection}-baseline-lc1000", runtime.embedder
         )
