@@ -179,3 +179,72 @@ def drop_collections(url: str, collection: str) -> None:
     for name in (collection, f"{collection}-articles"):
         if name in existing:
             client.delete_collection(name)
+
+
+# ---- an authenticating proxy in front of the server --------------------------------------------------------
+
+
+@dataclass
+class AuthProxy:
+    """What a deployment puts in front of `chroma run` (which has no auth of its own): a reverse proxy on
+    127.0.0.1 that forwards only requests carrying `header: value` and answers 401 to the rest."""
+
+    url: str
+    header: str
+    value: str
+    seen: list[tuple[str, bool]]  # (path, authorised) per request
+
+
+@pytest.fixture
+def auth_proxy(chroma_server: ChromaServer) -> Iterator[AuthProxy]:
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    upstream = httpx.Client(base_url=chroma_server.url, timeout=30)
+    box: dict[str, AuthProxy] = {}
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def _forward(self) -> None:
+            proxy = box["proxy"]
+            body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            authorised = self.headers.get(proxy.header) == proxy.value
+            proxy.seen.append((self.path, authorised))
+            if not authorised:
+                status, headers, content = (
+                    401,
+                    {"Content-Type": "application/json"},
+                    b'{"error":"Unauthorized"}',
+                )
+            else:
+                forward = {
+                    k: v for k, v in self.headers.items() if k.lower() not in ("host", "content-length")
+                }
+                reply = upstream.request(self.command, self.path, content=body, headers=forward)
+                status, content = reply.status_code, reply.content
+                headers = {"Content-Type": reply.headers.get("Content-Type", "application/json")}
+            self.send_response(status)
+            for key, value in headers.items():
+                self.send_header(key, value)
+            self.send_header("Content-Length", str(len(content)))
+            self.end_headers()
+            self.wfile.write(content)
+
+        do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = _forward  # noqa: N815 (the stdlib's names)
+
+        def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+            pass
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    httpd.daemon_threads = True
+    host, port = httpd.server_address[:2]
+    box["proxy"] = AuthProxy(f"http://{host}:{port}", "X-Chroma-Token", "s3cret-for-tests", [])
+    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    try:
+        yield box["proxy"]
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+        upstream.close()

@@ -29,7 +29,7 @@ from vectorstore.lexical import LexicalIndex
 from vectorstore.store import ArticleStore, Filters
 
 if TYPE_CHECKING:
-    from chroma_server import ChromaServer
+    from chroma_server import AuthProxy, ChromaServer
 
 pytest_plugins = ["chroma_server"]
 
@@ -339,3 +339,34 @@ def test_a_server_that_goes_away_mid_run_is_a_store_error(
     server.stop()
     with pytest.raises(StoreError, match="lost the connection to the Chroma server"):
         store.catalog()
+
+
+@pytest.mark.server
+def test_the_auth_header_reaches_the_server_and_a_refusal_is_one_line(
+    auth_proxy: AuthProxy,
+    collection_name: str,
+    embedder: Embedder,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """`chroma run` has no auth of its own; behind a proxy that wants a token, newsbot sends it every time."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("NEWSBOT_CHROMA_URL", auth_proxy.url)
+    monkeypatch.setenv("NEWSBOT_COLLECTION", collection_name)
+    monkeypatch.setenv("NEWSBOT_CHROMA_AUTH_HEADER", auth_proxy.header)
+    monkeypatch.setenv("NEWSBOT_CHROMA_AUTH_TOKEN", auth_proxy.value)
+    runtime = Runtime(Settings())
+    runtime.__dict__["embedder"] = embedder
+    path, _ = corpus(tmp_path, count=1)
+    assert runtime.ingest([str(path)]).added == ["mode-0000"]
+    assert set(runtime.store.catalog()) == {"mode-0000"}
+    assert auth_proxy.seen and all(ok for _, ok in auth_proxy.seen)
+    runtime.store.drop()
+
+    monkeypatch.setenv("NEWSBOT_CHROMA_AUTH_TOKEN", "wrong")
+    result = CliRunner().invoke(cli, ["stats"])
+    assert result.exit_code == 1
+    assert result.output == (
+        f"Error: the Chroma server at {auth_proxy.url.removeprefix('http://')} refused newsbot's credentials "
+        "(HTTP 401); check NEWSBOT_CHROMA_AUTH_TOKEN and NEWSBOT_CHROMA_AUTH_HEADER\n"
+    )

@@ -1,4 +1,4 @@
-"""Build the Chroma client: embedded on local disk by default, Chroma's HTTP client when a URL is configured."""
+"""Build the Chroma client: embedded on local disk by default, the HTTP client when a URL is configured."""
 
 from __future__ import annotations
 
@@ -33,6 +33,7 @@ def connect(config: ChromaConfig) -> Any:
     if parsed.scheme not in ("http", "https") or not parsed.hostname:
         raise StoreError(f"NEWSBOT_CHROMA_URL must look like http://host:port, got {config.url!r}")
     port = parsed.port or (443 if parsed.scheme == "https" else 8000)
+    _probe(f"{parsed.scheme}://{parsed.hostname}:{port}", f"{parsed.hostname}:{port}", config.headers)
     try:
         return chromadb.HttpClient(
             host=parsed.hostname,
@@ -43,3 +44,19 @@ def connect(config: ChromaConfig) -> Any:
         )
     except Exception as exc:  # chromadb raises bare ValueError/ConnectionError kinds here
         raise StoreError(f"cannot reach the Chroma server at {parsed.hostname}:{port}: {exc}") from exc
+
+
+def _probe(base_url: str, where: str, headers: dict[str, str]) -> None:
+    """One heartbeat with the configured headers, so a refused credential says so (Chroma's client reports
+    a 401 as a bare error body) and an unreachable server fails fast."""
+    import httpx
+
+    try:
+        reply = httpx.get(f"{base_url}/api/v2/heartbeat", headers=headers, timeout=10.0)
+    except httpx.HTTPError as exc:
+        raise StoreError(f"cannot reach the Chroma server at {where}: {type(exc).__name__}: {exc}") from exc
+    if reply.status_code in (401, 403):
+        raise StoreError(
+            f"the Chroma server at {where} refused newsbot's credentials (HTTP {reply.status_code}); "
+            "check NEWSBOT_CHROMA_AUTH_TOKEN and NEWSBOT_CHROMA_AUTH_HEADER"
+        )
