@@ -101,7 +101,8 @@ Context: TypeAlias = CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any
 
 async def send(bot: Bot, chat_id: int, html: str, **kwargs: Any) -> Message:
     """Send one HTML message; network errors and timeouts are retried with backoff (flood control is
-    retried by the application's rate limiter; a bad request is not retried)."""
+    retried by the application's rate limiter; a bad request is not retried). After a read timeout the
+    message may have arrived already: a rare duplicate is better than a lost answer."""
     for attempt in range(SEND_ATTEMPTS):
         try:
             return await bot.send_message(chat_id, html, **kwargs)
@@ -308,7 +309,7 @@ async def answer_question(
         answer: Answer = await loop.run_in_executor(
             s.answer_workers, partial(s.runtime.engine.answer, question, history)
         )
-    engine_ms = (time.perf_counter() - started) * 1e3
+    answer_ms = (time.perf_counter() - started) * 1e3  # waiting for a worker, then the engine
     if not answer.declined:
         s.memory.remember(chat.id, question)
 
@@ -320,7 +321,7 @@ async def answer_question(
         answer=answer.text,
         declined=answer.declined,
         article_ids=[c.article_id for c in answer.citations],
-        latency_ms=engine_ms,
+        latency_ms=answer_ms,
     )
     rows = [feedback_row(answer_id)]
     if answer.declined:
@@ -329,9 +330,9 @@ async def answer_question(
     await send_parts(context.bot, chat.id, parts, InlineKeyboardMarkup(rows), reply_to)
     log.info(
         "answered answer=%s chat=%s user=%s declined=%s citations=%d history=%d parts=%d "
-        "engine_ms=%.0f total_ms=%.0f",
+        "answer_ms=%.0f total_ms=%.0f",
         answer_id, chat.id, user.id, answer.declined, len(answer.citations), len(history), len(parts),
-        engine_ms, (time.perf_counter() - started) * 1e3,
+        answer_ms, (time.perf_counter() - started) * 1e3,
     )  # fmt: skip
 
 

@@ -9,6 +9,7 @@ the logs of the test are checked for the token and for what users said.
 from __future__ import annotations
 
 import logging
+import sys
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -25,6 +26,19 @@ if TYPE_CHECKING:
 
 REPO = Path(__file__).resolve().parents[2]
 SAMPLE_DIR = REPO / "data" / "sample"
+
+
+def pytest_plugin_registered(plugin: object, manager: pytest.PytestPluginManager) -> None:
+    """Keep `from conftest import ...` in tests/*.py meaning tests/conftest.py.
+
+    pytest imports every conftest.py outside a package under the module name `conftest`, so after this one is
+    imported the name would point here. When this file is registered, pytest replays the registrations
+    before it to this hook, tests/conftest.py among them: the name is pointed back at it.
+    """
+    root_conftest = Path(__file__).resolve().parents[1] / "conftest.py"
+    path = getattr(plugin, "__file__", None)
+    if path and Path(path).resolve() == root_conftest:
+        sys.modules["conftest"] = plugin  # type: ignore[assignment]
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

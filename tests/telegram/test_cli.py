@@ -153,3 +153,18 @@ def test_serve_without_a_token_is_a_clean_one_line_error(tmp_path: Path) -> None
         result = runner.invoke(cli, ["serve"], env={**env, "NEWSBOT_TELEGRAM_TOKEN_FILE": missing})
         assert result.exit_code == 1
         assert "Error: cannot read NEWSBOT_TELEGRAM_TOKEN_FILE" in result.output
+
+
+def test_start_without_a_token_opens_the_terminal_chat(
+    tmp_path: Path, embedder: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("bot.runtime.load_embedder", lambda *args, **kwargs: embedder)  # the session's model
+    runner = CliRunner()
+    unset: dict[str, str | None] = {k: None for k in os.environ if k.startswith("NEWSBOT_")}
+    env = {**unset, "NEWSBOT_DATA_DIR": str(tmp_path / "data")}
+    with runner.isolated_filesystem(temp_dir=tmp_path):
+        result = runner.invoke(cli, ["start"], env=env, input=f"{ITALY}\nquit\n")
+    assert result.exit_code == 0, result.output
+    assert "sample coverage: added 2" in result.output
+    assert "No NEWSBOT_TELEGRAM_TOKEN configured, so here is the terminal chat." in result.output
+    assert "140 million" in result.output
