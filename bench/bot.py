@@ -12,7 +12,8 @@ answer log); writes everything to bench/out/bot.json.
 Usage:
     .venv/bin/python bench/bot.py                            # 50 users x 5 questions over data/sample
     .venv/bin/python bench/bot.py --users 20 --questions 3   # a quicker run
-    .venv/bin/python bench/bot.py --coverage ../shared/corpora/realtimeqa_ukraine.corpus.jsonl \
+    .venv/bin/python bench/bot.py --coverage data/sample \
+        --coverage ../shared/corpora/realtimeqa_ukraine.corpus.jsonl \
         --data-dir /tmp/newsbot-bench                        # a big store (ingested once, then reused)
 
 Goal (issue 3): every question answered, p95 reply latency under 1 s, on 2 cores.
@@ -80,8 +81,8 @@ def newsbot(*args: str) -> list[str]:
 
 
 def start_bot(
-    emulator: Emulator, data_dir: Path, coverage: str, workers: int, log_path: Path
-) -> subprocess.Popen[bytes]:
+    emulator: Emulator, data_dir: Path, coverage: list[str], workers: int, log_path: Path
+) -> tuple[subprocess.Popen[bytes], dict[str, int]]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSBOT_")}
     env.update(
         NEWSBOT_DATA_DIR=str(data_dir),
@@ -90,10 +91,20 @@ def start_bot(
         NEWSBOT_ANSWER_WORKERS=str(workers),
         NEWSBOT_RATE_LIMIT_PER_MINUTE="10",
     )
-    print(f"ingesting {coverage} (incremental) …", flush=True)
-    subprocess.run(newsbot("ingest", "--quiet", coverage), env=env, cwd=data_dir, check=True)
+    print(f"ingesting {', '.join(coverage)} (incremental) …", flush=True)
+    subprocess.run(newsbot("ingest", "--quiet", *coverage), env=env, cwd=data_dir, check=True)
+    stats = subprocess.run(
+        newsbot("stats"), env=env, cwd=data_dir, check=True, capture_output=True, text=True
+    )
+    store = {
+        key: int(value)
+        for line in stats.stdout.splitlines()
+        for key, _, value in [line.partition(": ")]
+        if key in ("articles", "chunks")
+    }
     log = log_path.open("w")
-    return subprocess.Popen(newsbot("serve"), env=env, cwd=data_dir, stdout=log, stderr=subprocess.STDOUT)
+    bot = subprocess.Popen(newsbot("serve"), env=env, cwd=data_dir, stdout=log, stderr=subprocess.STDOUT)
+    return bot, store
 
 
 async def wait_until_serving(client: EmulatorClient, bot: subprocess.Popen[bytes], timeout_s: float) -> float:
@@ -212,11 +223,14 @@ def main() -> None:
     parser.add_argument("--questions", type=int, default=5, help="questions per user")
     parser.add_argument("--think", type=float, default=5.0, help="seconds a user waits after a reply")
     parser.add_argument("--workers", type=int, default=4, help="NEWSBOT_ANSWER_WORKERS of the bot")
-    parser.add_argument("--coverage", default=str(REPO / "data" / "sample"), help="what the bot knows")
+    parser.add_argument(
+        "--coverage", action="append", help="what the bot knows (repeatable; default data/sample)"
+    )
     parser.add_argument("--data-dir", type=Path, help="reuse this data dir (default: a fresh temp dir)")
     parser.add_argument("--seed", type=int, default=3)
     parser.add_argument("--out", type=Path, default=OUT)
     args = parser.parse_args()
+    args.coverage = args.coverage or [str(REPO / "data" / "sample")]
 
     with tempfile.TemporaryDirectory(prefix="newsbot-bench-bot-") as tmp:
         data_dir = args.data_dir or Path(tmp) / "data"
@@ -224,8 +238,9 @@ def main() -> None:
         emulator = Emulator.start()
         bot = None
         try:
-            bot = start_bot(emulator, data_dir, args.coverage, args.workers, Path(tmp) / "bot.log")
+            bot, store = start_bot(emulator, data_dir, args.coverage, args.workers, Path(tmp) / "bot.log")
             result = asyncio.run(run(args, emulator, data_dir, bot))
+            result["store"] = store
         finally:
             if bot is not None and bot.poll() is None:
                 bot.send_signal(signal.SIGINT)
@@ -241,6 +256,7 @@ def main() -> None:
     args.out.write_text(json.dumps(result, indent=2) + "\n")
     lat = result["latency_s"]
     print(
+        f"store: {result['store'].get('articles')} articles, {result['store'].get('chunks')} chunks\n"
         f"answered {result['answered']}/{result['asked']} "
         f"(unanswered {result['unanswered']}, invalid {len(result['invalid_messages'])})\n"
         f"reply latency p50 {lat['p50'] * 1000:.0f} ms, p95 {lat['p95'] * 1000:.0f} ms, "
