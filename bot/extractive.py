@@ -134,8 +134,14 @@ def candidate_sentences(
     question_words = words_of(question.text)
     seen: set[tuple[str, int]] = set()
     out: list[ScoredSentence] = []
-    for rank, passage in enumerate(passages):
+    # The prior is the rank of the sentence's article (its best passage), not of its passage: within an
+    # article, what a sentence says decides, not which of its overlapping chunks ranked higher.
+    article_rank: dict[str, int] = {}
+    for passage in passages:
+        article_rank.setdefault(passage.chunk.article_id, len(article_rank))
+    for passage in passages:
         chunk = passage.chunk
+        rank = article_rank[chunk.article_id]
         spans = sentence_spans(chunk.text)
         all_stems = [frozenset(terms(chunk.text[a:b])) for a, b in spans]
         for i, (start, end) in enumerate(spans):
@@ -159,7 +165,7 @@ def candidate_sentences(
                 coverage
                 + 0.6 * entities
                 + 0.25 * bonus
-                + 0.3 / (rank + 2)
+                + 1.0 / (rank + 2)
                 - (0.5 if text.rstrip().endswith("?") else 0.0)
                 - (0.0 if novelty else 1.0)
             )

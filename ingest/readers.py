@@ -73,8 +73,13 @@ def make_article(
     origin: str,
     fields: Mapping[str, Any],
     clean: bool = True,
+    headline_in_text: bool = True,
 ) -> Article:
-    """Identity: an explicit id, else the canonical URL, else the fallback (a file name without extension)."""
+    """Identity: an explicit id, else the canonical URL, else the fallback (a file name without extension).
+
+    A published headline becomes the first line of the text, so it can be cited: it is often the most direct
+    statement of the news. A title that is only metadata (Markdown front matter) stays out of the text.
+    """
     body = clean_text(text) if clean else text.strip()
     if not body.strip():
         raise ItemError(item, "no article text found")
@@ -82,6 +87,8 @@ def make_article(
     explicit = str(fields.get("id") or "").strip()
     article_id = clean_id(explicit or url or fallback_id)
     title = " ".join(str(fields.get("title") or "").split()) or _first_words(body)
+    if headline_in_text and fields.get("title") and not body.lstrip().startswith(title):
+        body = f"{title}\n{body.strip()}"
     return Article(
         id=article_id,
         title=title,
@@ -123,12 +130,16 @@ def parse_markdown(content: str, item: str, stem: str, origin: str) -> Parsed:
             raise ItemError(item, "front matter must be a YAML mapping")
         fields = loaded
         body = content[match.end() :]
-    if "title" not in fields:
+    in_front_matter = "title" in fields
+    if not in_front_matter:
         heading = re.match(r"\s*#\s+(.+)\n", body)
         if heading:
             fields["title"] = heading.group(1).strip()
             body = body[heading.end() :]
-    return [make_article(item=item, text=body, fallback_id=stem, origin=origin, fields=fields)], []
+    article = make_article(
+        item=item, text=body, fallback_id=stem, origin=origin, fields=fields, headline_in_text=not in_front_matter
+    )
+    return [article], []
 
 
 def parse_html(content: str, item: str, stem: str, origin: str, url: str | None = None) -> Parsed:

@@ -100,7 +100,7 @@ def test_articles_remove_and_stats(runtime: Runtime, tmp_path: Path) -> None:
     assert {r[0] for r in rows} == {"000_17fa544b3ee55eda", "004_47dad2c8b746e476"}
     titles = {r[0]: r[3] for r in rows}
     assert (
-        titles["000_17fa544b3ee55eda"] == "Five Italian companies join Ukraine's Defense Industries Alliance"
+        titles["000_17fa544b3ee55eda"] == "Five Italian companies join Ukraine’s Defense Industries Alliance"
     )
     chunks = {r[0]: int(r[2]) for r in rows}
     as_json = [json.loads(line) for line in invoke(runtime, "articles", "--json").stdout.splitlines()]

@@ -52,7 +52,8 @@ def test_markdown_without_front_matter_takes_heading_and_file_name(runtime: Runt
     report = runtime.ingest([str(path)])
     assert report.ok and report.added == ["irpin_bridge"]
     assert runtime.store.catalog()["irpin_bridge"].title == "Irpin bridge opens early"
-    assert runtime.store.article_text("irpin_bridge") == OTHER_BODY
+    # A published headline (here the Markdown heading) leads the stored text, so it can be cited.
+    assert runtime.store.article_text("irpin_bridge") == "Irpin bridge opens early\n" + OTHER_BODY
 
 
 def test_html_file_metadata_comes_from_trafilatura(runtime: Runtime, tmp_path: Path) -> None:
@@ -108,7 +109,7 @@ def test_json_and_jsonl_records(runtime: Runtime, tmp_path: Path) -> None:
     assert catalog["rec-1"].date == "2024-01-05" and catalog["rec-1"].title == "Bridge opens"
     assert catalog["https://a.example/2"].date == "2024-01-05"  # a spelled-out date is normalised
     assert catalog["rec-3"].source == "a.example"
-    assert runtime.store.article_text("line-2") == lines[1]["text"]
+    assert runtime.store.article_text("line-2") == "Second line\n" + lines[1]["text"]
 
 
 def test_directory_is_read_recursively_and_skips_hidden_and_foreign_files(

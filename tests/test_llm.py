@@ -150,7 +150,7 @@ def test_verbatim_quotes_are_accepted_and_cited_at_their_span(
     system, user = request.messages
     assert system["role"] == "system" and "JSON" in system["content"]
     assert "What did Italy pledge?" in user["content"]
-    assert f"[{s_italy}] Five Italian companies join Ukraine's Defense Industries Alliance" in user["content"]
+    assert f"[{s_italy}] Five Italian companies join Ukraine’s Defense Industries Alliance" in user["content"]
     assert "[S1]" in user["content"] and f"[S{len(corpus.passages)}]" in user["content"]
 
 

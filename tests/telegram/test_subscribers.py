@@ -21,7 +21,7 @@ from bot.telegram.feedback import FeedbackStore
 from bot.telegram.handlers import APOLOGY
 
 ITALY = "What did Italy pledge?"
-ITALY_TITLE = "Five Italian companies join Ukraine's Defense Industries Alliance"
+ITALY_TITLE = re.compile(r"Five Italian companies join Ukraine(?:'|’|&#x27;)s Defense Industries Alliance")
 
 
 async def eventually(check: Callable[[], bool | Awaitable[bool]], timeout_s: float = 10.0) -> None:
@@ -82,7 +82,7 @@ async def test_help_and_sources(tg: EmulatorClient, bot: RunningBot) -> None:
     await ann.command("/sources")
     sources = (await ann.reply()).text
     assert f"<b>{len(bot.runtime.store.catalog())} articles</b>" in sources
-    assert ITALY_TITLE in sources.replace("&#x27;", "'")
+    assert ITALY_TITLE.search(sources)
 
 
 async def test_question_is_answered_in_html_with_inline_markers_and_linked_sources(
@@ -96,7 +96,7 @@ async def test_question_is_answered_in_html_with_inline_markers_and_linked_sourc
     assert reply.parse_mode == "HTML"
     assert "€140 million" in body
     assert re.search(r"infrastructure\. \[1\]", body)
-    assert sources.startswith(f"[1] {ITALY_TITLE}")
+    assert sources.startswith("[1] ") and ITALY_TITLE.match(sources, 4)
     assert [b.text for b in reply.buttons[-1]] == ["👍", "👎"]
     actions = [c for c in await tg.calls(since) if c["method"] == "sendChatAction"]
     assert actions and actions[0]["params"] == {"chat_id": "502", "action": "typing"}
