@@ -68,7 +68,7 @@ def emulator() -> Iterator[Emulator]:
 def log_spy() -> Iterator[LogSpy]:
     spy = LogSpy()
     root = logging.getLogger()
-    root.addHandler(spy)
+    root.handlers.insert(0, spy)  # first: it sees each record before another handler's filter redacts it
     yield spy
     root.removeHandler(spy)
 

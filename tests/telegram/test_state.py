@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import io
+import logging
 import sqlite3
 from pathlib import Path
 
 import pytest
 
+from bot.telegram.app import protect_token_in_logs
 from bot.telegram.examples import example_key, examples, find_example
 from bot.telegram.feedback import MIGRATIONS, FeedbackStore
 from bot.telegram.memory import ChatMemory
@@ -133,3 +136,18 @@ def test_examples_come_from_the_newest_titles_and_survive_a_restart() -> None:
     assert find_example(catalog, items[1].key) == items[1]
     assert find_example(catalog, "nope") is None
     assert all(len(f"ex:{e.key}".encode()) <= 64 for e in items)
+
+
+def test_the_token_is_redacted_from_any_log_line() -> None:
+    token = "123:secret-token"
+    handler = logging.StreamHandler(io.StringIO())
+    root = logging.getLogger()
+    root.addHandler(handler)
+    try:
+        protect_token_in_logs(token)
+        logging.getLogger("some.library").warning("GET https://api.telegram.org/bot%s/getMe failed", token)
+    finally:
+        root.removeHandler(handler)
+    written = handler.stream.getvalue()  # type: ignore[attr-defined]
+    assert "bot<token>/getMe" in written and token not in written
+    assert logging.getLogger("httpx").getEffectiveLevel() >= logging.WARNING
