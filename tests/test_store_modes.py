@@ -420,3 +420,31 @@ def test_two_writers_of_the_same_articles_on_one_server_leave_them_whole(
     texts = {c.text for a in runtime.store.catalog() for c in runtime.store.chunks_of(a)}
     assert all("round 14" in t for t in texts)  # the last round of one of the writers won, whole
     runtime.store.drop()
+
+
+def test_the_lexical_filter_mask_agrees_with_filters_accepts() -> None:
+    """The vectorised mask of a filtered BM25 search keeps exactly the chunks `Filters.accepts` keeps."""
+    import random
+    from dataclasses import replace
+
+    rng = random.Random(7)
+    chunks = [
+        Chunk(
+            f"a{i}", "v", 0, 0, 9, f"word{i} text", "t",
+            source=rng.choice([None, "A", "B"]),
+            date=rng.choice([None, "2024-01-05", "2023-12-31", "2024-02-29", "2024", "not a date"]),
+        )
+        for i in range(400)
+    ]  # fmt: skip
+    index = LexicalIndex.build(chunks, "t")
+    for filters in [
+        Filters(source="A"),
+        Filters(date_from="2024-01-01"),
+        Filters(date_to="2023-12-31"),
+        Filters(source="B", date_from="2024-01-01", date_to="2024-01-31"),
+        Filters(date_from="2024"),
+    ]:
+        # An unparseable date counts as no date (Filters.accepts would raise on it).
+        readable = [replace(c, date=None) if c.date == "not a date" else c for c in chunks]
+        expected = [1.0 if filters.accepts(c) else 0.0 for c in readable]
+        assert index._mask(filters).tolist() == expected, filters
