@@ -178,6 +178,8 @@ class ArticleStore:
         self._cache_lock = threading.Lock()
         self._catalog: dict[str, StoredArticle] | None = None
         self._catalog_token: str | None = None
+        self._catalog_checked_at = 0.0
+        self.read_max_age_s = 1.0  # how stale the catalog may be on the question path (dense_search)
 
     # ---- change detection -------------------------------------------------------------------------------
 
@@ -198,11 +200,22 @@ class ArticleStore:
 
     # ---- manifest -----------------------------------------------------------------------------------------
 
-    def catalog(self) -> dict[str, StoredArticle]:
-        """Every live article by id, cached until the change token moves."""
+    def catalog(self, max_age_s: float = 0.0) -> dict[str, StoredArticle]:
+        """Every live article by id, cached until the change token moves.
+
+        With `max_age_s`, a cached catalog whose token was checked less than that long ago is returned
+        without asking Chroma (the question path: other processes' writes show within that delay, like the
+        lexical index's; this process's own writes drop the cache at once).
+        """
+        with self._cache_lock:
+            fresh = time.monotonic() - self._catalog_checked_at < max_age_s
+            if self._catalog is not None and fresh:
+                return self._catalog
         token = self.token()
+        checked_at = time.monotonic()
         with self._cache_lock:
             if self._catalog is not None and token == self._catalog_token:
+                self._catalog_checked_at = checked_at
                 return self._catalog
         catalog: dict[str, StoredArticle] = {}
         offset = 0
@@ -217,8 +230,12 @@ class ArticleStore:
                 break
             offset += _PAGE
         with self._cache_lock:
-            self._catalog, self._catalog_token = catalog, token
+            self._catalog, self._catalog_token, self._catalog_checked_at = catalog, token, checked_at
         return catalog
+
+    def _forget_catalog(self) -> None:
+        with self._cache_lock:
+            self._catalog, self._catalog_token, self._catalog_checked_at = None, None, 0.0
 
     def article_text(self, article_id: str) -> str | None:
         got = self._manifest.get(ids=[article_id], include=["documents"])
@@ -278,6 +295,7 @@ class ArticleStore:
                 metadatas=[*m_metas[sl], _meta_record()],
                 embeddings=[[1.0]] * (len(m_ids[sl]) + 1),
             )
+        self._forget_catalog()  # this process reads its own flip at once
         # Delete exactly the versions this commit replaced. Not "every other version": in server mode another
         # writer may have written chunks of a newer version it has not flipped yet, and they must survive.
         # Dead versions left by crashed writers are collect_garbage()'s job.
@@ -311,6 +329,7 @@ class ArticleStore:
         if not removed:
             return 0
         self._manifest.delete(ids=list(removed))  # moves the token (the manifest count) in the same call
+        self._forget_catalog()
         for article_id, version in removed.items():
             self._chunks.delete(where={"$and": [{"article_id": article_id}, {"version": version}]})
         self._bump()
@@ -397,7 +416,7 @@ class ArticleStore:
         """
         if k <= 0:
             return []
-        catalog = self.catalog()
+        catalog = self.catalog(max_age_s=self.read_max_age_s)
         if not catalog:
             return []
         where = filters.chroma_where() if filters else None
