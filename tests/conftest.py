@@ -108,7 +108,7 @@ def _fixture_routes() -> dict[str, Route]:
     routes["/status/404"] = Route(b"<html><body>Not here</body></html>", status=404)
     routes["/status/500"] = Route(b"<html><body>Internal error</body></html>", status=500)
     article = routes["/grain-corridor.html"].body
-    routes["/slow.html"] = Route(article, delay_s=5.0)
+    routes["/slow.html"] = Route(article, delay_s=30.0)
     routes["/drip.html"] = Route(article, drip_s=0.05, length=False)
     oversized = (
         b"<html><body><article>" + b"<p>Filler sentence for an oversized page.</p>" * 5000 + b"</article>"
