@@ -231,6 +231,8 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=OUT)
     args = parser.parse_args()
     args.coverage = args.coverage or [str(REPO / "data" / "sample")]
+    # Stopped from outside: unwind, so the ingest or bot child and the emulator stop too.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
 
     with tempfile.TemporaryDirectory(prefix="newsbot-bench-bot-") as tmp:
         data_dir = args.data_dir or Path(tmp) / "data"
