@@ -5,12 +5,14 @@ Each reader returns a list of articles and per-record errors; a problem with the
 
 from __future__ import annotations
 
+import codecs
 import json
 import re
 from collections.abc import Mapping
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlparse
 
 import yaml
 
@@ -35,6 +37,35 @@ def decode(data: bytes, item: str) -> str:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise ItemError(item, f"not UTF-8 text (invalid byte at offset {exc.start})") from None
+
+
+_META_CHARSET = re.compile(rb"""<meta[^>]+?charset\s*=\s*["']?\s*([A-Za-z0-9._:-]+)""", re.IGNORECASE)
+
+
+def decode_page(data: bytes, item: str, charset: str | None = None) -> str:
+    """A web page in the charset its server or its own <meta> declares, which is not a guess; else UTF-8."""
+    declared = charset or _meta_charset(data)
+    if not declared or declared.replace("-", "").replace("_", "").lower() in ("utf8", "usascii", "ascii"):
+        return decode(data, item)
+    if not data.strip():
+        raise ItemError(item, "empty")
+    try:
+        return data.decode(declared)
+    except UnicodeDecodeError as exc:
+        reason = f"not {declared} text, as declared (invalid byte at offset {exc.start})"
+        raise ItemError(item, reason) from None
+
+
+def _meta_charset(data: bytes) -> str | None:
+    match = _META_CHARSET.search(data[:4096])
+    if not match:
+        return None
+    name = match.group(1).decode("ascii")
+    try:
+        codecs.lookup(name)
+    except LookupError:
+        return None
+    return name
 
 
 def iso_date(value: Any) -> str | None:
@@ -142,8 +173,16 @@ def parse_markdown(content: str, item: str, stem: str, origin: str) -> Parsed:
     return [article], []
 
 
-def parse_html(content: str, item: str, stem: str, origin: str, url: str | None = None) -> Parsed:
-    """Main text and metadata from trafilatura; its boilerplate removal runs before ours."""
+def parse_html(
+    content: str,
+    item: str,
+    stem: str,
+    origin: str,
+    url: str | None = None,
+    defaults: Mapping[str, Any] | None = None,
+) -> Parsed:
+    """Main text and metadata from trafilatura; its boilerplate removal runs before ours. `defaults` fill the
+    metadata the page lacks (a feed entry's title and date for its page)."""
     import trafilatura
 
     try:
@@ -161,7 +200,16 @@ def parse_html(content: str, item: str, stem: str, origin: str, url: str | None 
         "author": doc.get("author"),
         "source": doc.get("sitename"),
     }
+    if defaults and fields["source"] and fields["source"].lower() in _hosts(fields["url"], url):
+        fields["source"] = None  # trafilatura's last resort is the URL's host; the feed's name is better
+    for key, value in (defaults or {}).items():
+        fields[key] = fields.get(key) or value
     return [make_article(item=item, text=doc["text"], fallback_id=stem, origin=origin, fields=fields)], []
+
+
+def _hosts(*urls: str | None) -> set[str]:
+    hosts = {urlparse(u).netloc.lower() for u in urls if u}
+    return hosts | {h.removeprefix("www.") for h in hosts}
 
 
 def _record_article(record: Any, item: str, fallback_id: str, origin: str) -> Article:

@@ -16,7 +16,7 @@ from urllib.parse import urlparse
 import httpx
 
 from ingest.errors import ItemError
-from ingest.readers import TEXT_SUFFIXES, Parsed, make_article, parse_bytes, parse_html, read_file
+from ingest.readers import TEXT_SUFFIXES, Parsed, decode_page, make_article, parse_html, read_file
 from vectorstore.models import Article
 
 log = logging.getLogger(__name__)
@@ -108,8 +108,16 @@ def _client(options: FetchOptions) -> httpx.Client:
     )
 
 
-def fetch(url: str, client: httpx.Client, options: FetchOptions) -> tuple[bytes, str, str]:
-    """GET with a size limit enforced while streaming; returns body, content type and the final URL.
+@dataclass(frozen=True)
+class Fetched:
+    body: bytes
+    content_type: str  # lower case, without parameters
+    charset: str | None  # as the server declared it
+    url: str  # after redirects
+
+
+def fetch(url: str, client: httpx.Client, options: FetchOptions) -> Fetched:
+    """GET with a size limit enforced while streaming.
 
     httpx's timeout bounds each network read, so a server that trickles bytes would never time out; the
     whole response must also arrive within `timeout_s` of the headers.
@@ -130,7 +138,7 @@ def fetch(url: str, client: httpx.Client, options: FetchOptions) -> tuple[bytes,
                 if time.monotonic() > deadline:
                     raise ItemError(url, f"timed out after {options.timeout_s:g} s (the body never finished)")
             ctype = response.headers.get("content-type", "").split(";")[0].strip().lower()
-            return bytes(body), ctype, str(response.url)
+            return Fetched(bytes(body), ctype, response.charset_encoding, str(response.url))
     except httpx.TimeoutException:
         raise ItemError(url, f"timed out after {options.timeout_s:g} s") from None
     except httpx.HTTPError as exc:
@@ -147,13 +155,14 @@ def _looks_like_feed(body: bytes, ctype: str) -> bool:
 
 
 def _read_url(url: str, origin: str, client: httpx.Client, options: FetchOptions) -> Parsed:
-    body, ctype, final_url = fetch(url, client, options)
-    if _looks_like_feed(body, ctype) or ctype in ("application/xml", "text/xml"):
-        return _read_feed(url, body, origin, client, options)
+    got = fetch(url, client, options)
+    ctype = got.content_type
+    if _looks_like_feed(got.body, ctype) or ctype in ("application/xml", "text/xml"):
+        return _read_feed(url, got.body, origin, client, options)
     if ctype and "html" not in ctype and not ctype.startswith("text/"):
         raise ItemError(url, f"not an article page or feed (content type {ctype})")
-    stem = Path(urlparse(final_url).path).stem or urlparse(final_url).netloc
-    return parse_bytes(body, url, ".html", stem, origin, url=final_url)
+    stem = Path(urlparse(got.url).path).stem or urlparse(got.url).netloc
+    return parse_html(decode_page(got.body, url, got.charset), url, stem, origin, url=got.url)
 
 
 def _read_feed(url: str, body: bytes, origin: str, client: httpx.Client, options: FetchOptions) -> Parsed:
@@ -186,11 +195,12 @@ def _read_entry(
     published = entry.get("published") or entry.get("updated")
     page_error: ItemError | None = None
     if link:
+        author = entry.get("author")
+        defaults = {"title": entry.get("title"), "date": published, "source": site, "author": author}
         try:
-            body, _ctype, final_url = fetch(link, client, options)
-            articles, errors = parse_html(body.decode("utf-8", "replace"), link, "", origin, url=final_url)
-            fixed = [_with_feed_fields(a, entry, site, published) for a in articles]
-            return fixed, errors
+            got = fetch(link, client, options)
+            page = decode_page(got.body, link, got.charset)
+            return parse_html(page, link, "", origin, url=got.url, defaults=defaults)
         except ItemError as exc:
             page_error = exc
     content = ""
@@ -210,20 +220,6 @@ def _read_entry(
     if page_error:
         log.info("used feed content for %s (%s)", label, page_error.reason)
     return [article], []
-
-
-def _with_feed_fields(article: Article, entry: dict, site: str | None, published: str | None) -> Article:
-    from dataclasses import replace
-
-    from ingest.readers import iso_date
-
-    return replace(
-        article,
-        title=article.title or entry.get("title") or article.title,
-        date=article.date or iso_date(published),
-        source=article.source or site,
-        author=article.author or entry.get("author"),
-    )
 
 
 def _html_to_text(fragment: str) -> str:

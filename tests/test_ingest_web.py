@@ -6,7 +6,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import WebServer
+from conftest import Route, WebServer
 from ingest_support import all_chunk_texts, markdown, snapshot, write
 
 from bot.runtime import Runtime
@@ -153,3 +153,80 @@ def test_bad_url_fails_alone_and_loses_nothing(
     assert after["kept"] == before["kept"] and set(after) == {"kept", POWER}
     if reason == "timed out":  # unbounded, /slow.html would take 30 s and /drip.html 3 minutes
         assert elapsed < 15.0
+
+
+# ---- encodings and feed metadata ---------------------------------------------------------------------------
+
+KYIV_PAGE = """<!DOCTYPE html><html lang="uk"><head>{meta}<title>Київ відбудовує школи</title></head>
+<body><article><h1>Київ відбудовує школи</h1>
+<p>Київська міська рада ухвалила бюджет на відбудову шкіл, пошкоджених під час обстрілів минулої зими.</p>
+<p>Депутати виділили 300 мільйонів гривень на укриття, вентиляцію та резервне живлення в школах.</p>
+<p>Роботи мають завершитися до вересня, щоб діти повернулися до класів на початку навчального року.</p>
+</article></body></html>"""
+KYIV_SENTENCE = (
+    "Депутати виділили 300 мільйонів гривень на укриття, вентиляцію та резервне живлення в школах."
+)
+
+
+@pytest.mark.parametrize(
+    ("content_type", "meta"),
+    [
+        ("text/html; charset=windows-1251", ""),  # declared by the server
+        ("text/html", '<meta charset="windows-1251">'),  # declared by the page itself
+        ("text/html", '<meta http-equiv="Content-Type" content="text/html; charset=windows-1251">'),
+    ],
+)
+def test_page_in_a_declared_legacy_charset(
+    runtime: Runtime, http_server: WebServer, content_type: str, meta: str
+) -> None:
+    body = KYIV_PAGE.format(meta=meta).encode("cp1251")
+    http_server.routes["/kyiv.html"] = Route(body, content_type=content_type)
+    feed = FEED_OF_ONE.format(link="{base}/kyiv.html", title="Kyiv rebuilds schools").encode()
+    http_server.routes["/kyiv.rss"] = Route(feed, content_type="application/rss+xml")
+
+    report = runtime.ingest([http_server.url("/kyiv.html")])
+    assert report.ok, report.failed
+    (article_id,) = report.added
+    assert KYIV_SENTENCE in (runtime.store.article_text(article_id) or "")
+    assert runtime.store.catalog()[article_id].title == "Київ відбудовує школи"
+
+    runtime.store.remove([article_id])
+    through_feed = runtime.ingest([http_server.url("/kyiv.rss")])  # the entry's page, fetched by the feed
+    assert through_feed.ok and through_feed.added == [article_id]
+    assert KYIV_SENTENCE in (runtime.store.article_text(article_id) or "")
+
+
+def test_undeclared_non_utf8_page_is_one_failure(runtime: Runtime, http_server: WebServer) -> None:
+    http_server.routes["/kyiv.html"] = Route(
+        KYIV_PAGE.format(meta="").encode("cp1251"), content_type="text/html"
+    )
+    report = runtime.ingest([http_server.url("/kyiv.html")])
+    assert [f.item for f in report.failed] == [http_server.url("/kyiv.html")]
+    assert "not UTF-8" in report.failed[0].reason
+
+
+FEED_OF_ONE = """<?xml version="1.0" encoding="UTF-8"?>
+<rss version="2.0"><channel><title>The Kyiv Ledger</title><link>{{base}}/</link>
+<item><title>{title}</title><link>{link}</link><pubDate>Sat, 09 Mar 2024 10:00:00 GMT</pubDate>
+<author>desk@kyivledger.example (Night Desk)</author></item>
+</channel></rss>"""
+
+
+def test_feed_metadata_fills_what_the_page_lacks(runtime: Runtime, http_server: WebServer) -> None:
+    """A page with no title, date or site name takes them from its feed entry, not from its first words."""
+    page = (
+        "<html><body><article>"
+        "<p>The night desk confirmed that the ferry across the Dnipro at Kaniv resumed on Saturday.</p>"
+        "<p>It carries forty cars an hour and replaces a bridge that was closed for repairs in January.</p>"
+        "<p>Local drivers said the detour through Cherkasy had added two hours to every trip.</p>"
+        "</article></body></html>"
+    )
+    http_server.routes["/ferry.html"] = Route(page.encode())
+    feed = FEED_OF_ONE.format(link="{base}/ferry.html", title="Kaniv ferry back in service").encode()
+    http_server.routes["/ferry.rss"] = Route(feed, content_type="application/rss+xml")
+
+    report = runtime.ingest([http_server.url("/ferry.rss")])
+    assert report.ok and report.added == [http_server.url("/ferry.html")]
+    stored = runtime.store.catalog()[http_server.url("/ferry.html")]
+    assert stored.title == "Kaniv ferry back in service"
+    assert (stored.date, stored.source) == ("2024-03-09", "The Kyiv Ledger")
