@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import time
 from collections import defaultdict
@@ -109,7 +110,7 @@ def ingest(
     catalog = store.catalog()
     pending: list[tuple[Article, list[Chunk], bool]] = []
     for article in articles:
-        version = article.content_hash()
+        version = article_version(article, options)
         live = catalog.get(article.id)
         if live is not None and live.version == version:
             report.unchanged.append(article.id)
@@ -147,6 +148,18 @@ def ingest(
 def embedding_text(chunk: Chunk) -> str:
     """The headline goes into every chunk's embedding: a passage deep in an article rarely names its subject."""
     return f"{chunk.title}\n{chunk.text}" if chunk.title else chunk.text
+
+
+# Change this when embedding_text() changes, so the next ingest re-embeds what was embedded the old way.
+EMBEDDING_RECIPE = "headline+passage/1"
+
+
+def article_version(article: Article, options: IngestOptions) -> str:
+    """What an article's stored chunks depend on: its content, and how it is chunked and embedded. A new
+    NEWSBOT_CHUNK_CHARS therefore re-indexes every article on the next ingest instead of leaving the old
+    chunks in place as 'unchanged'."""
+    recipe = (article.content_hash(), options.chunk_chars, options.chunk_overlap_chars, EMBEDDING_RECIPE)
+    return hashlib.sha256("|".join(map(str, recipe)).encode("utf-8")).hexdigest()[:16]
 
 
 def _embed_and_commit(

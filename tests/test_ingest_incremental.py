@@ -234,3 +234,19 @@ def test_crash_after_the_flip_leaves_the_new_version_and_gc_removes_the_old(
     assert rerun.ok and rerun.chunks_embedded == 0 and "port" in rerun.unchanged
     assert versions_by_article(runtime)["port"] == {new.version: new.chunks}
     assert store.collect_garbage(grace_seconds=0) == 0
+
+
+def test_new_chunk_settings_reindex_everything_once(runtime: Runtime, coverage: Path) -> None:
+    """The version covers how an article is chunked, so a settings change is not 'unchanged' forever."""
+    assert runtime.ingest([str(coverage)]).ok
+    assert all(a.chunks == 1 for a in runtime.store.catalog().values())
+    runtime.settings.chunk_chars = 50
+    runtime.settings.chunk_overlap_chars = 0
+    report = runtime.ingest([str(coverage)])
+    assert sorted(report.updated) == sorted(runtime.store.catalog()) and report.unchanged == []
+    catalog = runtime.store.catalog()
+    assert catalog["port"].chunks == 3
+    assert all(len(c.text) <= 50 for c in runtime.store.live_chunks())
+    assert versions_by_article(runtime) == {a.id: {a.version: a.chunks} for a in catalog.values()}
+    again = runtime.ingest([str(coverage)])
+    assert again.chunks_embedded == 0 and len(again.unchanged) == 5
