@@ -179,6 +179,11 @@ def test_dense_search_ranks_the_article_and_applies_filters(runtime: Runtime, tm
     assert hits[0][0].article_id == "mode-0002"
     assert all(0.0 < score <= 1.0001 for _, score in hits)
     assert [s for _, s in hits] == sorted((s for _, s in hits), reverse=True)
+    # Texts from the lexical index's snapshot, or from Chroma for what the snapshot lacks: the same hits.
+    snapshot = runtime.retriever.lexical.current().chunk_by_id
+    assert runtime.store.dense_search(query, k=3, known=snapshot) == hits
+    partial = {key: chunk for key, chunk in snapshot.items() if key != hits[0][0].id}
+    assert runtime.store.dense_search(query, k=3, known=partial) == hits
 
     by_source = runtime.store.dense_search(query, k=8, filters=Filters(source="Kyiv Ledger"))
     assert {c.article_id for c, _ in by_source} == {"mode-0001", "mode-0003"}

@@ -84,6 +84,14 @@ class LexicalIndex:
         # Document frequency per term id: the column lengths of bm25s's CSC score matrix.
         self._df = np.diff(bm25.scores["indptr"]) if bm25 is not None else np.zeros(0)
         self._columns: tuple[np.ndarray, np.ndarray] | None = None  # source and date per chunk, for filters
+        self._by_id: dict[str, Chunk] | None = None
+
+    @property
+    def chunk_by_id(self) -> dict[str, Chunk]:
+        """Every chunk of this snapshot by id; dense search takes texts from here instead of from Chroma."""
+        if self._by_id is None:  # built on first use; a benign race builds it twice
+            self._by_id = {c.id: c for c in self.chunks}
+        return self._by_id
 
     def idf(self, term: str) -> float:
         """Smoothed inverse document frequency of an analysed term; unseen terms weigh the most."""

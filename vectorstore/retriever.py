@@ -67,9 +67,10 @@ class HybridRetriever(BaseRetriever):
         t0 = time.perf_counter()
         vector = self.embedder.embed_query(query)
         t1 = time.perf_counter()
-        dense = self.store.dense_search(vector, self.candidate_k, filters)
+        index = self.lexical.current()
+        dense = self.store.dense_search(vector, self.candidate_k, filters, known=index.chunk_by_id)
         t2 = time.perf_counter()
-        lexical = self.lexical.current().search(query, self.candidate_k, filters)
+        lexical = index.search(query, self.candidate_k, filters)
         t3 = time.perf_counter()
         timings = {"embed_ms": (t1 - t0) * 1e3, "dense_ms": (t2 - t1) * 1e3, "lexical_ms": (t3 - t2) * 1e3}
         dense_sim = {c.id: s for c, s in dense}
