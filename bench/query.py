@@ -42,11 +42,11 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
@@ -132,17 +132,25 @@ def read_store(settings: Settings) -> list[SourceArticle]:
     return out
 
 
-def embed_corpora(corpora: Sequence[Path], settings: Settings, cache_dir: Path) -> list[SourceArticle]:
-    """Real corpus articles chunked as ingest chunks them; each distinct chunk embedded once ever (cached)."""
+def embed_corpora(
+    corpora: Sequence[Path], settings: Settings, cache_dir: Path, first_ids: Sequence[str], max_chunks: int
+) -> list[SourceArticle]:
+    """Real corpus articles chunked as ingest chunks them, whole articles up to `max_chunks` in the order
+    `select` takes them; each distinct chunk is embedded once ever (cached outside the repo)."""
     from ingest.chunking import chunk_article
     from ingest.pipeline import IngestOptions, collect, embedding_text
     from vectorstore.embedder import load_embedder
 
     articles, _ = collect([str(p) for p in corpora], IngestOptions())
-    chunked = [
-        (a, chunk_article(a, a.content_hash(), settings.chunk_chars, settings.chunk_overlap_chars))
-        for a in articles
-    ]
+    chunked = []
+    total = 0
+    for a in in_selection_order(articles, first_ids, key=lambda a: a.id):
+        if total >= max_chunks:
+            break
+        chunks = chunk_article(a, a.content_hash(), settings.chunk_chars, settings.chunk_overlap_chars)
+        if chunks:
+            chunked.append((a, chunks))
+            total += len(chunks)
     cache_dir.mkdir(parents=True, exist_ok=True)
     model_key = hashlib.sha256(settings.embedding_model.encode()).hexdigest()[:12]
     keys_path, vectors_path = cache_dir / f"keys-{model_key}.json", cache_dir / f"vectors-{model_key}.npy"
@@ -168,10 +176,20 @@ def embed_corpora(corpora: Sequence[Path], settings: Settings, cache_dir: Path) 
             keys_path.write_text(json.dumps(keys))
             print(f"  {len(keys)} cached", file=sys.stderr)
     return [
-        SourceArticle(a, tuple(chunks), vectors[[index[key(c)] for c in chunks]])
-        for a, chunks in chunked
-        if chunks
+        SourceArticle(a, tuple(chunks), vectors[[index[key(c)] for c in chunks]]) for a, chunks in chunked
     ]
+
+
+T = TypeVar("T")
+
+
+def in_selection_order(items: Sequence[T], first_ids: Sequence[str], key: Callable[[T], str]) -> list[T]:
+    """The `first_ids` first (the gold articles of the questions), then a fixed pseudo-random order."""
+    by_id = {key(item): item for item in items}
+    ordered = [by_id[i] for i in dict.fromkeys(first_ids) if i in by_id]
+    seen = {key(item) for item in ordered}
+    rest = [item for item in items if key(item) not in seen]
+    return ordered + sorted(rest, key=lambda item: hashlib.md5(key(item).encode()).digest())
 
 
 def select(
@@ -179,14 +197,7 @@ def select(
 ) -> tuple[list[SourceArticle], int]:
     """Whole articles up to `target_chunks` (the `first_ids` first, then a fixed pseudo-random order); when
     the source is too small, copies under new ids. Returns the articles and how many chunks are copies."""
-    by_id = {s.article.id: s for s in source}
-    ordered = [by_id[i] for i in dict.fromkeys(first_ids) if i in by_id]
-    seen = {s.article.id for s in ordered}
-    rest = sorted(
-        (s for s in source if s.article.id not in seen),
-        key=lambda s: hashlib.md5(s.article.id.encode()).digest(),
-    )
-    ordered += rest
+    ordered = in_selection_order(source, first_ids, key=lambda s: s.article.id)
     chosen: list[SourceArticle] = []
     total = copies = 0
     generation = 0
@@ -361,17 +372,18 @@ def measure(settings: Settings, embedder: Any, questions: Sequence[str], warmup:
 
 
 def load_questions(path: Path, limit: int) -> tuple[list[str], list[str]]:
-    """Questions (and their gold article ids) from an eval set, in file order."""
+    """The first `limit` answerable questions of an eval set, and the gold article ids of all of them (the
+    order in which levels take articles must not depend on how many questions are timed)."""
     questions, gold = [], []
     with path.open(encoding="utf-8") as fh:
         for line in fh:
             item = json.loads(line)
-            if item.get("answers"):
+            if not item.get("answers"):
+                continue
+            if len(questions) < limit:
                 questions.append(item["question"])
-                if item.get("doc_id"):
-                    gold.append(str(item["doc_id"]))
-            if len(questions) >= limit:
-                break
+            if item.get("doc_id"):
+                gold.append(str(item["doc_id"]))
     return questions, gold
 
 
@@ -400,6 +412,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     figures: dict[str, Any] = {
         "goal": {"p50_ms": P50_GOAL_MS, "p95_ms": P95_GOAL_MS, "at_chunks": 50_000},
         "question_set": str(args.question_file.name),
+        "warmup": args.warmup,
         "machine_at_start": machine(),
         "levels": results,
     }
@@ -436,7 +449,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             file=sys.stderr,
         )
     else:
-        source = embed_corpora(args.corpus, base, args.cache_dir)
+        source = embed_corpora(args.corpus, base, args.cache_dir, gold, args.max_source_chunks)
         origin = (
             f"real chunks of {', '.join(p.name for p in args.corpus)}, chunked like ingest, each distinct "
             f"chunk embedded once (cache {args.cache_dir})"
@@ -515,6 +528,12 @@ def main() -> None:
         "--corpus", type=Path, nargs="+", default=CORPORA, help="corpora when no source store"
     )
     parser.add_argument(
+        "--max-source-chunks",
+        type=int,
+        default=50_000,
+        help="distinct chunks to embed from the corpora (larger levels repeat them under new ids)",
+    )
+    parser.add_argument(
         "--cache-dir", type=Path, default=Path.home() / ".cache" / "newsbot" / "bench-embeddings"
     )
     parser.add_argument(
@@ -524,6 +543,7 @@ def main() -> None:
     parser.add_argument("--chroma-url", help="use this server instead of starting one (server mode)")
     parser.add_argument("--work-dir", type=Path, default=Path("/tmp/newsbot-bench-query"))
     parser.add_argument("--keep", action="store_true", help="keep the level stores in --work-dir")
+    parser.add_argument("--prepare", action="store_true", help="only fill the embedding cache, then exit")
     parser.add_argument("--out", type=Path, default=OUT)
     args = parser.parse_args()
     args.levels = [int(x) for x in args.levels.split(",") if x]
@@ -533,6 +553,13 @@ def main() -> None:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
+    if args.prepare:
+        _, gold = load_questions(args.question_file, args.questions)
+        settings = Settings(_env_file=None, chroma_url=None)
+        source = embed_corpora(args.corpus, settings, args.cache_dir, gold, args.max_source_chunks)
+        chunks = sum(len(s.chunks) for s in source)
+        print(f"{chunks} chunks of {len(source)} articles are in {args.cache_dir}")
+        return
     figures = run(args)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(figures, indent=2) + "\n", encoding="utf-8")
