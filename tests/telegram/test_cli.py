@@ -92,16 +92,20 @@ async def test_start_with_a_token_ingests_the_sample_and_serves_by_long_polling(
     async with EmulatorClient(emulator.url, token) as client:
         ann = client.user(1201, "Ann")
         await ann.command("/start")
-        welcome = await ann.reply(timeout_s=150)  # model load and sample ingest in the new process
-        assert "<b>2 articles</b>" in welcome.text
-        await ann.say(ITALY)
-        assert "140 million" in (await ann.reply()).text
+        try:
+            welcome = await ann.reply(timeout_s=150)  # model load and sample ingest in the new process
+            await ann.say(ITALY)
+            answer = await ann.reply()
+        except AssertionError as exc:
+            raise AssertionError(f"{exc}\n--- newsbot's log ---\n{served.stop()}") from None
     log = served.stop()
+    assert "<b>2 articles</b>" in welcome.text, welcome.text
+    assert "140 million" in answer.text, answer.text
     assert served.process.returncode == 0, log
-    assert "sample coverage: added 2" in log
-    assert "serving by long polling" in log and "ready: 2 articles" in log
+    assert "sample coverage: added 2" in log, log
+    assert "serving by long polling" in log and "ready: 2 articles" in log, log
     assert token not in log and token.split(":")[1] not in log
-    assert ITALY not in log
+    assert ITALY not in log, log
 
 
 async def test_serve_by_webhook_with_a_secret_token(
@@ -132,7 +136,11 @@ async def test_serve_by_webhook_with_a_secret_token(
         assert hook["params"]["secret_token"] == secret
         ann = client.user(1202, "Ann")
         await ann.say(ITALY)  # the emulator posts the update to the bot's webhook, with the secret header
-        assert "140 million" in (await ann.reply(timeout_s=30)).text
+        try:
+            answer = await ann.reply(timeout_s=30)
+        except AssertionError as exc:
+            raise AssertionError(f"{exc}\n--- newsbot's log ---\n{served.stop()}") from None
+        assert "140 million" in answer.text, answer.text
     log = served.stop()
     assert "serving by webhook on 127.0.0.1" in log, log
     assert "sample coverage: added 0, updated 0, unchanged 2" in log  # the second start is incremental
