@@ -81,8 +81,27 @@ class SourceArticle:
     embeddings: np.ndarray  # one float32 row per chunk
 
 
+def ensure_not_being_written(settings: Settings) -> None:
+    """An embedded store must not be opened while an ingest writes it (Chroma is not process-safe)."""
+    import fcntl
+
+    if settings.chroma_url or not settings.lock_path.exists():
+        return
+    with open(settings.lock_path, "rb") as fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = fh.read().decode(errors="replace").strip() or "unknown"
+            raise SystemExit(
+                f"{settings.data_dir} is being written by pid {holder}; wait for that ingest to finish, "
+                "or pass --no-source to embed the levels from the corpora"
+            ) from None
+        fcntl.flock(fh, fcntl.LOCK_UN)
+
+
 def read_store(settings: Settings) -> list[SourceArticle]:
     """Every live article of an existing store with its chunks and their stored embeddings."""
+    ensure_not_being_written(settings)
     runtime = Runtime(settings)
     store = runtime.store
     catalog = store.catalog()
@@ -422,6 +441,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             data_dir=args.data_dir, collection=args.collection, chroma_url=args.chroma_url, _env_file=None
         )
         mode = "server" if args.chroma_url else "embedded"
+        ensure_not_being_written(settings)
         print(f"[{mode}] existing store {args.data_dir}", file=sys.stderr)
         level = {
             "mode": mode,
