@@ -1,0 +1,350 @@
+"""The performance report: ingest, query and bot benchmarks in embedded and server mode, in one RESULTS.md.
+
+Starts one `chroma run` on 127.0.0.1 for the server-mode runs, then runs, each as its own process:
+- bench/ingest.py in both modes (server mode via NEWSBOT_CHROMA_URL and a fresh collection);
+- bench/query.py at 1k, 10k, 50k and 100k chunks in both modes;
+- bench/bot.py in embedded mode, and in server mode when it accepts `--chroma-url`.
+Their JSON goes to bench/out/; then bench/RESULTS.md and bench/query_latency.png (latency against corpus
+size, both modes) are written from it. `--render-only` rewrites RESULTS.md and the plot from the JSON alone.
+
+Usage:
+    .venv/bin/python bench/report.py                       # everything (about an hour on 2 cores)
+    .venv/bin/python bench/report.py --skip ingest,bot     # only the query benchmark, then the report
+    .venv/bin/python bench/report.py --render-only         # RESULTS.md and the PNG from bench/out/*.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+import uuid
+from contextlib import nullcontext
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+BENCH = Path(__file__).resolve().parent
+REPO = BENCH.parent
+OUT = BENCH / "out"
+RESULTS = BENCH / "RESULTS.md"
+PLOT = BENCH / "query_latency.png"
+sys.path.insert(0, str(BENCH))
+
+from query import P50_GOAL_MS, P95_GOAL_MS, chroma_server  # noqa: E402
+
+MODES = ("embedded", "server")
+
+
+# ---- running the benchmarks --------------------------------------------------------------------------------
+
+
+def run_step(name: str, cmd: list[str], env: dict[str, str], log: list[dict[str, Any]]) -> bool:
+    print(f"\n== {name}: {' '.join(cmd)}", flush=True)
+    started = time.perf_counter()
+    rc = subprocess.run(cmd, env=env, cwd=REPO).returncode
+    seconds = time.perf_counter() - started
+    log.append(
+        {"step": name, "command": " ".join(_shown(cmd)), "exit_code": rc, "seconds": round(seconds, 1)}
+    )
+    if rc != 0:
+        print(f"!! {name} exited with {rc}", file=sys.stderr)
+    return rc == 0
+
+
+def _shown(cmd: list[str]) -> list[str]:
+    return [str(Path(c).relative_to(REPO)) if c.startswith(str(REPO)) else c for c in cmd]
+
+
+def mode_env(mode: str, url: str | None, collection: str | None = None) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in ("NEWSBOT_CHROMA_URL", "NEWSBOT_COLLECTION")}
+    if mode == "server":
+        assert url
+        env["NEWSBOT_CHROMA_URL"] = url
+        env["NEWSBOT_COLLECTION"] = collection or f"bench-{uuid.uuid4().hex[:8]}"
+    return env
+
+
+def bot_supports_server() -> bool:
+    help_text = subprocess.run(
+        [sys.executable, str(BENCH / "bot.py"), "--help"], capture_output=True, text=True, cwd=REPO
+    ).stdout
+    return "--chroma-url" in help_text
+
+
+def run_all(args: argparse.Namespace) -> list[dict[str, Any]]:
+    py = sys.executable
+    steps: list[dict[str, Any]] = []
+    server_needed = "server" in args.modes
+    with chroma_server(args.work_dir / "server-db") if server_needed else nullcontext(None) as url:
+        if "ingest" not in args.skip:
+            if not (BENCH / "ingest.py").exists():
+                print("bench/ingest.py is missing: the ingest benchmark is skipped", file=sys.stderr)
+            for mode in args.modes:
+                cmd = [py, str(BENCH / "ingest.py"), "--out", str(OUT / f"ingest-{mode}.json")]
+                if args.ingest_limit:
+                    cmd += ["--limit", str(args.ingest_limit)]
+                run_step(f"ingest [{mode}]", cmd, mode_env(mode, url), steps)
+        if "query" not in args.skip:
+            cmd = [
+                py,
+                str(BENCH / "query.py"),
+                "--levels",
+                args.levels,
+                "--modes",
+                ",".join(args.modes),
+                "--questions",
+                str(args.questions),
+                "--out",
+                str(OUT / "query.json"),
+                "--work-dir",
+                str(args.work_dir / "query"),
+            ]
+            if url:
+                cmd += ["--chroma-url", url]
+            if args.source_data_dir:
+                cmd += ["--source-data-dir", str(args.source_data_dir)]
+            run_step("query", cmd, mode_env("embedded", None), steps)
+        if "bot" not in args.skip:
+            if not (BENCH / "bot.py").exists():
+                print("bench/bot.py is missing: the bot benchmark is skipped", file=sys.stderr)
+            else:
+                for mode in args.modes:
+                    cmd = [py, str(BENCH / "bot.py"), "--out", str(OUT / f"bot-{mode}.json")]
+                    if mode == "server":
+                        if not bot_supports_server():
+                            steps.append(
+                                {
+                                    "step": "bot [server]",
+                                    "command": "-",
+                                    "exit_code": None,
+                                    "seconds": 0,
+                                    "note": "bench/bot.py has no --chroma-url option yet",
+                                }
+                            )
+                            continue
+                        cmd += ["--chroma-url", str(url)]
+                    run_step(f"bot [{mode}]", cmd, mode_env("embedded", None), steps)
+    return steps
+
+
+# ---- the report --------------------------------------------------------------------------------------------
+
+
+def load(name: str) -> dict[str, Any] | None:
+    path = OUT / name
+    return json.loads(path.read_text()) if path.exists() else None
+
+
+def plot(query: dict[str, Any]) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(8, 5), dpi=120)
+    colors = {"embedded": "tab:blue", "server": "tab:orange"}
+    floor: dict[int, list[float]] = {}
+    for mode in MODES:
+        rows = sorted((r for r in query["levels"] if r["mode"] == mode), key=lambda r: r["chunks"])
+        if not rows:
+            continue
+        x = [r["chunks"] for r in rows]
+        ax.plot(x, [r["answer_ms"]["p50"] for r in rows], "o-", color=colors[mode], label=f"{mode} p50")
+        ax.plot(x, [r["answer_ms"]["p95"] for r in rows], "s--", color=colors[mode], label=f"{mode} p95")
+        for r in rows:
+            floor.setdefault(r["chunks"], []).append(r["embed_floor_ms"]["p50"])
+    if floor:
+        xs = sorted(floor)
+        ax.plot(
+            xs,
+            [sum(floor[x]) / len(floor[x]) for x in xs],
+            ":",
+            color="grey",
+            label="query embedding alone p50",
+        )
+    ax.axhline(P50_GOAL_MS, color="green", linewidth=0.8, label=f"goal p50 {P50_GOAL_MS:.0f} ms (at 50k)")
+    ax.axhline(P95_GOAL_MS, color="red", linewidth=0.8, label=f"goal p95 {P95_GOAL_MS:.0f} ms (at 50k)")
+    ax.set_xscale("log")
+    sizes = sorted({r["chunks"] for r in query["levels"]})
+    ax.set_xticks(sizes, [f"{n / 1000:.0f}k" if n >= 1000 else str(n) for n in sizes])
+    ax.minorticks_off()
+    ax.set_ylim(bottom=0)
+    ax.set_xlabel("chunks in the store")
+    ax.set_ylabel("warm latency of engine.answer (ms)")
+    cpus = query.get("machine_at_start", {}).get("cpus")
+    ax.set_title(f"newsbot query latency against corpus size ({cpus} CPUs)")
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(PLOT)
+    plt.close(fig)
+
+
+def _fmt(value: Any, digits: int = 1) -> str:
+    if value is None:
+        return "–"
+    if isinstance(value, float):
+        return f"{value:.{digits}f}"
+    return str(value)
+
+
+def ingest_section(lines: list[str]) -> None:
+    lines += ["## Ingest (`bench/ingest.py`)", ""]
+    rows = [(m, load(f"ingest-{m}.json")) for m in MODES]
+    rows = [(m, r) for m, r in rows if r]
+    if not rows:
+        lines += ["No ingest figures in bench/out/ (run without `--skip ingest`).", ""]
+        return
+    lines += [
+        "| mode | articles | chunks | ingest chunks/s | raw embedder chunks/s (ceiling) | "
+        "ratio (goal 0.90) | ratio by CPU time | unchanged re-ingest s | speed-up (goal 20x) | peak MB |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for mode, r in rows:
+        lines.append(
+            f"| {mode} | {r['articles']} | {r['chunks']} | {_fmt(r['ingest_chunks_per_s'])} | "
+            f"{_fmt(r['raw_chunks_per_s'])} | {_fmt(r['ratio'], 3)} | {_fmt(r.get('ratio_cpu'), 3)} | "
+            f"{_fmt(r['reingest_s'], 2)} | "
+            f"{_fmt(r['speedup'])}x | {_fmt(r['peak_rss_mb'], 0)} |"
+        )
+    corpus = rows[0][1]
+    limit = f", first {corpus['limit']} articles" if corpus.get("limit") else ""
+    lines += ["", f"Corpus: `{corpus['corpus']}`{limit}.", ""]
+
+
+def query_section(lines: list[str], query: dict[str, Any] | None) -> None:
+    lines += ["## Query latency (`bench/query.py`)", ""]
+    if not query:
+        lines += ["No query figures in bench/out/query.json.", ""]
+        return
+    lines += [
+        f"Warm latency of `runtime.engine.answer(q)` over {query['levels'][0]['questions']} questions of "
+        f"`{query['question_set']}` per level, one at a time, after {query.get('warmup', 10)} untimed ones; "
+        "the floor is embedding the same question alone, timed right before each answer. Goal (issue 5): "
+        f"p50 < {P50_GOAL_MS:.0f} ms and p95 < {P95_GOAL_MS:.0f} ms at 50k chunks on 2 cores.",
+        "",
+        f"![query latency against corpus size]({PLOT.name})",
+        "",
+        "| mode | chunks | answer p50 ms | answer p95 ms | embedding alone p50 / p95 ms | "
+        "p50 parts: embed / dense / lexical / retrieve / total ms | index ready s |",
+        "|---|---:|---:|---:|---:|---|---:|",
+    ]
+    for r in sorted(query["levels"], key=lambda r: (r["chunks"], r["mode"])):
+        t = r["timings_p50_ms"]
+        parts = " / ".join(
+            _fmt(t.get(k)) for k in ("embed_ms", "dense_ms", "lexical_ms", "retrieve_ms", "total_ms")
+        )
+        lines.append(
+            f"| {r['mode']} | {r['chunks']:,} | "
+            f"**{_fmt(r['answer_ms']['p50'])}** | **{_fmt(r['answer_ms']['p95'])}** | "
+            f"{_fmt(r['embed_floor_ms']['p50'])} / {_fmt(r['embed_floor_ms']['p95'])} | {parts} | "
+            f"{_fmt(r['lexical_index_ready_s'], 2)} |"
+        )
+    lines.append("")
+    at50 = [r for r in query["levels"] if 45_000 <= r["chunks"] <= 60_000]
+    for r in at50:
+        met = r["answer_ms"]["p50"] < P50_GOAL_MS and r["answer_ms"]["p95"] < P95_GOAL_MS
+        lines.append(
+            f"- At {r['chunks']:,} chunks, {r['mode']}: p50 {_fmt(r['answer_ms']['p50'])} ms, "
+            f"p95 {_fmt(r['answer_ms']['p95'])} ms — goal {'met' if met else 'missed'}."
+        )
+    lines += ["", "How each level was built:", ""]
+    seen: set[str] = set()
+    for r in sorted(query["levels"], key=lambda r: r["chunks"]):
+        key = f"{r['chunks']}:{r['built_from']}"
+        if key in seen:
+            continue
+        seen.add(key)
+        lines.append(f"- {r['chunks']:,} chunks ({r['articles']:,} articles): {r['built_from']}.")
+    m0, m1 = query.get("machine_at_start", {}), query.get("machine_at_end", {})
+    lines += [
+        "",
+        f"Machine: {m0.get('cpus')} CPUs, Python {m0.get('python')}, chromadb {m0.get('chromadb')}; "
+        f"1-minute load average {m0.get('load_avg_1m')} at the start and {m1.get('load_avg_1m')} at the end "
+        "(other work on the machine shows up in every figure, the floor included).",
+        "",
+    ]
+
+
+def bot_section(lines: list[str], steps: list[dict[str, Any]]) -> None:
+    lines += ["## Telegram bot (`bench/bot.py`)", ""]
+    rows = [(m, load(f"bot-{m}.json")) for m in MODES]
+    if not any(r for _, r in rows):
+        rows = [("embedded", load("bot.json"))]
+    lines += [
+        "| mode | users × questions | answered | reply p50 s | reply p95 s (goal < 1) | "
+        "answer in bot p50 / p95 s |",
+        "|---|---|---:|---:|---:|---:|",
+    ]
+    for mode, r in rows:
+        if not r:
+            note = next(
+                (s.get("note") for s in steps if s["step"] == f"bot [{mode}]" and s.get("note")), None
+            )
+            lines.append(f"| {mode} | {note or 'not run'} | | | | |")
+            continue
+        lat, bot = r["latency_s"], r.get("answer_in_bot_s", {})
+        lines.append(
+            f"| {mode} | {r['users']} × {r['questions_per_user']} | {r['answered']}/{r['asked']} | "
+            f"{_fmt(lat['p50'], 3)} | {_fmt(lat['p95'], 3)} | "
+            f"{_fmt(bot.get('p50'), 3)} / {_fmt(bot.get('p95'), 3)} |"
+        )
+    lines.append("")
+
+
+def render(steps: list[dict[str, Any]]) -> None:
+    query = load("query.json")
+    if query:
+        plot(query)
+    lines = [
+        "# newsbot performance results",
+        "",
+        f"Written by `bench/report.py` on {datetime.now(UTC).strftime('%Y-%m-%d %H:%M UTC')} from the JSON "
+        "in `bench/out/`. Server mode is a `chroma run` on 127.0.0.1 of the same machine.",
+        "",
+    ]
+    ingest_section(lines)
+    query_section(lines, query)
+    bot_section(lines, steps)
+    if steps:
+        lines += ["## Commands run", "", "| step | command | exit | seconds |", "|---|---|---:|---:|"]
+        for s in steps:
+            lines.append(f"| {s['step']} | `{s['command']}` | {s['exit_code']} | {s['seconds']} |")
+        lines.append("")
+    RESULTS.write_text("\n".join(lines), encoding="utf-8")
+    print(f"wrote {RESULTS}" + (f" and {PLOT}" if query else ""))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--modes", default="embedded,server")
+    parser.add_argument("--skip", default="", help="comma-separated: ingest, query, bot")
+    parser.add_argument("--levels", default="1000,10000,50000,100000", help="query benchmark sizes (chunks)")
+    parser.add_argument("--questions", type=int, default=100, help="query benchmark questions per level")
+    parser.add_argument(
+        "--ingest-limit", type=int, default=300, help="articles for the ingest benchmark (0: all)"
+    )
+    parser.add_argument("--source-data-dir", type=Path, help="passed to bench/query.py")
+    parser.add_argument("--work-dir", type=Path, default=Path("/tmp/newsbot-bench-report"))
+    parser.add_argument("--render-only", action="store_true")
+    args = parser.parse_args()
+    args.modes = [m for m in args.modes.split(",") if m]
+    args.skip = {s for s in args.skip.split(",") if s}
+    steps_path = OUT / "report-steps.json"
+    if args.render_only:
+        steps = json.loads(steps_path.read_text()) if steps_path.exists() else []
+    else:
+        OUT.mkdir(parents=True, exist_ok=True)
+        steps = run_all(args)
+        steps_path.write_text(json.dumps(steps, indent=2) + "\n")
+    render(steps)
+
+
+if __name__ == "__main__":
+    main()
