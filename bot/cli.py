@@ -20,6 +20,8 @@ F = TypeVar("F", bound=Callable[..., Any])
 log = logging.getLogger("newsbot")
 
 SAMPLE_DIR = Path(__file__).resolve().parent.parent / "data" / "sample"
+# What /start offers on the sample coverage (NEWSBOT_EXAMPLE_QUESTIONS overrides).
+SAMPLE_QUESTIONS = ("What did Italy pledge?", "What did Zelensky and Meloni discuss?", "What is Zbroiari?")
 
 
 def _configure_logging(verbose: bool) -> None:
@@ -318,6 +320,8 @@ def start_cmd(ctx: click.Context) -> None:
     The sample is ingested incrementally, so this is quick when nothing changed.
     """
     settings: Settings = ctx.obj["settings"]
+    if not settings.example_questions:
+        settings.example_questions = list(SAMPLE_QUESTIONS)
     report = runtime_from(ctx).ingest([str(SAMPLE_DIR)])
     click.echo(f"sample coverage: {report.summary()}", err=True)
     if _telegram_token(settings):

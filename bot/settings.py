@@ -56,6 +56,9 @@ class Settings(BaseSettings):
     telegram_token_file: Path | None = None
     telegram_base_url: str | None = Field(None, description="Bot API server, e.g. a self-hosted one")
     admin_ids: Annotated[list[int], NoDecode] = Field(default_factory=list)
+    example_questions: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, description="questions /start offers as buttons, separated by |"
+    )
     rate_limit_per_minute: int = 10
     memory_ttl_s: float = 900.0
     webhook_url: str | None = None
@@ -70,6 +73,13 @@ class Settings(BaseSettings):
     def _split_sources(cls, value: object) -> object:
         if isinstance(value, str):
             return [s.strip() for s in value.replace("\n", ",").split(",") if s.strip()]
+        return value
+
+    @field_validator("example_questions", mode="before")
+    @classmethod
+    def _split_questions(cls, value: object) -> object:
+        if isinstance(value, str):  # questions contain commas, so they are separated by | or new lines
+            return [q.strip() for q in value.replace("\n", "|").split("|") if q.strip()]
         return value
 
     @field_validator("admin_ids", mode="before")

@@ -7,6 +7,7 @@ restart and its callback data stays within Telegram's 64 bytes.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from vectorstore.models import StoredArticle
@@ -35,14 +36,24 @@ def _example(article: StoredArticle) -> Example:
     return Example(key=example_key(article.id), label=_label(title), question=f"Tell me about: {title}")
 
 
-def examples(catalog: dict[str, StoredArticle], n: int = 3) -> list[Example]:
-    """The `n` newest articles with a title, as questions."""
+def _configured(question: str) -> Example:
+    question = " ".join(question.split())
+    return Example(key=example_key("q:" + question), label=_label(question), question=question)
+
+
+def examples(catalog: dict[str, StoredArticle], configured: Sequence[str] = (), n: int = 3) -> list[Example]:
+    """The newsroom's configured example questions first, then the `n` newest articles with a title."""
+    out = [_configured(q) for q in configured if q.strip()][:n]
     titled = [a for a in catalog.values() if a.title.strip()]
     titled.sort(key=lambda a: (a.date or "", a.ingested_at, a.id), reverse=True)
-    return [_example(a) for a in titled[:n]]
+    out += [_example(a) for a in titled[: n - len(out)]]
+    return out
 
 
-def find_example(catalog: dict[str, StoredArticle], key: str) -> Example | None:
+def find_example(catalog: dict[str, StoredArticle], key: str, configured: Sequence[str] = ()) -> Example | None:
+    for question in configured:
+        if question.strip() and _configured(question).key == key:
+            return _configured(question)
     for article in catalog.values():
         if example_key(article.id) == key and article.title.strip():
             return _example(article)

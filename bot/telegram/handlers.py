@@ -189,7 +189,7 @@ async def start(update: Update, context: Context) -> None:
         return
     catalog = await _catalog(context.bot_data.services)
     user = update.effective_user
-    keyboard = examples_keyboard(examples(catalog))
+    keyboard = examples_keyboard(examples(catalog, context.bot_data.services.settings.example_questions))
     await message.reply_html(
         render_welcome(user.first_name if user else None, Coverage.of(catalog)),
         reply_markup=InlineKeyboardMarkup(keyboard) if keyboard else None,
@@ -325,7 +325,7 @@ async def answer_question(
     )
     rows = [feedback_row(answer_id)]
     if answer.declined:
-        rows = examples_keyboard(examples(await _catalog(s))) + rows
+        rows = examples_keyboard(examples(await _catalog(s), s.settings.example_questions)) + rows
     parts = render_answer(answer, asked=asked)
     await send_parts(context.bot, chat.id, parts, InlineKeyboardMarkup(rows), reply_to)
     log.info(
@@ -344,7 +344,8 @@ async def button(update: Update, context: Context) -> None:
     kind, _, rest = query.data.partition(":")
     if kind == "ex":
         await query.answer()
-        example = find_example(await _catalog(context.bot_data.services), rest)
+        services = context.bot_data.services
+        example = find_example(await _catalog(services), rest, services.settings.example_questions)
         chat = update.effective_chat
         if example is None:
             if chat is not None:
