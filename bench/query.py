@@ -170,33 +170,70 @@ def embed_corpora(
         if chunks:
             chunked.append((a, chunks))
             total += len(chunks)
-    cache_dir.mkdir(parents=True, exist_ok=True)
-    model_key = hashlib.sha256(settings.embedding_model.encode()).hexdigest()[:12]
-    keys_path, vectors_path = cache_dir / f"keys-{model_key}.json", cache_dir / f"vectors-{model_key}.npy"
-    keys: list[str] = json.loads(keys_path.read_text()) if keys_path.exists() else []
-    vectors = np.load(vectors_path) if vectors_path.exists() else np.zeros((0, 384), dtype=np.float32)
-    index = {k: i for i, k in enumerate(keys)}
-
-    def key(chunk: Chunk) -> str:
-        return hashlib.sha256(embedding_text(chunk).encode()).hexdigest()
-
-    missing = {key(c): embedding_text(c) for _, chunks in chunked for c in chunks if key(c) not in index}
+    cache = EmbeddingCache(cache_dir, settings.embedding_model)
+    missing = {
+        cache_key(c): embedding_text(c)
+        for _, chunks in chunked
+        for c in chunks
+        if cache_key(c) not in cache.index
+    }
     if missing:
         print(f"embedding {len(missing)} chunks not in the cache {cache_dir} (once)", file=sys.stderr)
         embedder = load_embedder(settings.embedding_model, settings.embed_batch_size)
         new_keys = list(missing)
         for start in range(0, len(new_keys), 2048):
             part = new_keys[start : start + 2048]
-            new = np.asarray(embedder.encode([missing[k] for k in part]), dtype=np.float32)
-            vectors = new if not len(vectors) else np.vstack([vectors, new])
-            keys += part
-            index.update({k: len(index) for k in part})
-            np.save(vectors_path, vectors)
-            keys_path.write_text(json.dumps(keys))
-            print(f"  {len(keys)} cached", file=sys.stderr)
+            cache.add(part, np.asarray(embedder.encode([missing[k] for k in part]), dtype=np.float32))
+            print(f"  {len(cache.keys)} cached", file=sys.stderr)
     return [
-        SourceArticle(a, tuple(chunks), vectors[[index[key(c)] for c in chunks]]) for a, chunks in chunked
+        SourceArticle(a, tuple(chunks), cache.vectors[[cache.index[cache_key(c)] for c in chunks]])
+        for a, chunks in chunked
     ]
+
+
+def cache_key(chunk: Chunk) -> str:
+    """The cache is keyed by exactly what is embedded, so any store chunked the same way can seed it."""
+    from ingest.pipeline import embedding_text
+
+    return hashlib.sha256(embedding_text(chunk).encode()).hexdigest()
+
+
+class EmbeddingCache:
+    """Embeddings by the hash of the embedded text, in two files outside the repo (JSON keys, .npy)."""
+
+    def __init__(self, directory: Path, model: str) -> None:
+        directory.mkdir(parents=True, exist_ok=True)
+        model_key = hashlib.sha256(model.encode()).hexdigest()[:12]
+        self._keys_path = directory / f"keys-{model_key}.json"
+        self._vectors_path = directory / f"vectors-{model_key}.npy"
+        self.keys: list[str] = json.loads(self._keys_path.read_text()) if self._keys_path.exists() else []
+        self.vectors = (
+            np.load(self._vectors_path)
+            if self._vectors_path.exists()
+            else np.zeros((0, 384), dtype=np.float32)
+        )
+        self.index = {k: i for i, k in enumerate(self.keys)}
+
+    def add(self, keys: Sequence[str], vectors: np.ndarray) -> None:
+        fresh = [i for i, k in enumerate(keys) if k not in self.index]
+        if not fresh:
+            return
+        self.vectors = np.vstack([self.vectors, vectors[fresh].astype(np.float32)])
+        for i in fresh:
+            self.index[keys[i]] = len(self.keys)
+            self.keys.append(keys[i])
+        np.save(self._vectors_path, self.vectors)
+        self._keys_path.write_text(json.dumps(self.keys))
+
+
+def seed_cache(cache_dir: Path, model: str, store_dir: Path) -> int:
+    """Add the embeddings a store built by `newsbot ingest` already holds; returns how many were new."""
+    source = read_store(Settings(data_dir=store_dir, collection="newsbot", chroma_url=None, _env_file=None))
+    cache = EmbeddingCache(cache_dir, model)
+    before = len(cache.keys)
+    for s in source:
+        cache.add([cache_key(c) for c in s.chunks], s.embeddings)
+    return len(cache.keys) - before
 
 
 T = TypeVar("T")
@@ -563,6 +600,12 @@ def main() -> None:
     parser.add_argument("--chroma-url", help="use this server instead of starting one (server mode)")
     parser.add_argument("--work-dir", type=Path, default=Path("/tmp/newsbot-bench-query"))
     parser.add_argument("--keep", action="store_true", help="keep the level stores in --work-dir")
+    parser.add_argument(
+        "--seed-cache-from",
+        type=Path,
+        nargs="+",
+        help="stores built by newsbot ingest whose embeddings go into the cache first (nothing re-embedded)",
+    )
     parser.add_argument("--prepare", action="store_true", help="only fill the embedding cache, then exit")
     parser.add_argument("--out", type=Path, default=OUT)
     args = parser.parse_args()
@@ -573,6 +616,10 @@ def main() -> None:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
+    if args.seed_cache_from:
+        for store_dir in args.seed_cache_from:
+            added = seed_cache(args.cache_dir, Settings(_env_file=None).embedding_model, store_dir)
+            print(f"{added} embeddings from {store_dir} added to {args.cache_dir}", file=sys.stderr)
     if args.prepare:
         _, gold = load_questions(args.question_file, args.questions)
         settings = Settings(_env_file=None, chroma_url=None)
