@@ -269,7 +269,8 @@ def eval_cmd(
         dense = ev.LangChainDenseBaseline(
             runtime.client, f"{runtime.settings.collection}-baseline-lc1000", runtime.embedder
         )
-        dense.build(runtime.store, progress=lambda m: click.echo(m, err=True))
+        with runtime.writing():  # it writes its own collection: one writer per embedded store
+            dense.build(runtime.store, progress=lambda m: click.echo(m, err=True))
         results.append(ev.evaluate_passages("langchain-dense", dense.search, items).as_dict())
     click.echo(f"{questions.name}: {len(items)} questions")
     click.echo(ev.format_table(results))
