@@ -73,9 +73,11 @@ class Emulator:
         assert process.stdout is not None
         deadline = time.monotonic() + timeout_s
         line = b""
+        # poll, not select: after a long test session this process may hold descriptors past select's 1024.
+        poller = select.poll()
+        poller.register(process.stdout, select.POLLIN | select.POLLHUP)
         while time.monotonic() < deadline and not line.endswith(b"\n"):
-            ready, _, _ = select.select([process.stdout], [], [], 0.1)
-            if ready:
+            if poller.poll(100):
                 chunk = os.read(process.stdout.fileno(), 256)
                 if not chunk:
                     break
