@@ -155,9 +155,19 @@ def mode_settings(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Se
 
     The data dir is in `tmp_path` in both modes: it holds the embedded store and the saved lexical index.
     """
+    yield from _fresh_store_settings(request, tmp_path, request.param)
+
+
+@pytest.fixture
+def server_settings(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Settings]:
+    """Settings for a fresh collection on the test server (for modules that only add server mode)."""
+    yield from _fresh_store_settings(request, tmp_path, "server")
+
+
+def _fresh_store_settings(request: pytest.FixtureRequest, tmp_path: Path, mode: str) -> Iterator[Settings]:
     from bot.settings import Settings
 
-    if request.param == "embedded":
+    if mode == "embedded":
         yield Settings(data_dir=tmp_path / "data", chroma_url=None, collection="newsbot", _env_file=None)
         return
     server: ChromaServer = request.getfixturevalue("chroma_server")
