@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from vectorstore.models import Article, Chunk
-
 from ingest.sentences import sentence_spans
+from vectorstore.models import Article, Chunk
 
 
 def chunk_spans(text: str, max_chars: int, overlap_chars: int) -> list[tuple[int, int]]:
@@ -28,9 +27,14 @@ def chunk_spans(text: str, max_chars: int, overlap_chars: int) -> list[tuple[int
         spans.append((sentences[i][0], sentences[j][1]))
         if j + 1 >= len(sentences):
             break
-        # Step back over trailing sentences that fit in the overlap, but always move forward.
+        # Step back over trailing sentences that fit in the overlap, but always move forward, and only as far
+        # as still leaves room for the next new sentence: a chunk inside the previous one adds nothing.
         k = j + 1
-        while k - 1 > i and sentences[j][1] - sentences[k - 1][0] <= overlap_chars:
+        while (
+            k - 1 > i
+            and sentences[j][1] - sentences[k - 1][0] <= overlap_chars
+            and sentences[j + 1][1] - sentences[k - 1][0] <= max_chars
+        ):
             k -= 1
         i = k
     return spans

@@ -124,6 +124,24 @@ def test_chunk_metadata_from_front_matter(runtime: Runtime, tmp_path: Path) -> N
         assert len(chunk.text) <= 160
 
 
+@pytest.mark.parametrize(("max_chars", "overlap"), [(80, 150), (80, 40), (120, 60), (600, 150)])
+def test_every_chunk_adds_text_beyond_the_previous_one(max_chars: int, overlap: int) -> None:
+    sentences = [
+        "Exports rose.",
+        "Ukrzaliznytsia added a night train from Kyiv to Chelm.",
+        "Tickets sold out within an hour.",
+        "A second train will run from Lviv to Przemysl in May if the first one fills up every night.",
+        "Ok.",
+        "The company said demand from families visiting relatives abroad had doubled since last winter.",
+    ]
+    text = " ".join(sentences * 3)
+    spans = chunk_spans(text, max_chars, overlap)
+    assert spans[0][0] == 0 and spans[-1][1] == len(text)
+    for (start, end), (next_start, next_end) in zip(spans, spans[1:], strict=False):
+        assert start < next_start <= end + 1 and next_end > end  # forward, overlapping, and adding text
+        assert next_end - next_start <= max_chars
+
+
 def test_long_run_on_sentence_is_cut_within_the_limit() -> None:
     text = "word " * 400 + "end."
     spans = chunk_spans(text, 100, 30)
