@@ -1,12 +1,13 @@
-"""The incremental ingest run: read sources, skip what is unchanged, embed in large batches, commit atomically."""
+"""The incremental ingest run: read sources, skip what is unchanged, embed in large batches, and commit
+each article atomically."""
 
 from __future__ import annotations
 
 import hashlib
 import logging
 import time
-from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from urllib.parse import urlparse
 
@@ -40,7 +41,8 @@ class IngestReport:
     unchanged: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
     failed: list[ItemError] = field(default_factory=list)
-    chunks_embedded: int = 0
+    chunks_embedded: int = 0  # chunks written with new vectors
+    texts_encoded: int = 0  # distinct texts the model encoded for them (identical chunks are encoded once)
     seconds: float = 0.0
     embed_seconds: float = 0.0
 
@@ -122,19 +124,22 @@ def ingest(
         pending.append((article, chunks, live is not None))
 
     total = sum(len(c) for _, c, _ in pending)
+    reuse = _VectorReuse(embedding_text(c) for _, chunks, _ in pending for c in chunks)
     done = 0
     if progress:
         progress(0, total)
     group: list[tuple[Article, list[Chunk], bool]] = []
+    group_chunks = 0
     for entry in pending:
         group.append(entry)
-        if sum(len(c) for _, c, _ in group) >= options.embed_group:
-            done += _embed_and_commit(group, store, embedder(), report)
-            group = []
+        group_chunks += len(entry[1])
+        if group_chunks >= options.embed_group:
+            done += _embed_and_commit(group, store, embedder(), reuse, report)
+            group, group_chunks = [], 0
             if progress:
                 progress(done, total)
     if group:
-        done += _embed_and_commit(group, store, embedder(), report)
+        done += _embed_and_commit(group, store, embedder(), reuse, report)
         if progress:
             progress(done, total)
 
@@ -146,29 +151,61 @@ def ingest(
 
 
 def embedding_text(chunk: Chunk) -> str:
-    """The headline goes into every chunk's embedding: a passage deep in an article rarely names its subject."""
-    return f"{chunk.title}\n{chunk.text}" if chunk.title else chunk.text
+    """The headline goes into every chunk's embedding: a passage deep in an article rarely names its
+    subject. Not twice, though: an article's text may itself start with its headline."""
+    if not chunk.title or chunk.text.startswith(chunk.title):
+        return chunk.text
+    return f"{chunk.title}\n{chunk.text}"
 
 
-# Change this when embedding_text() changes, so the next ingest re-embeds what was embedded the old way.
-EMBEDDING_RECIPE = "headline+passage/1"
+# Change this when chunking or embedding_text() changes, so the next ingest re-indexes what was indexed the
+# old way (the content hash alone would call those articles unchanged).
+INDEX_RECIPE = "sentence-chunks/2;headline+passage/2"
 
 
 def article_version(article: Article, options: IngestOptions) -> str:
     """What an article's stored chunks depend on: its content, and how it is chunked and embedded. A new
     NEWSBOT_CHUNK_CHARS therefore re-indexes every article on the next ingest instead of leaving the old
     chunks in place as 'unchanged'."""
-    recipe = (article.content_hash(), options.chunk_chars, options.chunk_overlap_chars, EMBEDDING_RECIPE)
+    recipe = (article.content_hash(), options.chunk_chars, options.chunk_overlap_chars, INDEX_RECIPE)
     return hashlib.sha256("|".join(map(str, recipe)).encode("utf-8")).hexdigest()[:16]
 
 
+class _VectorReuse:
+    """Identical embedding texts in one run (an article filed twice under two URLs, a wire story) are encoded
+    once; only the vectors of texts that occur again are kept, until their last use."""
+
+    def __init__(self, texts: Iterable[str]) -> None:
+        self._left = Counter(texts)
+        self._kept: dict[str, list[float]] = {}
+
+    def encode(self, texts: Sequence[str], embedder: Embedder) -> tuple[list[list[float]], int]:
+        todo = [t for t in dict.fromkeys(texts) if t not in self._kept]
+        fresh = dict(zip(todo, embedder.encode(todo), strict=True))
+        out = []
+        for text in texts:
+            vector = fresh[text] if text in fresh else self._kept[text]
+            self._left[text] -= 1
+            if self._left[text] > 0:
+                self._kept[text] = vector
+            else:
+                self._kept.pop(text, None)
+            out.append(vector)
+        return out, len(todo)
+
+
 def _embed_and_commit(
-    group: list[tuple[Article, list[Chunk], bool]], store: ArticleStore, embedder: Embedder, report: IngestReport
+    group: list[tuple[Article, list[Chunk], bool]],
+    store: ArticleStore,
+    embedder: Embedder,
+    reuse: _VectorReuse,
+    report: IngestReport,
 ) -> int:
     texts = [embedding_text(chunk) for _, chunks, _ in group for chunk in chunks]
     t0 = time.perf_counter()
-    vectors = embedder.encode(texts)
+    vectors, encoded = reuse.encode(texts, embedder)
     report.embed_seconds += time.perf_counter() - t0
+    report.texts_encoded += encoded
     items = []
     offset = 0
     for article, chunks, _ in group:

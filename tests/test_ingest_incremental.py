@@ -11,6 +11,7 @@ import pytest
 from ingest_support import markdown, raw_chunks, snapshot, versions_by_article, write
 
 from bot.runtime import Runtime
+from ingest.pipeline import embedding_text
 from vectorstore.store import ArticleStore
 
 BODIES = {
@@ -250,3 +251,24 @@ def test_new_chunk_settings_reindex_everything_once(runtime: Runtime, coverage: 
     assert versions_by_article(runtime) == {a.id: {a.version: a.chunks} for a in catalog.values()}
     again = runtime.ingest([str(coverage)])
     assert again.chunks_embedded == 0 and len(again.unchanged) == 5
+
+
+def test_identical_chunks_in_one_run_are_encoded_once(runtime: Runtime, tmp_path: Path) -> None:
+    """The same story filed under two URLs: both are stored, the model encodes its passages once."""
+    body = BODIES["port"] + " " + BODIES["rail"]
+    records = [
+        {"id": "wire-a", "title": "Danube ports busy", "text": body, "url": "https://a.example/ports"},
+        {"id": "wire-b", "title": "Danube ports busy", "text": body, "url": "https://b.example/ports"},
+        {"id": "own", "title": "Own story", "text": BODIES["school"]},
+    ]
+    path = write(tmp_path / "wire.jsonl", "\n".join(json.dumps(r) for r in records) + "\n")
+    runtime.settings.chunk_chars = 80
+    report = runtime.ingest([str(path)])
+    store = runtime.store
+    a, b, own = (store.chunks_of(i) for i in ("wire-a", "wire-b", "own"))
+    assert len(a) == len(b) > 1 and [c.text for c in a] == [c.text for c in b]
+    assert report.chunks_embedded == len(a) + len(b) + len(own)
+    assert report.texts_encoded == len({embedding_text(c) for c in a + own}) < report.chunks_embedded
+    hits = store.dense_search(runtime.embedder.embed_query(f"Danube ports busy\n{a[-1].text}"), 2)
+    assert {c.article_id for c, _ in hits} == {"wire-a", "wire-b"}
+    assert hits[0][1] == pytest.approx(hits[1][1], abs=1e-6)  # one vector, stored twice
