@@ -186,11 +186,13 @@ def parse_html(
     import trafilatura
 
     try:
-        doc = trafilatura.bare_extraction(
-            content, url=url, with_metadata=True, include_comments=False, include_tables=False, as_dict=True
+        extracted = trafilatura.bare_extraction(
+            content, url=url, with_metadata=True, include_comments=False, include_tables=False
         )
     except Exception as exc:  # lxml and trafilatura raise many kinds on broken markup
         raise ItemError(item, f"could not parse HTML ({type(exc).__name__})") from None
+    # A Document (its as_dict= argument is deprecated and will go), or a dict from older versions.
+    doc = extracted if extracted is None or isinstance(extracted, dict) else extracted.as_dict()
     if not doc or not (doc.get("text") or "").strip():
         raise ItemError(item, "no article text found in the page")
     fields = {
