@@ -14,13 +14,11 @@ _APPEAL = re.compile(
     r"keep our reporting (open|free)|help us (produce|keep)|(sign|signing) up (for|to) (our|the) newsletter|"
     r"subscribe to (our|the) newsletter|newsletter (sign|subscription)|get our newsletter|"
     r"follow us on (twitter|facebook|telegram|x\b)|share this (article|story)|click here to",
-    re.IGNORECASE,
-)
+)  # matched against the lower-cased line: case-insensitive alternations are three times slower
 _CREDIT = re.compile(
     r"^\s*(photo|image|picture|video|illustration|credit|source of the photo)s?\s*(:|by\b)|"
     r"^\s*\((photo|image)s? (by|credit|:)|\b(getty images|reuters/|ap photo|afp via getty)\b",
-    re.IGNORECASE,
-)
+)  # lower-cased line, as above
 _RELATED_HEAD = re.compile(
     r"^\s*(related( articles| stories| reading)?|read (also|more)|see also|more on this|more from)\s*:?\s*$",
     re.IGNORECASE,
@@ -50,7 +48,8 @@ def clean_text(text: str) -> str:
         if in_related and _LIST_ITEM.match(line):
             continue
         in_related = False
-        if _APPEAL.search(line) or _CREDIT.search(line) or _is_teaser(line):
+        lower = line.lower()
+        if _APPEAL.search(lower) or _CREDIT.search(lower) or _is_teaser(line):
             continue
         kept.append(line)
     return "\n".join(kept)
