@@ -97,7 +97,7 @@ def run(corpus: Path, limit: int | None, slices: int) -> dict[str, Any]:
         load_s = time.perf_counter() - t0
 
         ingest, raw, reingest = Clock(), Clock(), Clock()
-        articles = chunks = embedded_in_ingest = failed = 0
+        articles = chunks = embedded_in_ingest = encoded_in_ingest = failed = 0
         embed_s_in_ingest = 0.0
         for n, part in enumerate(parts, 1):
             report = _timed(ingest, runtime.ingest, [str(part)])
@@ -105,6 +105,7 @@ def run(corpus: Path, limit: int | None, slices: int) -> dict[str, Any]:
             for failure in report.failed[:5]:
                 print(f"failed: {failure.item}: {failure.reason}", file=sys.stderr)
             embedded_in_ingest += report.chunks_embedded
+            encoded_in_ingest += report.texts_encoded
             embed_s_in_ingest += report.embed_seconds
             # Exactly what this run embedded, read back from the store.
             texts = [embedding_text(c) for aid in report.added for c in runtime.store.chunks_of(aid)]
@@ -137,6 +138,7 @@ def run(corpus: Path, limit: int | None, slices: int) -> dict[str, Any]:
             "failed": failed,
             "chunks": chunks,
             "chunks_embedded_by_ingest": embedded_in_ingest,
+            "distinct_texts_encoded_by_ingest": encoded_in_ingest,  # repeated texts are encoded once
             "model_load_s": round(load_s, 2),
             "ingest_s": round(ingest.wall, 2),
             "ingest_cpu_s": round(ingest.cpu, 2),
@@ -183,6 +185,10 @@ def main() -> None:
     print(
         f"corpus        {f['corpus']}: {f['articles']} articles, {f['chunks']} chunks, {f['failed']} failed, "
         f"in {f['slices']} ingest runs"
+    )
+    print(
+        f"              the ingest encoded {f['distinct_texts_encoded_by_ingest']} distinct texts for its "
+        f"{f['chunks_embedded_by_ingest']} chunks; the ceiling encodes all {f['chunks']}"
     )
     print(
         f"ingest        {f['ingest_s']:.1f} s = {f['ingest_chunks_per_s']:.2f} chunks/s "
