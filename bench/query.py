@@ -6,20 +6,21 @@ query embedding alone is timed right before the answer (the floor: no answer can
 its question). Prints p50/p95 and where the time goes (the engine's own `answer.timings_ms`), and writes
 JSON to bench/out/query.json.
 
-How the levels are built (stated per level in the output): 50k chunks take 20-40 minutes to embed on 2
-cores, so the levels reuse embeddings instead of embedding again.
-- `--source-data-dir DIR` (default /work/evalstore/gold2022 when it exists): real chunks, texts and
-  embeddings read from a store that `newsbot ingest` built (the whole 2022 gold corpus, ~50k chunks). Each
-  level is a fresh store holding whole articles of it, written through the normal commit path; the gold
-  articles of the benchmark questions come first, so the questions have their answers at every size.
-- without a source store: real chunks of ../shared/corpora/*.corpus.jsonl, chunked as newsbot chunks
-  them, and embedded once per distinct chunk into a cache outside the repo (`--cache-dir`), reused by every
-  level and every later run.
-- a level larger than the source repeats its articles under new ids (`#dup1`, ...) with the same texts
+How the levels are built (stated per level in the output): 50k chunks take 20-40 minutes or more to embed
+on 2 cores, so the levels come from a benchmark corpus prepared once and frozen outside the repo
+(`--snapshot`, default ~/.cache/newsbot/bench-corpus): real articles with their real chunks and embeddings.
+- `--prepare --from-store DIR...` takes the complete articles of stores that `newsbot ingest` built (the
+  evaluation stores under /work/evalstore, for instance) as they are, embedding nothing; then articles of
+  ../shared/corpora/*.corpus.jsonl are chunked by the repo's current chunker and embedded until the
+  snapshot holds `--distinct-chunks` (50k). An interrupted prepare keeps what it finished.
+- each level is a fresh store holding whole articles of the snapshot, written through ArticleStore.commit
+  like an ingest; the gold articles of the benchmark questions come first, so every level can answer them.
+- a level larger than the snapshot repeats its articles under new ids (`#dup1`, ...) with the same texts
   and embeddings; the output says how many chunks are such copies.
 - `--data-dir DIR` benchmarks an existing store as it is (one level, its size).
 
 Usage:
+    .venv/bin/python bench/query.py --prepare --from-store /work/evalstore/gold2022   # once (long)
     .venv/bin/python bench/query.py                                   # 1k, 10k, 50k; embedded and server
     .venv/bin/python bench/query.py --levels 1000,10000 --modes embedded --questions 50
     .venv/bin/python bench/query.py --data-dir /work/evalstore/gold2022   # that store, embedded
@@ -57,7 +58,7 @@ CORPORA = [
     SHARED / "corpora" / "realtimeqa_ukraine.corpus.jsonl",
 ]
 QUESTIONS = SHARED / "eval" / "realtimeqa_gold.qa.jsonl"
-EVAL_STORE = Path("/work/evalstore/gold2022")
+SNAPSHOT = Path.home() / ".cache" / "newsbot" / "bench-corpus"
 OUT = REPO / "bench" / "out" / "query.json"
 P50_GOAL_MS = 50.0
 P95_GOAL_MS = 150.0
@@ -79,6 +80,7 @@ class SourceArticle:
     article: Article
     chunks: tuple[Chunk, ...]
     embeddings: np.ndarray  # one float32 row per chunk
+    origin: str = ""  # where the chunks and embeddings came from
 
 
 def ensure_not_being_written(settings: Settings) -> None:
@@ -93,14 +95,13 @@ def ensure_not_being_written(settings: Settings) -> None:
         except BlockingIOError:
             holder = fh.read().decode(errors="replace").strip() or "unknown"
             raise SystemExit(
-                f"{settings.data_dir} is being written by pid {holder}; wait for that ingest to finish, "
-                "or pass --no-source to embed the levels from the corpora"
+                f"{settings.data_dir} is being written by pid {holder}; wait for that ingest to finish"
             ) from None
         fcntl.flock(fh, fcntl.LOCK_UN)
 
 
 def read_store(settings: Settings) -> list[SourceArticle]:
-    """Every live article of an existing store with its chunks and their stored embeddings."""
+    """Every complete live article of an existing store with its chunks and their stored embeddings."""
     ensure_not_being_written(settings)
     runtime = Runtime(settings)
     store = runtime.store
@@ -130,6 +131,7 @@ def read_store(settings: Settings) -> list[SourceArticle]:
         if len(got["ids"]) < page:
             break
         offset += page
+    origin = f"the store {settings.data_dir} (built by newsbot ingest)"
     out = []
     for article_id, stored in sorted(catalog.items()):
         pairs = sorted(by_article.get(article_id, []), key=lambda p: p[0].position)
@@ -147,93 +149,154 @@ def read_store(settings: Settings) -> list[SourceArticle]:
             source=stored.source,
             origin=stored.origin,
         )
-        out.append(SourceArticle(article, tuple(c for c, _ in pairs), np.vstack([v for _, v in pairs])))
+        vectors = np.vstack([v for _, v in pairs])
+        out.append(SourceArticle(article, tuple(c for c, _ in pairs), vectors, origin))
     return out
 
 
-def embed_corpora(
-    corpora: Sequence[Path], settings: Settings, cache_dir: Path, first_ids: Sequence[str], max_chunks: int
-) -> list[SourceArticle]:
-    """Real corpus articles chunked as ingest chunks them, whole articles up to `max_chunks` in the order
-    `select` takes them; each distinct chunk is embedded once ever (cached outside the repo)."""
+class Snapshot:
+    """Real articles with their chunks and embeddings, frozen outside the repo and reused by every run.
+
+    Append-only parts (`part-NNNN.jsonl` + `.npy`; a part counts once its JSON Lines file is renamed into
+    place), so an interrupted `--prepare` keeps what it finished. Frozen on purpose: the chunker may change
+    in the repo, and a benchmark of query latency must not re-embed 50k chunks whenever it does.
+    """
+
+    def __init__(self, directory: Path) -> None:
+        self.dir = directory
+        self.articles: list[SourceArticle] = []
+        self._parts = 0
+        if not directory.exists():
+            return
+        for meta_path in sorted(directory.glob("part-*.jsonl")):
+            vectors = np.load(meta_path.with_suffix(".npy"))
+            row = 0
+            with meta_path.open(encoding="utf-8") as fh:
+                for line in fh:
+                    item = json.loads(line)
+                    chunks = tuple(Chunk(**c) for c in item["chunks"])
+                    self.articles.append(
+                        SourceArticle(
+                            Article(**item["article"]),
+                            chunks,
+                            vectors[row : row + len(chunks)],
+                            item["origin"],
+                        )
+                    )
+                    row += len(chunks)
+            self._parts += 1
+
+    @property
+    def ids(self) -> set[str]:
+        return {s.article.id for s in self.articles}
+
+    @property
+    def chunks(self) -> int:
+        return sum(len(s.chunks) for s in self.articles)
+
+    def add(self, articles: Sequence[SourceArticle]) -> None:
+        if not articles:
+            return
+        from dataclasses import asdict
+
+        self.dir.mkdir(parents=True, exist_ok=True)
+        stem = self.dir / f"part-{self._parts:04d}"
+        np.save(stem.with_suffix(".npy"), np.vstack([s.embeddings for s in articles]).astype(np.float32))
+        tmp = stem.with_suffix(".jsonl.tmp")
+        with tmp.open("w", encoding="utf-8") as fh:
+            for s in articles:
+                item = {
+                    "article": asdict(s.article),
+                    "chunks": [asdict(c) for c in s.chunks],
+                    "origin": s.origin,
+                }
+                fh.write(json.dumps(item, ensure_ascii=False) + "\n")
+        tmp.rename(stem.with_suffix(".jsonl"))
+        self._parts += 1
+        self.articles.extend(articles)
+
+
+def prepare(
+    snapshot: Snapshot,
+    stores: Sequence[Path],
+    corpora: Sequence[Path],
+    first_ids: Sequence[str],
+    distinct_chunks: int,
+) -> None:
+    """Fill the snapshot: complete articles of the given stores first (nothing embedded), then corpus articles
+    chunked by the repo's current chunker, embedded in batches, until it holds `distinct_chunks`."""
+    for store_dir in stores:
+        have = snapshot.ids
+        found = read_store(
+            Settings(data_dir=store_dir, collection="newsbot", chroma_url=None, _env_file=None)
+        )
+        new = [s for s in found if s.article.id not in have]
+        snapshot.add(new)
+        print(
+            f"{len(new)} articles ({sum(len(s.chunks) for s in new)} chunks) from {store_dir}",
+            file=sys.stderr,
+        )
+    if snapshot.chunks >= distinct_chunks:
+        return
     from ingest.chunking import chunk_article
     from ingest.pipeline import IngestOptions, collect, embedding_text
     from vectorstore.embedder import load_embedder
 
+    settings = Settings(_env_file=None, chroma_url=None)
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=REPO)
+    sha = commit.stdout.strip() or "?"
+    origin = f"{{corpus}}, chunked by the chunker at commit {sha} and embedded by bench/query.py"
     articles, _ = collect([str(p) for p in corpora], IngestOptions())
-    chunked = []
-    total = 0
-    for a in in_selection_order(articles, first_ids, key=lambda a: a.id):
-        if total >= max_chunks:
+    corpus_of = {}
+    for path in corpora:
+        with path.open(encoding="utf-8") as fh:
+            for line in fh:
+                corpus_of.setdefault(str(json.loads(line).get("id")), path.name)
+    have = snapshot.ids
+    todo = [a for a in in_selection_order(articles, first_ids, key=lambda a: a.id) if a.id not in have]
+    embedder = load_embedder(settings.embedding_model, settings.embed_batch_size)
+    batch: list[tuple[Article, list[Chunk]]] = []
+    for article in todo:
+        if snapshot.chunks >= distinct_chunks:
             break
-        chunks = chunk_article(a, a.content_hash(), settings.chunk_chars, settings.chunk_overlap_chars)
-        if chunks:
-            chunked.append((a, chunks))
-            total += len(chunks)
-    cache = EmbeddingCache(cache_dir, settings.embedding_model)
-    missing = {
-        cache_key(c): embedding_text(c)
-        for _, chunks in chunked
-        for c in chunks
-        if cache_key(c) not in cache.index
-    }
-    if missing:
-        print(f"embedding {len(missing)} chunks not in the cache {cache_dir} (once)", file=sys.stderr)
-        embedder = load_embedder(settings.embedding_model, settings.embed_batch_size)
-        new_keys = list(missing)
-        for start in range(0, len(new_keys), 2048):
-            part = new_keys[start : start + 2048]
-            cache.add(part, np.asarray(embedder.encode([missing[k] for k in part]), dtype=np.float32))
-            print(f"  {len(cache.keys)} cached", file=sys.stderr)
-    return [
-        SourceArticle(a, tuple(chunks), cache.vectors[[cache.index[cache_key(c)] for c in chunks]])
-        for a, chunks in chunked
-    ]
-
-
-def cache_key(chunk: Chunk) -> str:
-    """The cache is keyed by exactly what is embedded, so any store chunked the same way can seed it."""
-    from ingest.pipeline import embedding_text
-
-    return hashlib.sha256(embedding_text(chunk).encode()).hexdigest()
-
-
-class EmbeddingCache:
-    """Embeddings by the hash of the embedded text, in two files outside the repo (JSON keys, .npy)."""
-
-    def __init__(self, directory: Path, model: str) -> None:
-        directory.mkdir(parents=True, exist_ok=True)
-        model_key = hashlib.sha256(model.encode()).hexdigest()[:12]
-        self._keys_path = directory / f"keys-{model_key}.json"
-        self._vectors_path = directory / f"vectors-{model_key}.npy"
-        self.keys: list[str] = json.loads(self._keys_path.read_text()) if self._keys_path.exists() else []
-        self.vectors = (
-            np.load(self._vectors_path)
-            if self._vectors_path.exists()
-            else np.zeros((0, 384), dtype=np.float32)
+        chunks = chunk_article(
+            article, article.content_hash(), settings.chunk_chars, settings.chunk_overlap_chars
         )
-        self.index = {k: i for i, k in enumerate(self.keys)}
-
-    def add(self, keys: Sequence[str], vectors: np.ndarray) -> None:
-        fresh = [i for i, k in enumerate(keys) if k not in self.index]
-        if not fresh:
-            return
-        self.vectors = np.vstack([self.vectors, vectors[fresh].astype(np.float32)])
-        for i in fresh:
-            self.index[keys[i]] = len(self.keys)
-            self.keys.append(keys[i])
-        np.save(self._vectors_path, self.vectors)
-        self._keys_path.write_text(json.dumps(self.keys))
+        if chunks:
+            batch.append((article, chunks))
+        if (
+            sum(len(c) for _, c in batch) >= 2048
+            or snapshot.chunks + sum(len(c) for _, c in batch) >= distinct_chunks
+        ):
+            _embed_into(snapshot, batch, embedder, embedding_text, origin, corpus_of)
+            batch = []
+            print(f"  snapshot: {snapshot.chunks} chunks", file=sys.stderr, flush=True)
+    _embed_into(snapshot, batch, embedder, embedding_text, origin, corpus_of)
 
 
-def seed_cache(cache_dir: Path, model: str, store_dir: Path) -> int:
-    """Add the embeddings a store built by `newsbot ingest` already holds; returns how many were new."""
-    source = read_store(Settings(data_dir=store_dir, collection="newsbot", chroma_url=None, _env_file=None))
-    cache = EmbeddingCache(cache_dir, model)
-    before = len(cache.keys)
-    for s in source:
-        cache.add([cache_key(c) for c in s.chunks], s.embeddings)
-    return len(cache.keys) - before
+def _embed_into(
+    snapshot: Snapshot,
+    batch: list[tuple[Article, list[Chunk]]],
+    embedder: Any,
+    embedding_text: Any,
+    origin: str,
+    corpus_of: dict[str, str],
+) -> None:
+    if not batch:
+        return
+    vectors = np.asarray(
+        embedder.encode([embedding_text(c) for _, chunks in batch for c in chunks]), dtype=np.float32
+    )
+    out, row = [], 0
+    for article, chunks in batch:
+        corpus = corpus_of.get(article.id, "the corpora")
+        out.append(
+            SourceArticle(
+                article, tuple(chunks), vectors[row : row + len(chunks)], origin.format(corpus=corpus)
+            )
+        )
+        row += len(chunks)
+    snapshot.add(out)
 
 
 T = TypeVar("T")
@@ -276,6 +339,7 @@ def duplicate(s: SourceArticle, generation: int) -> SourceArticle:
         replace(s.article, id=new_id),
         tuple(replace(c, article_id=new_id) for c in s.chunks),
         s.embeddings,
+        s.origin,
     )
 
 
@@ -490,28 +554,12 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         figures["machine_at_end"] = machine()
         return figures
 
-    if args.source_data_dir:
-        t0 = time.perf_counter()
-        source = read_store(
-            Settings(
-                data_dir=args.source_data_dir, collection=args.collection, chroma_url=None, _env_file=None
-            )
-        )
-        origin = (
-            f"real chunks and their embeddings read from the store {args.source_data_dir} "
-            f"(built by `newsbot ingest`; {len(source)} articles)"
-        )
-        print(
-            f"read {len(source)} articles from {args.source_data_dir} in {time.perf_counter() - t0:.0f} s",
-            file=sys.stderr,
-        )
-    else:
-        source = embed_corpora(args.corpus, base, args.cache_dir, gold, args.max_source_chunks)
-        origin = (
-            f"real chunks of {', '.join(p.name for p in args.corpus)}, chunked like ingest, each distinct "
-            f"chunk embedded once (cache {args.cache_dir})"
-        )
-    source_chunks = sum(len(s.chunks) for s in source)
+    snapshot = Snapshot(args.snapshot)
+    source = snapshot.articles
+    if not source:
+        raise SystemExit(f"no benchmark corpus in {args.snapshot}: run with --prepare first (see --help)")
+    source_chunks = snapshot.chunks
+    figures["snapshot"] = {"dir": str(args.snapshot), "articles": len(source), "chunks": source_chunks}
 
     with contextmanager_or_none("server" in args.modes, args.work_dir / "server-db", args.chroma_url) as url:
         for chunks in args.levels:
@@ -520,12 +568,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 settings = level_settings(mode, chunks, args.work_dir, url)
                 print(f"[{mode}] building {chunks} chunks ({len(articles)} articles)...", file=sys.stderr)
                 build_s = build_level(settings, articles)
-                built_from = origin
-                if copies:
-                    built_from += (
-                        f"; {copies} of the chunks are copies of source articles under new ids "
-                        f"(same texts and embeddings): the source has {source_chunks} chunks"
-                    )
+                built_from = provenance(articles, copies, source_chunks)
                 level = {
                     "mode": mode,
                     "target_chunks": chunks,
@@ -540,6 +583,22 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                     shutil.rmtree(settings.data_dir, ignore_errors=True)
     figures["machine_at_end"] = machine()
     return figures
+
+
+def provenance(articles: Sequence[SourceArticle], copies: int, source_chunks: int) -> str:
+    """How a level was built, in words: chunks per origin, and the copies."""
+    counts: dict[str, int] = {}
+    for s in articles:
+        if "#dup" not in s.article.id:
+            counts[s.origin] = counts.get(s.origin, 0) + len(s.chunks)
+    parts = [f"{n:,} real chunks with their embeddings from {origin}" for origin, n in counts.items()]
+    text = "; ".join(parts)
+    if copies:
+        text += (
+            f"; {copies:,} chunks are copies of those articles under new ids (same texts and embeddings): "
+            f"the benchmark corpus holds {source_chunks:,} distinct chunks"
+        )
+    return text
 
 
 @contextmanager
@@ -574,24 +633,22 @@ def main() -> None:
     parser.add_argument("--questions", type=int, default=100, help="questions timed per level")
     parser.add_argument("--warmup", type=int, default=10, help="questions answered first, untimed")
     parser.add_argument("--question-file", type=Path, default=QUESTIONS)
+    parser.add_argument("--snapshot", type=Path, default=SNAPSHOT, help="the frozen benchmark corpus")
     parser.add_argument(
-        "--source-data-dir",
+        "--prepare",
+        action="store_true",
+        help="fill the snapshot (from --from-store, then from --corpus), then exit",
+    )
+    parser.add_argument(
+        "--from-store",
         type=Path,
-        default=EVAL_STORE if EVAL_STORE.exists() else None,
-        help="reuse the chunks and embeddings of this store (NEWSBOT_DATA_DIR of an ingest)",
+        nargs="*",
+        default=[],
+        help="with --prepare: stores built by newsbot ingest whose complete articles are taken as they are",
     )
-    parser.add_argument("--no-source", action="store_true", help="ignore the default source store")
+    parser.add_argument("--corpus", type=Path, nargs="+", default=CORPORA, help="with --prepare")
     parser.add_argument(
-        "--corpus", type=Path, nargs="+", default=CORPORA, help="corpora when no source store"
-    )
-    parser.add_argument(
-        "--max-source-chunks",
-        type=int,
-        default=50_000,
-        help="distinct chunks to embed from the corpora (larger levels repeat them under new ids)",
-    )
-    parser.add_argument(
-        "--cache-dir", type=Path, default=Path.home() / ".cache" / "newsbot" / "bench-embeddings"
+        "--distinct-chunks", type=int, default=50_000, help="with --prepare: how many distinct chunks to hold"
     )
     parser.add_argument(
         "--collection", default="newsbot", help="collection of --data-dir / --source-data-dir"
@@ -600,32 +657,18 @@ def main() -> None:
     parser.add_argument("--chroma-url", help="use this server instead of starting one (server mode)")
     parser.add_argument("--work-dir", type=Path, default=Path("/tmp/newsbot-bench-query"))
     parser.add_argument("--keep", action="store_true", help="keep the level stores in --work-dir")
-    parser.add_argument(
-        "--seed-cache-from",
-        type=Path,
-        nargs="+",
-        help="stores built by newsbot ingest whose embeddings go into the cache first (nothing re-embedded)",
-    )
-    parser.add_argument("--prepare", action="store_true", help="only fill the embedding cache, then exit")
     parser.add_argument("--out", type=Path, default=OUT)
     args = parser.parse_args()
     args.levels = [int(x) for x in args.levels.split(",") if x]
     args.modes = [m.strip() for m in args.modes.split(",") if m.strip()]
-    if args.no_source:
-        args.source_data_dir = None
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
-    if args.seed_cache_from:
-        for store_dir in args.seed_cache_from:
-            added = seed_cache(args.cache_dir, Settings(_env_file=None).embedding_model, store_dir)
-            print(f"{added} embeddings from {store_dir} added to {args.cache_dir}", file=sys.stderr)
     if args.prepare:
         _, gold = load_questions(args.question_file, args.questions)
-        settings = Settings(_env_file=None, chroma_url=None)
-        source = embed_corpora(args.corpus, settings, args.cache_dir, gold, args.max_source_chunks)
-        chunks = sum(len(s.chunks) for s in source)
-        print(f"{chunks} chunks of {len(source)} articles are in {args.cache_dir}")
+        snapshot = Snapshot(args.snapshot)
+        prepare(snapshot, args.from_store, args.corpus, gold, args.distinct_chunks)
+        print(f"{snapshot.chunks} chunks of {len(snapshot.articles)} articles in {args.snapshot}")
         return
     figures = run(args)
     args.out.parent.mkdir(parents=True, exist_ok=True)

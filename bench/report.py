@@ -105,8 +105,8 @@ def run_all(args: argparse.Namespace) -> list[dict[str, Any]]:
             ]
             if url:
                 cmd += ["--chroma-url", url]
-            if args.source_data_dir:
-                cmd += ["--source-data-dir", str(args.source_data_dir)]
+            if args.snapshot:
+                cmd += ["--snapshot", str(args.snapshot)]
             run_step("query", cmd, mode_env("embedded", None), steps)
         if "bot" not in args.skip:
             if not (BENCH / "bot.py").exists():
@@ -330,7 +330,7 @@ def main() -> None:
     parser.add_argument(
         "--ingest-limit", type=int, default=300, help="articles for the ingest benchmark (0: all)"
     )
-    parser.add_argument("--source-data-dir", type=Path, help="passed to bench/query.py")
+    parser.add_argument("--snapshot", type=Path, help="the benchmark corpus of bench/query.py (its default)")
     parser.add_argument("--work-dir", type=Path, default=Path("/tmp/newsbot-bench-report"))
     parser.add_argument("--render-only", action="store_true")
     args = parser.parse_args()
