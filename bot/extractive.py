@@ -210,8 +210,8 @@ def select(scored: Sequence[ScoredSentence], max_sentences: int, min_ratio: floa
 
 def _continuation(candidate: ScoredSentence, lead: ScoredSentence) -> float:
     """Credit for the sentence right after the lead in the same article: it reads as its continuation."""
-    e, l = candidate.evidence, lead.evidence
-    return 0.15 if e.article_id == l.article_id and 0 <= e.start - l.end <= 3 else 0.0
+    this, first = candidate.evidence, lead.evidence
+    return 0.15 if this.article_id == first.article_id and 0 <= this.start - first.end <= 3 else 0.0
 
 
 def compose(question: str, chosen: Sequence[ScoredSentence], passages: Sequence[Passage]) -> Answer:

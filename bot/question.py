@@ -15,7 +15,7 @@ _QUESTION_WORDS = {
     "also", "according", "in", "on", "of", "for", "to", "tell", "me", "please", "i", "what's", "who's",
     "recently", "this", "that", "these", "those", "there", "then", "now", "it", "its", "they", "their", "he",
     "she", "his", "her", "we", "our", "you", "your", "but", "or", "so", "after", "before", "during", "as",
-    "at", "by", "from", "with", "about", "into", "over", "under", "between", "among", "why", "any", "some",
+    "at", "by", "from", "with", "about", "into", "over", "under", "between", "among", "any", "some",
     "many", "much", "more", "most", "new", "last", "next", "first", "second", "week", "month", "year", "today",
     "yesterday", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "us",
 }
@@ -58,7 +58,14 @@ _FOLLOW_UP = re.compile(
     re.IGNORECASE,
 )
 
-ANSWER_TYPES = ("person", "amount", "date", "place", "reason", "thing")
+_ANSWER_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("person", re.compile(r"\b(who|whom|whose)\b|\bwhich (person|man|woman|leader|official|star|player|celebrit)")),
+    ("amount", re.compile(r"\bhow (much|many|long|big|large|old|far)\b|\bwhat (percentage|share|number|amount)\b")),
+    ("amount", re.compile(r"\bpledg|\bpromis|\bcost|\bprice|\bspend|\bworth")),
+    ("date", re.compile(r"\bwhen\b|\bwhat (date|day|year|time)\b")),
+    ("place", re.compile(r"\bwhere\b|\bwhich (country|city|state|continent|region|nation)\b")),
+    ("reason", re.compile(r"\bwhy\b")),
+)
 
 
 @dataclass(frozen=True)
@@ -101,20 +108,9 @@ def entity_groups(text: str) -> tuple[tuple[str, ...], ...]:
 
 
 def answer_type(text: str) -> str:
-    t = text.lower()
-    if re.search(r"\b(who|whom|whose)\b|\bwhich (person|man|woman|leader|official|star|player|celebrit)", t):
-        return "person"
-    if re.search(r"\bhow (much|many|long|big|large|old|far)\b|\bwhat (percentage|share|number|amount)\b", t):
-        return "amount"
-    if re.search(r"\bpledg|\bpromis|\bcost|\bprice|\bspend|\bworth", t):
-        return "amount"
-    if re.search(r"\bwhen\b|\bwhat (date|day|year|time)\b", t):
-        return "date"
-    if re.search(r"\bwhere\b|\bwhich (country|city|state|continent|region|nation)\b", t):
-        return "place"
-    if re.search(r"\bwhy\b", t):
-        return "reason"
-    return "thing"
+    """The kind of thing the question asks for; the first matching pattern decides."""
+    lowered = text.lower()
+    return next((kind for kind, pattern in _ANSWER_PATTERNS if pattern.search(lowered)), "thing")
 
 
 _CONTEXT = re.compile(r"\s*\(([^()]*)\)\s*$")

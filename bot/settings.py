@@ -6,10 +6,10 @@ Created once in the CLI's entry point and passed down; nothing reads the environ
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
-from typing_extensions import Annotated
 
 from vectorstore.client import ChromaConfig
 

@@ -367,8 +367,7 @@ class ArticleStore:
         offset = 0
         while True:
             page = self._chunks.get(include=include, limit=_PAGE, offset=offset)
-            for chunk_id, meta in zip(page["ids"], page["metadatas"] or [], strict=True):
-                yield chunk_id, meta
+            yield from zip(page["ids"], page["metadatas"] or [], strict=True)
             if len(page["ids"]) < _PAGE:
                 return
             offset += _PAGE
