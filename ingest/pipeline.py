@@ -110,11 +110,13 @@ def ingest(
         report.failed.extend(result.errors)
 
     catalog = store.catalog()
+    stand_ins = set().union(*(r.stand_ins for r in results))
     pending: list[tuple[Article, list[Chunk], bool]] = []
     for article in articles:
         version = article_version(article, options)
         live = catalog.get(article.id)
-        if live is not None and live.version == version:
+        # A feed's summary stands in for a page that failed this time; it never replaces a stored article.
+        if live is not None and (live.version == version or article.id in stand_ins):
             report.unchanged.append(article.id)
             continue
         chunks = chunk_article(article, version, options.chunk_chars, options.chunk_overlap_chars)

@@ -9,14 +9,14 @@ import logging
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from urllib.parse import urlparse
 
 import httpx
 
 from ingest.errors import ItemError
-from ingest.readers import TEXT_SUFFIXES, Parsed, decode_page, make_article, parse_html, read_file
+from ingest.readers import TEXT_SUFFIXES, Parsed, clean_id, decode_page, make_article, parse_html, read_file
 from vectorstore.models import Article
 
 log = logging.getLogger(__name__)
@@ -41,6 +41,8 @@ class SourceResult:
     articles: list[Article] = field(default_factory=list)
     errors: list[ItemError] = field(default_factory=list)
     complete: bool = True
+    # Ids of feed entries whose page failed this time, so their article was built from the feed's content.
+    stand_ins: set[str] = field(default_factory=set)
 
 
 def is_url(source: str) -> bool:
@@ -59,7 +61,7 @@ def read_source(source: str, options: FetchOptions, client: httpx.Client | None 
             own = client is None
             http = client or _client(options)
             try:
-                parsed = _read_url(source, origin, http, options)
+                parsed = _read_url(source, origin, http, options, result.stand_ins)
             finally:
                 if own:
                     http.close()
@@ -154,18 +156,22 @@ def _looks_like_feed(body: bytes, ctype: str) -> bool:
     )
 
 
-def _read_url(url: str, origin: str, client: httpx.Client, options: FetchOptions) -> Parsed:
+def _read_url(
+    url: str, origin: str, client: httpx.Client, options: FetchOptions, stand_ins: set[str]
+) -> Parsed:
     got = fetch(url, client, options)
     ctype = got.content_type
     if _looks_like_feed(got.body, ctype) or ctype in ("application/xml", "text/xml"):
-        return _read_feed(url, got.body, origin, client, options)
+        return _read_feed(url, got.body, origin, client, options, stand_ins)
     if ctype and "html" not in ctype and not ctype.startswith("text/"):
         raise ItemError(url, f"not an article page or feed (content type {ctype})")
     stem = Path(urlparse(got.url).path).stem or urlparse(got.url).netloc
     return parse_html(decode_page(got.body, url, got.charset), url, stem, origin, url=got.url)
 
 
-def _read_feed(url: str, body: bytes, origin: str, client: httpx.Client, options: FetchOptions) -> Parsed:
+def _read_feed(
+    url: str, body: bytes, origin: str, client: httpx.Client, options: FetchOptions, stand_ins: set[str]
+) -> Parsed:
     import feedparser
 
     feed = feedparser.parse(body)
@@ -175,7 +181,7 @@ def _read_feed(url: str, body: bytes, origin: str, client: httpx.Client, options
     site = (feed.feed.get("title") or "").strip() or None
 
     def one(entry: feedparser.FeedParserDict) -> Parsed:
-        return _read_entry(entry, url, site, origin, client, options)
+        return _read_entry(entry, url, site, origin, client, options, stand_ins)
 
     articles: list[Article] = []
     errors: list[ItemError] = []
@@ -187,9 +193,20 @@ def _read_feed(url: str, body: bytes, origin: str, client: httpx.Client, options
 
 
 def _read_entry(
-    entry: dict, feed_url: str, site: str | None, origin: str, client: httpx.Client, options: FetchOptions
+    entry: dict,
+    feed_url: str,
+    site: str | None,
+    origin: str,
+    client: httpx.Client,
+    options: FetchOptions,
+    stand_ins: set[str],
 ) -> Parsed:
-    """The entry's page is the article; the feed's own content is the fallback when the page fails."""
+    """The entry's page is the article; the feed's own content is the fallback when the page fails.
+
+    The entry's link is the article's identity either way (the page's canonical URL is its `url`), so a page
+    that fails on one run cannot file the same story under a second id, and `stand_ins` tells the pipeline
+    not to replace a stored page with the feed's summary.
+    """
     link = entry.get("link")
     label = link or f"{feed_url}#{entry.get('id') or entry.get('title') or '?'}"
     published = entry.get("published") or entry.get("updated")
@@ -200,7 +217,8 @@ def _read_entry(
         try:
             got = fetch(link, client, options)
             page = decode_page(got.body, link, got.charset)
-            return parse_html(page, link, "", origin, url=got.url, defaults=defaults)
+            articles, errors = parse_html(page, link, "", origin, url=got.url, defaults=defaults)
+            return [replace(a, id=clean_id(link)) for a in articles], errors
         except ItemError as exc:
             page_error = exc
     content = ""
@@ -210,14 +228,14 @@ def _read_entry(
     if not content.strip():
         return [], [page_error or ItemError(label, "feed entry has no link and no content")]
     text = _html_to_text(content)
-    fields = {"title": entry.get("title"), "url": link, "date": published, "source": site, "id": entry.get("id")}
-    if link:
-        fields.pop("id")  # the canonical URL is the identity when the page comes later
+    fields = {"title": entry.get("title"), "url": link, "date": published, "source": site}
+    fields["id"] = clean_id(link) if link else entry.get("id")
     try:
         article = make_article(item=label, text=text, fallback_id=label, origin=origin, fields=fields)
     except ItemError as exc:
         return [], [exc]
     if page_error:
+        stand_ins.add(article.id)
         log.info("used feed content for %s (%s)", label, page_error.reason)
     return [article], []
 

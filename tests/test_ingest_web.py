@@ -42,16 +42,22 @@ def test_rss_feed_fetches_each_entry_page_and_falls_back_to_feed_content(
     runtime: Runtime, http_server: WebServer
 ) -> None:
     report = runtime.ingest([http_server.url("/feed.rss")])
-    metro = http_server.url("/metro-school.html")  # 404: its entry's own content is used
+    # An entry's link is its id; /metro-school.html is 404, so the entry's own content is used.
+    grain, power, drones, metro = (
+        http_server.url(f"/{name}.html")
+        for name in ("grain-corridor", "power-grid", "drone-factory", "metro-school")
+    )
     assert report.ok, report.failed
-    assert sorted(report.added) == sorted([GRAIN, POWER, DRONES, metro])
+    assert sorted(report.added) == sorted([grain, power, drones, metro])
     assert {"/grain-corridor.html", "/power-grid.html", "/drone-factory.html", "/metro-school.html"} <= set(
         http_server.hits
     )
     store = runtime.store
     # Fetched pages: the page's text and canonical URL, not the feed's one-line description.
-    assert "eleven more vessels" in (store.article_text(GRAIN) or "")
-    assert "three days after a missile strike" in (store.article_text(POWER) or "")
+    assert "eleven more vessels" in (store.article_text(grain) or "")
+    assert "three days after a missile strike" in (store.article_text(power) or "")
+    assert [store.catalog()[i].url for i in (grain, power, drones)] == [GRAIN, POWER, DRONES]
+    assert store.catalog()[power].title == "Engineers restore power to Kharkiv districts"
     fallback = store.catalog()[metro]
     assert fallback.title == "Kharkiv metro station becomes a school"
     assert fallback.date == "2024-03-08" and fallback.source == "The Kyiv Ledger"
@@ -66,24 +72,28 @@ def test_rss_feed_fetches_each_entry_page_and_falls_back_to_feed_content(
 def test_atom_feed(runtime: Runtime, http_server: WebServer) -> None:
     report = runtime.ingest([http_server.url("/feed.atom")])
     assert report.ok, report.failed
-    assert sorted(report.added) == [POWER, DRONES]
-    assert runtime.store.catalog()[DRONES].date == "2024-03-07"
+    power, drones = http_server.url("/power-grid.html"), http_server.url("/drone-factory.html")
+    assert sorted(report.added) == sorted([power, drones])
+    assert runtime.store.catalog()[drones].date == "2024-03-07"
+    assert runtime.store.catalog()[drones].url == DRONES
 
 
 def test_unchanged_feed_is_not_reembedded_and_a_dropped_entry_is_pruned(
     runtime: Runtime, http_server: WebServer
 ) -> None:
     feed = http_server.url("/feed.atom")
+    power, drones = http_server.url("/power-grid.html"), http_server.url("/drone-factory.html")
     assert runtime.ingest([feed]).ok
     again = runtime.ingest([feed], prune=True)
-    assert again.chunks_embedded == 0 and sorted(again.unchanged) == [POWER, DRONES] and again.removed == []
+    assert again.chunks_embedded == 0 and sorted(again.unchanged) == sorted([power, drones])
+    assert again.removed == []
 
     atom = http_server.routes["/feed.atom"]
     start = atom.body.index(b"<entry>")
     atom.body = atom.body[:start] + atom.body[atom.body.index(b"</entry>") + len(b"</entry>") :]
     pruned = runtime.ingest([feed], prune=True)
-    assert pruned.removed == [POWER] and pruned.unchanged == [DRONES]
-    assert set(runtime.store.catalog()) == {DRONES}
+    assert pruned.removed == [power] and pruned.unchanged == [drones]
+    assert set(runtime.store.catalog()) == {drones}
 
 
 def test_failing_feed_prunes_nothing(runtime: Runtime, http_server: WebServer) -> None:
@@ -110,7 +120,7 @@ def test_feed_entry_whose_page_and_content_both_fail_is_one_failure(
     assert [(f.item, f.reason) for f in report.failed] == [
         (http_server.url("/power-grid.html"), "HTTP 404 Not Found")
     ]
-    assert report.removed == [] and report.unchanged == [DRONES]
+    assert report.removed == [] and report.unchanged == [http_server.url("/drone-factory.html")]
     assert snapshot(runtime.store) == before
 
 
@@ -230,3 +240,41 @@ def test_feed_metadata_fills_what_the_page_lacks(runtime: Runtime, http_server: 
     stored = runtime.store.catalog()[http_server.url("/ferry.html")]
     assert stored.title == "Kaniv ferry back in service"
     assert (stored.date, stored.source) == ("2024-03-09", "The Kyiv Ledger")
+
+
+def test_feed_entry_keeps_one_identity_when_its_page_fails_for_a_while(
+    runtime: Runtime, http_server: WebServer
+) -> None:
+    """A page that fails on one run (a timeout, a 500) must neither file its story a second time under
+    another id nor replace the full page with the feed's one-line summary; it is back when the page is."""
+    feed = http_server.url("/feed.atom")
+    assert runtime.ingest([feed], prune=True).ok
+    before = snapshot(runtime.store)
+    assert len(before) == 2
+
+    http_server.routes["/power-grid.html"].status = 500
+    during = runtime.ingest([feed], prune=True)
+    assert during.removed == [] and during.added == [] and during.updated == []
+    assert snapshot(runtime.store) == before
+
+    http_server.routes["/power-grid.html"].status = 200
+    after = runtime.ingest([feed], prune=True)
+    assert after.chunks_embedded == 0 and len(after.unchanged) == 2
+    assert snapshot(runtime.store) == before
+
+
+def test_feed_entry_first_seen_while_its_page_fails_is_upgraded_in_place(
+    runtime: Runtime, http_server: WebServer
+) -> None:
+    feed = http_server.url("/feed.atom")
+    http_server.routes["/power-grid.html"].status = 500
+    first = runtime.ingest([feed], prune=True)
+    assert first.ok and len(first.added) == 2  # the feed's summary stands in for the page
+    ids = set(runtime.store.catalog())
+
+    http_server.routes["/power-grid.html"].status = 200
+    second = runtime.ingest([feed], prune=True)
+    assert len(second.updated) == 1 and second.added == [] and second.removed == []
+    assert set(runtime.store.catalog()) == ids  # the same story under the same id, now with the page's text
+    (updated,) = second.updated
+    assert "three days after a missile strike" in (runtime.store.article_text(updated) or "")
