@@ -47,9 +47,7 @@ def run_step(name: str, cmd: list[str], env: dict[str, str], log: list[dict[str,
     started = time.perf_counter()
     rc = subprocess.run(cmd, env=env, cwd=REPO).returncode
     seconds = time.perf_counter() - started
-    log.append(
-        {"step": name, "command": " ".join(_shown(cmd)), "exit_code": rc, "seconds": round(seconds, 1)}
-    )
+    log.append({"step": name, "command": " ".join(_shown(cmd)), "exit_code": rc, "seconds": round(seconds, 1)})
     if rc != 0:
         print(f"!! {name} exited with {rc}", file=sys.stderr)
     return rc == 0
@@ -192,6 +190,10 @@ def _fmt(value: Any, digits: int = 1) -> str:
     return str(value)
 
 
+def _share(part: float, total: float) -> str:
+    return f"{part / total:.0%}" if total else "–"
+
+
 def ingest_section(lines: list[str]) -> None:
     lines += ["## Ingest (`bench/ingest.py`)", ""]
     rows = [(m, load(f"ingest-{m}.json")) for m in MODES]
@@ -235,9 +237,7 @@ def query_section(lines: list[str], query: dict[str, Any] | None) -> None:
     ]
     for r in sorted(query["levels"], key=lambda r: (r["chunks"], r["mode"])):
         t = r["timings_p50_ms"]
-        parts = " / ".join(
-            _fmt(t.get(k)) for k in ("embed_ms", "dense_ms", "lexical_ms", "retrieve_ms", "total_ms")
-        )
+        parts = " / ".join(_fmt(t.get(k)) for k in ("embed_ms", "dense_ms", "lexical_ms", "retrieve_ms", "total_ms"))
         lines.append(
             f"| {r['mode']} | {r['chunks']:,} | "
             f"**{_fmt(r['answer_ms']['p50'])}** | **{_fmt(r['answer_ms']['p95'])}** | "
@@ -252,6 +252,25 @@ def query_section(lines: list[str], query: dict[str, Any] | None) -> None:
             f"- At {r['chunks']:,} chunks, {r['mode']}: p50 {_fmt(r['answer_ms']['p50'])} ms, "
             f"p95 {_fmt(r['answer_ms']['p95'])} ms — goal {'met' if met else 'missed'}."
         )
+    if at50:
+        lines += [
+            "",
+            "Where the time of a median answer goes at ~50k chunks (p50 of each part; they need not add up exactly):",
+            "",
+            "| mode | query embedding | dense search (Chroma) | BM25 | fusion | answer composition (engine) | total |",
+            "|---|---:|---:|---:|---:|---:|---:|",
+        ]
+        for r in at50:
+            t = r["timings_p50_ms"]
+            embed, dense, lex = t.get("embed_ms", 0.0), t.get("dense_ms", 0.0), t.get("lexical_ms", 0.0)
+            retrieve, total = t.get("retrieve_ms", 0.0), t.get("total_ms", 0.0)
+            fusion = max(retrieve - embed - dense - lex, 0.0)
+            engine = max(total - retrieve, 0.0)
+            lines.append(
+                f"| {r['mode']} | {_fmt(embed)} ms ({_share(embed, total)}) | {_fmt(dense)} ms "
+                f"({_share(dense, total)}) | {_fmt(lex)} ms ({_share(lex, total)}) | {_fmt(fusion)} ms | "
+                f"{_fmt(engine)} ms ({_share(engine, total)}) | {_fmt(total)} ms |"
+            )
     lines += ["", "How each level was built:", ""]
     seen: set[str] = set()
     for r in sorted(query["levels"], key=lambda r: r["chunks"]):
@@ -276,15 +295,12 @@ def bot_section(lines: list[str], steps: list[dict[str, Any]]) -> None:
     if not any(r for _, r in rows):
         rows = [("embedded", load("bot.json"))]
     lines += [
-        "| mode | users × questions | answered | reply p50 s | reply p95 s (goal < 1) | "
-        "answer in bot p50 / p95 s |",
+        "| mode | users × questions | answered | reply p50 s | reply p95 s (goal < 1) | answer in bot p50 / p95 s |",
         "|---|---|---:|---:|---:|---:|",
     ]
     for mode, r in rows:
         if not r:
-            note = next(
-                (s.get("note") for s in steps if s["step"] == f"bot [{mode}]" and s.get("note")), None
-            )
+            note = next((s.get("note") for s in steps if s["step"] == f"bot [{mode}]" and s.get("note")), None)
             lines.append(f"| {mode} | {note or 'not run'} | | | | |")
             continue
         lat, bot = r["latency_s"], r.get("answer_in_bot_s", {})
@@ -320,16 +336,12 @@ def render(steps: list[dict[str, Any]]) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--modes", default="embedded,server")
     parser.add_argument("--skip", default="", help="comma-separated: ingest, query, bot")
     parser.add_argument("--levels", default="1000,10000,50000,100000", help="query benchmark sizes (chunks)")
     parser.add_argument("--questions", type=int, default=100, help="query benchmark questions per level")
-    parser.add_argument(
-        "--ingest-limit", type=int, default=300, help="articles for the ingest benchmark (0: all)"
-    )
+    parser.add_argument("--ingest-limit", type=int, default=300, help="articles for the ingest benchmark (0: all)")
     parser.add_argument("--snapshot", type=Path, help="the benchmark corpus of bench/query.py (its default)")
     parser.add_argument("--work-dir", type=Path, default=Path("/tmp/newsbot-bench-report"))
     parser.add_argument("--render-only", action="store_true")
