@@ -127,9 +127,7 @@ def ingest_while_answering(
 
     root = tmp_path_factory.mktemp("concurrent")
     collection = f"t-concurrent-{os.getpid()}"
-    settings = Settings(
-        data_dir=root / "b-data", chroma_url=chroma_server.url, collection=collection, _env_file=None
-    )
+    settings = Settings(data_dir=root / "b-data", chroma_url=chroma_server.url, collection=collection, _env_file=None)
     worker_settings = settings.model_copy(update={**SMALL_CHUNKS, "data_dir": root / "a-data"})
     reader = runtime_for(settings, embedder)
     assert reader.ingest([str(SAMPLE_DIR)]).ok
@@ -144,9 +142,7 @@ def ingest_while_answering(
     logging.getLogger("vectorstore.lexical").setLevel(logging.INFO)
 
     questions = ["What did Italy pledge?", "Which Italian companies joined the alliance?"]
-    questions += [
-        f"What happened with project {codeword('worker', i)}?" for i in range(0, WORKER_ARTICLES, 7)
-    ]
+    questions += [f"What happened with project {codeword('worker', i)}?" for i in range(0, WORKER_ARTICLES, 7)]
     asked: list[Asked] = []
     asked_lock = threading.Lock()
     done = threading.Event()
@@ -263,7 +259,8 @@ def test_a_reader_process_sees_the_workers_articles_without_restarting(
 
 def test_a_second_embedded_writer_is_refused_while_an_ingest_runs(tmp_path: Path, embedder: Embedder) -> None:
     settings = Settings(data_dir=tmp_path / "data", chroma_url=None, _env_file=None, **SMALL_CHUNKS)
-    records = [article_record(i, prefix="first", sentences=4) for i in range(80)]
+    # The first writer holds the lock while it loads the model (seconds), which is all the second one needs.
+    records = [article_record(i, prefix="first", sentences=4) for i in range(40)]
     first_corpus = write_jsonl(tmp_path / "first.jsonl", records)
     second_corpus = write_jsonl(tmp_path / "second.jsonl", [article_record(1, prefix="second", sentences=3)])
 
@@ -304,7 +301,7 @@ def test_a_second_embedded_writer_is_refused_while_an_ingest_runs(tmp_path: Path
     finally:
         stop(first)
     assert first.returncode == 0, first_err[-3000:]
-    assert "added 80, updated 0, unchanged 0, removed 0, failed 0" in first_out
+    assert "added 40, updated 0, unchanged 0, removed 0, failed 0" in first_out
 
     runtime = runtime_for(settings, embedder)
     stored = assert_store_consistent(runtime)
@@ -316,7 +313,7 @@ def test_a_second_embedded_writer_is_refused_while_an_ingest_runs(tmp_path: Path
 # ---- crash safety: SIGKILL mid-ingest ----------------------------------------------------------------------
 
 
-CRASH_ARTICLES = 300
+CRASH_ARTICLES = 220  # 3 chunks each: a first commit of 512+ chunks, then ~150 more while it is killed
 
 
 def test_an_ingest_killed_mid_run_leaves_complete_articles_and_a_rerun_finishes(
