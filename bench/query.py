@@ -62,7 +62,7 @@ SNAPSHOT = Path.home() / ".cache" / "newsbot" / "bench-corpus"
 OUT = REPO / "bench" / "out" / "query.json"
 P50_GOAL_MS = 50.0
 P95_GOAL_MS = 150.0
-COMMIT_ARTICLES = 200  # articles per store commit while building a level
+COMMIT_ARTICLES = 50  # articles per store commit while building a level (~1k chunks, like an ingest)
 
 log = logging.getLogger("bench.query")
 
