@@ -352,6 +352,14 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def _die_with_parent() -> None:
+    """In the child: SIGTERM when the benchmark dies, so an interrupted run leaves no server behind."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # 1 = PR_SET_PDEATHSIG
+
+
 @contextmanager
 def chroma_server(path: Path) -> Iterator[str]:
     """A `chroma run` on a free port of 127.0.0.1 for the duration of the benchmark."""
@@ -374,6 +382,7 @@ def chroma_server(path: Path) -> Iterator[str]:
         stdout=log_file,
         stderr=subprocess.STDOUT,
         stdin=subprocess.DEVNULL,
+        preexec_fn=_die_with_parent,
     )
     url = f"http://127.0.0.1:{port}"
     try:

@@ -79,6 +79,14 @@ class ChromaServer:
             self.process.wait(timeout=timeout_s)
 
 
+def _die_with_parent() -> None:
+    """In the child: get SIGTERM when the test process dies, so a killed pytest leaves no server behind."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # 1 = PR_SET_PDEATHSIG
+
+
 def start_chroma_server(path: Path, timeout_s: float = 60.0) -> ChromaServer:
     """Start `chroma run` on a free port of 127.0.0.1 and wait for its heartbeat."""
     if not CHROMA_BIN.exists():
@@ -95,6 +103,7 @@ def start_chroma_server(path: Path, timeout_s: float = 60.0) -> ChromaServer:
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
                 env={**os.environ, "ANONYMIZED_TELEMETRY": "False"},
+                preexec_fn=_die_with_parent,
             )
         server = ChromaServer(f"http://127.0.0.1:{port}", path, log_path, process)
         deadline = time.monotonic() + timeout_s
