@@ -353,7 +353,10 @@ def main() -> None:
         steps = json.loads(steps_path.read_text()) if steps_path.exists() else []
     else:
         OUT.mkdir(parents=True, exist_ok=True)
+        earlier = json.loads(steps_path.read_text()) if steps_path.exists() else []
         steps = run_all(args)
+        rerun = {s["step"] for s in steps}  # a partial run (--skip) keeps the other steps' records
+        steps = [s for s in earlier if s["step"] not in rerun] + steps
         steps_path.write_text(json.dumps(steps, indent=2) + "\n")
     render(steps)
 
