@@ -190,6 +190,13 @@ def _fmt(value: Any, digits: int = 1) -> str:
     return str(value)
 
 
+def _store_size(bot: dict[str, Any]) -> str:
+    store = bot.get("store") or {}
+    if not store:
+        return "–"
+    return f"{store.get('articles', '?')} articles, {store.get('chunks', '?')} chunks"
+
+
 def _share(part: float, total: float) -> str:
     return f"{part / total:.0%}" if total else "–"
 
@@ -295,17 +302,19 @@ def bot_section(lines: list[str], steps: list[dict[str, Any]]) -> None:
     if not any(r for _, r in rows):
         rows = [("embedded", load("bot.json"))]
     lines += [
-        "| mode | users × questions | answered | reply p50 s | reply p95 s (goal < 1) | answer in bot p50 / p95 s |",
-        "|---|---|---:|---:|---:|---:|",
+        "| mode | store | users × questions | answered | reply p50 s | reply p95 s (goal < 1) | "
+        "answer in bot p50 / p95 s |",
+        "|---|---|---|---:|---:|---:|---:|",
     ]
     for mode, r in rows:
         if not r:
             note = next((s.get("note") for s in steps if s["step"] == f"bot [{mode}]" and s.get("note")), None)
-            lines.append(f"| {mode} | {note or 'not run'} | | | | |")
+            lines.append(f"| {mode} | | {note or 'not run'} | | | | |")
             continue
         lat, bot = r["latency_s"], r.get("answer_in_bot_s", {})
         lines.append(
-            f"| {mode} | {r['users']} × {r['questions_per_user']} | {r['answered']}/{r['asked']} | "
+            f"| {mode} | {_store_size(r)} | {r['users']} × {r['questions_per_user']} | "
+            f"{r['answered']}/{r['asked']} | "
             f"{_fmt(lat['p50'], 3)} | {_fmt(lat['p95'], 3)} | "
             f"{_fmt(bot.get('p50'), 3)} / {_fmt(bot.get('p95'), 3)} |"
         )
