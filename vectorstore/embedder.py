@@ -43,17 +43,28 @@ class Embedder(Embeddings):
     """Normalised embeddings, so cosine similarity is a dot product; safe to call from several threads."""
 
     def __init__(
-        self, model: Any, batch_size: int = 64, name: str = DEFAULT_MODEL, query_threads: int = 1
+        self, model: Any, batch_size: int = 64, name: str = DEFAULT_MODEL, query_threads: int | None = None
     ) -> None:
         self._model = model
         self.batch_size = batch_size
         self.name = name
         # torch inference is thread-safe, but two concurrent encodes on 2 cores only thrash; serialise them.
         self._lock = threading.Lock()
-        # One short text gains little from intra-op threads, and with anything else running (a lexical
-        # rebuild, a Chroma server, an ingest) torch's threads wait on each other: on 2 busy cores a query
-        # took 170 ms p50 / 380 ms p95 with 2 threads and 40 / 50 ms with 1. Batches keep torch's default.
+        # Threads for a single text (a question); None decides per call, see _threads_for_one().
         self.query_threads = query_threads
+
+    def _threads_for_one(self) -> int | None:
+        """torch's threads for one short text: all of them on an idle machine, one on a busy one.
+
+        Measured on 2 cores, one question: idle, 2 threads 14 ms and 1 thread 23 ms (p50); with the other
+        core busy (a lexical rebuild, a Chroma server, an ingest), 2 threads 170 ms p50 / 380-1000 ms p95,
+        because torch's threads wait on each other, and 1 thread 40 / 50 ms. The 1-minute load average
+        tells the two apart cheaply; batches (ingest) always keep torch's default.
+        """
+        if self.query_threads:
+            return self.query_threads
+        cpus = os.cpu_count() or 1
+        return 1 if cpus > 1 and os.getloadavg()[0] >= cpus - 0.5 else None
 
     @property
     def dimension(self) -> int:
@@ -62,7 +73,7 @@ class Embedder(Embeddings):
     def encode(self, texts: Sequence[str], batch_size: int | None = None) -> list[list[float]]:
         if not texts:
             return []
-        with self._lock, _torch_threads(self.query_threads if len(texts) == 1 else None):
+        with self._lock, _torch_threads(self._threads_for_one() if len(texts) == 1 else None):
             vectors = self._model.encode(
                 list(texts),
                 batch_size=batch_size or self.batch_size,
