@@ -101,8 +101,8 @@ def run_all(args: argparse.Namespace) -> list[dict[str, Any]]:
                 "--work-dir",
                 str(args.work_dir / "query"),
             ]
-            if url:
-                cmd += ["--chroma-url", url]
+            # bench/query.py starts its own server: it waits for the server's background indexing to end
+            # after building each level, which needs the server's pid.
             if args.snapshot:
                 cmd += ["--snapshot", str(args.snapshot)]
             run_step("query", cmd, mode_env("embedded", None), steps)
