@@ -219,7 +219,7 @@ class LangChainDenseBaseline:
 
     def search(self, query: str, k: int = 20) -> list[Chunk]:
         res = self._col.query(
-            query_embeddings=[self._embedder.embed_query(query)], n_results=k, include=["documents", "metadatas"]
+            query_embeddings=self._embedder.encode([query]), n_results=k, include=["documents", "metadatas"]
         )
         return [
             Chunk(article_id=m["article_id"], version="", position=0, start=0, end=0, text=d, title=m["title"])

