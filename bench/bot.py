@@ -12,6 +12,7 @@ answer log); writes everything to bench/out/bot.json.
 Usage:
     .venv/bin/python bench/bot.py                            # 50 users x 5 questions over data/sample
     .venv/bin/python bench/bot.py --users 20 --questions 3   # a quicker run
+    .venv/bin/python bench/bot.py --chroma-url http://127.0.0.1:8000   # server mode (a `chroma run`)
     .venv/bin/python bench/bot.py --coverage data/sample \
         --coverage ../shared/corpora/realtimeqa_ukraine.corpus.jsonl \
         --data-dir /tmp/newsbot-bench                        # a big store (ingested once, then reused)
@@ -81,7 +82,12 @@ def newsbot(*args: str) -> list[str]:
 
 
 def start_bot(
-    emulator: Emulator, data_dir: Path, coverage: list[str], workers: int, log_path: Path
+    emulator: Emulator,
+    data_dir: Path,
+    coverage: list[str],
+    workers: int,
+    log_path: Path,
+    chroma_url: str | None = None,
 ) -> tuple[subprocess.Popen[bytes], dict[str, int]]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSBOT_")}
     env.update(
@@ -91,6 +97,8 @@ def start_bot(
         NEWSBOT_ANSWER_WORKERS=str(workers),
         NEWSBOT_RATE_LIMIT_PER_MINUTE="10",
     )
+    if chroma_url:  # server mode: a collection of its own, so a shared server's data is not touched
+        env.update(NEWSBOT_CHROMA_URL=chroma_url, NEWSBOT_COLLECTION=f"bench-bot-{os.getpid()}")
     print(f"ingesting {', '.join(coverage)} (incremental) …", flush=True)
     subprocess.run(newsbot("ingest", "--quiet", *coverage), env=env, cwd=data_dir, check=True)
     stats = subprocess.run(
@@ -227,6 +235,7 @@ def main() -> None:
         "--coverage", action="append", help="what the bot knows (repeatable; default data/sample)"
     )
     parser.add_argument("--data-dir", type=Path, help="reuse this data dir (default: a fresh temp dir)")
+    parser.add_argument("--chroma-url", help="server mode: store the coverage in this `chroma run` server")
     parser.add_argument("--seed", type=int, default=3)
     parser.add_argument("--out", type=Path, default=OUT)
     args = parser.parse_args()
@@ -240,9 +249,12 @@ def main() -> None:
         emulator = Emulator.start()
         bot = None
         try:
-            bot, store = start_bot(emulator, data_dir, args.coverage, args.workers, Path(tmp) / "bot.log")
+            bot, store = start_bot(
+                emulator, data_dir, args.coverage, args.workers, Path(tmp) / "bot.log", args.chroma_url
+            )
             result = asyncio.run(run(args, emulator, data_dir, bot))
             result["store"] = store
+            result["mode"] = "server" if args.chroma_url else "embedded"
         finally:
             if bot is not None and bot.poll() is None:
                 bot.send_signal(signal.SIGINT)

@@ -3,7 +3,7 @@
 Starts one `chroma run` on 127.0.0.1 for the server-mode runs, then runs, each as its own process:
 - bench/ingest.py in both modes (server mode via NEWSBOT_CHROMA_URL and a fresh collection);
 - bench/query.py at 1k, 10k, 50k and 100k chunks in both modes;
-- bench/bot.py in embedded mode, and in server mode when it accepts `--chroma-url`.
+- bench/bot.py in both modes (server mode via `--chroma-url`).
 Their JSON goes to bench/out/; then bench/RESULTS.md and bench/query_latency.png (latency against corpus
 size, both modes) are written from it. `--render-only` rewrites RESULTS.md and the plot from the JSON alone.
 
@@ -66,13 +66,6 @@ def mode_env(mode: str, url: str | None, collection: str | None = None) -> dict[
     return env
 
 
-def bot_supports_server() -> bool:
-    help_text = subprocess.run(
-        [sys.executable, str(BENCH / "bot.py"), "--help"], capture_output=True, text=True, cwd=REPO
-    ).stdout
-    return "--chroma-url" in help_text
-
-
 def run_all(args: argparse.Namespace) -> list[dict[str, Any]]:
     py = sys.executable
     steps: list[dict[str, Any]] = []
@@ -113,17 +106,6 @@ def run_all(args: argparse.Namespace) -> list[dict[str, Any]]:
                 for mode in args.modes:
                     cmd = [py, str(BENCH / "bot.py"), "--out", str(OUT / f"bot-{mode}.json")]
                     if mode == "server":
-                        if not bot_supports_server():
-                            steps.append(
-                                {
-                                    "step": "bot [server]",
-                                    "command": "-",
-                                    "exit_code": None,
-                                    "seconds": 0,
-                                    "note": "bench/bot.py has no --chroma-url option yet",
-                                }
-                            )
-                            continue
                         cmd += ["--chroma-url", str(url)]
                     run_step(f"bot [{mode}]", cmd, mode_env("embedded", None), steps)
     return steps
