@@ -19,11 +19,3 @@ pytestmark = pytest.mark.server
 @pytest.fixture
 def settings(server_settings: Settings) -> Settings:
     return server_settings
-
-
-@pytest.mark.skip(
-    reason="server mode keeps dead chunks for NEWSBOT_GC_GRACE_S (another writer may be mid-commit), so the "
-    "rerun does not collect them at once; test_store_modes covers the grace period in both modes"
-)
-def test_crash_after_the_flip_leaves_the_new_version_and_gc_removes_the_old() -> None:
-    pass
