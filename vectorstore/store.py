@@ -82,12 +82,12 @@ class Filters:
             return None
         return clauses[0] if len(clauses) == 1 else {"$and": clauses}
 
-    def accepts(self, chunk: Chunk) -> bool:
-        if self.source and chunk.source != self.source:
+    def accepts(self, item: Chunk | StoredArticle) -> bool:
+        if self.source and item.source != self.source:
             return False
-        if (self.date_from or self.date_to) and not chunk.date:
+        if (self.date_from or self.date_to) and not item.date:
             return False
-        d = date_int(chunk.date) if chunk.date else 0
+        d = date_int(item.date) if item.date else 0
         if self.date_from and d < date_int(self.date_from):
             return False
         return not (self.date_to and d > date_int(self.date_to))
@@ -436,22 +436,22 @@ class ArticleStore:
         catalog = self.catalog(max_age_s=self.read_max_age_s)
         if not catalog:
             return []
-        where = filters.chroma_where() if filters else None
-        n = k + 8
-        while True:
-            res = self._chunks.query(
-                query_embeddings=[list(embedding)], n_results=n, where=where, include=["distances"]
-            )
-            ids, distances = res["ids"][0], res["distances"][0]
-            live = [
-                (chunk_id, 1.0 - float(dist))
-                for chunk_id, dist in zip(ids, distances, strict=True)
-                if _is_live(chunk_id, catalog)
-            ]
-            if len(live) >= k or len(ids) < n:
-                break
-            n *= 4
-        live = live[:k]
+        live: list[tuple[str, float]] = []
+        if filters is not None and not filters.empty:
+            # Chroma's filtered search scans metadata (~300 ms at 73k chunks against ~6 ms unfiltered), so
+            # first filter an over-fetched unfiltered result by the catalog, and ask Chroma to filter only
+            # when the filter is too selective for that.
+            accepted = {a.id for a in catalog.values() if filters.accepts(a)}
+            live = self._live_neighbours(embedding, 4 * (k + 8), catalog, accepted)[0][:k]
+        if len(live) < k:
+            where = filters.chroma_where() if filters else None
+            n = k + 8
+            while True:
+                live, returned = self._live_neighbours(embedding, n, catalog, None, where)
+                if len(live) >= k or returned < n:
+                    break
+                n *= 4
+            live = live[:k]
         known = known or {}
         fetched: dict[str, Chunk] = {}
         missing = [chunk_id for chunk_id, _ in live if chunk_id not in known]
@@ -465,6 +465,25 @@ class ArticleStore:
             if chunk is not None:  # None: deleted between the query and the get (replaced meanwhile)
                 out.append((chunk, sim))
         return out
+
+    def _live_neighbours(
+        self,
+        embedding: Sequence[float],
+        n: int,
+        catalog: Mapping[str, StoredArticle],
+        accepted: set[str] | None,
+        where: dict[str, Any] | None = None,
+    ) -> tuple[list[tuple[str, float]], int]:
+        """The live ones (of `accepted` articles, if given) among the `n` nearest chunk ids, with their
+        similarities, and how many ids Chroma returned (fewer than `n`: there are no more)."""
+        res = self._chunks.query(query_embeddings=[list(embedding)], n_results=n, where=where, include=["distances"])
+        ids, distances = res["ids"][0], res["distances"][0]
+        live = [
+            (chunk_id, 1.0 - float(dist))
+            for chunk_id, dist in zip(ids, distances, strict=True)
+            if _is_live(chunk_id, catalog) and (accepted is None or chunk_id.rsplit("::", 2)[0] in accepted)
+        ]
+        return live, len(ids)
 
     def chunk_count(self) -> int:
         return int(self._chunks.count())
