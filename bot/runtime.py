@@ -61,7 +61,15 @@ class Runtime:
     def retriever(self) -> HybridRetriever:
         from vectorstore.retriever import build_retriever
 
-        return build_retriever(self.store, self.embedder, self.settings.index_dir, self.settings.candidate_k)
+        s = self.settings
+        return build_retriever(
+            self.store,
+            self.embedder,
+            s.index_dir,
+            s.candidate_k,
+            recency_weight=s.recency_weight,
+            recency_half_life_days=s.recency_half_life_days,
+        )
 
     @cached_property
     def engine(self) -> AnswerEngine:

@@ -45,6 +45,8 @@ class Settings(BaseSettings):
     # ---- retrieval and answers ----
     top_k: int = 5
     candidate_k: int = 30
+    recency_weight: float = Field(1.0, description="how much newer coverage is preferred; 0 turns it off")
+    recency_half_life_days: float = 21.0
     max_answer_sentences: int = 3
     llm_model: str | None = Field(None, description="e.g. openai:gpt-4o-mini or ollama:llama3.1")
     llm_base_url: str | None = None

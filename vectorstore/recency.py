@@ -1,0 +1,34 @@
+"""A recency prior for news: of two equally relevant passages, the newer article's comes first.
+
+Subscribers ask about what is happening now ("What did Italy pledge?" means the latest pledge), and a news
+archive holds many articles on the same story. On RealTime QA's weekly quiz over a pool spanning 2013 to
+2022, the fused ranking alone put the right week's article in the top 5 for 76% of questions; most misses
+were the same story from an earlier week or year (see `newsbot eval`).
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import date
+
+
+def parse_date(iso: str | None) -> date | None:
+    if not iso:
+        return None
+    try:
+        return date.fromisoformat(iso[:10])
+    except ValueError:
+        return None
+
+
+def recency_credit(published: str | None, as_of: date, half_life_days: float) -> float:
+    """1.0 for an article of `as_of`'s day, halving every `half_life_days` before it; 0 when undated.
+
+    Articles dated after `as_of` (a clock or feed error) count as of that day rather than as newer: a
+    future date must not buy a passage a place.
+    """
+    day = parse_date(published)
+    if day is None or half_life_days <= 0:
+        return 0.0
+    age = max(0, (as_of - day).days)
+    return math.exp(-age * math.log(2) / half_life_days)
