@@ -233,6 +233,11 @@ def chat_cmd(ctx: click.Context) -> None:
     show_default=True,
     help="Baselines to run beside newsbot (dense embeds the corpus again, once, in its own collection).",
 )
+@click.option(
+    "--as-of-question-date",
+    is_flag=True,
+    help="Ask each question on its `date`: every system sees only the coverage published by then.",
+)
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Write the figures as JSON here.")
 @click.pass_context
 @friendly_errors
@@ -243,6 +248,7 @@ def eval_cmd(
     answer_in_gold: bool,
     limit: int | None,
     baselines: tuple[str, ...],
+    as_of_question_date: bool,
     out: Path | None,
 ) -> None:
     """Measure newsbot on a question set (JSON Lines: question, answers, doc_id) against the store.
@@ -261,17 +267,19 @@ def eval_cmd(
         click.echo(f"corpus: {report.summary()}", err=True)
     runtime.retriever.refresh()
     items = ev.load_questions(questions, answer_in_gold=answer_in_gold, limit=limit)
-    tally, rows = ev.evaluate_newsbot(runtime.engine, runtime.store, items)
+    dated = as_of_question_date
+    tally, rows = ev.evaluate_newsbot(runtime.engine, runtime.store, items, as_of_date=dated)
     results = [tally.as_dict()]
     if "bm25" in baselines:
-        results.append(ev.evaluate_passages("bm25", ev.bm25_baseline(runtime.retriever.lexical), items).as_dict())
+        bm25 = ev.bm25_baseline(runtime.retriever.lexical)
+        results.append(ev.evaluate_passages("bm25", bm25, items, as_of_date=dated).as_dict())
     if "dense" in baselines:
         dense = ev.LangChainDenseBaseline(
             runtime.client, f"{runtime.settings.collection}-baseline-lc1000", runtime.embedder
         )
         with runtime.writing():  # it writes its own collection: one writer per embedded store
             dense.build(runtime.store, progress=lambda m: click.echo(m, err=True))
-        results.append(ev.evaluate_passages("langchain-dense", dense.search, items).as_dict())
+        results.append(ev.evaluate_passages("langchain-dense", dense.search, items, as_of_date=dated).as_dict())
     click.echo(f"{questions.name}: {len(items)} questions")
     click.echo(ev.format_table(results))
     if out:

@@ -22,7 +22,8 @@ from bot.models import Answer
 from vectorstore.embedder import Embedder
 from vectorstore.lexical import LexicalIndexManager
 from vectorstore.models import Chunk
-from vectorstore.store import ArticleStore
+from vectorstore.recency import parse_date
+from vectorstore.store import ArticleStore, Filters, date_int
 
 _QUOTES = str.maketrans({"“": '"', "”": '"', "‘": "'", "’": "'", "–": "-", "—": "-"})
 
@@ -34,6 +35,11 @@ class QAItem:
     answers: tuple[str, ...]
     doc_id: str | None
     context: str = ""
+    date: str | None = None  # the day it was asked, when known
+
+    def filters(self, as_of_date: bool) -> Filters | None:
+        """As of the question's day: only the coverage published by then (RealTime QA asks about "this week")."""
+        return Filters(date_to=self.date) if as_of_date and self.date else None
 
     @property
     def answerable(self) -> bool:
@@ -55,6 +61,7 @@ def load_questions(path: Path, answer_in_gold: bool = False, limit: int | None =
                 answers=tuple(a for a in rec.get("answers") or [] if a),
                 doc_id=rec.get("doc_id"),
                 context=rec.get("context") or "",
+                date=rec.get("date") or None,
             )
             if answer_in_gold and item.answerable and item.context and not contains_answer(item.context, item.answers):
                 continue
@@ -124,19 +131,25 @@ class Tally:
 
 
 def evaluate_newsbot(
-    engine: AnswerEngine, store: ArticleStore, items: Sequence[QAItem], ranking_k: int = 20
+    engine: AnswerEngine,
+    store: ArticleStore,
+    items: Sequence[QAItem],
+    ranking_k: int = 20,
+    as_of_date: bool = False,
 ) -> tuple[Tally, list[dict[str, Any]]]:
     tally = Tally("newsbot")
     rows: list[dict[str, Any]] = []
     texts: dict[str, str | None] = {}
     for item in items:
+        filters = item.filters(as_of_date)
         t0 = time.perf_counter()
-        answer: Answer = engine.answer(item.question)
+        answer: Answer = engine.answer(item.question, filters=filters)
         tally.latencies_ms.append((time.perf_counter() - t0) * 1e3)
         row: dict[str, Any] = {"id": item.id, "question": item.question, "declined": answer.declined}
         if item.answerable:
             tally.answerable += 1
-            passages = engine.retriever.search(item.question, k=ranking_k)
+            as_of = parse_date(filters.date_to) if filters else None
+            passages = engine.retriever.search(item.question, k=ranking_k, filters=filters, as_of=as_of)
             docs = distinct(p.chunk.article_id for p in passages)
             tally.add_ranking(item, docs)
             hit = not answer.declined and contains_answer(answer.text, item.answers)
@@ -157,7 +170,11 @@ def evaluate_newsbot(
 
 
 def evaluate_passages(
-    name: str, search: Callable[[str], Sequence[Chunk]], items: Sequence[QAItem], answer_k: int = 4
+    name: str,
+    search: Callable[[str, Filters | None], Sequence[Chunk]],
+    items: Sequence[QAItem],
+    answer_k: int = 4,
+    as_of_date: bool = False,
 ) -> Tally:
     """A passage-returning baseline: ranking from its passages, answer hit within its top `answer_k`."""
     tally = Tally(name)
@@ -166,15 +183,15 @@ def evaluate_passages(
             continue  # a passage retriever never declines
         tally.answerable += 1
         t0 = time.perf_counter()
-        chunks = list(search(item.question))
+        chunks = list(search(item.question, item.filters(as_of_date)))
         tally.latencies_ms.append((time.perf_counter() - t0) * 1e3)
         tally.add_ranking(item, distinct(c.article_id for c in chunks))
         tally.answer_hit += any(contains_answer(c.text, item.answers) for c in chunks[:answer_k])
     return tally
 
 
-def bm25_baseline(lexical: LexicalIndexManager, k: int = 20) -> Callable[[str], list[Chunk]]:
-    return lambda q: [c for c, _ in lexical.current().search(q, k)]
+def bm25_baseline(lexical: LexicalIndexManager, k: int = 20) -> Callable[[str, Filters | None], list[Chunk]]:
+    return lambda q, filters: [c for c, _ in lexical.current().search(q, k, filters)]
 
 
 class LangChainDenseBaseline:
@@ -212,14 +229,20 @@ class LangChainDenseBaseline:
             for i, piece in enumerate(splitter.split_text(store.article_text(article.id) or "")):
                 batch_ids.append(f"{article.id}::{i}")
                 batch_docs.append(piece)
-                batch_meta.append({"article_id": article.id, "title": article.title})
+                meta: dict[str, Any] = {"article_id": article.id, "title": article.title}
+                if article.date:
+                    meta["date_int"] = date_int(article.date)
+                batch_meta.append(meta)
             if len(batch_ids) >= 512:
                 flush()
         flush()
 
-    def search(self, query: str, k: int = 20) -> list[Chunk]:
+    def search(self, query: str, filters: Filters | None = None, k: int = 20) -> list[Chunk]:
         res = self._col.query(
-            query_embeddings=self._embedder.encode([query]), n_results=k, include=["documents", "metadatas"]
+            query_embeddings=self._embedder.encode([query]),
+            n_results=k,
+            where=filters.chroma_where() if filters else None,
+            include=["documents", "metadatas"],
         )
         return [
             Chunk(article_id=m["article_id"], version="", position=0, start=0, end=0, text=d, title=m["title"])
