@@ -207,7 +207,7 @@ class LangChainDenseBaseline:
         from langchain_text_splitters import RecursiveCharacterTextSplitter
 
         catalog = store.catalog()
-        have = {m["article_id"] for m in (self._col.get(include=["metadatas"])["metadatas"] or [])}
+        have = self.built_articles()
         todo = [a for a in catalog.values() if a.id not in have]
         if not todo:
             return
@@ -236,6 +236,18 @@ class LangChainDenseBaseline:
             if len(batch_ids) >= 512:
                 flush()
         flush()
+
+    def built_articles(self, page: int = 5000) -> set[str]:
+        """Articles already in the baseline's collection, read in pages: one `get` of every row of a large
+        collection exceeds SQLite's variable limit in embedded Chroma."""
+        have: set[str] = set()
+        offset = 0
+        while True:
+            metas = self._col.get(include=["metadatas"], limit=page, offset=offset)["metadatas"] or []
+            have.update(str(m["article_id"]) for m in metas)
+            if len(metas) < page:
+                return have
+            offset += page
 
     def search(self, query: str, filters: Filters | None = None, k: int = 20) -> list[Chunk]:
         res = self._col.query(

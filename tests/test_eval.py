@@ -54,3 +54,16 @@ def test_eval_without_dates_sees_today_s_coverage(runtime: Runtime, tmp_path: Pa
     """Asked today, both pieces are old and the closer match wins: the May question's article is second."""
     newsbot = run_eval(runtime, tmp_path, "--baseline", "bm25")["newsbot"]
     assert newsbot["doc_hit@1"] == 0.5 and newsbot["doc_hit@5"] == 1.0
+
+
+def test_the_langchain_baseline_is_built_once_and_read_back_in_pages(runtime: Runtime, tmp_path: Path) -> None:
+    from bot.evaluation import LangChainDenseBaseline
+
+    runtime.ingest([str(write_jsonl(tmp_path / "story.jsonl", STORY))])
+    baseline = LangChainDenseBaseline(runtime.client, "baseline-test", runtime.embedder)
+    built: list[str] = []
+    baseline.build(runtime.store, progress=built.append)
+    baseline.build(runtime.store, progress=built.append)  # nothing left to build: no second message
+    assert len(built) == 1
+    # Pages of one row: what a 44k-row collection needs (one `get` of all of them exceeds SQLite's limit).
+    assert baseline.built_articles(page=1) == baseline.built_articles() == {"ferry-march", "ferry-may"}
