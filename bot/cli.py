@@ -177,7 +177,7 @@ def _filters(source: str | None, since: str | None, until: str | None) -> Any:
 @click.option("--json", "as_json", is_flag=True, help="Print the structured answer (text, citations, spans).")
 @click.option("--source", help="Only articles from this outlet.")
 @click.option("--since", help="Only articles on or after this date (YYYY-MM-DD).")
-@click.option("--until", help="Only articles on or before this date (YYYY-MM-DD).")
+@click.option("--until", help="As the coverage stood on this date (YYYY-MM-DD), recent articles preferred.")
 @click.pass_context
 @friendly_errors
 def ask_cmd(
