@@ -14,7 +14,6 @@ from bot.extractive import compose as compose_extractive
 from bot.models import Answer
 from bot.question import Question, analyse, standalone
 from vectorstore.models import Passage
-from vectorstore.recency import parse_date
 from vectorstore.retriever import HybridRetriever
 from vectorstore.store import Filters
 
@@ -72,9 +71,7 @@ class AnswerEngine:
     def answer(self, question: str, history: Sequence[str] = (), filters: Filters | None = None) -> Answer:
         started = time.perf_counter()
         query = standalone(question, history)
-        # Coverage "until" a day is the coverage as it stood that day, so recency counts from it.
-        as_of = parse_date(filters.date_to) if filters and filters.date_to else None
-        passages = self.retriever.search(query, k=self.config.evidence_passages, filters=filters, as_of=as_of)
+        passages = self.retriever.search(query, k=self.config.evidence_passages, filters=filters)
         retrieved = time.perf_counter()
         answer = self._answer(question, query, passages)
         timings = dict(passages[0].extra) if passages else {}

@@ -22,7 +22,6 @@ from bot.models import Answer
 from vectorstore.embedder import Embedder
 from vectorstore.lexical import LexicalIndexManager
 from vectorstore.models import Chunk
-from vectorstore.recency import parse_date
 from vectorstore.store import ArticleStore, Filters, date_int
 
 _QUOTES = str.maketrans({"“": '"', "”": '"', "‘": "'", "’": "'", "–": "-", "—": "-"})
@@ -148,8 +147,7 @@ def evaluate_newsbot(
         row: dict[str, Any] = {"id": item.id, "question": item.question, "declined": answer.declined}
         if item.answerable:
             tally.answerable += 1
-            as_of = parse_date(filters.date_to) if filters else None
-            passages = engine.retriever.search(item.question, k=ranking_k, filters=filters, as_of=as_of)
+            passages = engine.retriever.search(item.question, k=ranking_k, filters=filters)
             docs = distinct(p.chunk.article_id for p in passages)
             tally.add_ranking(item, docs)
             hit = not answer.declined and contains_answer(answer.text, item.answers)

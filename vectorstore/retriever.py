@@ -20,7 +20,7 @@ from pydantic import ConfigDict, Field
 from vectorstore.embedder import Embedder
 from vectorstore.lexical import LexicalIndexManager
 from vectorstore.models import Chunk, Passage
-from vectorstore.recency import recency_credit
+from vectorstore.recency import parse_date, recency_credit
 from vectorstore.store import ArticleStore, Filters
 
 
@@ -70,10 +70,11 @@ class HybridRetriever(BaseRetriever):
     def search(
         self, query: str, k: int | None = None, filters: Filters | None = None, as_of: date | None = None
     ) -> list[Passage]:
-        """The `k` best passages. `as_of` is the day the question is asked (today by default): recency
-        counts from it. To see the coverage as it was on a past day, also pass `Filters(date_to=...)`."""
+        """The `k` best passages. Recency counts from `as_of`: by default the filter's `date_to` (the coverage
+        as it stood that day), else today."""
         k = k or self.k
         filters = filters or self.filters
+        as_of = as_of or (parse_date(filters.date_to) if filters else None) or datetime.now(UTC).date()
         timings: dict[str, float] = {}
         t0 = time.perf_counter()
         vector = self.embedder.embed_query(query)
@@ -90,7 +91,7 @@ class HybridRetriever(BaseRetriever):
             [([c for c, _ in dense], self.dense_weight), ([c for c, _ in lexical], self.lexical_weight)],
             self.rrf_k,
         )
-        fused = self._with_recency(fused, as_of or datetime.now(UTC).date())
+        fused = self._with_recency(fused, as_of)
         out = []
         for chunk, score, (d_rank, l_rank) in fused[:k]:
             extra = {"dense_sim": dense_sim.get(chunk.id, 0.0), "bm25": lexical_score.get(chunk.id, 0.0)}
