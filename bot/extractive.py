@@ -49,6 +49,7 @@ _ALIASES: dict[str, tuple[str, ...]] = {
     "g7": ("group", "seven"), "g20": ("group", "twenty"), "eu": ("european", "union"),
     "un": ("united", "nations"), "us": ("united", "states"), "uk": ("united", "kingdom"),
     "nato": ("north", "atlantic"), "iaea": ("atomic", "energy"), "who": ("world", "health"),
+    "wwii": ("world", "war"), "ww2": ("world", "war"),
 }
 
 

@@ -50,6 +50,7 @@ _EXPANSIONS: dict[str, tuple[str, ...]] = {
     "un": ("nation", "unit"),
 }
 
+_LOWER_SUFFIX = re.compile(r"(?<=[A-Za-z0-9])-[a-z][a-z-]*$")
 _CAPITALISED = re.compile(r"[A-Z][\w’'.-]*|\d[\d,.]*\w*")
 _SPLIT_WORD = re.compile(r"[\s\"“”‘’?!:;()\[\]]+")
 _FOLLOW_UP = re.compile(
@@ -61,7 +62,9 @@ _FOLLOW_UP = re.compile(
 _ANSWER_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("person", re.compile(r"\b(who|whom|whose)\b|\bwhich (person|man|woman|leader|official|star|player|celebrit)")),
     ("amount", re.compile(r"\bhow (much|many|long|big|large|old|far)\b|\bwhat (percentage|share|number|amount)\b")),
-    ("amount", re.compile(r"\bpledg|\bpromis|\bcost|\bprice|\bspend|\bworth")),
+    # What was pledged or spent is an amount, unless the question asks "which" thing ("Which item showed the
+    # largest price spike?" is answered by "eggs").
+    ("amount", re.compile(r"^(?!.*\bwhich\b).*(\bpledg|\bpromis|\bcosts?\b|\bprice|\bspend|\bworth)")),
     ("date", re.compile(r"\bwhen\b|\bwhat (date|day|year|time)\b")),
     ("place", re.compile(r"\bwhere\b|\bwhich (country|city|state|continent|region|nation)\b")),
     ("reason", re.compile(r"\bwhy\b")),
@@ -86,14 +89,15 @@ def entity_groups(text: str) -> tuple[tuple[str, ...], ...]:
     """
     groups: list[tuple[str, ...]] = []
     for sentence in re.split(r"(?<=[.?!])\s+", text):
-        words = [w.strip(".,'’-") for w in _SPLIT_WORD.split(sentence)]
+        # "WWII-era", "Russian-led": the name is the capitalised part.
+        words = [_LOWER_SUFFIX.sub("", w.strip(".,'’-")) for w in _SPLIT_WORD.split(sentence)]
         words = [w for w in words if w]
         flags = [
             bool(_CAPITALISED.fullmatch(w)) and w.lower() not in _QUESTION_WORDS and not (w.isupper() and len(w) == 1)
             for w in words
         ]
         if flags and flags[0] and not words[0][0].isdigit() and not words[0].isupper():
-            flags[0] = len(flags) > 1 and flags[1]
+            flags[0] = len(flags) > 1 and flags[1] and not words[1][0].isdigit()
         current: list[str] = []
         for word, is_entity in zip(words, flags, strict=True):
             if is_entity:

@@ -1,0 +1,49 @@
+"""Question analysis: what a question is about (the entities the evidence must name) and what it asks for."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.extractive import entity_found, words_of
+from bot.question import analyse
+
+
+@pytest.mark.parametrize(
+    ("question", "entities"),
+    [
+        # A capitalised first word is a name only when a name follows it, not a number.
+        ("Approximately 1 billion people had their data leaked. Where did the leak occur?", (("1",),)),
+        ("Despite dropping, what did Italy pledge?", (("Italy",),)),
+        ("Olena Kondratiuk said what?", (("Olena", "Kondratiuk"),)),
+        # The name in a compound is its capitalised part.
+        ("President Biden designated a WWII-era site. Where is it?", (("President", "Biden"), ("WWII",))),
+        ("What did the Russian-led alliance decide?", (("Russian",),)),
+    ],
+)
+def test_entities(question: str, entities: tuple[tuple[str, ...], ...]) -> None:
+    assert analyse(question).entities == entities
+
+
+def test_an_abbreviation_is_found_spelled_out() -> None:
+    words = words_of("Camp Hale, a World War II training ground in Colorado")
+    assert entity_found(("WWII",), words)
+    assert not entity_found(("WWI",), words_of("a training ground in Colorado"))
+
+
+@pytest.mark.parametrize(
+    ("question", "kind"),
+    [
+        ("What did Italy pledge?", "amount"),
+        ("How much does a gallon of gas cost?", "amount"),
+        ("How many Russians could be conscripted?", "amount"),
+        # "which" asks for a thing even where prices are the topic; "costume" is not "cost".
+        ("Which item showed one of the largest price spikes?", "thing"),
+        ("Which is the most popular Halloween costume this year?", "thing"),
+        ("Who became prime minister?", "person"),
+        ("Which state has the most cases?", "place"),
+        ("When will the vaccine be available?", "date"),
+        ("Why did cities cancel their fireworks?", "reason"),
+    ],
+)
+def test_answer_type(question: str, kind: str) -> None:
+    assert analyse(question).answer_type == kind
