@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from bot.models import Answer
 from bot.runtime import Runtime
 from bot.settings import Settings
 from vectorstore.store import META_ID
@@ -129,3 +130,22 @@ def assert_store_consistent(runtime: Runtime) -> dict[str, int]:
     catalog = runtime.store.catalog()
     assert set(catalog) == set(live)
     return {article_id: int(meta["chunks"]) for article_id, meta in live.items()}
+
+
+def assert_grounded(runtime: Runtime, answer: Answer) -> None:
+    """Every sentence cites a source whose cited span really contains it, verbatim."""
+    assert not answer.declined
+    numbers = {c.number for c in answer.citations}
+    for sentence in answer.sentences:
+        assert sentence.citations, f"uncited sentence: {sentence.text}"
+        for n in sentence.citations:
+            assert n in numbers
+            citation = next(c for c in answer.citations if c.number == n)
+            text = runtime.store.article_text(citation.article_id)
+            assert text is not None
+            span = text[citation.start : citation.end]
+            assert sentence.text in span, f"[{n}] does not contain: {sentence.text}"
+    for citation in answer.citations:
+        source = runtime.store.article_text(citation.article_id) or ""
+        for part in citation.quote.split(" … "):
+            assert part in source

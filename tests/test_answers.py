@@ -9,9 +9,10 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from store_checks import assert_grounded
 
 from bot.cli import cli
-from bot.models import DECLINE_TEXT, Answer
+from bot.models import DECLINE_TEXT
 from bot.runtime import Runtime
 from bot.settings import Settings
 from vectorstore.embedder import Embedder
@@ -33,24 +34,6 @@ def sample(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> Iter
     report = runtime.ingest([str(SAMPLE_DIR)])
     assert report.ok and len(report.added) == 2
     yield runtime
-
-
-def assert_grounded(runtime: Runtime, answer: Answer) -> None:
-    """Every sentence cites a source whose cited span really contains it, verbatim."""
-    assert not answer.declined
-    numbers = {c.number for c in answer.citations}
-    for sentence in answer.sentences:
-        assert sentence.citations, f"uncited sentence: {sentence.text}"
-        for n in sentence.citations:
-            assert n in numbers
-            citation = next(c for c in answer.citations if c.number == n)
-            text = runtime.store.article_text(citation.article_id)
-            assert text is not None
-            span = text[citation.start : citation.end]
-            assert sentence.text in span, f"[{n}] does not contain: {sentence.text}"
-    for citation in answer.citations:
-        for part in citation.quote.split(" … "):
-            assert part in runtime.store.article_text(citation.article_id)
 
 
 def test_italy_pledge_is_answered_with_the_package_and_cites_the_right_article(sample: Runtime) -> None:
