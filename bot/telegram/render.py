@@ -9,12 +9,12 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date
 from html import escape as _escape
 from urllib.parse import urlparse
 
 from bot.models import DECLINE_TEXT, Answer, Citation
 from vectorstore.models import StoredArticle
+from vectorstore.recency import parse_date
 
 MAX_MESSAGE_CHARS = 4096
 SENTENCES_PER_PARAGRAPH = 3
@@ -34,11 +34,8 @@ def format_date(iso: str | None) -> str:
     """'2024-01-12' -> '12 Jan 2024'; anything unparseable is returned as it is."""
     if not iso:
         return ""
-    try:
-        d = date.fromisoformat(iso[:10])
-    except ValueError:
-        return iso
-    return f"{d.day} {d:%b %Y}"
+    d = parse_date(iso)
+    return f"{d.day} {d:%b %Y}" if d else iso
 
 
 def link(title: str, url: str | None) -> str:
