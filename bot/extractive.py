@@ -203,9 +203,10 @@ def with_consensus(
     ranked = sorted(scored, key=lambda s: s.score, reverse=True)
     asked = {*question.terms, *question.context_terms}
     asked.update(e for related in question.expansions.values() for e in related)
+    beyond = [s.stems - asked for s in ranked]  # what each sentence says that the question does not
     best: dict[tuple[str, str], float] = {}  # (word, article): the best score of a sentence holding it
-    for s in ranked[:head]:
-        for stem in s.stems - asked:
+    for s, words in zip(ranked[:head], beyond, strict=False):
+        for stem in words:
             key = (stem, s.evidence.article_id)
             best[key] = max(best.get(key, 0.0), s.score)
     votes: dict[str, float] = {}
@@ -215,8 +216,8 @@ def with_consensus(
     if top <= 0:
         return ranked
     out = []
-    for s in ranked:
-        share = max((votes.get(stem, 0.0) for stem in s.stems - asked), default=0.0) / top
+    for s, words in zip(ranked, beyond, strict=True):
+        share = max((votes.get(stem, 0.0) for stem in words), default=0.0) / top
         out.append(replace(s, score=s.score + _CONSENSUS_WEIGHT * share, consensus=share))
     out.sort(key=lambda s: s.score, reverse=True)
     return out
