@@ -51,3 +51,31 @@ def test_the_answer_holds_what_the_evidence_agrees_on(runtime: Runtime, tmp_path
     assert_grounded(runtime, answer)
     assert "Twitter" in answer.text, answer.text
     assert len(answer.sentences) <= runtime.settings.max_answer_sentences
+
+
+# The first article names the glacier and its nickname; only the second says where it is. When any new name
+# counted as a place ("Thwaites", "Icefin"), the first article's sentences led the answer.
+GLACIER = [
+    {
+        "id": "thwaites",
+        "title": "A glacier erodes from below",
+        "date": "2024-11-03",
+        "text": "The Thwaites Glacier, nicknamed the doomsday glacier, is eroding along its underwater base as the "
+        "planet warms. Researchers sent a robot named Icefin under the ice shelf.",
+    },
+    {
+        "id": "shelf",
+        "title": "An ice shelf near its end",
+        "date": "2024-11-02",
+        "text": "The glacier is located in West Antarctica, far from any research station. Its floating ice shelf "
+        "could shatter within five years, researchers said.",
+    },
+]
+WHERE = "Where is the doomsday glacier located?"
+
+
+def test_a_where_question_is_answered_by_a_place(runtime: Runtime, tmp_path: Path) -> None:
+    assert runtime.ingest([str(SAMPLE_DIR), str(write_jsonl(tmp_path / "glacier.jsonl", GLACIER))]).ok
+    answer = runtime.engine.answer(WHERE)
+    assert_grounded(runtime, answer)
+    assert "Antarctica" in answer.sentences[0].text, answer.text

@@ -1,0 +1,24 @@
+"""Place names in sentences: what the extractive answerer credits for "where" questions."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.places import places_in
+
+
+@pytest.mark.parametrize(
+    ("text", "places"),
+    [
+        ("The Thwaites Glacier, located in West Antarctica, is retreating.", ["Antarctica"]),
+        ("Antarctica’s so-called doomsday glacier", ["Antarctica"]),
+        ("Aid reached the U.S. and the Democratic Republic of the Congo.",
+         ["U.S.", "Democratic Republic of the Congo"]),
+        ("Shelling hit Kyiv; in New York City, Los Angeles and California people marched.",
+         ["Kyiv", "New York City", "Los Angeles", "California"]),
+        ("Twitter and Stephen King argued on Monday.", []),
+        ("a man from georgia", []),  # lowercase is not a name
+    ],
+)
+def test_places_in(text: str, places: list[str]) -> None:
+    assert list(places_in(text)) == places
