@@ -234,7 +234,8 @@ def _similar(a: frozenset[str], b: frozenset[str]) -> bool:
 
 def select(scored: Sequence[ScoredSentence], max_sentences: int, min_ratio: float = 0.6) -> list[ScoredSentence]:
     """The best sentence, then the next ones nearly as good that add something new and either name the
-    question's subject themselves, directly continue a chosen sentence or hold the evidence's consensus."""
+    question's subject themselves, cover the question as fully as the best, directly continue it or hold the
+    evidence's consensus."""
     if not scored:
         return []
     best = scored[0]
@@ -247,7 +248,14 @@ def select(scored: Sequence[ScoredSentence], max_sentences: int, min_ratio: floa
             continue
         # The sentence with the word the evidence agrees on most may be the answer itself ("Twitter is
         # considering…") without repeating the question's subject.
-        if not (candidate.names_subject or follows or candidate.consensus >= 1.0):
+        # A sentence that restates the question at least as fully as the lead is about the same thing, even when
+        # it names the subject differently ("A 17-year-old has become the youngest person to fly…").
+        if not (
+            candidate.names_subject
+            or follows
+            or candidate.consensus >= 1.0
+            or candidate.coverage >= best.coverage
+        ):
             continue
         if any(_similar(candidate.stems, c.stems) for c in chosen):
             continue

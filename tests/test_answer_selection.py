@@ -6,7 +6,10 @@ from pathlib import Path
 
 from store_checks import assert_grounded, write_jsonl
 
+from bot.extractive import ScoredSentence, select
+from bot.models import Evidence
 from bot.runtime import Runtime
+from vectorstore.lexical import terms
 
 SAMPLE_DIR = Path(__file__).resolve().parents[1] / "data" / "sample"
 
@@ -79,3 +82,17 @@ def test_a_where_question_is_answered_by_a_place(runtime: Runtime, tmp_path: Pat
     answer = runtime.engine.answer(WHERE)
     assert_grounded(runtime, answer)
     assert "Antarctica" in answer.sentences[0].text, answer.text
+
+
+def _scored(article_id: str, text: str, score: float, coverage: float, names_subject: bool) -> ScoredSentence:
+    evidence = Evidence(article_id=article_id, text=text, start=0, end=len(text), score=score)
+    return ScoredSentence(evidence, 0, coverage, score, frozenset(terms(text)), names_subject)
+
+
+def test_a_sentence_restating_the_question_fully_joins_the_answer_without_naming_its_subject() -> None:
+    # "A British-Belgian teenager became the youngest person to fly around the world solo. How old is he?"
+    lead = _scored("a", "The British-Belgian pilot landed in Sofia on Wednesday.", 1.5, 0.5, True)
+    restates = _scored("b", "A 17-year-old became the youngest person to fly around the world solo.", 1.4, 0.7, False)
+    aside = _scored("c", "Small aircraft need fuel stops every few hours over the ocean.", 1.4, 0.3, False)
+    chosen = [s.evidence.article_id for s in select([lead, restates, aside], max_sentences=3)]
+    assert chosen == ["a", "b"]
