@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
 from bot.models import Answer, AnswerSentence, Citation, Evidence
-from bot.places import places_in
+from bot.places import KINDS, places_in
 from bot.question import Question
 from ingest.sentences import sentence_spans
 from vectorstore.lexical import terms
@@ -92,8 +92,9 @@ def _type_bonus(answer_type: str, sentence: str, question_words: set[str]) -> fl
         return 1.0 if _AMOUNT.search(sentence) else 0.0
     if answer_type == "date":
         return 1.0 if _DATE.search(sentence) else 0.0
-    if answer_type == "place":
-        return 1.0 if any(not words_of(p) <= question_words for p in places_in(sentence)) else 0.0
+    if answer_type == "place" or answer_type in KINDS:
+        kinds = KINDS if answer_type == "place" else (answer_type,)
+        return 1.0 if any(not words_of(p) <= question_words for p in places_in(sentence, kinds)) else 0.0
     if answer_type in ("person", "thing"):
         return 1.0 if _names_something_new(sentence, question_words) else 0.0
     if answer_type == "reason":

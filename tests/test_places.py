@@ -22,3 +22,10 @@ from bot.places import places_in
 )
 def test_places_in(text: str, places: list[str]) -> None:
     assert list(places_in(text)) == places
+
+
+def test_places_of_a_kind() -> None:
+    text = "Cases in the US rose, most of them in California and New York City; Georgia reported few."
+    assert list(places_in(text, ("state",))) == ["California", "Georgia"]
+    assert list(places_in(text, ("country",))) == ["US", "Georgia"]
+    assert list(places_in(text, ("city",))) == ["New York City"]
