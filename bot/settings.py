@@ -11,6 +11,7 @@ from typing import Annotated
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from vectorstore import recency
 from vectorstore.client import ChromaConfig
 
 
@@ -45,8 +46,10 @@ class Settings(BaseSettings):
     # ---- retrieval and answers ----
     top_k: int = 5
     candidate_k: int = 30
-    recency_weight: float = Field(1.0, description="how much newer coverage is preferred; 0 turns it off")
-    recency_half_life_days: float = 21.0
+    recency_weight: float = Field(
+        recency.DEFAULT_WEIGHT, description="how much newer coverage is preferred; 0 turns it off"
+    )
+    recency_half_life_days: float = recency.DEFAULT_HALF_LIFE_DAYS
     max_answer_sentences: int = 3
     llm_model: str | None = Field(None, description="e.g. openai:gpt-4o-mini or ollama:llama3.1")
     llm_base_url: str | None = None

@@ -11,6 +11,12 @@ from __future__ import annotations
 import math
 from datetime import date
 
+# A passage of an article published on the day asked gains what a first place in one more ranked list would
+# give, halving every DEFAULT_HALF_LIFE_DAYS before it. Measured on RealTime QA's weekly quiz (`newsbot eval`):
+# doc hit@5 0.76 -> 0.90 at weight 1 and 21 days; weight 0 turns the prior off.
+DEFAULT_WEIGHT = 1.0
+DEFAULT_HALF_LIFE_DAYS = 21.0
+
 
 def parse_date(iso: str | None) -> date | None:
     if not iso:

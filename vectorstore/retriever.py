@@ -17,6 +17,7 @@ from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict, Field
 
+from vectorstore import recency
 from vectorstore.embedder import Embedder
 from vectorstore.lexical import LexicalIndexManager
 from vectorstore.models import Chunk, Passage
@@ -60,11 +61,8 @@ class HybridRetriever(BaseRetriever):
     rrf_k: int = 60
     dense_weight: float = 1.0
     lexical_weight: float = 1.0
-    # A passage of an article published on the day asked gains what a first place in one more ranked list
-    # would give, halving every `recency_half_life_days` before it. Measured on RealTime QA's weekly quiz
-    # (`newsbot eval`): doc hit@5 0.76 -> 0.90 at weight 1 and 21 days; 0 turns the prior off.
-    recency_weight: float = 1.0
-    recency_half_life_days: float = 21.0
+    recency_weight: float = recency.DEFAULT_WEIGHT  # see vectorstore/recency.py
+    recency_half_life_days: float = recency.DEFAULT_HALF_LIFE_DAYS
     filters: Filters | None = Field(default=None, description="default filters for invoke()")
 
     def search(
@@ -143,8 +141,8 @@ def build_retriever(
     index_dir: Path | None,
     candidate_k: int = 30,
     k: int = 5,
-    recency_weight: float = 1.0,
-    recency_half_life_days: float = 21.0,
+    recency_weight: float = recency.DEFAULT_WEIGHT,
+    recency_half_life_days: float = recency.DEFAULT_HALF_LIFE_DAYS,
 ) -> HybridRetriever:
     return HybridRetriever(
         store=store,
