@@ -66,7 +66,8 @@ class Runtime:
             self.store,
             self.embedder,
             s.index_dir,
-            s.candidate_k,
+            candidate_k=s.candidate_k,
+            k=s.top_k,
             recency_weight=s.recency_weight,
             recency_half_life_days=s.recency_half_life_days,
         )

@@ -44,7 +44,7 @@ class Settings(BaseSettings):
     gc_grace_s: float = 600.0
 
     # ---- retrieval and answers ----
-    top_k: int = 5
+    top_k: int = 5  # passages the retriever returns to LangChain callers (`invoke`)
     candidate_k: int = 30
     recency_weight: float = Field(
         recency.DEFAULT_WEIGHT, description="how much newer coverage is preferred; 0 turns it off"
