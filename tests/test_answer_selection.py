@@ -1,4 +1,5 @@
-"""Which sentences make the extractive answer: the evidence's consensus reaches past the best restatement."""
+"""Which sentences make the extractive answer: the evidence's consensus, a place for a where-question, and a
+full restatement of the question beside the lead."""
 
 from __future__ import annotations
 
