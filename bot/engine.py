@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Protocol
 from bot.extractive import candidate_sentences, entity_found, select, words_of
 from bot.extractive import compose as compose_extractive
 from bot.models import Answer
-from bot.question import Question, analyse, standalone
+from bot.question import analyse, essential_entities, standalone
 from vectorstore.models import Passage
 from vectorstore.retriever import HybridRetriever
 from vectorstore.store import Filters
@@ -52,12 +52,12 @@ def _decline(question: str, reason: str, standalone_question: str) -> Answer:
     )
 
 
-def missing_entities(question: Question, passages: Sequence[Passage]) -> list[str]:
+def missing_entities(entities: Sequence[Sequence[str]], passages: Sequence[Passage]) -> list[str]:
     words: set[str] = set()
     for p in passages:
         words |= words_of(p.chunk.title)
         words |= words_of(p.chunk.text)
-    return [" ".join(g) for g in question.entities if not entity_found(g, words)]
+    return [" ".join(g) for g in entities if not entity_found(g, words)]
 
 
 class AnswerEngine:
@@ -90,9 +90,10 @@ class AnswerEngine:
         if not passages:
             return _decline(question, "the store holds no coverage", query)
         analysed = analyse(query)
-        if analysed.entities:
-            missing = missing_entities(analysed, passages)
-            found_share = 1 - len(missing) / len(analysed.entities)
+        essential = essential_entities(analysed)
+        if essential:
+            missing = missing_entities(essential, passages)
+            found_share = 1 - len(missing) / len(essential)
             if found_share < self.config.min_entity_share:
                 return _decline(question, f"not in the coverage: {', '.join(missing)}", query)
         if not analysed.terms:

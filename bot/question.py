@@ -143,6 +143,15 @@ def analyse(text: str) -> Question:
     )
 
 
+def essential_entities(question: Question) -> tuple[tuple[str, ...], ...]:
+    """The entities the evidence must name for the question to be answerable. A number in a statement before the
+    question ("Gas prices have been falling for more than 50 days. What was the record high?") only sets the
+    scene, and coverage rounds or updates it; a number in the question itself ("What happened in 1850?") does not.
+    """
+    asked = set(entity_groups(re.split(r"(?<=[.?!])\s+", question.text.strip())[-1]))
+    return tuple(g for g in question.entities if g in asked or not all(w[:1].isdigit() for w in g))
+
+
 def is_follow_up(text: str) -> bool:
     return bool(_FOLLOW_UP.search(text)) and len(text.split()) <= 12
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.extractive import entity_found, words_of
-from bot.question import analyse
+from bot.question import analyse, essential_entities
 
 
 @pytest.mark.parametrize(
@@ -49,3 +49,17 @@ def test_an_abbreviation_is_found_spelled_out() -> None:
 )
 def test_answer_type(question: str, kind: str) -> None:
     assert analyse(question).answer_type == kind
+
+
+@pytest.mark.parametrize(
+    ("question", "essential"),
+    [
+        # A number in the scene-setting statement is not what the coverage must repeat ("falling for 51 days")…
+        ("US gas prices have been falling now for more than 50 days. What was the record high price?", ()),
+        # …a number in the question itself is.
+        ("What happened in Kyiv in 1850?", (("Kyiv",), ("1850",))),
+        ("The Italian army sent 30 howitzers. What did Portugal pledge?", (("Italian",), ("Portugal",))),
+    ],
+)
+def test_essential_entities(question: str, essential: tuple[tuple[str, ...], ...]) -> None:
+    assert essential_entities(analyse(question)) == essential
