@@ -43,6 +43,7 @@ class ScoredSentence:
     stems: frozenset[str]
     names_subject: bool  # every entity of the question is named in the sentence itself
     consensus: float = 0.0  # share of the strongest agreement it holds (1: the word the evidence agrees on most)
+    typed: bool = False  # holds the kind of thing asked for (an amount for "how many", a place for "where")
 
 
 def _normalise_number(word: str) -> str:
@@ -190,7 +191,7 @@ def candidate_sentences(
                 end=chunk.start + end,
                 score=score,
             )
-            out.append(ScoredSentence(evidence, rank, coverage, score, stems, names_subject))
+            out.append(ScoredSentence(evidence, rank, coverage, score, stems, names_subject, typed=bool(bonus)))
     return with_consensus(question, out, idf)
 
 
@@ -236,7 +237,8 @@ def _similar(a: frozenset[str], b: frozenset[str]) -> bool:
 def select(scored: Sequence[ScoredSentence], max_sentences: int, min_ratio: float = 0.6) -> list[ScoredSentence]:
     """The best sentence, then the next ones nearly as good that add something new and either name the
     question's subject themselves, cover the question as fully as the best, directly continue it or hold the
-    evidence's consensus."""
+    evidence's consensus. Of two near-duplicates the one holding the kind of answer asked for stays: "A
+    17-year-old is the youngest…" rather than "That is the age of the youngest…" for "How old is he?"."""
     if not scored:
         return []
     best = scored[0]
@@ -258,9 +260,11 @@ def select(scored: Sequence[ScoredSentence], max_sentences: int, min_ratio: floa
             or candidate.coverage >= best.coverage
         ):
             continue
-        if any(_similar(candidate.stems, c.stems) for c in chosen):
-            continue
-        chosen.append(candidate)
+        twin = next((i for i, c in enumerate(chosen) if _similar(candidate.stems, c.stems)), None)
+        if twin is None:
+            chosen.append(candidate)
+        elif candidate.typed and not chosen[twin].typed:
+            chosen[twin] = candidate
     return chosen
 
 

@@ -1,5 +1,5 @@
-"""Which sentences make the extractive answer: the evidence's consensus, a place for a where-question, and a
-full restatement of the question beside the lead."""
+"""Which sentences make the extractive answer: the evidence's consensus, a place for a where-question, a
+full restatement of the question beside the lead, and of two near-duplicates the one that holds the answer."""
 
 from __future__ import annotations
 
@@ -85,9 +85,11 @@ def test_a_where_question_is_answered_by_a_place(runtime: Runtime, tmp_path: Pat
     assert "Antarctica" in answer.sentences[0].text, answer.text
 
 
-def _scored(article_id: str, text: str, score: float, coverage: float, names_subject: bool) -> ScoredSentence:
+def _scored(
+    article_id: str, text: str, score: float, coverage: float, names_subject: bool, typed: bool = False
+) -> ScoredSentence:
     evidence = Evidence(article_id=article_id, text=text, start=0, end=len(text), score=score)
-    return ScoredSentence(evidence, 0, coverage, score, frozenset(terms(text)), names_subject)
+    return ScoredSentence(evidence, 0, coverage, score, frozenset(terms(text)), names_subject, typed=typed)
 
 
 def test_a_sentence_restating_the_question_fully_joins_the_answer_without_naming_its_subject() -> None:
@@ -97,3 +99,17 @@ def test_a_sentence_restating_the_question_fully_joins_the_answer_without_naming
     aside = _scored("c", "Small aircraft need fuel stops every few hours over the ocean.", 1.4, 0.3, False)
     chosen = [s.evidence.article_id for s in select([lead, restates, aside], max_sentences=3)]
     assert chosen == ["a", "b"]
+
+
+def test_of_two_near_duplicates_the_answer_keeps_the_one_holding_what_was_asked() -> None:
+    # "How old is he?": both say he is the youngest to fly around the world solo; only one says 17.
+    lead = _scored("a", "The British-Belgian pilot landed in Sofia on Wednesday.", 1.5, 0.5, True)
+    vague = _scored("b", "That is the age of the youngest person to fly around the world solo in a small aircraft.",
+                    1.45, 0.7, False)
+    exact = _scored("c", "A 17-year-old is the youngest person to fly around the world solo in a small aircraft.",
+                    1.4, 0.7, False, typed=True)
+    chosen = [s.evidence.article_id for s in select([lead, vague, exact], max_sentences=3)]
+    assert chosen == ["a", "c"]
+    # The other way round, the later twin adds nothing and stays out.
+    chosen = [s.evidence.article_id for s in select([lead, exact, vague], max_sentences=3)]
+    assert chosen == ["a", "c"]
