@@ -30,6 +30,10 @@ _NAME = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-z]+(?:\s+[A-Z][a-z’'-]+)+")
 _REASON = re.compile(r"\b(because|due to|as a result|amid|after|since|so that|in order to|caused by)\b", re.I)
 # Measured on RealTime QA: answer hit was flat for weights 0.3 to 0.6 and for the top 10 to 40 sentences voting.
 _CONSENSUS_WEIGHT = 0.3
+# How much holding the kind of answer asked for counts. An amount, a date or a place is strong evidence; a name
+# the question lacks is weak, as nearly every sentence names someone. Names at 0.1 rather than 0.25: SQuAD answer
+# hit 0.809 -> 0.826 (held-out questions 0.855 -> 0.865), citation precision up, RealTime QA unchanged.
+_TYPE_WEIGHT = {"person": 0.1, "thing": 0.1}
 # Words, keeping numbers and codes whole: "21,000", "BA.5", "$1.2".
 _WORD = re.compile(r"[\w’'-]+(?:[.,]\w+)*")
 
@@ -179,7 +183,7 @@ def candidate_sentences(
             score = (
                 coverage
                 + entity_weight * entities
-                + 0.25 * bonus
+                + _TYPE_WEIGHT.get(question.answer_type, 0.25) * bonus
                 + 1.0 / (rank + 2)
                 - (0.5 if text.rstrip().endswith("?") else 0.0)
                 - (0.0 if novelty else 1.0)

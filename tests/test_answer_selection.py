@@ -1,5 +1,6 @@
 """Which sentences make the extractive answer: the evidence's consensus, a place for a where-question, a
-full restatement of the question beside the lead, and of two near-duplicates the one that holds the answer."""
+full restatement of the question beside the lead, of two near-duplicates the one that holds the answer, and a
+new name weighing less than the question's own words."""
 
 from __future__ import annotations
 
@@ -7,10 +8,12 @@ from pathlib import Path
 
 from store_checks import assert_grounded, write_jsonl
 
-from bot.extractive import ScoredSentence, select
+from bot.extractive import ScoredSentence, candidate_sentences, select
 from bot.models import Evidence
+from bot.question import analyse
 from bot.runtime import Runtime
 from vectorstore.lexical import terms
+from vectorstore.models import Chunk, Passage
 
 SAMPLE_DIR = Path(__file__).resolve().parents[1] / "data" / "sample"
 
@@ -113,3 +116,13 @@ def test_of_two_near_duplicates_the_answer_keeps_the_one_holding_what_was_asked(
     # The other way round, the later twin adds nothing and stays out.
     chosen = [s.evidence.article_id for s in select([lead, exact, vague], max_sentences=3)]
     assert chosen == ["a", "c"]
+
+
+def test_a_fuller_restatement_outranks_a_sentence_that_only_names_someone_new() -> None:
+    # Nearly every sentence names someone, so for "who" a new name weighs less than the question's own words.
+    text = "Its oldest medical school admitted students from Paris. The oldest medical school was founded by monks."
+    chunk = Chunk("uni", "v1", 0, 0, len(text), text, "A university")
+    question = analyse("Who founded the oldest medical school?")
+    weights = {"found": 0.8}  # "founded" matters a little less than the rest: the sentences differ by it alone
+    scored = candidate_sentences(question, [Passage(chunk, 1.0)], lambda term: weights.get(term, 1.0))
+    assert scored[0].evidence.text.startswith("The oldest medical school was founded"), [s.score for s in scored]
