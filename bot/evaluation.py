@@ -206,9 +206,13 @@ class LangChainDenseBaseline:
 
         catalog = store.catalog()
         have = self.built_articles()
-        todo = [a for a in catalog.values() if a.id not in have]
+        # An article ingested again in a new version is split and embedded again, its old pieces dropped.
+        todo = [a for a in catalog.values() if have.get(a.id) != a.version]
         if not todo:
             return
+        for article in todo:
+            if article.id in have:
+                self._col.delete(where={"article_id": article.id})
         splitter = RecursiveCharacterTextSplitter(chunk_size=1000, chunk_overlap=200)
         progress(f"building the dense baseline for {len(todo)} articles")
         batch_ids: list[str] = []
@@ -227,7 +231,7 @@ class LangChainDenseBaseline:
             for i, piece in enumerate(splitter.split_text(store.article_text(article.id) or "")):
                 batch_ids.append(f"{article.id}::{i}")
                 batch_docs.append(piece)
-                meta: dict[str, Any] = {"article_id": article.id, "title": article.title}
+                meta: dict[str, Any] = {"article_id": article.id, "version": article.version, "title": article.title}
                 if article.date:
                     meta["date_int"] = date_int(article.date)
                 batch_meta.append(meta)
@@ -235,14 +239,14 @@ class LangChainDenseBaseline:
                 flush()
         flush()
 
-    def built_articles(self, page: int = 5000) -> set[str]:
-        """Articles already in the baseline's collection, read in pages: one `get` of every row of a large
-        collection exceeds SQLite's variable limit in embedded Chroma."""
-        have: set[str] = set()
+    def built_articles(self, page: int = 5000) -> dict[str, str]:
+        """Article id -> version of the articles in the baseline's collection ("" if built before versions were
+        recorded), read in pages: one `get` of every row of a large collection exceeds SQLite's variable limit."""
+        have: dict[str, str] = {}
         offset = 0
         while True:
             metas = self._col.get(include=["metadatas"], limit=page, offset=offset)["metadatas"] or []
-            have.update(str(m["article_id"]) for m in metas)
+            have.update((str(m["article_id"]), str(m.get("version") or "")) for m in metas)
             if len(metas) < page:
                 return have
             offset += page

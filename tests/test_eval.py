@@ -66,4 +66,22 @@ def test_the_langchain_baseline_is_built_once_and_read_back_in_pages(runtime: Ru
     baseline.build(runtime.store, progress=built.append)  # nothing left to build: no second message
     assert len(built) == 1
     # Pages of one row: what a 44k-row collection needs (one `get` of all of them exceeds SQLite's limit).
-    assert baseline.built_articles(page=1) == baseline.built_articles() == {"ferry-march", "ferry-may"}
+    versions = {a.id: a.version for a in runtime.store.catalog().values()}
+    assert baseline.built_articles(page=1) == baseline.built_articles() == versions
+
+
+def test_the_langchain_baseline_follows_an_edited_article(runtime: Runtime, tmp_path: Path) -> None:
+    """The baseline must read the coverage newsbot reads: an article ingested again is rebuilt, its old text gone."""
+    from bot.evaluation import LangChainDenseBaseline
+
+    runtime.ingest([str(write_jsonl(tmp_path / "story.jsonl", STORY))])
+    baseline = LangChainDenseBaseline(runtime.client, "baseline-test", runtime.embedder)
+    baseline.build(runtime.store, progress=lambda _: None)
+    halted = "The Odesa ferry to Izmail was halted again by a drone strike on the pier."
+    edited = [dict(STORY[0], text=halted), STORY[1]]
+    runtime.ingest([str(write_jsonl(tmp_path / "story.jsonl", edited))])
+    built: list[str] = []
+    baseline.build(runtime.store, progress=built.append)
+    assert built == ["building the dense baseline for 1 articles"]
+    texts = [c.text for c in baseline.search("Odesa ferry to Izmail", k=10) if c.article_id == "ferry-march"]
+    assert texts and all("drone strike" in t for t in texts), texts
