@@ -18,7 +18,6 @@ import yaml
 
 from ingest.boilerplate import clean_text
 from ingest.errors import ItemError
-from ingest.headlines import without_site_name
 from vectorstore.models import Article
 
 TEXT_SUFFIXES = {".txt", ".md", ".markdown", ".html", ".htm", ".json", ".jsonl", ".ndjson"}
@@ -118,8 +117,7 @@ def make_article(
     url = str(fields.get("url") or "").strip() or None
     explicit = str(fields.get("id") or "").strip()
     article_id = clean_id(explicit or url or fallback_id)
-    source = str(fields.get("source") or fields.get("sitename") or "").strip() or None
-    title = without_site_name(" ".join(str(fields.get("title") or "").split()), url, source) or _first_words(body)
+    title = " ".join(str(fields.get("title") or "").split()) or _first_words(body)
     if headline_in_text and fields.get("title") and not body.lstrip().startswith(title):
         body = f"{title}\n{body.strip()}"
     return Article(
@@ -128,7 +126,7 @@ def make_article(
         text=body,
         url=url,
         date=iso_date(fields.get("date")),
-        source=source,
+        source=(str(fields.get("source") or fields.get("sitename") or "").strip() or None),
         author=(str(fields.get("author") or fields.get("authors") or "").strip() or None),
         origin=origin,
     )

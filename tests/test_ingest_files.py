@@ -217,21 +217,3 @@ def test_missing_path_is_one_failure(runtime: Runtime, tmp_path: Path) -> None:
         (str(tmp_path / "nowhere"), "no such file or directory")
     ]
     assert report.added == ["good"]
-
-
-def test_a_record_headline_loses_the_site_name_but_keeps_the_rest(runtime: Runtime, tmp_path: Path) -> None:
-    records = [
-        {"id": "cnn", "title": "US rents hit a record high - CNN Business", "text": BODY,
-         "url": "https://www.cnn.com/2022/08/11/rents.html"},
-        {"id": "ledger", "title": "Grain corridor reopens | The Kyiv Ledger ...", "text": OTHER_BODY,
-         "source": "The Kyiv Ledger"},
-        {"id": "live", "title": "Ukraine war - live updates", "text": BODY + " More follows.",
-         "url": "https://www.cnn.com/live.html"},
-    ]
-    write(tmp_path / "records.jsonl", "\n".join(json.dumps(r) for r in records) + "\n")
-    assert runtime.ingest([str(tmp_path / "records.jsonl")]).ok
-    catalog = runtime.store.catalog()
-    assert catalog["cnn"].title == "US rents hit a record high"
-    assert runtime.store.article_text("cnn") == "US rents hit a record high\n" + BODY  # the cited headline too
-    assert catalog["ledger"].title == "Grain corridor reopens"
-    assert catalog["live"].title == "Ukraine war - live updates"  # not the outlet's name
