@@ -50,6 +50,8 @@ _EXPANSIONS: dict[str, tuple[str, ...]] = {
     "un": ("nation", "unit"),
 }
 
+# Where a question's statements end: "Gas prices have fallen for 50 days. What was the record high?"
+_SENTENCE_END = re.compile(r"(?<=[.?!])\s+")
 _LOWER_SUFFIX = re.compile(r"(?<=[A-Za-z0-9])-[a-z][a-z-]*$")
 _CAPITALISED = re.compile(r"[A-Z][\w’'.-]*|\d[\d,.]*\w*")
 _SPLIT_WORD = re.compile(r"[\s\"“”‘’?!:;()\[\]]+")
@@ -94,7 +96,7 @@ def entity_groups(text: str) -> tuple[tuple[str, ...], ...]:
     ("Approximately how many…", "Despite dropping…" are not about anything called Approximately or Despite).
     """
     groups: list[tuple[str, ...]] = []
-    for sentence in re.split(r"(?<=[.?!])\s+", text):
+    for sentence in _SENTENCE_END.split(text):
         # "WWII-era", "Russian-led": the name is the capitalised part.
         words = [_LOWER_SUFFIX.sub("", w.strip(".,'’-")) for w in _SPLIT_WORD.split(sentence)]
         words = [w for w in words if w]
@@ -150,7 +152,7 @@ def essential_entities(question: Question) -> tuple[tuple[str, ...], ...]:
     question ("Gas prices have been falling for more than 50 days. What was the record high?") only sets the
     scene, and coverage rounds or updates it; a number in the question itself ("What happened in 1850?") does not.
     """
-    asked = set(entity_groups(re.split(r"(?<=[.?!])\s+", question.text.strip())[-1]))
+    asked = set(entity_groups(_SENTENCE_END.split(question.text.strip())[-1]))
     return tuple(g for g in question.entities if g in asked or not all(w[:1].isdigit() for w in g))
 
 
