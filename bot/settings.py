@@ -6,7 +6,7 @@ Created once in the CLI's entry point and passed down; nothing reads the environ
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -42,6 +42,15 @@ class Settings(BaseSettings):
     user_agent: str = "newsbot/0.1 (+https://github.com/newsbot)"
     sources: Annotated[list[str], NoDecode] = Field(default_factory=list, description="what /reindex re-ingests")
     gc_grace_s: float = 600.0
+    fetch_allow: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="hosts, IP addresses or CIDR networks that may be fetched although not public, comma-separated",
+    )
+    feed_summary_fallback: Literal["on-failure", "always", "never"] = Field(
+        "on-failure",
+        description="when a feed entry's page cannot be had, store the feed's own summary instead: when the page "
+        "failed (with a warning), also when its link was refused by the fetch policy, or never",
+    )
 
     # ---- retrieval and answers ----
     top_k: int = 5  # passages the retriever returns to LangChain callers (`invoke`)
@@ -78,6 +87,13 @@ class Settings(BaseSettings):
     def _split_sources(cls, value: object) -> object:
         if isinstance(value, str):
             return [s.strip() for s in value.replace("\n", ",").split(",") if s.strip()]
+        return value
+
+    @field_validator("fetch_allow", mode="before")
+    @classmethod
+    def _split_allow(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [s.strip() for s in value.replace(" ", ",").split(",") if s.strip()]
         return value
 
     @field_validator("example_questions", mode="before")

@@ -41,6 +41,10 @@ class IngestReport:
     unchanged: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
     failed: list[ItemError] = field(default_factory=list)
+    # Items passed over on purpose (unsupported type, special file, a symlink leaving the tree): not failures.
+    skipped: list[ItemError] = field(default_factory=list)
+    # Stored, but not as asked (a feed entry stored from the feed's summary because its page failed).
+    warnings: list[ItemError] = field(default_factory=list)
     chunks_embedded: int = 0  # chunks written with new vectors
     texts_encoded: int = 0  # distinct texts the model encoded for them (identical chunks are encoded once)
     seconds: float = 0.0

@@ -40,6 +40,8 @@ class SourceResult:
     origin: str
     articles: list[Article] = field(default_factory=list)
     errors: list[ItemError] = field(default_factory=list)
+    skipped: list[ItemError] = field(default_factory=list)  # passed over on purpose; see IngestReport.skipped
+    warnings: list[ItemError] = field(default_factory=list)  # stored, but not as asked; see IngestReport
     complete: bool = True
     # Ids of feed entries whose page failed this time, so their article was built from the feed's content.
     stand_ins: set[str] = field(default_factory=set)
