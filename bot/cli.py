@@ -102,6 +102,8 @@ def ingest_cmd(ctx: click.Context, sources: tuple[str, ...], prune: bool, quiet:
         bar.close()
     for failure in report.failed:
         click.echo(f"failed: {failure.item}: {failure.reason}", err=True)
+    for warning in report.warnings:
+        click.echo(f"warning: {warning.item}: {warning.reason}", err=True)
     click.echo(report.summary())
     if not report.ok:
         ctx.exit(1)

@@ -112,6 +112,7 @@ def ingest(
     articles, results = collect(sources, options)
     for result in results:
         report.failed.extend(result.errors)
+        report.warnings.extend(result.warnings)
 
     catalog = store.catalog()
     stand_ins = set().union(*(r.stand_ins for r in results))

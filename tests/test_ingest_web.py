@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import time
 from pathlib import Path
 
@@ -20,6 +21,7 @@ DRONES = "https://kyivledger.example/2024/03/07/drone-factory"
 def _small_limits(runtime: Runtime) -> None:
     runtime.settings.fetch_timeout_s = 1.0  # ample for 127.0.0.1 even on a busy machine
     runtime.settings.max_source_bytes = 100_000
+    runtime.settings.fetch_allow = ["127.0.0.1"]  # the test site; only public addresses are fetched otherwise
 
 
 def test_article_page(runtime: Runtime, http_server: WebServer) -> None:
@@ -206,13 +208,22 @@ def test_page_in_a_declared_legacy_charset(
     assert KYIV_SENTENCE in (runtime.store.article_text(article_id) or "")
 
 
-def test_undeclared_non_utf8_page_is_one_failure(runtime: Runtime, http_server: WebServer) -> None:
+def test_undeclared_legacy_page_is_detected_and_undecodable_bytes_fail(
+    runtime: Runtime, http_server: WebServer
+) -> None:
     http_server.routes["/kyiv.html"] = Route(
         KYIV_PAGE.format(meta="").encode("cp1251"), content_type="text/html"
     )
-    report = runtime.ingest([http_server.url("/kyiv.html")])
-    assert [f.item for f in report.failed] == [http_server.url("/kyiv.html")]
-    assert "not UTF-8" in report.failed[0].reason
+    noise = random.Random(13)
+    http_server.routes["/noise.html"] = Route(
+        bytes(noise.randrange(128, 256) for _ in range(3000)), content_type="text/html"
+    )
+    report = runtime.ingest([http_server.url("/kyiv.html"), http_server.url("/noise.html")])
+    assert [(f.item, f.reason.split(" (")[0]) for f in report.failed] == [
+        (http_server.url("/noise.html"), "not text in UTF-8 or a known legacy encoding")
+    ]
+    (article_id,) = report.added
+    assert KYIV_SENTENCE in (runtime.store.article_text(article_id) or "")
 
 
 FEED_OF_ONE = """<?xml version="1.0" encoding="UTF-8"?>
