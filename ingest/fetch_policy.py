@@ -110,7 +110,7 @@ def not_public(address: IPAddress) -> str | None:
             return not_public(embedded)
         if address.teredo is not None:
             return "Teredo tunnel"
-    for kind in ("unspecified", "loopback", "link_local", "multicast", "private", "reserved", "site_local"):
+    for kind in ("unspecified", "loopback", "link_local", "multicast", "reserved", "private", "site_local"):
         if getattr(address, f"is_{kind}", False):
             return kind.replace("_", "-")
     if not address.is_global:
@@ -122,8 +122,8 @@ def check_address(host: str, address: IPAddress, allow: AllowList) -> None:
     """Raise FetchRefused unless the address is public or allowed."""
     kind = not_public(address)
     if kind is not None and not allow.allows_address(address):
-        via = "" if host.strip("[]") == str(address) else f"{host} resolves to "
-        raise FetchRefused(f"{via}{address}, a {kind} address, is not fetched (NEWSBOT_FETCH_ALLOW lists exceptions)")
+        what = f"{address} is" if host.strip("[]") == str(address) else f"{host} resolves to {address},"
+        raise FetchRefused(f"{what} not a public address ({kind}); NEWSBOT_FETCH_ALLOW can allow it")
 
 
 def check_url(url: httpx.URL) -> None:
