@@ -267,3 +267,19 @@ def test_a_named_file_without_records_is_a_failure(runtime: Runtime, tmp_path: P
     path = write(tmp_path / "records.json", b"[]")
     report = runtime.ingest([str(path)])
     assert reasons(report.failed) == {str(path): "nothing to ingest: no records in it"}
+
+
+def test_exit_code_rule_failures_fail_skips_and_warnings_do_not(runtime: Runtime, tmp_path: Path) -> None:
+    """Exit 1 if any item failed, else 0; every failure, skip and warning is one line on stderr either way."""
+    root = tmp_path / "coverage"
+    write(root / "tram.md", markdown("tram", "Tram cars", BODY, date="2024-02-31"))
+    write(root / "scan.pdf", b"%PDF-1.7\n")
+    quiet = invoke(runtime, "ingest", str(root))
+    assert quiet.exit_code == 0, quiet.output
+    assert [line.split(": ", 1)[0] for line in quiet.stderr.splitlines()] == ["skipped", "warning"]
+
+    write(root / "empty.txt", b"")
+    loud = invoke(runtime, "ingest", str(root))
+    assert loud.exit_code == 1, loud.output
+    assert [line.split(": ", 1)[0] for line in loud.stderr.splitlines()] == ["failed", "skipped", "warning"]
+    assert "unchanged 1, removed 0, failed 1, skipped 1, warnings 1" in loud.stdout
