@@ -135,8 +135,9 @@ def _list_tree(root: Path) -> _Listing:
     loops) is reported as skipped and makes the listing partial, since its target may be an article we hold;
     one that stays inside is reported as not followed, as its target is read where it lies. So nothing outside
     the tree is read, nothing is read twice, and a link loop cannot arise. Hidden entries (dot files and
-    directories) are ignored without a word, by convention. A directory that cannot be listed is an error of
-    that directory (os.scandir raises; pathlib's rglob would swallow it and let a prune delete its articles).
+    directories) are ignored without a word, by convention; an empty directory is reported, as it may be a share
+    that is not mounted. A directory that cannot be listed is an error of that directory (os.scandir raises;
+    pathlib's rglob would swallow it and let a prune delete its articles).
     """
     listing = _Listing()
     real_root = root.resolve()
@@ -149,10 +150,12 @@ def _list_tree(root: Path) -> _Listing:
         except OSError as exc:
             listing.errors.append(ItemError(str(folder), f"cannot list the directory ({exc.strerror or exc})"))
             continue
+        visible = [e for e in entries if not e.name.startswith(".")]
+        if not visible and folder != root:  # the root's emptiness is the source's failure: nothing to ingest
+            reason = "empty directory" if not entries else "empty directory (hidden files only)"
+            listing.skipped.append(ItemError(str(folder), reason))
         subfolders = []
-        for entry in entries:
-            if entry.name.startswith("."):
-                continue
+        for entry in visible:
             path = folder / entry.name
             try:  # the listing gives each entry's type; only a special file needs a stat, to name its kind
                 is_link = entry.is_symlink()

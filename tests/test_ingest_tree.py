@@ -202,7 +202,8 @@ def test_unsupported_and_special_files_are_reported_as_skipped(runtime: Runtime,
     write(root / "2024" / "blob.bin", b"\x00\x01\x02\x03")
     write(root / "README", "Read me first.")
     write(root / ".hidden.pdf", b"%PDF-1.7\n")  # hidden: ignored without a word
-    (root / "empty").mkdir()  # an empty subdirectory holds nothing to report
+    (root / "empty").mkdir()  # perhaps a share that is not mounted
+    write(root / "drafts" / ".wip.md", "# Draft\n\nNot yet.")
     os.mkfifo(root / "pipe.txt")  # a FIFO would block a reader forever
     os.mknod(root / "socket.md", stat.S_IFSOCK | 0o600)
     expected = {
@@ -212,6 +213,8 @@ def test_unsupported_and_special_files_are_reported_as_skipped(runtime: Runtime,
         str(root / "README"): "unsupported type (no extension)",
         str(root / "pipe.txt"): "not a regular file (a FIFO)",
         str(root / "socket.md"): "not a regular file (a socket)",
+        str(root / "empty"): "empty directory",
+        str(root / "drafts"): "empty directory (hidden files only)",
     }
     try:
         os.mknod(root / "null.txt", stat.S_IFCHR | 0o600, os.makedev(1, 3))
