@@ -96,8 +96,8 @@ def ingest_cmd(ctx: click.Context, sources: tuple[str, ...], prune: bool, quiet:
                              record, an HTTP error, a directory that cannot be
                              listed, a source with nothing to ingest in it
       skipped: ITEM: REASON  passed over on purpose: an unsupported type (.pdf),
-                             a FIFO, device or socket, a symbolic link (never
-                             followed inside a directory)
+                             a FIFO, device or socket, an empty subdirectory,
+                             a symbolic link (never followed in a directory)
       warning: ITEM: REASON  stored, but not quite as given (a date that is no
                              date is left out), or a --prune held back because
                              part of the source failed or was not read
