@@ -71,7 +71,12 @@ def cli(ctx: click.Context, verbose: bool) -> None:
 
 @cli.command("ingest")
 @click.argument("sources", nargs=-1, required=True)
-@click.option("--prune", is_flag=True, help="Remove articles of these sources that no longer exist there.")
+@click.option(
+    "--prune",
+    is_flag=True,
+    help="Remove articles of these sources that no longer exist there; a source with any failure, or a link "
+    "not followed, prunes nothing.",
+)
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @click.pass_context
 @friendly_errors
@@ -82,7 +87,23 @@ def ingest_cmd(ctx: click.Context, sources: tuple[str, ...], prune: bool, quiet:
     Examples:
       newsbot ingest data/sample
       newsbot ingest articles.jsonl https://example.org/feed.xml --prune
-    Unchanged articles are skipped; edited ones are replaced. Exits 1 if anything failed.
+
+    Unchanged articles are skipped; edited ones are replaced. Directories are read recursively; hidden files and
+    directories (names starting with a dot) are ignored without a word. Each problem is one line on stderr:
+
+    \b
+      failed: ITEM: REASON   not ingested: unreadable, empty, binary, a broken
+                             record, an HTTP error, a directory that cannot be
+                             listed, a source with nothing to ingest in it
+      skipped: ITEM: REASON  passed over on purpose: an unsupported type (.pdf),
+                             a FIFO, device or socket, an empty subdirectory,
+                             a symbolic link (never followed in a directory)
+      warning: ITEM: REASON  stored, but not quite as given (a date that is no
+                             date is left out), or a --prune held back because
+                             part of the source failed or was not read
+
+    Exit code: 0 when nothing failed (skips and warnings are printed, but do not fail the run); 1 when any item
+    failed. The rest of the run is ingested either way.
     """
     runtime = runtime_from(ctx)
     bar = None
@@ -100,10 +121,9 @@ def ingest_cmd(ctx: click.Context, sources: tuple[str, ...], prune: bool, quiet:
     report = runtime.ingest(list(sources), prune=prune, progress=progress)
     if bar is not None:
         bar.close()
-    for failure in report.failed:
-        click.echo(f"failed: {failure.item}: {failure.reason}", err=True)
-    for warning in report.warnings:
-        click.echo(f"warning: {warning.item}: {warning.reason}", err=True)
+    for label, items in (("failed", report.failed), ("skipped", report.skipped), ("warning", report.warnings)):
+        for item in items:
+            click.echo(f"{label}: {item.item}: {item.reason}", err=True)
     click.echo(report.summary())
     if not report.ok:
         ctx.exit(1)

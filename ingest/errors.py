@@ -1,4 +1,4 @@
-"""Per-item ingest failures: reported in one line each, never fatal to the rest of a run."""
+"""Per-item ingest failures and warnings: reported in one line each, never fatal to the rest of a run."""
 
 from __future__ import annotations
 
@@ -10,3 +10,7 @@ class ItemError(Exception):
         super().__init__(f"{item}: {reason}")
         self.item = item
         self.reason = reason
+
+
+class ItemWarning(ItemError):
+    """An item that was stored, but not quite as given (a date that is not a date was left out)."""

@@ -13,7 +13,7 @@ from urllib.parse import urlparse
 
 from ingest.boilerplate import drop_paragraphs, repeated_paragraphs
 from ingest.chunking import chunk_article
-from ingest.errors import ItemError
+from ingest.errors import ItemError, ItemWarning
 from ingest.sources import FetchOptions, SourceResult, read_source
 from vectorstore.embedder import Embedder
 from vectorstore.models import Article, Chunk
@@ -52,13 +52,14 @@ class IngestReport:
 
     @property
     def ok(self) -> bool:
+        """Nothing failed. Skips and warnings are reported but do not make a run fail."""
         return not self.failed
 
     def summary(self) -> str:
         return (
             f"added {len(self.added)}, updated {len(self.updated)}, unchanged {len(self.unchanged)}, "
-            f"removed {len(self.removed)}, failed {len(self.failed)} "
-            f"({self.chunks_embedded} chunks embedded in {self.seconds:.1f} s)"
+            f"removed {len(self.removed)}, failed {len(self.failed)}, skipped {len(self.skipped)}, "
+            f"warnings {len(self.warnings)} ({self.chunks_embedded} chunks embedded in {self.seconds:.1f} s)"
         )
 
 
@@ -85,10 +86,16 @@ def strip_site_furniture(articles: Sequence[Article]) -> list[Article]:
 
 
 def collect(sources: Sequence[str], options: IngestOptions) -> tuple[list[Article], list[SourceResult]]:
-    """Read every source; later duplicates of an id replace earlier ones (the newest mention wins)."""
+    """Read every source; later duplicates of an id replace earlier ones (the newest mention wins).
+
+    Readers return warnings (an article stored without a date that is not a date) among their problems;
+    they move to `warnings` here, so only real failures stop a prune.
+    """
     results = [read_source(s, options.fetch) for s in sources]
     by_id: dict[str, Article] = {}
     for result in results:
+        result.warnings.extend(e for e in result.errors if isinstance(e, ItemWarning))
+        result.errors = [e for e in result.errors if not isinstance(e, ItemWarning)]
         for article in result.articles:
             by_id[article.id] = article
     return strip_site_furniture(list(by_id.values())), results
@@ -112,6 +119,7 @@ def ingest(
     articles, results = collect(sources, options)
     for result in results:
         report.failed.extend(result.errors)
+        report.skipped.extend(result.skipped)
         report.warnings.extend(result.warnings)
 
     catalog = store.catalog()
@@ -151,7 +159,8 @@ def ingest(
             progress(done, total)
 
     if options.prune:
-        report.removed = _prune(store, results, {a.id for a in articles})
+        report.removed, held = _prune(store, results, {a.id for a in articles})
+        report.warnings.extend(held)
     report.seconds = time.perf_counter() - started
     log.info("ingest finished: %s", report.summary())
     return report
@@ -226,10 +235,27 @@ def _embed_and_commit(
     return len(texts)
 
 
-def _prune(store: ArticleStore, results: Sequence[SourceResult], seen: set[str]) -> list[str]:
-    """Remove articles whose source was read without any error and no longer lists them; a source with a
-    failure prunes nothing, since a file that failed to parse may still be an article we hold."""
-    complete = {r.origin for r in results if r.complete and not r.errors}
-    gone = [a.id for a in store.catalog().values() if a.origin in complete and a.id not in seen]
+def _prune(
+    store: ArticleStore, results: Sequence[SourceResult], seen: set[str]
+) -> tuple[list[str], list[ItemError]]:
+    """Remove the articles of each source that was read whole without a failure and no longer yields them.
+
+    A source with a failure, a directory it could not list or a symbolic link it did not follow prunes
+    nothing: a file that failed, or could not even be seen, may still be an article we hold. Articles are
+    known by source, not by file, so the whole source is spared; each spared source with articles a prune
+    would have removed gets a warning saying so.
+    """
+    catalog = store.catalog().values()
+    gone: list[str] = []
+    held: list[ItemError] = []
+    for result in {r.origin: r for r in results}.values():
+        absent = [a.id for a in catalog if a.origin == result.origin and a.id not in seen]
+        if not absent:
+            continue
+        if result.prunable and all(r.prunable for r in results if r.origin == result.origin):
+            gone.extend(absent)
+        else:
+            kept = f"kept {len(absent)} stored article(s) no longer found"
+            held.append(ItemError(result.source, f"not pruned: {kept}, as part of the source failed or was not read"))
     store.remove(gone)
-    return gone
+    return gone, held

@@ -1,6 +1,7 @@
 """Turn the bytes of one source item into articles: text, Markdown with front matter, HTML, JSON records.
 
-Each reader returns a list of articles and per-record errors; a problem with the whole item raises ItemError.
+Each reader returns a list of articles and per-record problems: an ItemError for a record that was not stored,
+an ItemWarning for one stored without a bad field (a date). A problem with the whole item raises ItemError.
 """
 
 from __future__ import annotations
@@ -17,12 +18,22 @@ from urllib.parse import urlparse
 import yaml
 
 from ingest.boilerplate import clean_text
-from ingest.errors import ItemError
+from ingest.errors import ItemError, ItemWarning
 from vectorstore.models import Article
+from vectorstore.recency import parse_date
 
 TEXT_SUFFIXES = {".txt", ".md", ".markdown", ".html", ".htm", ".json", ".jsonl", ".ndjson"}
 _FRONT_MATTER = re.compile(r"\A---\s*\n(.*?)\n---\s*\n", re.DOTALL)
 _ID_UNSAFE = re.compile(r"[^\w.:/@-]+")
+_ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+class _FrontMatterLoader(yaml.SafeLoader):
+    """YAML's safe loader, but a date stays text: `date: 2024-13-45` would raise from inside the loader, and
+    every date is to go through `iso_date` anyway."""
+
+
+_FrontMatterLoader.add_constructor("tag:yaml.org,2002:timestamp", yaml.SafeLoader.construct_yaml_str)
 
 Parsed = tuple[list[Article], list[ItemError]]
 
@@ -143,14 +154,23 @@ def _meta_charset(data: bytes) -> str | None:
 
 
 def iso_date(value: Any) -> str | None:
-    """Normalise the many date spellings of feeds, pages and records to YYYY-MM-DD."""
-    if value in (None, ""):
+    """Normalise the many date spellings of feeds, pages and records to YYYY-MM-DD; None when there is none.
+
+    One parser per spelling, strict where the spelling is: an ISO date (`2024-03-05`, `2024-03-05T10:00Z`)
+    must be a real day (the store's `parse_date`, so ingest and queries agree), RFC 2822 as feeds write it
+    (`email.utils`), and dateparser for the rest ("5 March 2024"). Raises ValueError for a value that is
+    given but is no date at all, or an impossible one (`2024-13-45`), rather than storing it as is.
+    """
+    if value is None or (isinstance(value, str) and not value.strip()):
         return None
     if isinstance(value, datetime | date):
         return value.isoformat()[:10]
     text = str(value).strip()
-    if re.match(r"^\d{4}-\d{2}-\d{2}", text):
-        return text[:10]
+    if _ISO_DAY.match(text):
+        day = parse_date(text[:10])
+        if day is None:
+            raise ValueError(f"no such day: {text[:10]}")
+        return day.isoformat()
     try:
         from email.utils import parsedate_to_datetime
 
@@ -161,9 +181,23 @@ def iso_date(value: Any) -> str | None:
         import dateparser
 
         parsed = dateparser.parse(text, settings={"PREFER_DAY_OF_MONTH": "first"})
-    except Exception:  # dateparser raises assorted errors on junk; an unknown date is not fatal
+    except Exception:  # dateparser raises assorted errors on junk
         parsed = None
-    return parsed.date().isoformat() if parsed else None
+    if parsed is None:
+        raise ValueError("not a date")
+    return parsed.date().isoformat()
+
+
+def _checked_date(value: Any, item: str, problems: list[ItemError] | None) -> str | None:
+    """A bad date costs the date, not the article: it is left out, with a warning when someone listens."""
+    try:
+        return iso_date(value)
+    except ValueError:
+        if problems is not None:
+            shown = " ".join(str(value).split())
+            shown = shown if len(shown) <= 40 else shown[:39] + "…"
+            problems.append(ItemWarning(item, f"date {shown!r} is not a valid date; stored without a date"))
+        return None
 
 
 def clean_id(value: str) -> str:
@@ -179,8 +213,11 @@ def make_article(
     fields: Mapping[str, Any],
     clean: bool = True,
     headline_in_text: bool = True,
+    problems: list[ItemError] | None = None,
 ) -> Article:
     """Identity: an explicit id, else the canonical URL, else the fallback (a file name without extension).
+
+    A date that is not a date is left out and reported to `problems` as an ItemWarning.
 
     A published headline becomes the first line of the text, so it can be cited: it is often the most direct
     statement of the news. A title that is only metadata (Markdown front matter) stays out of the text.
@@ -199,7 +236,7 @@ def make_article(
         title=title,
         text=body,
         url=url,
-        date=iso_date(fields.get("date")),
+        date=_checked_date(fields.get("date"), item, problems),
         source=(str(fields.get("source") or fields.get("sitename") or "").strip() or None),
         author=(str(fields.get("author") or fields.get("authors") or "").strip() or None),
         origin=origin,
@@ -219,7 +256,9 @@ def parse_text(content: str, item: str, stem: str, origin: str) -> Parsed:
     if len(lines) == 2 and 0 < len(lines[0]) <= 200 and lines[1].strip():
         fields["title"] = lines[0].strip()
         body = lines[1]
-    return [make_article(item=item, text=body, fallback_id=stem, origin=origin, fields=fields)], []
+    problems: list[ItemError] = []
+    article = make_article(item=item, text=body, fallback_id=stem, origin=origin, fields=fields, problems=problems)
+    return [article], problems
 
 
 def parse_markdown(content: str, item: str, stem: str, origin: str) -> Parsed:
@@ -228,7 +267,7 @@ def parse_markdown(content: str, item: str, stem: str, origin: str) -> Parsed:
     match = _FRONT_MATTER.match(content)
     if match:
         try:
-            loaded = yaml.safe_load(match.group(1))
+            loaded = yaml.load(match.group(1), Loader=_FrontMatterLoader)  # a SafeLoader
         except yaml.YAMLError as exc:
             raise ItemError(item, f"front matter is not valid YAML ({str(exc).splitlines()[0]})") from None
         if not isinstance(loaded, dict):
@@ -241,10 +280,17 @@ def parse_markdown(content: str, item: str, stem: str, origin: str) -> Parsed:
         if heading:
             fields["title"] = heading.group(1).strip()
             body = body[heading.end() :]
+    problems: list[ItemError] = []
     article = make_article(
-        item=item, text=body, fallback_id=stem, origin=origin, fields=fields, headline_in_text=not in_front_matter
+        item=item,
+        text=body,
+        fallback_id=stem,
+        origin=origin,
+        fields=fields,
+        headline_in_text=not in_front_matter,
+        problems=problems,
     )
-    return [article], []
+    return [article], problems
 
 
 def parse_html(
@@ -280,7 +326,11 @@ def parse_html(
         fields["source"] = None  # trafilatura's last resort is the URL's host; the feed's name is better
     for key, value in (defaults or {}).items():
         fields[key] = fields.get(key) or value
-    return [make_article(item=item, text=doc["text"], fallback_id=stem, origin=origin, fields=fields)], []
+    problems: list[ItemError] = []
+    article = make_article(
+        item=item, text=doc["text"], fallback_id=stem, origin=origin, fields=fields, problems=problems
+    )
+    return [article], problems
 
 
 def _hosts(*urls: str | None) -> set[str]:
@@ -288,7 +338,7 @@ def _hosts(*urls: str | None) -> set[str]:
     return hosts | {h.removeprefix("www.") for h in hosts}
 
 
-def _record_article(record: Any, item: str, fallback_id: str, origin: str) -> Article:
+def _record_article(record: Any, item: str, fallback_id: str, origin: str, problems: list[ItemError]) -> Article:
     if not isinstance(record, dict):
         raise ItemError(item, "a record must be a JSON object")
     text = record.get("text") or record.get("content") or record.get("body")
@@ -297,7 +347,7 @@ def _record_article(record: Any, item: str, fallback_id: str, origin: str) -> Ar
     fields = dict(record)
     if isinstance(fields.get("authors"), list):
         fields["authors"] = ", ".join(str(a) for a in fields["authors"])
-    return make_article(item=item, text=text, fallback_id=fallback_id, origin=origin, fields=fields)
+    return make_article(item=item, text=text, fallback_id=fallback_id, origin=origin, fields=fields, problems=problems)
 
 
 def parse_json(content: str, item: str, stem: str, origin: str) -> Parsed:
@@ -312,7 +362,7 @@ def parse_json(content: str, item: str, stem: str, origin: str) -> Parsed:
         label = f"{item}[{n}]" if len(records) > 1 else item
         fallback = f"{stem}-{n}" if len(records) > 1 else stem
         try:
-            articles.append(_record_article(record, label, fallback, origin))
+            articles.append(_record_article(record, label, fallback, origin, errors))
         except ItemError as exc:
             errors.append(exc)
     return articles, errors
@@ -335,7 +385,7 @@ def parse_jsonl(content: str, item: str, stem: str, origin: str, max_bytes: int 
             errors.append(ItemError(label, f"invalid JSON ({exc.msg})"))
             continue
         try:
-            articles.append(_record_article(record, label, f"{stem}-{n}", origin))
+            articles.append(_record_article(record, label, f"{stem}-{n}", origin, errors))
         except ItemError as exc:
             errors.append(exc)
     return articles, errors

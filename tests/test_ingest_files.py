@@ -130,6 +130,8 @@ def test_directory_is_read_recursively_and_skips_hidden_and_foreign_files(
     assert report.ok, report.failed
     assert sorted(report.added) == ["budget", "deep-1", "top"]
     assert runtime.store.catalog()["top"].title == "Bridge opens early"
+    # The foreign file is reported; the hidden draft is ignored without a word, by convention.
+    assert [(s.item, s.reason) for s in report.skipped] == [(str(root / "photo.jpg"), "unsupported type .jpg")]
 
 
 # ---- bad files ---------------------------------------------------------------------------------------------
