@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from bot.settings import Settings
 from ingest.fetch_policy import AllowList
 from ingest.pipeline import IngestOptions, IngestReport, Progress, ingest
+from ingest.registry import SourceRegistry
 from ingest.sources import FetchOptions
 from vectorstore.client import connect
 from vectorstore.embedder import Embedder, load_embedder
@@ -49,6 +50,11 @@ class Runtime:
             embedding_model=self.settings.embedding_model,
             dimension=self.embedder_dimension,
         )
+
+    @cached_property
+    def registry(self) -> SourceRegistry:
+        """The sources this store follows (created on first use; listing uses `SourceRegistry.open_existing`)."""
+        return SourceRegistry.open(self.client, self.settings.collection)
 
     @property
     def embedder_dimension(self) -> int:

@@ -43,6 +43,13 @@ class Settings(BaseSettings):
     user_agent: str = "newsbot/0.1 (+https://github.com/newsbot)"
     sources: Annotated[list[str], NoDecode] = Field(default_factory=list, description="what /reindex re-ingests")
     gc_grace_s: float = 600.0
+    poll_sources: bool = Field(
+        True, description="poll the registered sources when due (`serve`); false for answer-only instances"
+    )
+    poll_tick_s: float = Field(15.0, description="how often the poller looks for due sources")
+    poll_lease_s: float = Field(
+        300.0, description="server mode: how long a poller's lease lasts unless renewed (a killed one's expires)"
+    )
     fetch_allow: Annotated[list[str], NoDecode] = Field(
         default_factory=list,
         description="hosts, IP addresses or CIDR networks that may be fetched although not public, comma-separated",
@@ -136,6 +143,10 @@ class Settings(BaseSettings):
     @property
     def lock_path(self) -> Path:
         return self.data_dir / "chroma.writer.lock"
+
+    @property
+    def poller_lock_path(self) -> Path:
+        return self.data_dir / "chroma.poller.lock"
 
     def chroma_config(self) -> ChromaConfig:
         headers: dict[str, str] = {}
