@@ -1,0 +1,105 @@
+"""`newsbot watch` as a real process: it polls, ends cleanly on SIGTERM and Ctrl-C, and in server mode holds a
+lease in the store that a poller killed with SIGKILL leaves to expire."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from store_checks import NEWSBOT, settings_env
+
+from bot.polling import Poller
+from bot.runtime import Runtime
+from bot.settings import Settings
+from ingest.registry import new_source
+
+pytest_plugins = ["chroma_server"]
+
+
+def wait_for(predicate: Callable[[], object], timeout_s: float, what: str) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"timed out after {timeout_s:.0f} s waiting for {what}")
+
+
+def start_watch(settings: Settings, tick_s: float, lease_s: float = 300.0) -> subprocess.Popen[str]:
+    """`newsbot watch` on the store of `settings`, looking for due sources every `tick_s`."""
+    env = settings_env(settings)
+    env.update({"NEWSBOT_POLL_TICK_S": str(tick_s), "NEWSBOT_POLL_LEASE_S": str(lease_s)})
+    return subprocess.Popen(
+        [str(NEWSBOT), "watch"], env=env, text=True, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )  # fmt: skip
+
+
+def stop(process: subprocess.Popen[str]) -> None:
+    if process.poll() is None:
+        process.kill()
+        process.wait(timeout=30)
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
+def test_watch_polls_and_ends_cleanly_on_a_signal(settings: Settings, tmp_path: Path, signum: int) -> None:
+    # An empty directory is a source that fails (nothing to ingest): cheap, and its outcome is recorded.
+    empty = tmp_path / "empty-share"
+    empty.mkdir()
+    reader = Runtime(settings)
+    source = new_source(str(empty), 60, time.time())
+    with reader.writing():
+        reader.registry.put(source)
+    process = start_watch(settings, tick_s=0.2)
+    try:
+
+        def polled() -> bool:
+            state = reader.registry.get(source.id)
+            return state is not None and state.last_check is not None
+
+        wait_for(polled, 60, "the watcher's first poll")
+        state = reader.registry.get(source.id)
+        assert state is not None and state.failures == 1 and "nothing to ingest" in (state.last_error or "")
+        process.send_signal(signum)
+        out, err = process.communicate(timeout=30)
+    finally:
+        stop(process)
+    assert process.returncode == 0, err
+    assert "Traceback" not in err
+    assert f"failed: {source.id} {empty}" in out
+    poller = Poller(reader)  # the poller lock went with it
+    assert poller.claim(time.time())
+    poller.release()
+
+
+@pytest.mark.server
+def test_a_killed_pollers_lease_expires_and_another_takes_over(server_settings: Settings) -> None:
+    lease_s = 3.0
+    process = start_watch(server_settings, tick_s=0.2, lease_s=lease_s)
+    runtime = Runtime(server_settings.model_copy(update={"poll_lease_s": lease_s}))
+    try:
+
+        def leased() -> bool:
+            lease = runtime.registry.lease()
+            return lease is not None and f":{process.pid}:" in lease.holder
+
+        wait_for(leased, 60, "the watcher's lease")
+        standby = Poller(runtime, settle_s=0.1)
+        assert standby.cycle() is None  # it waits while the lease is valid (the watcher renews it)
+        process.send_signal(signal.SIGKILL)
+        process.wait(timeout=30)
+        killed_at = time.time()
+        dead = runtime.registry.lease()
+        assert dead is not None and f":{process.pid}:" in dead.holder  # nobody released it
+        wait_for(lambda: standby.cycle() is not None, 30, "the killed poller's lease to expire")
+        assert time.time() >= dead.expires_at and time.time() - killed_at < lease_s + 10
+        lease = runtime.registry.lease()
+        assert lease is not None and lease.holder == standby.holder
+        standby.release()
+        assert runtime.registry.lease() is None
+    finally:
+        stop(process)
