@@ -37,6 +37,7 @@ from bot.telegram import handlers
 from bot.telegram.feedback import FeedbackStore
 from bot.telegram.handlers import BotData, Services
 from bot.telegram.memory import ChatMemory
+from bot.telegram.polling import schedule_source_polling
 from bot.telegram.ratelimit import RateLimiter
 
 if TYPE_CHECKING:
@@ -155,6 +156,7 @@ def build_application(settings: Settings, runtime: Runtime) -> Application:  # t
     application = builder.build()
     application.bot_data.services = services
     register_handlers(application)
+    schedule_source_polling(application, settings)
     return application
 
 
