@@ -15,7 +15,7 @@ import click
 
 from bot.errors import ConfigError
 from bot.settings import Settings
-from vectorstore.errors import StoreError
+from vectorstore.errors import StoreError, StoreLockedError
 
 F = TypeVar("F", bound=Callable[..., Any])
 log = logging.getLogger("newsbot")
@@ -351,7 +351,13 @@ def watch_cmd(ctx: click.Context, once: bool) -> None:
         if not once:
             click.echo(f"watching the sources of {settings.chroma_url or settings.store_path}; Ctrl-C stops", err=True)
         while not stop.is_set():
-            results = poller.cycle()
+            try:
+                results = poller.cycle()
+            except StoreLockedError:
+                raise  # another poller has this store: refused, one line, exit 1
+            except StoreError as exc:  # e.g. the Chroma server restarting: try again next round
+                click.echo(f"error: {exc}", err=True)
+                results = []
             if results is None:
                 if not waiting:
                     lease = poller.current_lease()
@@ -520,6 +526,8 @@ def serve_cmd(ctx: click.Context) -> None:
       NEWSBOT_TELEGRAM_TOKEN_FILE=/run/secrets/bot newsbot serve
       NEWSBOT_TELEGRAM_BASE_URL=http://127.0.0.1:8081 newsbot serve   # a self-hosted Bot API server
     Admins (NEWSBOT_ADMIN_IDS) get /ingest, /reindex, /remove and /stats in the chat.
+    The sources registered with `newsbot sources add` are polled when due, unless NEWSBOT_POLL_SOURCES=false
+    (answer-only instances) or another process already polls this store (see `newsbot watch --help`).
     """
     from bot.telegram.app import run
 

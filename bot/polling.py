@@ -80,9 +80,14 @@ def poll_source(runtime: Runtime, source: Source, now: float) -> PollResult:
         failures = [f"{item.item}: {item.reason}" for item in report.failed]
         outcome = _outcome(len(report.added), len(report.updated), read, failures)
     polled = after_poll(source, now, outcome)
-    with runtime.writing():
-        if runtime.registry.get(source.id) is not None:  # removed while it was being polled: stay removed
-            runtime.registry.put(polled)
+    try:
+        with runtime.writing():
+            if runtime.registry.get(source.id) is not None:  # removed while it was being polled: stay removed
+                runtime.registry.put(polled)
+    except StoreLockedError:
+        # Another process took the writer lock in between: the source stays due and is polled again next round,
+        # which costs little (unchanged articles are skipped without embedding).
+        log.info("source %s: outcome not recorded, the store's writer lock is held by another process", source.id)
     log.info(
         "source %s polled: ok=%s added=%d updated=%d failures=%d",
         source.id, not outcome.failed, outcome.added, outcome.updated, polled.failures,

@@ -27,6 +27,7 @@ from ingest.registry import (
     parse_every,
 )
 from vectorstore.errors import StoreLockedError
+from vectorstore.lock import writer_lock
 
 T0 = 1_800_000_000.0  # an arbitrary wall-clock time; every poll below is at T0 + something
 POWER = "https://kyivledger.example/2024/03/06/power-grid"
@@ -273,3 +274,16 @@ def test_a_second_poller_is_refused_while_readers_and_ingest_go_on(
     second = Poller(other)
     assert second.cycle(T0) == []  # the first one stopped: the store may be polled again
     second.release()
+
+
+def test_a_source_polled_while_an_admin_ingests_is_left_due_not_failed(
+    runtime: Runtime, settings: Settings, tmp_path: Path
+) -> None:
+    write(tmp_path / "exports" / "a.md", markdown("a", "A", "The Chernihiv theatre reopened on Saturday."))
+    source = add(runtime, str(tmp_path / "exports"), every_s=60)
+    with writer_lock(settings.lock_path):  # another process's `newsbot ingest`, as far as the lock can tell
+        [busy] = poll_due(runtime, T0)
+    assert busy.busy and not busy.ok and "busy" in busy.describe()
+    assert runtime.registry.get(source.id) == source  # no failure, no backoff: still due
+    [done] = poll_due(runtime, T0 + 1)
+    assert done.ok and done.added == 1

@@ -15,7 +15,7 @@ from store_checks import NEWSBOT, settings_env
 from bot.polling import Poller
 from bot.runtime import Runtime
 from bot.settings import Settings
-from ingest.registry import new_source
+from ingest.registry import Outcome, after_poll, new_source
 
 pytest_plugins = ["chroma_server"]
 
@@ -103,3 +103,18 @@ def test_a_killed_pollers_lease_expires_and_another_takes_over(server_settings: 
         assert runtime.registry.lease() is None
     finally:
         stop(process)
+
+
+@pytest.mark.server
+def test_the_registry_in_server_mode_keeps_state_and_clears_an_old_error(server_settings: Settings) -> None:
+    runtime = Runtime(server_settings)
+    source = new_source("https://news.example/feed.xml", 60, 1000.0)
+    with runtime.writing():
+        runtime.registry.put(after_poll(source, 1000.0, Outcome(error="HTTP 500", failed=True)))
+    failed = runtime.registry.get(source.id)
+    assert failed is not None and (failed.failures, failed.last_error, failed.next_due) == (1, "HTTP 500", 1120.0)
+    runtime.registry.put(after_poll(failed, 1200.0, Outcome(added=3)))
+    # Another process (a fresh client) reads the same state, the error gone.
+    [seen] = Runtime(server_settings).registry.all()
+    assert (seen.failures, seen.last_error, seen.added, seen.last_success) == (0, None, 3, 1200.0)
+    assert runtime.registry.remove(source.id) and Runtime(server_settings).registry.all() == []
