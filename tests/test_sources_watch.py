@@ -118,3 +118,28 @@ def test_the_registry_in_server_mode_keeps_state_and_clears_an_old_error(server_
     [seen] = Runtime(server_settings).registry.all()
     assert (seen.failures, seen.last_error, seen.added, seen.last_success) == (0, None, 3, 1200.0)
     assert runtime.registry.remove(source.id) and Runtime(server_settings).registry.all() == []
+
+
+@pytest.mark.server
+def test_two_pollers_started_at_once_in_server_mode_one_wins(server_settings: Settings) -> None:
+    import threading
+
+    runtimes = [Runtime(server_settings), Runtime(server_settings)]
+    pollers = [Poller(r, holder=f"poller-{i}") for i, r in enumerate(runtimes)]
+    for runtime in runtimes:
+        runtime.registry.all()  # connected and the collection there before the race starts
+    barrier = threading.Barrier(2)
+    claims: dict[str, bool] = {}
+
+    def claim(poller: Poller) -> None:
+        barrier.wait()
+        claims[poller.holder] = poller.claim(time.time())
+
+    threads = [threading.Thread(target=claim, args=(p,)) for p in pollers]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert sorted(claims.values()) == [False, True], claims
+    lease = runtimes[0].registry.lease()
+    assert lease is not None and claims[lease.holder]

@@ -39,6 +39,7 @@ from bot.telegram.handlers import BotData, Services
 from bot.telegram.memory import ChatMemory
 from bot.telegram.polling import schedule_source_polling
 from bot.telegram.ratelimit import RateLimiter
+from bot.telegram.sources import register_source_commands
 
 if TYPE_CHECKING:
     from bot.runtime import Runtime
@@ -155,6 +156,7 @@ def build_application(settings: Settings, runtime: Runtime) -> Application:  # t
         builder = builder.base_url(urls["base_url"]).base_file_url(urls["base_file_url"])
     application = builder.build()
     application.bot_data.services = services
+    register_source_commands(application)  # before register_handlers: its catch-all answers unknown commands
     register_handlers(application)
     schedule_source_polling(application, settings)
     return application
