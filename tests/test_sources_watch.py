@@ -10,12 +10,13 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from store_checks import NEWSBOT, settings_env
+from store_checks import NEWSBOT, article_record, assert_store_consistent, settings_env, write_jsonl
 
-from bot.polling import Poller
+from bot.polling import Poller, poll_due
 from bot.runtime import Runtime
 from bot.settings import Settings
 from ingest.registry import Outcome, after_poll, new_source
+from vectorstore.embedder import Embedder
 
 pytest_plugins = ["chroma_server"]
 
@@ -143,3 +144,44 @@ def test_two_pollers_started_at_once_in_server_mode_one_wins(server_settings: Se
     assert sorted(claims.values()) == [False, True], claims
     lease = runtimes[0].registry.lease()
     assert lease is not None and claims[lease.holder]
+
+
+CRASH_ARTICLES = 220  # 3 chunks each at 200 characters: a first commit of 512+ chunks, then more while it is killed
+
+
+@pytest.mark.slow
+def test_a_watcher_killed_mid_poll_leaves_the_store_consistent_and_the_source_due(
+    settings: Settings, embedder: Embedder, tmp_path: Path
+) -> None:
+    settings = settings.model_copy(update={"chunk_chars": 200, "chunk_overlap_chars": 50})
+    corpus = write_jsonl(tmp_path / "export.jsonl", [article_record(i, "crash", 3) for i in range(CRASH_ARTICLES)])
+    runtime = Runtime(settings)
+    runtime.__dict__["embedder"] = embedder
+    source = new_source(str(corpus), 60, time.time())
+    with runtime.writing():
+        runtime.registry.put(source)
+
+    env = settings_env(settings)
+    env["NEWSBOT_POLL_TICK_S"] = "0.2"
+    log_path = tmp_path / "watch.log"
+    with open(log_path, "w") as log:
+        victim = subprocess.Popen(
+            [str(NEWSBOT), "-v", "watch"], env=env, text=True, stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL, stderr=log,
+        )  # fmt: skip
+        try:
+            wait_for(lambda: "committed" in log_path.read_text() or victim.poll() is not None, 240, "a commit")
+            victim.send_signal(signal.SIGKILL)
+            victim.wait(timeout=30)
+        finally:
+            stop(victim)
+    assert victim.returncode == -signal.SIGKILL, log_path.read_text()[-3000:]
+
+    survived = assert_store_consistent(runtime)  # every article complete, once
+    assert 0 < len(survived) < CRASH_ARTICLES, f"{len(survived)} articles: the kill missed the middle"
+    assert runtime.registry.get(source.id) == source  # its poll was never recorded: still due
+    [result] = poll_due(runtime, time.time())  # the next poller (the locks died with the process) finishes it
+    assert result.ok and result.added == CRASH_ARTICLES - len(survived)
+    assert len(assert_store_consistent(runtime)) == CRASH_ARTICLES
+    state = runtime.registry.get(source.id)
+    assert state is not None and state.failures == 0 and state.added == result.added
