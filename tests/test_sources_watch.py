@@ -185,3 +185,20 @@ def test_a_watcher_killed_mid_poll_leaves_the_store_consistent_and_the_source_du
     assert len(assert_store_consistent(runtime)) == CRASH_ARTICLES
     state = runtime.registry.get(source.id)
     assert state is not None and state.failures == 0 and state.added == result.added
+
+
+@pytest.mark.server
+def test_watch_in_server_mode_waits_on_a_valid_lease(server_settings: Settings) -> None:
+    from click.testing import CliRunner
+
+    from bot.cli import cli
+
+    holder = Poller(Runtime(server_settings), holder="newsroom-host:4242:abc123")
+    assert holder.claim(time.time())
+    second = Runtime(server_settings)
+    result = CliRunner().invoke(cli, ["watch", "--once"], obj={"runtime": second})
+    assert result.exit_code == 0, result.output
+    assert result.stderr.startswith("waiting: the sources are polled by newsroom-host:4242:abc123 until ")
+    holder.release()
+    result = CliRunner().invoke(cli, ["watch", "--once"], obj={"runtime": second})
+    assert result.exit_code == 0 and result.stderr == "" and second.registry.lease() is None  # polled, released
