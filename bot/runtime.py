@@ -11,6 +11,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING
 
 from bot.settings import Settings
+from ingest.fetch_policy import AllowList
 from ingest.pipeline import IngestOptions, IngestReport, Progress, ingest
 from ingest.sources import FetchOptions
 from vectorstore.client import connect
@@ -90,6 +91,8 @@ class Runtime:
                 timeout_s=s.fetch_timeout_s,
                 concurrency=s.fetch_concurrency,
                 user_agent=s.user_agent,
+                allow=AllowList.parse(s.fetch_allow),
+                summary_fallback=s.feed_summary_fallback,
             ),
         )
 

@@ -11,6 +11,7 @@ from typing import Annotated, Literal
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from ingest.fetch_policy import parse_allow_entry
 from vectorstore import recency
 from vectorstore.client import ChromaConfig
 
@@ -94,6 +95,13 @@ class Settings(BaseSettings):
     def _split_allow(cls, value: object) -> object:
         if isinstance(value, str):
             return [s.strip() for s in value.replace(" ", ",").split(",") if s.strip()]
+        return value
+
+    @field_validator("fetch_allow")
+    @classmethod
+    def _check_allow(cls, value: list[str]) -> list[str]:
+        for entry in value:
+            parse_allow_entry(entry)  # its ValueError names the entry and the expected form
         return value
 
     @field_validator("example_questions", mode="before")

@@ -7,17 +7,20 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import stat
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Literal
 from urllib.parse import urlparse
 
 import httpx
 
 from ingest.errors import ItemError
-from ingest.readers import TEXT_SUFFIXES, Parsed, clean_id, decode_page, make_article, parse_html, read_file
+from ingest.fetch_policy import AllowList, FetchRefused, check_url, guarded_client
+from ingest.readers import TEXT_SUFFIXES, clean_id, decode_page, make_article, parse_html, read_file
 from vectorstore.models import Article
 
 log = logging.getLogger(__name__)
@@ -31,6 +34,9 @@ class FetchOptions:
     timeout_s: float = 15.0
     concurrency: int = 4
     user_agent: str = "newsbot/0.1"
+    allow: AllowList = AllowList()  # what may be fetched although not public (NEWSBOT_FETCH_ALLOW)
+    # When a feed entry's page cannot be had, its summary is stored instead: see Settings.feed_summary_fallback.
+    summary_fallback: Literal["on-failure", "always", "never"] = "on-failure"
 
 
 @dataclass
@@ -56,8 +62,12 @@ class SourceResult:
         return self.complete and not self.partial and not self.errors
 
 
+_URL = re.compile(r"^https?://", re.IGNORECASE)
+
+
 def is_url(source: str) -> bool:
-    return urlparse(source).scheme in ("http", "https")
+    """Meant as a web address, even a malformed one (which then fails as a URL rather than as a file)."""
+    return bool(_URL.match(source.strip()))
 
 
 def origin_of(source: str) -> str:
@@ -69,14 +79,7 @@ def read_source(source: str, options: FetchOptions, client: httpx.Client | None 
     result = SourceResult(source=source, origin=origin)
     try:
         if is_url(source):
-            own = client is None
-            http = client or _client(options)
-            try:
-                parsed = _read_url(source, origin, http, options, result.stand_ins)
-            finally:
-                if own:
-                    http.close()
-            result.articles, result.errors = parsed
+            _read_web(source, result, options, client)
         else:
             _read_path(Path(source).expanduser(), origin, options, result)
     except ItemError as exc:
@@ -207,12 +210,12 @@ def _special_kind(mode: int) -> str:
 # ---- the web -----------------------------------------------------------------------------------------------
 
 
+class Refused(ItemError):
+    """The fetch policy refused a link (not http(s), not a URL, or not a public address and not allowed)."""
+
+
 def _client(options: FetchOptions) -> httpx.Client:
-    return httpx.Client(
-        timeout=httpx.Timeout(options.timeout_s),
-        follow_redirects=True,
-        headers={"User-Agent": options.user_agent},
-    )
+    return guarded_client(options.allow, options.timeout_s, options.user_agent)
 
 
 @dataclass(frozen=True)
@@ -224,13 +227,15 @@ class Fetched:
 
 
 def fetch(url: str, client: httpx.Client, options: FetchOptions) -> Fetched:
-    """GET with a size limit enforced while streaming.
+    """GET with a size limit enforced while streaming, through the fetch policy (`_client`).
 
     httpx's timeout bounds each network read, so a server that trickles bytes would never time out; the
     whole response must also arrive within `timeout_s` of the headers.
     """
     try:
-        with client.stream("GET", url) as response:
+        target = httpx.URL(url)
+        check_url(target)
+        with client.stream("GET", target) as response:
             if response.status_code >= 400:
                 raise ItemError(url, f"HTTP {response.status_code} {response.reason_phrase}".strip())
             declared = int(response.headers.get("content-length") or 0)
@@ -246,10 +251,18 @@ def fetch(url: str, client: httpx.Client, options: FetchOptions) -> Fetched:
                     raise ItemError(url, f"timed out after {options.timeout_s:g} s (the body never finished)")
             ctype = response.headers.get("content-type", "").split(";")[0].strip().lower()
             return Fetched(bytes(body), ctype, response.charset_encoding, str(response.url))
+    except FetchRefused as exc:
+        raise Refused(url, f"refused: {exc.reason}") from None
+    except httpx.InvalidURL as exc:
+        raise Refused(url, f"invalid URL ({exc})") from None
+    except httpx.TooManyRedirects:
+        raise ItemError(url, "too many redirects") from None
     except httpx.TimeoutException:
         raise ItemError(url, f"timed out after {options.timeout_s:g} s") from None
-    except httpx.HTTPError as exc:
+    except (httpx.HTTPError, httpx.StreamError) as exc:
         raise ItemError(url, f"request failed ({type(exc).__name__})") from None
+    except ValueError as exc:  # a malformed header, e.g. a Content-Length that is not a number
+        raise ItemError(url, f"malformed response ({type(exc).__name__})") from None
 
 
 def _looks_like_feed(body: bytes, ctype: str) -> bool:
@@ -261,22 +274,36 @@ def _looks_like_feed(body: bytes, ctype: str) -> bool:
     )
 
 
-def _read_url(
-    url: str, origin: str, client: httpx.Client, options: FetchOptions, stand_ins: set[str]
-) -> Parsed:
+def _read_web(url: str, result: SourceResult, options: FetchOptions, client: httpx.Client | None) -> None:
+    own = client is None
+    http = client or _client(options)
+    try:
+        _read_url(url, result, http, options)
+    except ItemError:
+        raise
+    except Exception as exc:  # a library's surprise costs this source, never the run
+        log.warning("unexpected %s reading a web source", type(exc).__name__, exc_info=log.isEnabledFor(logging.DEBUG))
+        raise ItemError(url, f"unexpected error ({type(exc).__name__})") from None
+    finally:
+        if own:
+            http.close()
+
+
+def _read_url(url: str, result: SourceResult, client: httpx.Client, options: FetchOptions) -> None:
     got = fetch(url, client, options)
     ctype = got.content_type
     if _looks_like_feed(got.body, ctype) or ctype in ("application/xml", "text/xml"):
-        return _read_feed(url, got.body, origin, client, options, stand_ins)
+        _read_feed(url, got.body, result, client, options)
+        return
     if ctype and "html" not in ctype and not ctype.startswith("text/"):
         raise ItemError(url, f"not an article page or feed (content type {ctype})")
     stem = Path(urlparse(got.url).path).stem or urlparse(got.url).netloc
-    return parse_html(decode_page(got.body, url, got.charset), url, stem, origin, url=got.url)
+    articles, errors = parse_html(decode_page(got.body, url, got.charset), url, stem, result.origin, url=got.url)
+    result.articles.extend(articles)
+    result.errors.extend(errors)
 
 
-def _read_feed(
-    url: str, body: bytes, origin: str, client: httpx.Client, options: FetchOptions, stand_ins: set[str]
-) -> Parsed:
+def _read_feed(url: str, body: bytes, result: SourceResult, client: httpx.Client, options: FetchOptions) -> None:
     import feedparser
 
     feed = feedparser.parse(body)
@@ -285,16 +312,26 @@ def _read_feed(
         raise ItemError(url, reason)
     site = (feed.feed.get("title") or "").strip() or None
 
-    def one(entry: feedparser.FeedParserDict) -> Parsed:
-        return _read_entry(entry, url, site, origin, client, options, stand_ins)
+    def one(entry: feedparser.FeedParserDict) -> SourceResult:
+        try:
+            return _read_entry(entry, url, site, result.origin, client, options)
+        except Exception as exc:  # one entry's surprise costs that entry
+            log.warning("unexpected %s reading a feed entry", type(exc).__name__)
+            got = SourceResult(source=url, origin=result.origin)
+            got.errors.append(ItemError(_entry_label(entry, url), f"unexpected error ({type(exc).__name__})"))
+            return got
 
-    articles: list[Article] = []
-    errors: list[ItemError] = []
     with ThreadPoolExecutor(max_workers=max(1, options.concurrency)) as pool:
-        for got, errs in pool.map(one, feed.entries):
-            articles.extend(got)
-            errors.extend(errs)
-    return articles, errors
+        for got in pool.map(one, feed.entries):  # in feed order, whatever order they finish in
+            result.articles.extend(got.articles)
+            result.errors.extend(got.errors)
+            result.warnings.extend(got.warnings)
+            result.stand_ins |= got.stand_ins
+
+
+def _entry_label(entry: dict, feed_url: str) -> str:
+    link = entry.get("link")
+    return str(link) if link else f"{feed_url}#{entry.get('id') or entry.get('title') or '?'}"
 
 
 def _read_entry(
@@ -304,16 +341,17 @@ def _read_entry(
     origin: str,
     client: httpx.Client,
     options: FetchOptions,
-    stand_ins: set[str],
-) -> Parsed:
-    """The entry's page is the article; the feed's own content is the fallback when the page fails.
+) -> SourceResult:
+    """The entry's page is the article; the feed's own content is the fallback when the page fails (a warning
+    says so), and when its link was refused only if `summary_fallback` is "always".
 
     The entry's link is the article's identity either way (the page's canonical URL is its `url`), so a page
     that fails on one run cannot file the same story under a second id, and `stand_ins` tells the pipeline
     not to replace a stored page with the feed's summary.
     """
+    out = SourceResult(source=feed_url, origin=origin)
     link = entry.get("link")
-    label = link or f"{feed_url}#{entry.get('id') or entry.get('title') or '?'}"
+    label = _entry_label(entry, feed_url)
     published = entry.get("published") or entry.get("updated")
     page_error: ItemError | None = None
     if link:
@@ -323,26 +361,40 @@ def _read_entry(
             got = fetch(link, client, options)
             page = decode_page(got.body, link, got.charset)
             articles, errors = parse_html(page, link, "", origin, url=got.url, defaults=defaults)
-            return [replace(a, id=clean_id(link)) for a in articles], errors
+            out.articles = [replace(a, id=clean_id(link)) for a in articles]
+            out.errors = errors
+            return out
         except ItemError as exc:
             page_error = exc
+    if page_error is not None and not _summary_may_stand_in(page_error, options.summary_fallback):
+        out.errors.append(page_error)
+        return out
     content = ""
     if entry.get("content"):
         content = entry["content"][0].get("value", "")
     content = content or entry.get("summary", "")
     if not content.strip():
-        return [], [page_error or ItemError(label, "feed entry has no link and no content")]
+        out.errors.append(page_error or ItemError(label, "feed entry has no link and no content"))
+        return out
     text = _html_to_text(content)
     fields = {"title": entry.get("title"), "url": link, "date": published, "source": site}
     fields["id"] = clean_id(link) if link else entry.get("id")
     try:
         article = make_article(item=label, text=text, fallback_id=label, origin=origin, fields=fields)
     except ItemError as exc:
-        return [], [exc]
-    if page_error:
-        stand_ins.add(article.id)
-        log.info("used feed content for %s (%s)", label, page_error.reason)
-    return [article], []
+        out.errors.append(exc)
+        return out
+    out.articles.append(article)
+    if page_error is not None:
+        out.stand_ins.add(article.id)
+        out.warnings.append(ItemError(label, f"stored from the feed's summary; the page: {page_error.reason}"))
+    return out
+
+
+def _summary_may_stand_in(page_error: ItemError, fallback: str) -> bool:
+    if isinstance(page_error, Refused):
+        return fallback == "always"  # storing the summary would hide a link that may be an attack
+    return fallback != "never"
 
 
 def _html_to_text(fragment: str) -> str:

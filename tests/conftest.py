@@ -66,7 +66,8 @@ def runtime(settings: Settings, embedder: Embedder) -> Runtime:
 class Route:
     """What one path serves. `delay_s` waits before the headers (a slow server); `drip_s` sends the body one
     byte at a time with that pause between bytes (a server that never finishes); `length=False` omits
-    Content-Length so the body ends when the connection closes."""
+    Content-Length so the body ends when the connection closes. `headers` are sent as well, `{base}` in their
+    values replaced too (a redirect's Location)."""
 
     body: bytes
     content_type: str = "text/html; charset=utf-8"
@@ -74,6 +75,7 @@ class Route:
     delay_s: float = 0.0
     drip_s: float = 0.0
     length: bool = True
+    headers: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -136,6 +138,8 @@ def http_server() -> Iterator[WebServer]:
             try:
                 self.send_response(route.status)
                 self.send_header("Content-Type", route.content_type)
+                for name, value in route.headers.items():
+                    self.send_header(name, value.replace("{base}", site.base_url))
                 if route.length:
                     self.send_header("Content-Length", str(len(body)))
                 self.send_header("Connection", "close")

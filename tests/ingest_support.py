@@ -3,7 +3,12 @@ at the raw Chroma collection underneath it."""
 
 from __future__ import annotations
 
+import threading
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -58,3 +63,69 @@ def versions_by_article(runtime: Runtime) -> dict[str, Counter[str]]:
 
 def all_chunk_texts(store: ArticleStore) -> list[str]:
     return [c.text for c in store.live_chunks()]
+
+
+# ---- an internal server that ingest must never reach -------------------------------------------------------
+
+SECRET = "The instance metadata password is hunter2-4471"
+INTERNAL_PAGE = f"""<html><head><title>Instance metadata</title></head><body><article>
+<h1>Instance metadata</h1>
+<p>{SECRET}, and it rotates every ninety days on the first Monday of the quarter.</p>
+<p>The service account token for the storage bucket is kept in the vault under the newsroom key.</p>
+<p>Only the operations team may read these values, and every access to this page is logged.</p>
+</article></body></html>""".encode()
+
+
+@dataclass
+class InternalSite:
+    """A server on an address the tests do not allow (they allow 127.0.0.1), serving a page with a secret at
+    every path. `hits` lists the paths requested: ingest must leave it empty."""
+
+    base_url: str
+    hits: list[str] = field(default_factory=list)
+
+    def url(self, path: str) -> str:
+        return self.base_url + path
+
+
+@contextmanager
+def internal_site(host: str = "127.0.0.2") -> Iterator[InternalSite]:
+    """Linux routes all of 127.0.0.0/8 to the loopback interface, so 127.0.0.2 needs no setup; being a loopback
+    address like the allowed 127.0.0.1, it shows an allowed address allows only itself."""
+    box: dict[str, InternalSite] = {}
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 (the stdlib's name)
+            box["site"].hits.append(self.path)
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(INTERNAL_PAGE)))
+            self.send_header("Connection", "close")
+            self.end_headers()
+            self.wfile.write(INTERNAL_PAGE)
+
+        def log_message(self, format: str, *args: object) -> None:  # noqa: A002 (the stdlib's name)
+            pass
+
+    httpd = ThreadingHTTPServer((host, 0), Handler)
+    httpd.daemon_threads = True
+    box["site"] = site = InternalSite(f"http://{host}:{httpd.server_address[1]}")
+    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    try:
+        yield site
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+        thread.join(timeout=5)
+
+
+def rss(*entries: tuple[str, str, str], title: str = "The Kyiv Ledger") -> bytes:
+    """An RSS feed of (title, link, summary) entries; `{base}` in a link becomes the serving site's URL."""
+    items = "".join(
+        f"<item><title>{t}</title><link>{link}</link><description>{summary}</description>"
+        "<pubDate>Sat, 09 Mar 2024 10:00:00 GMT</pubDate></item>"
+        for t, link, summary in entries
+    )
+    head = f'<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel><title>{title}</title>'
+    return f"{head}{items}</channel></rss>".encode()

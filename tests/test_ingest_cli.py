@@ -41,7 +41,7 @@ def test_ingest_exits_zero_when_everything_is_ingested(runtime: Runtime) -> None
     [
         ("empty.txt", b"", "empty"),
         ("scan.txt", b"\x00\x01\x02binary\x00" * 10, "binary file, not text"),
-        ("latin1.txt", "Café à Kyiv, près de la gare.".encode("latin-1"), "not UTF-8 text"),
+        ("noise.txt", bytes(range(0x80, 0x100)) * 8, "not text in UTF-8 or a known legacy encoding"),
         ("broken.html", b"<html><body><div><<<</p></span>", "no article text"),
         ("big.txt", b"Too long a sentence. " * 300, "too large"),
     ],
@@ -82,6 +82,7 @@ def test_jsonl_with_a_broken_line_names_the_line(runtime: Runtime, tmp_path: Pat
 
 def test_ingest_of_web_sources_reports_http_failures(runtime: Runtime, http_server: WebServer) -> None:
     runtime.settings.fetch_timeout_s = 1.0  # ample for 127.0.0.1 even on a busy machine
+    runtime.settings.fetch_allow = ["127.0.0.1"]  # the test site; only public addresses are fetched otherwise
     missing, slow = http_server.url("/status/404"), http_server.url("/slow.html")
     result = invoke(runtime, "ingest", missing, slow, http_server.url("/feed.atom"))
     assert result.exit_code == 1

@@ -141,11 +141,11 @@ BAD_FILES: dict[str, tuple[str, bytes, str, str]] = {
     "empty": ("empty.md", b"", "empty.md", "empty"),
     "blank": ("blank.txt", b"  \n\n \t\n", "blank.txt", "empty"),
     "binary": ("scan.txt", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x01\x00" * 20, "scan.txt", "binary"),
-    "not utf-8": (
+    "no known encoding": (  # legacy encodings are read (test_ingest_bad_items.py); byte noise is not
         "kyiv.txt",
-        "Мер Києва заявив, що місто відновило подачу тепла в усі будинки.".encode("cp1251"),
+        bytes(range(0x80, 0x100)) * 8,
         "kyiv.txt",
-        "not UTF-8",
+        "not text in UTF-8 or a known legacy encoding",
     ),
     "malformed html": (
         "broken.html",
@@ -205,7 +205,7 @@ def test_corrupted_version_of_a_stored_article_keeps_the_stored_one(runtime: Run
     assert runtime.ingest([str(root)]).ok
     before = snapshot(runtime.store)
 
-    path.write_bytes(b"\xff\xfe" + BODY.encode("utf-16-le"))
+    path.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + BODY.encode())
     report = runtime.ingest([str(root)], prune=True)
     assert [f.item for f in report.failed] == [str(path)]
     assert report.removed == [] and report.unchanged == ["other"]

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import random
 import time
 from pathlib import Path
 
 import pytest
 from conftest import Route, WebServer
-from ingest_support import all_chunk_texts, markdown, snapshot, write
+from ingest_support import all_chunk_texts, internal_site, markdown, snapshot, write
 
 from bot.runtime import Runtime
 
@@ -20,6 +21,7 @@ DRONES = "https://kyivledger.example/2024/03/07/drone-factory"
 def _small_limits(runtime: Runtime) -> None:
     runtime.settings.fetch_timeout_s = 1.0  # ample for 127.0.0.1 even on a busy machine
     runtime.settings.max_source_bytes = 100_000
+    runtime.settings.fetch_allow = ["127.0.0.1"]  # the test site; only public addresses are fetched otherwise
 
 
 def test_article_page(runtime: Runtime, http_server: WebServer) -> None:
@@ -49,6 +51,10 @@ def test_rss_feed_fetches_each_entry_page_and_falls_back_to_feed_content(
     )
     assert report.ok, report.failed
     assert sorted(report.added) == sorted([grain, power, drones, metro])
+    # The admin is told which entry was stored from the feed's summary, and why.
+    assert [(w.item, w.reason) for w in report.warnings] == [
+        (metro, "stored from the feed's summary; the page: HTTP 404 Not Found")
+    ]
     assert {"/grain-corridor.html", "/power-grid.html", "/drone-factory.html", "/metro-school.html"} <= set(
         http_server.hits
     )
@@ -165,6 +171,45 @@ def test_bad_url_fails_alone_and_loses_nothing(
         assert elapsed < 15.0
 
 
+# ---- redirects ---------------------------------------------------------------------------------------------
+
+FERRY_PAGE = (
+    b"<html><body><article>"
+    b"<p>The night desk confirmed that the ferry across the Dnipro at Kaniv resumed on Saturday.</p>"
+    b"<p>It carries forty cars an hour and replaces a bridge that was closed for repairs in January.</p>"
+    b"<p>Local drivers said the detour through Cherkasy had added two hours to every trip.</p>"
+    b"</article></body></html>"
+)
+
+
+def test_page_reached_through_redirects_is_stored_under_its_final_url(
+    runtime: Runtime, http_server: WebServer
+) -> None:
+    http_server.routes["/ferry.html"] = Route(FERRY_PAGE)  # no canonical link: the URL is its identity
+    http_server.routes["/old/ferry"] = Route(b"", status=301, headers={"Location": "/moved/ferry"})
+    http_server.routes["/moved/ferry"] = Route(b"", status=302, headers={"Location": "{base}/ferry.html"})
+    report = runtime.ingest([http_server.url("/old/ferry")])
+    assert report.ok and report.added == [http_server.url("/ferry.html")], report.failed
+    assert http_server.hits == ["/old/ferry", "/moved/ferry", "/ferry.html"]
+    stored = runtime.store.catalog()[http_server.url("/ferry.html")]
+    assert stored.url == http_server.url("/ferry.html") and stored.origin == http_server.url("/old/ferry")
+
+
+def test_redirect_to_a_refused_address_is_refused(runtime: Runtime, http_server: WebServer) -> None:
+    with internal_site() as internal:
+        http_server.routes["/to-internal"] = Route(b"", status=302, headers={"Location": internal.url("/metadata")})
+        http_server.routes["/to-file"] = Route(b"", status=301, headers={"Location": "file:///etc/passwd"})
+        report = runtime.ingest([http_server.url("/to-internal"), http_server.url("/to-file")])
+        assert [(f.item, f.reason) for f in report.failed] == [
+            (
+                http_server.url("/to-internal"),
+                "refused: 127.0.0.2 is not a public address (loopback); NEWSBOT_FETCH_ALLOW can allow it",
+            ),
+            (http_server.url("/to-file"), "refused: file URL is not fetched, only http(s)"),
+        ]
+        assert internal.hits == [] and runtime.store.catalog() == {}
+
+
 # ---- encodings and feed metadata ---------------------------------------------------------------------------
 
 KYIV_PAGE = """<!DOCTYPE html><html lang="uk"><head>{meta}<title>Київ відбудовує школи</title></head>
@@ -206,13 +251,22 @@ def test_page_in_a_declared_legacy_charset(
     assert KYIV_SENTENCE in (runtime.store.article_text(article_id) or "")
 
 
-def test_undeclared_non_utf8_page_is_one_failure(runtime: Runtime, http_server: WebServer) -> None:
+def test_undeclared_legacy_page_is_detected_and_undecodable_bytes_fail(
+    runtime: Runtime, http_server: WebServer
+) -> None:
     http_server.routes["/kyiv.html"] = Route(
         KYIV_PAGE.format(meta="").encode("cp1251"), content_type="text/html"
     )
-    report = runtime.ingest([http_server.url("/kyiv.html")])
-    assert [f.item for f in report.failed] == [http_server.url("/kyiv.html")]
-    assert "not UTF-8" in report.failed[0].reason
+    noise = random.Random(13)
+    http_server.routes["/noise.html"] = Route(
+        bytes(noise.randrange(128, 256) for _ in range(3000)), content_type="text/html"
+    )
+    report = runtime.ingest([http_server.url("/kyiv.html"), http_server.url("/noise.html")])
+    assert [(f.item, f.reason.split(" (")[0]) for f in report.failed] == [
+        (http_server.url("/noise.html"), "not text in UTF-8 or a known legacy encoding")
+    ]
+    (article_id,) = report.added
+    assert KYIV_SENTENCE in (runtime.store.article_text(article_id) or "")
 
 
 FEED_OF_ONE = """<?xml version="1.0" encoding="UTF-8"?>
