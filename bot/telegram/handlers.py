@@ -32,7 +32,7 @@ from telegram.ext import CallbackContext, ExtBot
 
 from bot.models import Answer
 from bot.telegram.examples import Example, examples, find_example
-from bot.telegram.feedback import FeedbackStore
+from bot.telegram.feedback import FeedbackStore, NotTheAsker
 from bot.telegram.memory import ChatMemory
 from bot.telegram.ratelimit import RateLimiter
 from bot.telegram.render import (
@@ -68,6 +68,7 @@ EMPTY_QUESTION = "Ask me a question about the news, for example: <i>What did Ita
 TOO_LONG = f"That's a long one! Please keep questions under {MAX_QUESTION_CHARS} characters."
 EXAMPLE_GONE = "That example is no longer available. Just type your question instead."
 RATED_UNKNOWN = "Sorry, I can't find that answer any more."
+NOT_THE_ASKER = "Only the person who asked can rate this answer."
 RATED = {1: "Thanks! Glad it helped.", -1: "Thanks, noted. The newsroom reviews these."}
 
 
@@ -218,7 +219,9 @@ async def ask(update: Update, context: Context) -> None:
     message = update.effective_message
     if message is None or message.text is None:
         return
-    question = message.text.partition(" ")[2]
+    # Everything after the command word, whatever whitespace follows it: "/ask\nWhat…" is a question too.
+    command_and_question = message.text.split(maxsplit=1)
+    question = command_and_question[1] if len(command_and_question) == 2 else ""
     await answer_question(update, context, question, quote=_is_group(update))
 
 
@@ -375,11 +378,15 @@ async def _rate(update: Update, context: Context, data: str) -> None:
     if rated is None:
         await query.answer(RATED_UNKNOWN)
         return
+    if isinstance(rated, NotTheAsker):
+        log.info("feedback refused answer=%s user=%s: not the asker", answer_id, user.id)
+        await query.answer(NOT_THE_ASKER)
+        return
     log.info("feedback answer=%s user=%s rating=%+d", answer_id, user.id, rating)
     await query.answer(RATED[rating])
-    # In a private chat the buttons show the choice; in a group they are everyone's, so they stay as they are.
+    # The buttons show the choice; only the asker's taps count, so this holds in groups too.
     message = query.message
-    if isinstance(message, Message) and not _is_group(update) and message.reply_markup is not None:
+    if isinstance(message, Message) and message.reply_markup is not None:
         rows = [
             feedback_row(answer_id, rating)
             if any(str(b.callback_data).startswith("fb:") for b in row)

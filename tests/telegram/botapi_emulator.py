@@ -15,6 +15,7 @@ and how emulator.js bridges them.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import select
@@ -189,6 +190,18 @@ class EmulatorClient:
         result: list[dict[str, Any]] = await self.call("/client/log", {"since": since})
         return result
 
+    async def callback_answer(self, callback_id: str, since: int = 0, timeout_s: float = 30.0) -> dict[str, Any]:
+        """The bot's answerCallbackQuery for a tap (its parameters: `text` is the toast), once it has come;
+        `since`: a call sequence number from before the tap, to search less of the log."""
+        deadline = time.monotonic() + timeout_s
+        while True:
+            for call in await self.calls(since):
+                params = call["params"]
+                if call["method"] == "answerCallbackQuery" and str(params.get("callback_query_id")) == callback_id:
+                    return dict(params)
+            assert time.monotonic() < deadline, f"callback {callback_id} was never answered"
+            await asyncio.sleep(0.05)
+
     async def fail_chat_action(self, fail: bool) -> None:
         """Let sendChatAction fail with HTTP 500, as the bare emulator does."""
         await self.call("/client/control", {"failChatAction": fail})
@@ -277,9 +290,9 @@ class User:
         extra = {"caption": caption} if caption else {}
         return await self.send(photo=sizes, **extra)
 
-    async def tap(self, reply: Reply, data: str) -> None:
-        """Tap an inline button of a bot message."""
-        await self.client.call(
+    async def tap(self, reply: Reply, data: str) -> str:
+        """Tap an inline button of a bot message (or send any callback data for it); returns the callback id."""
+        result = await self.client.call(
             "/client/callback",
             {
                 "botToken": self.client.token,
@@ -289,6 +302,7 @@ class User:
                 "data": data,
             },
         )
+        return str(result["callback_id"])
 
     async def replies(self, n: int = 1, timeout_s: float = 30.0) -> list[Reply]:
         """Wait for the bot's next `n` messages to this chat; each is checked as Telegram would check it."""

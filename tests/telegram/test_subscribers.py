@@ -259,3 +259,27 @@ async def test_flood_control_and_network_errors_are_retried(tg: EmulatorClient) 
     await lee.say(ITALY)
     assert "140 million" in (await lee.reply(timeout_s=15)).text
     assert len(attempts(await tg.calls(since))) == 2
+
+
+
+async def test_only_the_asker_can_rate_an_answer_and_a_forged_rating_is_refused(
+    tg: EmulatorClient, bot: RunningBot
+) -> None:
+    asker, other = tg.user(520, "Asker"), tg.user(521, "Other")
+    await asker.say(ITALY)
+    answer = await asker.reply()
+    rated = answer_id(answer)
+    await other.say(ITALY)
+    own = await other.reply()  # a bot message in the other user's chat, to hang the forged callback on
+
+    since = len(await tg.calls())
+    forged = await other.tap(own, f"fb:{rated}:-1")  # someone else's answer id, as a forged callback
+    toast = await tg.callback_answer(forged, since)
+    assert toast.get("text") == "Only the person who asked can rate this answer."
+    with sqlite3.connect(bot.settings.feedback_db) as db:
+        assert db.execute("SELECT COUNT(*) FROM feedback WHERE answer_id = ?", (rated,)).fetchone() == (0,)
+
+    toast = await tg.callback_answer(await asker.tap(answer, f"fb:{rated}:1"), since)
+    assert toast.get("text") == "Thanks! Glad it helped."
+    assert bot.services.feedback.rating(rated, 520) == 1
+    assert bot.services.feedback.rating(rated, 521) is None
