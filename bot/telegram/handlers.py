@@ -8,6 +8,7 @@ text; exception text never reaches a chat. Logs carry ids, counts and latencies,
 from __future__ import annotations
 
 import asyncio
+import errno
 import logging
 import time
 from collections.abc import AsyncIterator, Callable, Sequence
@@ -46,6 +47,7 @@ from bot.telegram.render import (
     split_html,
 )
 from ingest.sources import is_url
+from vectorstore.errors import ModelMismatchError, StoreError, StoreLockedError
 
 if TYPE_CHECKING:
     from bot.runtime import Runtime
@@ -470,6 +472,44 @@ def render_report(what: str, report: IngestReport) -> str:
     return text
 
 
+STORE_LOCKED = "Another process is writing to the store; try again when it finishes."
+STORE_UNREACHABLE = "The article store can't be reached (is the Chroma server running?); try again later."
+MODEL_MISMATCH = "The store was built with another embedding model than the one configured."
+DISK_FULL = "The disk is full; free some space on the server, then try again."
+NOT_WRITABLE = "The store is not writable (a read-only disk or its permissions)."
+_DISK_FULL = (errno.ENOSPC, errno.EDQUOT)
+_NOT_WRITABLE = (errno.EROFS, errno.EACCES, errno.EPERM)
+
+
+def _causes(exc: BaseException) -> list[BaseException]:
+    """The exception and the ones it was raised from or while handling, innermost last."""
+    chain: list[BaseException] = []
+    current: BaseException | None = exc
+    while current is not None and current not in chain:
+        chain.append(current)
+        current = current.__cause__ or current.__context__
+    return chain
+
+
+def failure_reason(exc: BaseException) -> str | None:
+    """What an admin can act on, for the failures we know; None for the rest. Never the exception's text:
+    it may hold paths, hosts or credentials, and it reads as a crash."""
+    chain = _causes(exc)
+    for e in chain:
+        if isinstance(e, StoreLockedError):
+            return STORE_LOCKED
+        if isinstance(e, ModelMismatchError):
+            return MODEL_MISMATCH
+    for e in chain:
+        if isinstance(e, OSError) and e.errno in _DISK_FULL or "disk is full" in str(e).lower():
+            return DISK_FULL  # SQLite (Chroma's metadata) says "database or disk is full" with no errno
+        if isinstance(e, OSError) and e.errno in _NOT_WRITABLE or "readonly database" in str(e).lower():
+            return NOT_WRITABLE
+    if any(isinstance(e, StoreError) for e in chain):
+        return STORE_UNREACHABLE
+    return None
+
+
 async def _ingest_job(update: Update, context: Context, what: str, ingest_sources: list[str]) -> None:
     s = context.bot_data.services
     message, user = update.effective_message, update.effective_user
@@ -484,9 +524,14 @@ async def _ingest_job(update: Update, context: Context, what: str, ingest_source
         started = time.perf_counter()
         try:
             report = await asyncio.to_thread(s.runtime.ingest, ingest_sources, False, progress)
-        except Exception:
-            log.exception("%s by admin=%s failed", what, user.id if user else None)
-            await progress.finish(f"❌ <b>{esc(what)}</b> failed. The details are in the bot's log.")
+        except Exception as exc:
+            reason = failure_reason(exc)
+            if reason == STORE_LOCKED:  # expected, and the lock's message says who holds it
+                log.warning("%s by admin=%s refused: %s", what, user.id if user else None, exc)
+            else:
+                log.exception("%s by admin=%s failed", what, user.id if user else None)
+            reason = reason or "The details are in the bot's log."
+            await progress.finish(f"❌ <b>{esc(what)}</b> failed. {esc(reason)}")
             return
         await progress.finish(render_report(what, report))
         log.info(

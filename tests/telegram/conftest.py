@@ -86,6 +86,7 @@ def bot_settings(tmp_path_factory: pytest.TempPathFactory, emulator: Emulator) -
         rate_limit_per_minute=10,
         answer_workers=4,
         sources=[],
+        fetch_allow=["127.0.0.1"],  # the tests' web server, for /ingest and /reindex
     )
 
 
