@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import errno
 import logging
+import threading
 import time
 from collections.abc import AsyncIterator, Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -27,7 +28,7 @@ from telegram import (
     ReplyParameters,
     Update,
 )
-from telegram.constants import ChatAction, ChatType
+from telegram.constants import ChatAction, ChatType, ParseMode
 from telegram.error import BadRequest, NetworkError, TelegramError
 from telegram.ext import CallbackContext, ExtBot
 
@@ -37,13 +38,17 @@ from bot.telegram.feedback import FeedbackStore, NotTheAsker
 from bot.telegram.memory import ChatMemory
 from bot.telegram.ratelimit import RateLimiter
 from bot.telegram.render import (
+    MAX_NAME_HTML,
+    MAX_TITLE_HTML,
     Coverage,
     byline,
     esc,
+    plain_parts,
     render_answer,
     render_help,
     render_sources,
     render_welcome,
+    shorten,
     split_html,
 )
 from ingest.sources import is_url
@@ -85,9 +90,23 @@ class Services:
     limiter: RateLimiter
     answer_workers: ThreadPoolExecutor
     admin_job: asyncio.Lock = field(default_factory=asyncio.Lock)
+    _answering: int = 0  # answers being computed right now, in the workers
+    _answering_lock: threading.Lock = field(default_factory=threading.Lock)
 
     def is_admin(self, user_id: int | None) -> bool:
         return user_id is not None and user_id in self.settings.admin_ids
+
+    def answer(self, question: str, history: Sequence[str]) -> tuple[Answer, int]:
+        """Run in an answer worker: the answer, and how many answers were being computed as it started (itself
+        included), which the answer log reports as the load the pool was under."""
+        with self._answering_lock:
+            self._answering += 1
+            concurrent = self._answering
+        try:
+            return self.runtime.engine.answer(question, history), concurrent
+        finally:
+            with self._answering_lock:
+                self._answering -= 1
 
 
 class BotData:
@@ -104,19 +123,41 @@ Context: TypeAlias = CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any
 
 async def send(bot: Bot, chat_id: int, html: str, **kwargs: Any) -> Message:
     """Send one HTML message; network errors and timeouts are retried with backoff (flood control is
-    retried by the application's rate limiter; a bad request is not retried). After a read timeout the
-    message may have arrived already: a rare duplicate is better than a lost answer."""
+    retried by the application's rate limiter). After a read timeout the message may have arrived already: a
+    rare duplicate is better than a lost answer. A message Telegram refuses (HTTP 400: markup it can't parse,
+    a message too long) is sent again as plain text, so the reader still gets it."""
     for attempt in range(SEND_ATTEMPTS):
         try:
             return await bot.send_message(chat_id, html, **kwargs)
-        except BadRequest:
-            raise
+        except BadRequest as exc:
+            if kwargs.get("parse_mode", ParseMode.HTML) is None:
+                raise
+            log.warning(
+                "Telegram refused a message to chat=%s (%s); sending it as plain text", chat_id, exc.message[:80]
+            )
+            return await send_plain(bot, chat_id, html, **kwargs)
         except NetworkError as exc:
             if attempt == SEND_ATTEMPTS - 1:
                 raise
             log.warning("send to chat=%s failed (%s), retrying", chat_id, type(exc).__name__)
             await asyncio.sleep(0.5 * 2**attempt)
     raise AssertionError("unreachable")
+
+
+async def send_plain(bot: Bot, chat_id: int, html: str, **kwargs: Any) -> Message:
+    """`html` as plain text, in as many messages as it takes: the quote on the first, the keyboard under the
+    last; a refusal now is not retried."""
+    parts = plain_parts(html) or ["…"]
+    sent: Message | None = None
+    for i, part in enumerate(parts):
+        extra = {k: v for k, v in kwargs.items() if k not in ("reply_markup", "reply_parameters", "parse_mode")}
+        if i == 0 and "reply_parameters" in kwargs:
+            extra["reply_parameters"] = kwargs["reply_parameters"]
+        if i == len(parts) - 1 and "reply_markup" in kwargs:
+            extra["reply_markup"] = kwargs["reply_markup"]
+        sent = await send(bot, chat_id, part, parse_mode=None, **extra)
+    assert sent is not None
+    return sent
 
 
 async def send_parts(
@@ -213,7 +254,7 @@ async def sources(update: Update, context: Context) -> None:
     if chat is None:
         return
     catalog = await _catalog(context.bot_data.services)
-    await send_parts(context.bot, chat.id, split_html(render_sources(Coverage.of(catalog))))
+    await send_parts(context.bot, chat.id, render_sources(Coverage.of(catalog)))
 
 
 async def ask(update: Update, context: Context) -> None:
@@ -311,9 +352,7 @@ async def answer_question(
     started = time.perf_counter()
     loop = asyncio.get_running_loop()
     async with typing(context.bot, chat.id):
-        answer: Answer = await loop.run_in_executor(
-            s.answer_workers, partial(s.runtime.engine.answer, question, history)
-        )
+        answer, concurrent = await loop.run_in_executor(s.answer_workers, partial(s.answer, question, history))
     answer_ms = (time.perf_counter() - started) * 1e3  # waiting for a worker, then the engine
     if not answer.declined:
         s.memory.remember(chat.id, question)
@@ -335,9 +374,9 @@ async def answer_question(
     await send_parts(context.bot, chat.id, parts, InlineKeyboardMarkup(rows), reply_to)
     log.info(
         "answered answer=%s chat=%s user=%s declined=%s citations=%d history=%d parts=%d "
-        "answer_ms=%.0f total_ms=%.0f",
+        "answer_ms=%.0f total_ms=%.0f concurrent=%d",
         answer_id, chat.id, user.id, answer.declined, len(answer.citations), len(history), len(parts),
-        answer_ms, (time.perf_counter() - started) * 1e3,
+        answer_ms, (time.perf_counter() - started) * 1e3, concurrent,
     )  # fmt: skip
 
 
@@ -585,7 +624,9 @@ async def remove(update: Update, context: Context) -> None:
     missing = [i for i in ids if i not in catalog]
     removed = await asyncio.to_thread(s.runtime.remove, found) if found else 0
     lines = [f"🗑 Removed {removed} article(s)."]
-    lines += [f"• {esc(catalog[i].title)} (<code>{esc(i)}</code>)" for i in found]
+    lines += [
+        f"• {shorten(catalog[i].title, MAX_TITLE_HTML)} (<code>{shorten(i, MAX_NAME_HTML)}</code>)" for i in found
+    ]
     if missing:
         lines.append("Not found: " + ", ".join(f"<code>{esc(i[:100])}</code>" for i in missing))
     await send_parts(context.bot, message.chat_id, split_html("\n".join(lines)))
@@ -618,7 +659,8 @@ async def stats(update: Update, context: Context) -> None:
     if newest is not None:
         meta = byline(newest.source, newest.date)
         lines.append(
-            f"Newest: {esc(newest.title)} (<code>{esc(newest.id)}</code>){' · ' + meta if meta else ''}"
+            f"Newest: {shorten(newest.title, MAX_TITLE_HTML)} (<code>{shorten(newest.id, MAX_NAME_HTML)}</code>)"
+            + (f" · {meta}" if meta else "")
         )
     await message.reply_html("\n".join(lines))
 

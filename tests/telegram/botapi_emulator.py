@@ -210,6 +210,10 @@ class EmulatorClient:
         """Answer the bot's next `n` sendMessage calls with 429 Too Many Requests, retry after 1 s."""
         await self.call("/client/control", {"floodNext": n})
 
+    async def reject_html_next(self, n: int) -> None:
+        """Answer the bot's next `n` sendMessage calls in a parse mode with 400 Bad Request (can't parse entities)."""
+        await self.call("/client/control", {"rejectHtmlNext": n})
+
     async def drop_next(self, n: int) -> None:
         """Close the connection of the bot's next `n` sendMessage calls without an answer."""
         await self.call("/client/control", {"dropNext": n})
@@ -327,6 +331,14 @@ class User:
     async def reply(self, timeout_s: float = 30.0) -> Reply:
         (only,) = await self.replies(1, timeout_s)
         return only
+
+    async def nothing_more(self, timeout_s: float = 30.0) -> None:
+        """Assert the bot has nothing more to say here: a /help probe is sent, and the next message to this chat
+        must be the probe's answer. Unlike waiting a while for silence, this cannot pass because the wait was too
+        short: whatever the bot had still queued for this chat would arrive before, or with, the probe's reply."""
+        await self.command("/help")
+        got = await self.replies(1, timeout_s)
+        assert len(got) == 1 and got[0].text.startswith("<b>How to use me</b>"), [r.text[:80] for r in got]
 
     async def no_reply(self, wait_s: float = 1.0) -> None:
         raw = await self.client.call(

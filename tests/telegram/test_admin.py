@@ -108,7 +108,7 @@ async def test_ingest_reports_progress_in_one_message_while_questions_are_answer
     final = await final_state(editor, status, finished)
     assert final.text.startswith("✅ <b>Ingest</b> finished")
     assert "added 1 · updated 0" in final.text
-    await editor.no_reply(0.0)  # progress went into the one status message
+    await editor.nothing_more()  # progress went into the one status message
     edits = [
         c for c in await tg.calls(since)
         if c["method"] == "editMessageText" and int(c["params"]["message_id"]) == status.message_id

@@ -18,7 +18,7 @@ async def test_group_chatter_is_ignored_and_addressed_questions_are_answered_in_
 
     await ann.say(ITALY)  # not addressed to the bot
     await ann.sticker()
-    await ann.no_reply(1.0)
+    await ann.nothing_more()
 
     asked = await ann.mention(ITALY)
     answer = await ann.reply()
@@ -53,7 +53,7 @@ async def test_start_and_sources_work_in_groups(tg: EmulatorClient) -> None:
     await di.command(f"/sources@{BOT_USERNAME}")
     assert "articles</b>" in (await di.reply()).text
     await di.command("/start@SomeOtherBot")  # commands for other bots are not ours
-    await di.no_reply(0.5)
+    await di.nothing_more()
 
 
 async def test_in_a_group_only_the_asker_can_rate_the_answer(tg: EmulatorClient, bot: RunningBot) -> None:
