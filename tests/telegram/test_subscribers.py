@@ -341,3 +341,38 @@ async def test_a_message_telegram_refuses_is_sent_again_as_plain_text_not_an_apo
     assert [b.text for b in reply.buttons[-1]] == ["👍", "👎"]  # still rateable
     await mia.command("/sources")  # and the next message is HTML again
     assert (await mia.reply()).parse_mode == "HTML"
+
+
+async def test_stale_and_unknown_buttons_and_over_long_questions_get_clear_answers(
+    tg: EmulatorClient, bot: RunningBot
+) -> None:
+    from bot.telegram.handlers import EXAMPLE_GONE, MAX_QUESTION_CHARS, RATED_UNKNOWN, TOO_LONG
+
+    ned = tg.user(523, "Ned")
+    await ned.command("/start")
+    welcome = await ned.reply()
+    since = len(await tg.calls())
+
+    # A rating for an answer that does not exist (a stale button of a wiped database, or forged data).
+    toast = await tg.callback_answer(await ned.tap(welcome, "fb:987654321:1"), since)
+    assert toast.get("text") == RATED_UNKNOWN
+    assert bot.services.feedback.rating(987654321, 523) is None
+
+    # An example whose question is no longer offered (its article was removed, or the examples changed).
+    toast = await tg.callback_answer(await ned.tap(welcome, "ex:000000000000"), since)
+    assert not toast.get("text")  # the button's spinner stops; the explanation follows as a message
+    assert (await ned.reply()).text == EXAMPLE_GONE
+
+    # Callback data the bot never makes, and malformed ratings: the spinner stops, nothing else happens.
+    for data in ("zz:whatever", "fb:notanumber:1", "fb:1:5", "fb:1"):
+        toast = await tg.callback_answer(await ned.tap(welcome, data), since)
+        assert not toast.get("text"), data
+    await ned.nothing_more()
+
+    # A question over the limit is refused with the limit named, and not answered.
+    await ned.say("What did Italy pledge? " + "x" * MAX_QUESTION_CHARS)
+    refusal = await ned.reply()
+    assert refusal.text == TOO_LONG and f"{MAX_QUESTION_CHARS} characters" in refusal.text
+    await ned.say(" x" * (MAX_QUESTION_CHARS // 2) + "  ")  # 999 characters once whitespace is normalised: asked
+    assert (await ned.reply()).text != TOO_LONG
+    await ned.nothing_more()
