@@ -16,7 +16,7 @@ from html import escape as _escape
 from html import unescape
 from urllib.parse import urlparse
 
-from bot.models import DECLINE_TEXT, Answer, Citation
+from bot.models import DECLINE_TEXT, Answer, AnswerSentence, Citation
 from vectorstore.models import StoredArticle
 from vectorstore.recency import parse_date
 
@@ -109,9 +109,9 @@ def _source_line(citation: Citation) -> str:
     return f"{line} · {meta}" if meta else line
 
 
-def _sentence(text: str, numbers: Sequence[int]) -> str:
+def _sentence(sentence: AnswerSentence) -> str:
     """A sentence with its markers, as one unit: the markers never part from their sentence."""
-    return f"{shorten(' '.join(text.split()), MAX_SENTENCE_HTML)} {markers(numbers)}".strip()
+    return f"{shorten(' '.join(sentence.shown.split()), MAX_SENTENCE_HTML)} {markers(sentence.citations)}".strip()
 
 
 def render_answer(answer: Answer, asked: str | None = None) -> list[str]:
@@ -121,7 +121,7 @@ def render_answer(answer: Answer, asked: str | None = None) -> list[str]:
     """
     if answer.declined:
         return split_html(render_decline())
-    sentences = [_sentence(s.text, s.citations) for s in answer.sentences]
+    sentences = [_sentence(s) for s in answer.sentences]
     blocks = [
         Block(tuple(sentences[i : i + SENTENCES_PER_PARAGRAPH]), " ")
         for i in range(0, len(sentences), SENTENCES_PER_PARAGRAPH)
