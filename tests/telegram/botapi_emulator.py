@@ -334,8 +334,8 @@ class User:
 
     async def nothing_more(self, timeout_s: float = 30.0) -> None:
         """Assert the bot has nothing more to say here: a /help probe is sent, and the next message to this chat
-        must be the probe's answer. Unlike waiting a while for silence, this cannot pass because the wait was too
-        short: whatever the bot had still queued for this chat would arrive before, or with, the probe's reply."""
+        must be the probe's answer. Unlike waiting a while for silence, it does not depend on the machine's speed:
+        whatever the bot sends for earlier updates before it answers a later one is caught."""
         await self.command("/help")
         got = await self.replies(1, timeout_s)
         assert len(got) == 1 and got[0].text.startswith("<b>How to use me</b>"), [r.text[:80] for r in got]
