@@ -622,7 +622,15 @@ async def remove(update: Update, context: Context) -> None:
     catalog = await _catalog(s)
     found = [i for i in ids if i in catalog]
     missing = [i for i in ids if i not in catalog]
-    removed = await asyncio.to_thread(s.runtime.remove, found) if found else 0
+    try:
+        removed = await asyncio.to_thread(s.runtime.remove, found) if found else 0
+    except Exception as exc:
+        reason = failure_reason(exc)
+        if reason is None:
+            raise  # the error handler logs it and apologises
+        log.warning("remove by admin=%s failed: %s", user.id if user else None, type(exc).__name__)
+        await message.reply_html(f"❌ <b>Remove</b> failed. {esc(reason)}")
+        return
     lines = [f"🗑 Removed {removed} article(s)."]
     lines += [
         f"• {shorten(catalog[i].title, MAX_TITLE_HTML)} (<code>{shorten(i, MAX_NAME_HTML)}</code>)" for i in found

@@ -204,6 +204,10 @@ async def test_ingest_and_reindex_while_another_process_writes_say_so(
         assert final.text == (
             f"❌ <b>{what}</b> failed. Another process is writing to the store; try again when it finishes."
         )
+    await editor.command(f"/remove {SAMPLE_ITALY_ID}")
+    assert (await editor.reply()).text == (
+        "❌ <b>Remove</b> failed. Another process is writing to the store; try again when it finishes."
+    )
     assert set(bot.runtime.store.catalog()) == before
 
 
