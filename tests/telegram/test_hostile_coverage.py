@@ -89,9 +89,12 @@ async def test_answers_and_sources_citing_a_huge_link_and_headline_fit_telegram(
         assert "<b>Newest</b>\n• <a href=" in sources.text
         await reader.command("/start")
         welcome = await reader.reply()
+        await reader.tap(welcome, welcome.buttons[0][0].data or "")  # an example about a 10,000-character headline
+        example = await reader.reply()
+        assert example.text.startswith("❓ <i>Tell me about: Marsh &lt;b&gt;pumps") and "[1]" in example.text
         await reader.nothing_more()
-        for reply in (answer, sources, welcome):
+        for reply in (answer, sources, welcome, example):
             no_stray_fragment(reply)
         calls = await client.calls()
     sent = [c["params"]["text"] for c in calls if c["method"] == "sendMessage" and c["token"] == TOKEN]
-    assert len(sent) == 4 and all(utf16_len(text) <= MAX_MESSAGE_CHARS for text in sent)
+    assert len(sent) == 5 and all(utf16_len(text) <= MAX_MESSAGE_CHARS for text in sent)
