@@ -46,6 +46,7 @@ from bot.telegram.render import (
     plain_parts,
     render_answer,
     render_help,
+    render_report,
     render_sources,
     render_welcome,
     shorten,
@@ -57,7 +58,6 @@ from vectorstore.errors import ModelMismatchError, StoreError, StoreLockedError
 if TYPE_CHECKING:
     from bot.runtime import Runtime
     from bot.settings import Settings
-    from ingest.pipeline import IngestReport
 
 log = logging.getLogger(__name__)
 
@@ -490,25 +490,6 @@ class _Progress:
             with suppress(Exception):
                 await asyncio.wrap_future(self._pending)
         await self._edit(html)
-
-
-def render_report(what: str, report: IngestReport) -> str:
-    counts = (
-        f"added {len(report.added)} · updated {len(report.updated)} · unchanged {len(report.unchanged)} · "
-        f"removed {len(report.removed)} · failed {len(report.failed)}"
-    )
-    mark = "✅" if report.ok else "⚠️"
-    text = (
-        f"{mark} <b>{esc(what)}</b> finished in {report.seconds:.1f} s\n{counts}\n"
-        f"{report.chunks_embedded} chunks embedded"
-    )
-    if report.failed:
-        lines = [f"• <code>{esc(f.item[:200])}</code>: {esc(f.reason[:300])}" for f in report.failed[:10]]
-        more = len(report.failed) - 10
-        if more > 0:
-            lines.append(f"… and {more} more (see the log)")
-        text += "\n\n<b>Failed</b>\n" + "\n".join(lines)
-    return text
 
 
 STORE_LOCKED = "Another process is writing to the store; try again when it finishes."

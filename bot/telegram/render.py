@@ -14,10 +14,15 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from html import escape as _escape
 from html import unescape
+from typing import TYPE_CHECKING
 from urllib.parse import urlparse
 
 from bot.models import DECLINE_TEXT, Answer, AnswerSentence, Citation
 from vectorstore.models import StoredArticle
+
+if TYPE_CHECKING:
+    from ingest.errors import ItemError
+    from ingest.pipeline import IngestReport
 from vectorstore.recency import parse_date
 
 MAX_MESSAGE_CHARS = 4096
@@ -435,3 +440,36 @@ def plain_parts(html: str, limit: int = MAX_MESSAGE_CHARS) -> list[str]:
     if text:
         parts.append(text)
     return parts
+
+
+# An admin's report is one edited status message, which cannot be split: it lists items until this much of the
+# message is used, then says how many more there are.
+_REPORT_LIST_BUDGET = MAX_MESSAGE_CHARS - 600
+
+
+def render_report(what: str, report: IngestReport) -> str:
+    """An ingest run for the admin who started it: counts, then what failed, was skipped or only half stored."""
+    counts = (
+        f"added {len(report.added)} · updated {len(report.updated)} · unchanged {len(report.unchanged)} · "
+        f"removed {len(report.removed)} · failed {len(report.failed)} · skipped {len(report.skipped)} · "
+        f"warnings {len(report.warnings)}"
+    )
+    mark = "✅" if report.ok else "⚠️"
+    text = (
+        f"{mark} <b>{shorten(what, MAX_TITLE_HTML)}</b> finished in {report.seconds:.1f} s\n{counts}\n"
+        f"{report.chunks_embedded} chunks embedded"
+    )
+    for heading, items in (("Failed", report.failed), ("Skipped", report.skipped), ("Warnings", report.warnings)):
+        if items:
+            text += f"\n\n<b>{heading}</b>" + _item_lines(items, _REPORT_LIST_BUDGET - utf16_len(text))
+    return text
+
+
+def _item_lines(items: Sequence[ItemError], budget: int) -> str:
+    lines = ""
+    for shown, item in enumerate(items):
+        line = f"\n• <code>{shorten(item.item, 200)}</code>: {shorten(item.reason, 300)}"
+        if utf16_len(lines + line) > budget - 60:  # room for the "and N more" line
+            return lines + f"\n… and {len(items) - shown} more (see the log)"
+        lines += line
+    return lines

@@ -16,11 +16,14 @@ from bot.telegram.render import (
     format_date,
     render_answer,
     render_help,
+    render_report,
     render_sources,
     render_welcome,
     split_html,
     utf16_len,
 )
+from ingest.errors import ItemError
+from ingest.pipeline import IngestReport
 from vectorstore.models import StoredArticle
 
 
@@ -327,3 +330,24 @@ def test_every_part_is_valid_telegram_html_within_the_limit_whatever_the_coverag
     }
     assert_telegram_parts(render_sources(Coverage.of(catalog)))
     assert_telegram_parts([render_welcome(asked, Coverage.of(catalog))])
+
+
+def test_an_ingest_report_lists_failures_skips_and_warnings_and_fits_one_message() -> None:
+    """The report is one edited status message (it cannot be split), however many items went wrong and however
+    long their names: it lists what fits and counts the rest."""
+    long_url = "https://news.example/" + "a&<b>" * 2000
+    report = IngestReport(
+        added=["a1"],
+        failed=[ItemError(f"{long_url}{n}", "HTTP 404 Not Found <x>") for n in range(40)],
+        skipped=[ItemError(f"site/report{n}.pdf", "unsupported type .pdf") for n in range(40)],
+        warnings=[ItemError(f"https://news.example/{n}", "page failed; stored the feed's summary") for n in range(3)],
+    )
+    text = render_report("/ingest " + long_url, report)
+    assert problems(text) == []
+    assert utf16_len(text) <= 4096
+    assert "failed 40 · skipped 40 · warnings 3" in text
+    assert "<b>Failed</b>" in text and "more (see the log)" in text
+    assert "<b>Skipped</b>" in text and "<b>Warnings</b>" in text
+
+    small = render_report("/reindex", IngestReport(skipped=[ItemError("site/a.pdf", "unsupported type .pdf")]))
+    assert "✅" in small and "• <code>site/a.pdf</code>: unsupported type .pdf" in small
