@@ -13,11 +13,11 @@ from typing import Any, TypeVar
 import click
 
 from bot.errors import ConfigError
-from bot.settings import Settings
+from bot.settings import Settings, load_settings
 from vectorstore.errors import StoreError
 
 F = TypeVar("F", bound=Callable[..., Any])
-log = logging.getLogger("newsbot")
+log = logging.getLogger(__name__)
 
 SAMPLE_DIR = Path(__file__).resolve().parent.parent / "data" / "sample"
 # What /start offers on the sample coverage (NEWSBOT_EXAMPLE_QUESTIONS overrides).
@@ -35,17 +35,35 @@ def _configure_logging(verbose: bool) -> None:
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
+class ProblemsError(click.ClickException):
+    """One `Error: ...` line per problem (a message may hold several, one per line), exit code 1."""
+
+    def show(self, file: Any = None) -> None:
+        for line in self.message.splitlines():
+            click.echo(f"Error: {line}", err=True)
+
+
 def friendly_errors(func: F) -> F:
-    """User errors become one clean line and exit code 1, never a traceback."""
+    """User errors become one clean line each and exit code 1, never a traceback."""
 
     @wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return func(*args, **kwargs)
         except (StoreError, ConfigError) as exc:
-            raise click.ClickException(str(exc)) from None
+            log.debug("%s", type(exc).__name__, exc_info=True)
+            raise ProblemsError(str(exc)) from None
 
     return wrapper  # type: ignore[return-value]
+
+
+def settings_from(ctx: click.Context) -> Settings:
+    """The one settings object, read on first use so `COMMAND --help` works whatever the environment."""
+    obj = ctx.ensure_object(dict)
+    if "settings" not in obj:
+        obj["settings"] = obj["runtime"].settings if "runtime" in obj else load_settings()
+    settings: Settings = obj["settings"]
+    return settings
 
 
 def runtime_from(ctx: click.Context) -> Any:
@@ -53,7 +71,7 @@ def runtime_from(ctx: click.Context) -> Any:
 
     obj = ctx.ensure_object(dict)
     if "runtime" not in obj:
-        obj["runtime"] = Runtime(obj["settings"])
+        obj["runtime"] = Runtime(settings_from(ctx))
     return obj["runtime"]
 
 
@@ -66,7 +84,7 @@ def cli(ctx: click.Context, verbose: bool) -> None:
     Settings come from NEWSBOT_* environment variables and a .env file (see the README).
     """
     _configure_logging(verbose)
-    ctx.ensure_object(dict)["settings"] = Settings()
+    ctx.ensure_object(dict)
 
 
 @cli.command("ingest")
@@ -308,7 +326,7 @@ def serve_cmd(ctx: click.Context) -> None:
     # A service logs what it does (ids, counts, latencies; never message text): INFO unless -v asked for more.
     root = logging.getLogger()
     root.setLevel(min(root.level, logging.INFO))
-    settings: Settings = ctx.obj["settings"]
+    settings = settings_from(ctx)
     if not _telegram_token(settings):
         raise click.ClickException(
             "no Telegram bot token: set NEWSBOT_TELEGRAM_TOKEN or NEWSBOT_TELEGRAM_TOKEN_FILE "
@@ -328,7 +346,7 @@ def start_cmd(ctx: click.Context) -> None:
       newsbot start
     The sample is ingested incrementally, so this is quick when nothing changed.
     """
-    settings: Settings = ctx.obj["settings"]
+    settings = settings_from(ctx)
     if not settings.example_questions:
         settings.example_questions = list(SAMPLE_QUESTIONS)
     report = runtime_from(ctx).ingest([str(SAMPLE_DIR)])

@@ -9,6 +9,8 @@ from vectorstore.models import Article, Chunk
 def chunk_spans(text: str, max_chars: int, overlap_chars: int) -> list[tuple[int, int]]:
     """Pack whole sentences into spans of at most `max_chars` (a longer sentence stands alone, cut at
     `max_chars`); each span starts with the last sentences of the previous one, up to `overlap_chars`."""
+    if max_chars <= 0 or overlap_chars < 0:  # a size of 0 would cut empty pieces forever
+        raise ValueError(f"chunk size must be positive and overlap not negative (got {max_chars}, {overlap_chars})")
     sentences: list[tuple[int, int]] = []
     for start, end in sentence_spans(text):
         while end - start > max_chars:  # a run-on "sentence" (tables, lists without stops)
