@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import sys
 from collections.abc import Callable
 from functools import wraps
@@ -184,6 +185,25 @@ def format_answer(answer: Any) -> str:
     return "\n".join(lines)
 
 
+class DayParam(click.ParamType):
+    """A calendar day as YYYY-MM-DD (2026-1-5 is read as 2026-01-05), passed on normalised; anything else,
+    or a day that does not exist (2024-02-30), is a usage error."""
+
+    name = "YYYY-MM-DD"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
+        from vectorstore.recency import parse_date
+
+        text = str(value).strip()
+        day = parse_date(text) if re.fullmatch(r"\d{4}-\d{1,2}-\d{1,2}", text) else None
+        if day is None:
+            self.fail(f"{value!r} is not a date: expected YYYY-MM-DD, e.g. 2026-01-05", param, ctx)
+        return day.isoformat()
+
+
+DAY = DayParam()
+
+
 def _filters(source: str | None, since: str | None, until: str | None) -> Any:
     from vectorstore.store import Filters
 
@@ -194,8 +214,8 @@ def _filters(source: str | None, since: str | None, until: str | None) -> Any:
 @click.argument("question")
 @click.option("--json", "as_json", is_flag=True, help="Print the structured answer (text, citations, spans).")
 @click.option("--source", help="Only articles from this outlet.")
-@click.option("--since", help="Only articles on or after this date (YYYY-MM-DD).")
-@click.option("--until", help="As the coverage stood on this date (YYYY-MM-DD), recent articles preferred.")
+@click.option("--since", type=DAY, help="Only articles on or after this date (YYYY-MM-DD).")
+@click.option("--until", type=DAY, help="As the coverage stood on this date (YYYY-MM-DD), recent articles preferred.")
 @click.pass_context
 @friendly_errors
 def ask_cmd(

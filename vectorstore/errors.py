@@ -11,3 +11,7 @@ class StoreLockedError(StoreError):
 
 class ModelMismatchError(StoreError):
     """The store was built with another embedding model than the one configured."""
+
+
+class InvalidFilterError(StoreError, ValueError):
+    """A search filter names no real day (or is otherwise malformed)."""
