@@ -67,12 +67,13 @@ def settings_from(ctx: click.Context) -> Settings:
     return settings
 
 
-def runtime_from(ctx: click.Context) -> Any:
+def runtime_from(ctx: click.Context, create_store: bool = True) -> Any:
+    """The command's Runtime; read-only commands pass `create_store=False` and never leave an empty store."""
     from bot.runtime import Runtime
 
     obj = ctx.ensure_object(dict)
     if "runtime" not in obj:
-        obj["runtime"] = Runtime(settings_from(ctx))
+        obj["runtime"] = Runtime(settings_from(ctx), create_store=create_store)
     return obj["runtime"]
 
 
@@ -132,7 +133,7 @@ def ingest_cmd(ctx: click.Context, sources: tuple[str, ...], prune: bool, quiet:
 @friendly_errors
 def articles_cmd(ctx: click.Context, as_json: bool) -> None:
     """List the stored articles: id, date, chunks and title, newest first."""
-    catalog = runtime_from(ctx).store.catalog()
+    catalog = runtime_from(ctx, create_store=False).store.catalog()
     rows = sorted(catalog.values(), key=lambda a: (a.date or "", a.id), reverse=True)
     for a in rows:
         if as_json:
@@ -147,7 +148,7 @@ def articles_cmd(ctx: click.Context, as_json: bool) -> None:
 @friendly_errors
 def remove_cmd(ctx: click.Context, article_ids: tuple[str, ...]) -> None:
     """Remove articles by id (see `newsbot articles`)."""
-    runtime = runtime_from(ctx)
+    runtime = runtime_from(ctx, create_store=False)
     missing = [a for a in article_ids if a not in runtime.store.catalog()]
     removed = runtime.remove(list(article_ids))
     for article_id in missing:
@@ -162,7 +163,7 @@ def remove_cmd(ctx: click.Context, article_ids: tuple[str, ...]) -> None:
 @friendly_errors
 def stats_cmd(ctx: click.Context) -> None:
     """Articles and chunks in the store, and where it lives."""
-    runtime = runtime_from(ctx)
+    runtime = runtime_from(ctx, create_store=False)
     settings: Settings = runtime.settings
     catalog = runtime.store.catalog()
     dates = sorted(a.date for a in catalog.values() if a.date)
@@ -183,6 +184,17 @@ def format_answer(answer: Any) -> str:
         details = ", ".join(x for x in (c.source, c.date) if x)
         lines.append(f"[{c.number}] {c.title}" + (f" ({details})" if details else "") + (f" {c.url}" if c.url else ""))
     return "\n".join(lines)
+
+
+def question_problem(question: str) -> str | None:
+    """Why a question cannot be asked (empty, or longer than the bot accepts), or None."""
+    from bot.engine import MAX_QUESTION_CHARS
+
+    if not question.strip():
+        return "the question is empty"
+    if len(question.strip()) > MAX_QUESTION_CHARS:
+        return f"the question is too long: {len(question.strip())} characters, at most {MAX_QUESTION_CHARS}"
+    return None
 
 
 class DayParam(click.ParamType):
@@ -228,7 +240,11 @@ def ask_cmd(
       newsbot ask "What did Italy pledge?"
       newsbot ask --json --since 2024-01-01 "What did Italy pledge?"
     """
-    answer = runtime_from(ctx).engine.answer(question, filters=_filters(source, since, until))
+    problem = question_problem(question)
+    if problem:
+        raise click.ClickException(problem)
+    filters = _filters(source, since, until)
+    answer = runtime_from(ctx, create_store=False).engine.answer(question.strip(), filters=filters)
     click.echo(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2) if as_json else format_answer(answer))
 
 
@@ -237,7 +253,7 @@ def ask_cmd(
 @friendly_errors
 def chat_cmd(ctx: click.Context) -> None:
     """Talk to newsbot in the terminal; follow-up questions are understood in context. Ctrl-D quits."""
-    runtime = runtime_from(ctx)
+    runtime = runtime_from(ctx, create_store=False)
     catalog = runtime.store.catalog()
     click.echo(f"newsbot: {len(catalog)} articles loaded. Ask about the coverage; Ctrl-D or 'quit' to leave.")
     runtime.retriever.refresh()
@@ -251,6 +267,10 @@ def chat_cmd(ctx: click.Context) -> None:
         if question.lower() in {"quit", "exit", ":q"}:
             return
         if not question:
+            continue
+        problem = question_problem(question)
+        if problem:
+            click.echo(problem + "\n")
             continue
         answer = runtime.engine.answer(question, history=history[-3:])
         history.append(question)
@@ -299,7 +319,7 @@ def eval_cmd(
     """
     from bot import evaluation as ev
 
-    runtime = runtime_from(ctx)
+    runtime = runtime_from(ctx, create_store=bool(corpus))  # without a corpus it only reads
     if corpus:
         report = runtime.ingest(list(corpus))
         click.echo(f"corpus: {report.summary()}", err=True)

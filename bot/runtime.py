@@ -13,8 +13,9 @@ from typing import TYPE_CHECKING
 from bot.settings import Settings
 from ingest.pipeline import IngestOptions, IngestReport, Progress, ingest
 from ingest.sources import FetchOptions
-from vectorstore.client import connect
+from vectorstore.client import connect, has_collection, store_exists
 from vectorstore.embedder import Embedder, load_embedder
+from vectorstore.errors import StoreMissingError
 from vectorstore.lock import writer_lock
 from vectorstore.store import ArticleStore
 
@@ -30,6 +31,9 @@ class Runtime:
     """Everything a command or the bot needs, built lazily so `newsbot articles` never loads a model."""
 
     settings: Settings
+    # False for read-only commands (stats, ask, ...): where no store exists they fail with StoreMissingError
+    # instead of leaving an empty one behind.
+    create_store: bool = True
     _write_mutex: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @cached_property
@@ -38,10 +42,17 @@ class Runtime:
 
     @cached_property
     def client(self) -> object:
-        return connect(self.settings.chroma_config())
+        config = self.settings.chroma_config()
+        if not self.create_store and config.embedded and not store_exists(config.path):
+            raise StoreMissingError(f"no store at {self.settings.data_dir} (run newsbot ingest first)")
+        return connect(config)
 
     @cached_property
     def store(self) -> ArticleStore:
+        s = self.settings
+        if not self.create_store and not has_collection(self.client, s.collection):
+            where = s.chroma_url or s.data_dir
+            raise StoreMissingError(f"no store at {where}, collection {s.collection} (run newsbot ingest first)")
         return ArticleStore(
             self.client,
             self.settings.collection,

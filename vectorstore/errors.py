@@ -9,6 +9,10 @@ class StoreLockedError(StoreError):
     """Another process is writing to the same embedded store."""
 
 
+class StoreMissingError(StoreError):
+    """A read-only command found no store (or no collection) where the settings point: it never creates one."""
+
+
 class ModelMismatchError(StoreError):
     """The store was built with another embedding model than the one configured."""
 
