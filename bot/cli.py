@@ -15,7 +15,7 @@ import click
 
 from bot.errors import ConfigError
 from bot.settings import Settings, load_settings
-from vectorstore.errors import StoreError
+from vectorstore.errors import StoreError, describe_os_error
 
 F = TypeVar("F", bound=Callable[..., Any])
 log = logging.getLogger(__name__)
@@ -54,6 +54,11 @@ def friendly_errors(func: F) -> F:
         except (StoreError, ConfigError) as exc:
             log.debug("%s", type(exc).__name__, exc_info=True)
             raise ProblemsError(str(exc)) from None
+        except OSError as exc:  # the file system's own failures (a full disk, an unwritable --out, ...)
+            log.debug("%s", type(exc).__name__, exc_info=True)
+            ctx = click.get_current_context(silent=True)
+            settings = (ctx.obj or {}).get("settings") if ctx is not None else None
+            raise ProblemsError(describe_os_error(exc, settings.data_dir if settings else None)) from None
 
     return wrapper  # type: ignore[return-value]
 
