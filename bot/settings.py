@@ -46,11 +46,11 @@ def _optional_http_url(value: str | None) -> str | None:
     value = value.strip()
     parsed = urlparse(value)
     if parsed.scheme not in ("http", "https") or not parsed.hostname:
-        raise ValueError("must be an http(s) URL such as http://host:port")
+        raise ValueError("must look like http://host:port or https://host:port")
     try:
         parsed.port  # noqa: B018 (raises on a port that is not a number or out of range)
     except ValueError:
-        raise ValueError("must be an http(s) URL with a valid port, such as http://host:8000") from None
+        raise ValueError("must look like http://host:port with a port number from 1 to 65535") from None
     return value
 
 

@@ -50,11 +50,11 @@ def assert_one_error_line(result: Result, expected: str) -> None:
         ({"NEWSBOT_WEBHOOK_PORT": "70000"}, "NEWSBOT_WEBHOOK_PORT must be at most 65535 (got 70000)"),
         (
             {"NEWSBOT_CHROMA_URL": "localhost:8000"},
-            "NEWSBOT_CHROMA_URL must be an http(s) URL such as http://host:port (got localhost:8000)",
+            "NEWSBOT_CHROMA_URL must look like http://host:port or https://host:port (got localhost:8000)",
         ),
         (
             {"NEWSBOT_TELEGRAM_BASE_URL": "file:///etc/passwd"},
-            "NEWSBOT_TELEGRAM_BASE_URL must be an http(s) URL such as http://host:port (got file:///etc/passwd)",
+            "NEWSBOT_TELEGRAM_BASE_URL must look like http://host:port or https://host:port (got file:///etc/passwd)",
         ),
         (
             {"NEWSBOT_COLLECTION": "../etc"},
