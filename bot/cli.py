@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import logging
 import re
@@ -55,6 +56,8 @@ def friendly_errors(func: F) -> F:
             log.debug("%s", type(exc).__name__, exc_info=True)
             raise ProblemsError(str(exc)) from None
         except OSError as exc:  # the file system's own failures (a full disk, an unwritable --out, ...)
+            if exc.errno == errno.EPIPE:  # `newsbot articles | head`: click exits quietly on a closed pipe
+                raise
             log.debug("%s", type(exc).__name__, exc_info=True)
             ctx = click.get_current_context(silent=True)
             settings = (ctx.obj or {}).get("settings") if ctx is not None else None

@@ -297,3 +297,29 @@ def test_serve_with_a_refused_token_is_one_line(tmp_path: Path, refusing_bot_api
         f"Error: the Bot API at {server} refused the bot token; check NEWSBOT_TELEGRAM_TOKEN (or _TOKEN_FILE)"
     ]
     assert TOKEN not in done.stderr and TOKEN.split(":")[1] not in done.stderr
+
+
+def test_os_errors_are_described_by_errno() -> None:
+    import errno
+
+    from vectorstore.errors import describe_chroma_error, describe_os_error
+
+    data = Path("/srv/newsbot")
+    hint = f" (NEWSBOT_DATA_DIR is {data}; set it to a directory newsbot can write)"
+    assert describe_os_error(OSError(errno.EROFS, "x", str(data / "chroma")), data) == (
+        f"cannot use {data / 'chroma'}: read-only file system{hint}"
+    )
+    assert describe_os_error(OSError(errno.EACCES, "x", "/tmp/out.json"), data) == (
+        "cannot use /tmp/out.json: permission denied"  # not in the data dir: no hint about it
+    )
+    assert describe_os_error(OSError(errno.ENOSPC, "x", str(data / "lexical")), data) == (
+        f"cannot use {data / 'lexical'}: the disk is full; free some space, then run again"
+    )
+    assert describe_os_error(OSError(errno.EDQUOT, "Disk quota exceeded"), data) == (
+        "file system error: the disk quota is used up; free some space, then run again"
+    )
+    full = RuntimeError("error returned from database: (code: 13) database or disk is full")
+    assert describe_chroma_error(full, data / "chroma", data) == (
+        f"cannot use {data / 'chroma'}: the disk is full; free some space, then run again"
+    )
+    assert describe_chroma_error(RuntimeError("Collection [x] does not exist"), data / "chroma", data) is None

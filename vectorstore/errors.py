@@ -54,10 +54,11 @@ _CHROMA_REASONS = {
 def describe_os_error(exc: OSError, data_dir: Path | None = None) -> str:
     """One line for a file system failure (a data dir under a file, a read-only or full disk, ...), by errno;
     when the path is in the data directory, the line says which setting to change."""
-    path = exc.filename if exc.filename is not None else (data_dir or "the data directory")
     reason = _REASONS.get(exc.errno or 0) or exc.strerror or type(exc).__name__
-    line = f"cannot use {path}: {reason}"
-    if data_dir is not None and exc.errno in _PLACE_ERRNOS and _within(Path(str(path)), data_dir):
+    if exc.filename is None:
+        return f"file system error: {reason}"
+    line = f"cannot use {exc.filename}: {reason}"
+    if data_dir is not None and exc.errno in _PLACE_ERRNOS and _within(Path(str(exc.filename)), data_dir):
         line += f" (NEWSBOT_DATA_DIR is {data_dir}; set it to a directory newsbot can write)"
     return line
 
