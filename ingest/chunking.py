@@ -22,6 +22,8 @@ def chunk_spans(text: str, max_chars: int, overlap_chars: int) -> list[tuple[int
     """Pack whole sentences into spans of at most `max_chars` (a longer sentence is cut into pieces at the last
     whitespace that fits, mid-word only where there is none); each span starts with the last sentences of the
     previous one, up to `overlap_chars`."""
+    if max_chars <= 0 or overlap_chars < 0:  # a size of 0 would cut empty pieces forever
+        raise ValueError(f"chunk size must be positive and overlap not negative (got {max_chars}, {overlap_chars})")
     sentences: list[tuple[int, int]] = []
     for start, end in sentence_spans(text):
         while end - start > max_chars:  # a run-on "sentence" (tables, lists without stops)
