@@ -32,6 +32,7 @@ from telegram.constants import ChatAction, ChatType, ParseMode
 from telegram.error import BadRequest, NetworkError, TelegramError
 from telegram.ext import CallbackContext, ExtBot
 
+from bot.engine import MAX_QUESTION_CHARS
 from bot.models import Answer
 from bot.telegram.examples import Example, examples, find_example
 from bot.telegram.feedback import FeedbackStore, NotTheAsker
@@ -61,7 +62,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-MAX_QUESTION_CHARS = 1000
 SEND_ATTEMPTS = 3
 TYPING_EVERY_S = 4.5  # Telegram shows "typing…" for 5 s per chat action
 PROGRESS_EVERY_S = 1.5  # edits of a progress message, at most
