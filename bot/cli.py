@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import logging
+import re
 import sys
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -14,11 +16,11 @@ from typing import Any, TypeVar
 import click
 
 from bot.errors import ConfigError
-from bot.settings import Settings
-from vectorstore.errors import StoreError, StoreLockedError
+from bot.settings import Settings, load_settings
+from vectorstore.errors import StoreError, StoreLockedError, describe_os_error
 
 F = TypeVar("F", bound=Callable[..., Any])
-log = logging.getLogger("newsbot")
+log = logging.getLogger(__name__)
 
 SAMPLE_DIR = Path(__file__).resolve().parent.parent / "data" / "sample"
 # What /start offers on the sample coverage (NEWSBOT_EXAMPLE_QUESTIONS overrides).
@@ -36,25 +38,51 @@ def _configure_logging(verbose: bool) -> None:
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
+class ProblemsError(click.ClickException):
+    """One `Error: ...` line per problem (a message may hold several, one per line), exit code 1."""
+
+    def show(self, file: Any = None) -> None:
+        for line in self.message.splitlines():
+            click.echo(f"Error: {line}", err=True)
+
+
 def friendly_errors(func: F) -> F:
-    """User errors become one clean line and exit code 1, never a traceback."""
+    """User errors become one clean line each and exit code 1, never a traceback."""
 
     @wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return func(*args, **kwargs)
         except (StoreError, ConfigError) as exc:
-            raise click.ClickException(str(exc)) from None
+            log.debug("%s", type(exc).__name__, exc_info=True)
+            raise ProblemsError(str(exc)) from None
+        except OSError as exc:  # the file system's own failures (a full disk, an unwritable --out, ...)
+            if exc.errno == errno.EPIPE:  # `newsbot articles | head`: click exits quietly on a closed pipe
+                raise
+            log.debug("%s", type(exc).__name__, exc_info=True)
+            ctx = click.get_current_context(silent=True)
+            settings = (ctx.obj or {}).get("settings") if ctx is not None else None
+            raise ProblemsError(describe_os_error(exc, settings.data_dir if settings else None)) from None
 
     return wrapper  # type: ignore[return-value]
 
 
-def runtime_from(ctx: click.Context) -> Any:
+def settings_from(ctx: click.Context) -> Settings:
+    """The one settings object, read on first use so `COMMAND --help` works whatever the environment."""
+    obj = ctx.ensure_object(dict)
+    if "settings" not in obj:
+        obj["settings"] = obj["runtime"].settings if "runtime" in obj else load_settings()
+    settings: Settings = obj["settings"]
+    return settings
+
+
+def runtime_from(ctx: click.Context, create_store: bool = True) -> Any:
+    """The command's Runtime; read-only commands pass `create_store=False` and never leave an empty store."""
     from bot.runtime import Runtime
 
     obj = ctx.ensure_object(dict)
     if "runtime" not in obj:
-        obj["runtime"] = Runtime(obj["settings"])
+        obj["runtime"] = Runtime(settings_from(ctx), create_store=create_store)
     return obj["runtime"]
 
 
@@ -67,7 +95,7 @@ def cli(ctx: click.Context, verbose: bool) -> None:
     Settings come from NEWSBOT_* environment variables and a .env file (see the README).
     """
     _configure_logging(verbose)
-    ctx.ensure_object(dict)["settings"] = Settings()
+    ctx.ensure_object(dict)
 
 
 @cli.command("ingest")
@@ -136,7 +164,7 @@ def ingest_cmd(ctx: click.Context, sources: tuple[str, ...], prune: bool, quiet:
 @friendly_errors
 def articles_cmd(ctx: click.Context, as_json: bool) -> None:
     """List the stored articles: id, date, chunks and title, newest first."""
-    catalog = runtime_from(ctx).store.catalog()
+    catalog = runtime_from(ctx, create_store=False).store.catalog()
     rows = sorted(catalog.values(), key=lambda a: (a.date or "", a.id), reverse=True)
     for a in rows:
         if as_json:
@@ -151,7 +179,7 @@ def articles_cmd(ctx: click.Context, as_json: bool) -> None:
 @friendly_errors
 def remove_cmd(ctx: click.Context, article_ids: tuple[str, ...]) -> None:
     """Remove articles by id (see `newsbot articles`)."""
-    runtime = runtime_from(ctx)
+    runtime = runtime_from(ctx, create_store=False)
     missing = [a for a in article_ids if a not in runtime.store.catalog()]
     removed = runtime.remove(list(article_ids))
     for article_id in missing:
@@ -166,7 +194,7 @@ def remove_cmd(ctx: click.Context, article_ids: tuple[str, ...]) -> None:
 @friendly_errors
 def stats_cmd(ctx: click.Context) -> None:
     """Articles and chunks in the store, and where it lives."""
-    runtime = runtime_from(ctx)
+    runtime = runtime_from(ctx, create_store=False)
     settings: Settings = runtime.settings
     catalog = runtime.store.catalog()
     dates = sorted(a.date for a in catalog.values() if a.date)
@@ -390,6 +418,36 @@ def format_answer(answer: Any) -> str:
     return "\n".join(lines)
 
 
+def question_problem(question: str) -> str | None:
+    """Why a question cannot be asked (empty, or longer than the bot accepts), or None."""
+    from bot.engine import MAX_QUESTION_CHARS
+
+    if not question.strip():
+        return "the question is empty"
+    if len(question.strip()) > MAX_QUESTION_CHARS:
+        return f"the question is too long: {len(question.strip())} characters, at most {MAX_QUESTION_CHARS}"
+    return None
+
+
+class DayParam(click.ParamType):
+    """A calendar day as YYYY-MM-DD (2026-1-5 is read as 2026-01-05), passed on normalised; anything else,
+    or a day that does not exist (2024-02-30), is a usage error."""
+
+    name = "YYYY-MM-DD"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
+        from vectorstore.recency import parse_date
+
+        text = str(value).strip()
+        day = parse_date(text) if re.fullmatch(r"\d{4}-\d{1,2}-\d{1,2}", text) else None
+        if day is None:
+            self.fail(f"{value!r} is not a date: expected YYYY-MM-DD, e.g. 2026-01-05", param, ctx)
+        return day.isoformat()
+
+
+DAY = DayParam()
+
+
 def _filters(source: str | None, since: str | None, until: str | None) -> Any:
     from vectorstore.store import Filters
 
@@ -400,8 +458,8 @@ def _filters(source: str | None, since: str | None, until: str | None) -> Any:
 @click.argument("question")
 @click.option("--json", "as_json", is_flag=True, help="Print the structured answer (text, citations, spans).")
 @click.option("--source", help="Only articles from this outlet.")
-@click.option("--since", help="Only articles on or after this date (YYYY-MM-DD).")
-@click.option("--until", help="As the coverage stood on this date (YYYY-MM-DD), recent articles preferred.")
+@click.option("--since", type=DAY, help="Only articles on or after this date (YYYY-MM-DD).")
+@click.option("--until", type=DAY, help="As the coverage stood on this date (YYYY-MM-DD), recent articles preferred.")
 @click.pass_context
 @friendly_errors
 def ask_cmd(
@@ -414,7 +472,11 @@ def ask_cmd(
       newsbot ask "What did Italy pledge?"
       newsbot ask --json --since 2024-01-01 "What did Italy pledge?"
     """
-    answer = runtime_from(ctx).engine.answer(question, filters=_filters(source, since, until))
+    problem = question_problem(question)
+    if problem:
+        raise click.ClickException(problem)
+    filters = _filters(source, since, until)
+    answer = runtime_from(ctx, create_store=False).engine.answer(question.strip(), filters=filters)
     click.echo(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2) if as_json else format_answer(answer))
 
 
@@ -423,7 +485,7 @@ def ask_cmd(
 @friendly_errors
 def chat_cmd(ctx: click.Context) -> None:
     """Talk to newsbot in the terminal; follow-up questions are understood in context. Ctrl-D quits."""
-    runtime = runtime_from(ctx)
+    runtime = runtime_from(ctx, create_store=False)
     catalog = runtime.store.catalog()
     click.echo(f"newsbot: {len(catalog)} articles loaded. Ask about the coverage; Ctrl-D or 'quit' to leave.")
     runtime.retriever.refresh()
@@ -437,6 +499,10 @@ def chat_cmd(ctx: click.Context) -> None:
         if question.lower() in {"quit", "exit", ":q"}:
             return
         if not question:
+            continue
+        problem = question_problem(question)
+        if problem:
+            click.echo(problem + "\n")
             continue
         answer = runtime.engine.answer(question, history=history[-3:])
         history.append(question)
@@ -485,7 +551,7 @@ def eval_cmd(
     """
     from bot import evaluation as ev
 
-    runtime = runtime_from(ctx)
+    runtime = runtime_from(ctx, create_store=bool(corpus))  # without a corpus it only reads
     if corpus:
         report = runtime.ingest(list(corpus))
         click.echo(f"corpus: {report.summary()}", err=True)
@@ -534,7 +600,7 @@ def serve_cmd(ctx: click.Context) -> None:
     # A service logs what it does (ids, counts, latencies; never message text): INFO unless -v asked for more.
     root = logging.getLogger()
     root.setLevel(min(root.level, logging.INFO))
-    settings: Settings = ctx.obj["settings"]
+    settings = settings_from(ctx)
     if not _telegram_token(settings):
         raise click.ClickException(
             "no Telegram bot token: set NEWSBOT_TELEGRAM_TOKEN or NEWSBOT_TELEGRAM_TOKEN_FILE "
@@ -554,7 +620,7 @@ def start_cmd(ctx: click.Context) -> None:
       newsbot start
     The sample is ingested incrementally, so this is quick when nothing changed.
     """
-    settings: Settings = ctx.obj["settings"]
+    settings = settings_from(ctx)
     if not settings.example_questions:
         settings.example_questions = list(SAMPLE_QUESTIONS)
     report = runtime_from(ctx).ingest([str(SAMPLE_DIR)])

@@ -22,6 +22,10 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+# The longest question newsbot answers, in the bot and the CLI alike: longer text is rarely one question, and its
+# analysis would hold an answer worker for seconds.
+MAX_QUESTION_CHARS = 1000
+
 
 class PassageAnswerer(Protocol):
     """An optional generative answerer (the LLM mode); None means "fall back to the extractive answer"."""

@@ -30,6 +30,10 @@ _NAME = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-z]+(?:\s+[A-Z][a-z’'-]+)+")
 _REASON = re.compile(r"\b(because|due to|as a result|amid|after|since|so that|in order to|caused by)\b", re.I)
 # Measured on RealTime QA: answer hit was flat for weights 0.3 to 0.6 and for the top 10 to 40 sentences voting.
 _CONSENSUS_WEIGHT = 0.3
+# The chunker cuts a run-on sentence at the last whitespace of each window (`ingest.chunking`), so its pieces are
+# long; a short line without a stop is a headline or a list item, complete as it is.
+RUN_ON_PIECE_CHARS = 200
+_SENTENCE_END = re.compile(r"[.!?…:;][\"'”’»)\]]*\s*$")
 # How much holding the kind of answer asked for counts. An amount, a date or a place is strong evidence; a name
 # the question lacks is weak, as nearly every sentence names someone. Names at 0.1 rather than 0.25: SQuAD answer
 # hit 0.809 -> 0.826 (held-out questions 0.855 -> 0.865), citation precision up, RealTime QA unchanged.
@@ -278,6 +282,12 @@ def _continuation(candidate: ScoredSentence, lead: ScoredSentence) -> float:
     return 0.15 if this.article_id == first.article_id and 0 <= this.start - first.end <= 3 else 0.0
 
 
+def is_run_on_piece(sentence: str) -> bool:
+    """Whether a sentence is a piece the chunker cut from a sentence too long for one chunk (a run-on list, a
+    table row): long, and ending without a stop. It ends at a word boundary, and the answer shows it goes on."""
+    return len(sentence) >= RUN_ON_PIECE_CHARS and not _SENTENCE_END.search(sentence)
+
+
 def compose(question: str, chosen: Sequence[ScoredSentence], passages: Sequence[Passage]) -> Answer:
     """Order by article (best first) and position, number one source per article, cite each sentence."""
     # The best sentence leads; its neighbours from the same article follow in reading order.
@@ -311,5 +321,8 @@ def compose(question: str, chosen: Sequence[ScoredSentence], passages: Sequence[
                 quote=" … ".join(e.text for e in evidences),
             )
         )
-    sentences = tuple(AnswerSentence(s.evidence.text, (number[s.evidence.article_id],)) for s in ordered)
+    sentences = tuple(
+        AnswerSentence(s.evidence.text, (number[s.evidence.article_id],), continues=is_run_on_piece(s.evidence.text))
+        for s in ordered
+    )
     return Answer(question=question, sentences=sentences, citations=tuple(citations))

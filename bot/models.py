@@ -36,6 +36,12 @@ class Evidence:
 class AnswerSentence:
     text: str
     citations: tuple[int, ...]  # citation numbers
+    continues: bool = False  # a piece of a sentence too long to cite whole; it goes on in the source ("…")
+
+    @property
+    def shown(self) -> str:
+        """The sentence as a reader sees it: a piece that goes on ends with an ellipsis."""
+        return f"{self.text}…" if self.continues else self.text
 
 
 @dataclass(frozen=True)
@@ -54,7 +60,7 @@ class Answer:
         """The answer as plain text with [n] markers."""
         if self.declined:
             return DECLINE_TEXT
-        return " ".join(f"{s.text} {''.join(f'[{n}]' for n in s.citations)}".strip() for s in self.sentences)
+        return " ".join(f"{s.shown} {''.join(f'[{n}]' for n in s.citations)}".strip() for s in self.sentences)
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)

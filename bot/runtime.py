@@ -15,8 +15,9 @@ from ingest.fetch_policy import AllowList
 from ingest.pipeline import IngestOptions, IngestReport, Progress, ingest
 from ingest.registry import SourceRegistry
 from ingest.sources import FetchOptions
-from vectorstore.client import connect
+from vectorstore.client import connect, has_collection, store_exists
 from vectorstore.embedder import Embedder, load_embedder
+from vectorstore.errors import StoreError, StoreMissingError, describe_chroma_error, describe_os_error
 from vectorstore.lock import writer_lock
 from vectorstore.store import ArticleStore
 
@@ -32,6 +33,9 @@ class Runtime:
     """Everything a command or the bot needs, built lazily so `newsbot articles` never loads a model."""
 
     settings: Settings
+    # False for read-only commands (stats, ask, ...): where no store exists they fail with StoreMissingError
+    # instead of leaving an empty one behind.
+    create_store: bool = True
     _write_mutex: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @cached_property
@@ -40,16 +44,41 @@ class Runtime:
 
     @cached_property
     def client(self) -> object:
-        return connect(self.settings.chroma_config())
+        config = self.settings.chroma_config()
+        if not self.create_store and config.embedded and not store_exists(config.path):
+            raise StoreMissingError(f"no store at {self.settings.data_dir} (run newsbot ingest first)")
+        with self.disk_errors():
+            return connect(config)
 
     @cached_property
     def store(self) -> ArticleStore:
-        return ArticleStore(
-            self.client,
-            self.settings.collection,
-            embedding_model=self.settings.embedding_model,
-            dimension=self.embedder_dimension,
-        )
+        s = self.settings
+        with self.disk_errors():
+            if not self.create_store and not has_collection(self.client, s.collection):
+                where = s.chroma_url or s.data_dir
+                raise StoreMissingError(f"no store at {where}, collection {s.collection} (run newsbot ingest first)")
+            return ArticleStore(
+                self.client,
+                self.settings.collection,
+                embedding_model=self.settings.embedding_model,
+                dimension=self.embedder_dimension,
+            )
+
+    @contextmanager
+    def disk_errors(self) -> Iterator[None]:
+        """The data directory's failures (under a file, read-only, full disk) as one-line StoreErrors, which the
+        CLI prints and the bot reports to the admin, instead of tracebacks."""
+        try:
+            yield
+        except OSError as exc:
+            raise StoreError(describe_os_error(exc, self.settings.data_dir)) from exc
+        except Exception as exc:
+            # Chroma's embedded store reports its SQLite's disk errors as its own exceptions, not OSError.
+            is_chroma = type(exc).__module__.startswith("chromadb")
+            line = describe_chroma_error(exc, self.settings.store_path, self.settings.data_dir) if is_chroma else None
+            if line is None:
+                raise
+            raise StoreError(line) from exc
 
     @cached_property
     def registry(self) -> SourceRegistry:
@@ -113,15 +142,17 @@ class Runtime:
                 yield
 
     def ingest(self, sources: Sequence[str], prune: bool = False, progress: Progress | None = None) -> IngestReport:
-        with self.writing():
-            report = ingest(sources, self.store, lambda: self.embedder, self.ingest_options(prune), progress)
-        self._read_own_writes()
+        with self.disk_errors():
+            with self.writing():
+                report = ingest(sources, self.store, lambda: self.embedder, self.ingest_options(prune), progress)
+            self._read_own_writes()
         return report
 
     def remove(self, article_ids: Sequence[str]) -> int:
-        with self.writing():
-            removed = self.store.remove(article_ids)
-        self._read_own_writes()
+        with self.disk_errors():
+            with self.writing():
+                removed = self.store.remove(article_ids)
+            self._read_own_writes()
         return removed
 
     def _read_own_writes(self) -> None:

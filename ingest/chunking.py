@@ -6,16 +6,33 @@ from ingest.sentences import sentence_spans
 from vectorstore.models import Article, Chunk
 
 
+def _last_space(text: str, start: int, stop: int) -> int:
+    """The index of the last whitespace character (any, not only ' ') in text[start:stop], or -1.
+
+    A run-on sentence is cut there rather than mid-word: the piece is cited as it is, and a cut word reads as
+    a typo in the answer.
+    """
+    for i in range(stop - 1, start - 1, -1):
+        if text[i].isspace():
+            return i
+    return -1
+
+
 def chunk_spans(text: str, max_chars: int, overlap_chars: int) -> list[tuple[int, int]]:
-    """Pack whole sentences into spans of at most `max_chars` (a longer sentence stands alone, cut at
-    `max_chars`); each span starts with the last sentences of the previous one, up to `overlap_chars`."""
+    """Pack whole sentences into spans of at most `max_chars` (a longer sentence is cut into pieces at the last
+    whitespace that fits, mid-word only where there is none); each span starts with the last sentences of the
+    previous one, up to `overlap_chars`."""
+    if max_chars <= 0 or overlap_chars < 0:  # a size of 0 would cut empty pieces forever
+        raise ValueError(f"chunk size must be positive and overlap not negative (got {max_chars}, {overlap_chars})")
     sentences: list[tuple[int, int]] = []
     for start, end in sentence_spans(text):
         while end - start > max_chars:  # a run-on "sentence" (tables, lists without stops)
-            cut = text.rfind(" ", start, start + max_chars)
-            cut = cut if cut > start + max_chars // 2 else start + max_chars
+            cut = _last_space(text, start, start + max_chars)
+            cut = cut if cut > start else start + max_chars  # mid-word only where the window holds no space
             sentences.append((start, cut))
-            start = cut + 1 if text[cut : cut + 1] == " " else cut
+            start = cut
+            while start < end and text[start].isspace():
+                start += 1
         if end > start:
             sentences.append((start, end))
     spans: list[tuple[int, int]] = []

@@ -149,8 +149,13 @@ def text_codec(name: str, item: str) -> str:
 
 
 def _meta_charset(data: bytes) -> str | None:
+    """A <meta> that could be read as ASCII cannot truthfully declare UTF-16 or UTF-32; the HTML standard reads
+    such a page as UTF-8."""
     match = _META_CHARSET.search(data[:4096])
-    return match.group(1).decode("ascii") if match else None
+    if not match:
+        return None
+    name = match.group(1).decode("ascii")
+    return "utf-8" if name.lower().replace("-", "").replace("_", "").startswith(("utf16", "utf32")) else name
 
 
 def iso_date(value: Any) -> str | None:

@@ -251,6 +251,15 @@ def test_page_in_a_declared_legacy_charset(
     assert KYIV_SENTENCE in (runtime.store.article_text(article_id) or "")
 
 
+def test_page_whose_meta_claims_utf16_is_read_as_utf8(runtime: Runtime, http_server: WebServer) -> None:
+    """A common mistake: the HTML standard reads it as UTF-8, since the <meta> itself was readable as ASCII."""
+    body = KYIV_PAGE.format(meta='<meta charset="utf-16">').encode()
+    http_server.routes["/kyiv.html"] = Route(body, content_type="text/html")
+    report = runtime.ingest([http_server.url("/kyiv.html")])
+    assert report.ok, report.failed
+    assert KYIV_SENTENCE in (runtime.store.article_text(report.added[0]) or "")
+
+
 def test_undeclared_legacy_page_is_detected_and_undecodable_bytes_fail(
     runtime: Runtime, http_server: WebServer
 ) -> None:

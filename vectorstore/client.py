@@ -21,6 +21,22 @@ class ChromaConfig:
         return not self.url
 
 
+def store_exists(path: Path) -> bool:
+    """Whether an embedded Chroma store lives at `path` (its SQLite file), without creating anything."""
+    return (path / "chroma.sqlite3").is_file()
+
+
+def has_collection(client: Any, name: str) -> bool:
+    """Whether the collection exists, without creating it."""
+    from chromadb.errors import NotFoundError
+
+    try:
+        client.get_collection(name)
+    except (NotFoundError, ValueError):  # ValueError: what older Chroma clients raised for a missing collection
+        return False
+    return True
+
+
 def connect(config: ChromaConfig) -> Any:
     import chromadb
     from chromadb.config import Settings as ChromaSettings

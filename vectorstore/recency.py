@@ -9,6 +9,7 @@ were the same story from an earlier week or year (see `newsbot eval`).
 from __future__ import annotations
 
 import math
+import re
 from datetime import date
 
 # A passage of an article published on the day asked gains what a first place in DEFAULT_WEIGHT more ranked
@@ -20,11 +21,21 @@ DEFAULT_WEIGHT = 2.0
 DEFAULT_HALF_LIFE_DAYS = 30.0
 
 
+# A calendar day at the start of an ISO 8601 date or timestamp; month and day may lack their leading zero
+# ("2026-1-5"), which is unambiguous and what people type. The digits must end there: "2026-1-50" is no day.
+_DAY = re.compile(r"\s*(\d{4})-(\d{1,2})-(\d{1,2})(?!\d)")
+
+
 def parse_date(iso: str | None) -> date | None:
+    """The day an ISO date or timestamp names ('2024-03-05', '2024-3-5', '2024-03-05T10:00:00Z', '20240305');
+    None when there is none or it is not a real day ('2024-13-45')."""
     if not iso:
         return None
+    match = _DAY.match(iso)
     try:
-        return date.fromisoformat(iso[:10])
+        if match:
+            return date(int(match[1]), int(match[2]), int(match[3]))
+        return date.fromisoformat(iso.strip()[:10])
     except ValueError:
         return None
 

@@ -16,13 +16,14 @@ import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any, TypeVar
 
 import httpx
 
-from vectorstore.errors import ModelMismatchError, StoreError
+from vectorstore.errors import InvalidFilterError, ModelMismatchError, StoreError
 from vectorstore.models import Article, Chunk, StoredArticle
+from vectorstore.recency import parse_date
 
 log = logging.getLogger(__name__)
 
@@ -64,11 +65,23 @@ class _Guarded:
 
 @dataclass(frozen=True)
 class Filters:
-    """Optional metadata filters; dates are ISO strings compared as YYYYMMDD integers."""
+    """Optional metadata filters. A date may be given as a `datetime.date` or an ISO date string; it is checked
+    and kept as 'YYYY-MM-DD' (InvalidFilterError if it names no real day), so every comparison is exact."""
 
     source: str | None = None
     date_from: str | None = None
     date_to: str | None = None
+
+    def __post_init__(self) -> None:
+        for name in ("date_from", "date_to"):
+            value: str | date | None = getattr(self, name)
+            if value is None or value == "":
+                object.__setattr__(self, name, None)
+                continue
+            day = value if isinstance(value, date) else parse_date(value)
+            if day is None:
+                raise InvalidFilterError(f"not a date: {value!r} (expected YYYY-MM-DD)")
+            object.__setattr__(self, name, day.isoformat())
 
     def chroma_where(self) -> dict[str, Any] | None:
         clauses: list[dict[str, Any]] = []
@@ -85,24 +98,27 @@ class Filters:
     def accepts(self, item: Chunk | StoredArticle) -> bool:
         if self.source and item.source != self.source:
             return False
-        if (self.date_from or self.date_to) and not item.date:
+        if not (self.date_from or self.date_to):
+            return True
+        day = parse_date(item.date)
+        if day is None:  # undated, or a date that names no day: outside every date range
             return False
-        d = date_int(item.date) if item.date else 0
-        if self.date_from and d < date_int(self.date_from):
+        iso = day.isoformat()
+        if self.date_from and iso < self.date_from:
             return False
-        return not (self.date_to and d > date_int(self.date_to))
+        return not (self.date_to and iso > self.date_to)
 
     @property
     def empty(self) -> bool:
         return not (self.source or self.date_from or self.date_to)
 
 
-def date_int(iso: str) -> int:
-    digits = iso[:10].replace("-", "")
-    try:
-        return int(digits.ljust(8, "0")[:8])
-    except ValueError as exc:
-        raise StoreError(f"not an ISO date: {iso!r}") from exc
+def date_int(iso: str | date) -> int:
+    """YYYYMMDD of a real day (the form Chroma filters compare); InvalidFilterError for anything else."""
+    day = iso if isinstance(iso, date) else parse_date(iso)
+    if day is None:
+        raise InvalidFilterError(f"not a date: {iso!r} (expected YYYY-MM-DD)")
+    return day.year * 10_000 + day.month * 100 + day.day
 
 
 def _chunk_metadata(chunk: Chunk, written_at: float) -> dict[str, Any]:
@@ -119,8 +135,9 @@ def _chunk_metadata(chunk: Chunk, written_at: float) -> dict[str, Any]:
         value = getattr(chunk, key)
         if value:
             meta[key] = value
-    if chunk.date:
-        meta["date_int"] = date_int(chunk.date)
+    day = parse_date(chunk.date)
+    if day is not None:  # a date naming no day is stored but matches no date filter, as in `Filters.accepts`
+        meta["date_int"] = date_int(day)
     return meta
 
 

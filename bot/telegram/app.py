@@ -19,7 +19,7 @@ from urllib.parse import urlparse
 import httpx
 from telegram import BotCommand, BotCommandScopeChat, LinkPreviewOptions, Update
 from telegram.constants import ParseMode
-from telegram.error import TelegramError
+from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError, TelegramError
 from telegram.ext import (
     AIORateLimiter,
     Application,
@@ -33,6 +33,7 @@ from telegram.ext import (
 )
 from telegram.request import HTTPXRequest
 
+from bot.errors import ConfigError
 from bot.telegram import handlers
 from bot.telegram.feedback import FeedbackStore
 from bot.telegram.handlers import BotData, Services
@@ -226,10 +227,51 @@ async def _post_shutdown(application: Application) -> None:  # type: ignore[type
     services.feedback.close()
 
 
+class _QuietBootstrapFailure(logging.Filter):
+    """PTB logs a failed start (getMe, setWebhook) with its whole traceback before raising it; `run` reports it
+    as one line, so the record is dropped. Failures once the bot runs are logged as before."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        failed = record.exc_info[1] if record.exc_info else None
+        starting = record.getMessage().startswith("Network Retry Loop (Bootstrap")
+        return not (isinstance(failed, TelegramError) and starting)
+
+
 def run(settings: Settings, runtime: Runtime) -> None:
-    """Serve until interrupted: long polling, or a webhook when NEWSBOT_WEBHOOK_URL is set."""
+    """Serve until interrupted: long polling, or a webhook when NEWSBOT_WEBHOOK_URL is set.
+
+    A Bot API that cannot be reached, or refuses the token, at start is a ConfigError: one line, no token in it.
+    """
     application = build_application(settings, runtime)
     server = urlparse(settings.telegram_base_url).netloc if settings.telegram_base_url else "api.telegram.org"
+    token = settings.telegram_token_value() or ""
+    quiet = _QuietBootstrapFailure()
+    ptb_logger = logging.getLogger("telegram.ext")
+    ptb_logger.addFilter(quiet)
+    try:
+        _run(application, settings, server)
+    except InvalidToken:
+        raise ConfigError(
+            f"the Bot API at {server} refused the bot token; check NEWSBOT_TELEGRAM_TOKEN (or _TOKEN_FILE)"
+        ) from None
+    except (BadRequest, Forbidden) as exc:  # e.g. a webhook URL Telegram will not call
+        raise ConfigError(f"the Bot API at {server} refused to start the bot: {_without(token, exc.message)}") from None
+    except NetworkError as exc:  # TimedOut included
+        reason = _without(token, str(exc))
+        raise ConfigError(
+            f"cannot reach the Bot API at {server} ({reason}); check NEWSBOT_TELEGRAM_BASE_URL and the network"
+        ) from None
+    except TelegramError as exc:
+        raise ConfigError(f"the Bot API at {server} failed at start: {type(exc).__name__}") from None
+    finally:
+        ptb_logger.removeFilter(quiet)
+
+
+def _without(token: str, text: str) -> str:
+    return text.replace(token, "<token>") if token else text
+
+
+def _run(application: Application, settings: Settings, server: str) -> None:  # type: ignore[type-arg]
     if settings.webhook_url:
         secret = (
             settings.webhook_secret.get_secret_value()

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from vectorstore.models import StoredArticle
 
 LABEL_CHARS = 48
+QUESTION_TITLE_CHARS = 300  # of a title asked about: well within a question's length limit
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,8 @@ def _label(title: str) -> str:
 
 def _example(article: StoredArticle) -> Example:
     title = " ".join(article.title.split())
+    if len(title) > QUESTION_TITLE_CHARS:  # a feed's run-on title; its first words say what it is about
+        title = title[:QUESTION_TITLE_CHARS].rsplit(" ", 1)[0]
     return Example(key=example_key(article.id), label=_label(title), question=f"Tell me about: {title}")
 
 

@@ -65,6 +65,14 @@ class Rated:
     answer: str
 
 
+@dataclass(frozen=True)
+class NotTheAsker:
+    """A rating refused: the answer was for someone else (or, in an old record, for nobody known)."""
+
+    answer_id: int
+    user_id: int
+
+
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
@@ -137,16 +145,22 @@ class FeedbackStore:
             )
             return int(cur.lastrowid or 0)
 
-    def rate(self, answer_id: int, user_id: int, rating: int) -> Rated | None:
-        """Store (or change) a user's rating of an answer; None if the answer is unknown."""
+    def rate(self, answer_id: int, user_id: int, rating: int) -> Rated | NotTheAsker | None:
+        """Store (or change) a user's rating of an answer; None if the answer is unknown.
+
+        Only the user the answer was for may rate it: a callback's data can be forged, and in a group everyone
+        sees the buttons, so anyone else's rating is refused and nothing is stored.
+        """
         if rating not in (-1, 1):
             raise ValueError("rating must be -1 or 1")
         with self._lock:
             row = self._db.execute(
-                "SELECT question, answer FROM answers WHERE id = ?", (answer_id,)
+                "SELECT question, answer, user_id FROM answers WHERE id = ?", (answer_id,)
             ).fetchone()
             if row is None:
                 return None
+            if row[2] != user_id:
+                return NotTheAsker(answer_id, user_id)
             self._db.execute(
                 "INSERT INTO feedback (answer_id, user_id, rating, rated_at) VALUES (?, ?, ?, ?)"
                 " ON CONFLICT (answer_id, user_id)"

@@ -8,7 +8,9 @@ text; exception text never reaches a chat. Logs carry ids, counts and latencies,
 from __future__ import annotations
 
 import asyncio
+import errno
 import logging
+import threading
 import time
 from collections.abc import AsyncIterator, Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -26,35 +28,40 @@ from telegram import (
     ReplyParameters,
     Update,
 )
-from telegram.constants import ChatAction, ChatType
+from telegram.constants import ChatAction, ChatType, ParseMode
 from telegram.error import BadRequest, NetworkError, TelegramError
 from telegram.ext import CallbackContext, ExtBot
 
+from bot.engine import MAX_QUESTION_CHARS
 from bot.models import Answer
 from bot.telegram.examples import Example, examples, find_example
-from bot.telegram.feedback import FeedbackStore
+from bot.telegram.feedback import FeedbackStore, NotTheAsker
 from bot.telegram.memory import ChatMemory
 from bot.telegram.ratelimit import RateLimiter
 from bot.telegram.render import (
+    MAX_NAME_HTML,
+    MAX_TITLE_HTML,
     Coverage,
     byline,
     esc,
+    plain_parts,
     render_answer,
     render_help,
+    render_report,
     render_sources,
     render_welcome,
+    shorten,
     split_html,
 )
 from ingest.sources import is_url
+from vectorstore.errors import ModelMismatchError, StoreError, StoreLockedError
 
 if TYPE_CHECKING:
     from bot.runtime import Runtime
     from bot.settings import Settings
-    from ingest.pipeline import IngestReport
 
 log = logging.getLogger(__name__)
 
-MAX_QUESTION_CHARS = 1000
 SEND_ATTEMPTS = 3
 TYPING_EVERY_S = 4.5  # Telegram shows "typing…" for 5 s per chat action
 PROGRESS_EVERY_S = 1.5  # edits of a progress message, at most
@@ -68,6 +75,7 @@ EMPTY_QUESTION = "Ask me a question about the news, for example: <i>What did Ita
 TOO_LONG = f"That's a long one! Please keep questions under {MAX_QUESTION_CHARS} characters."
 EXAMPLE_GONE = "That example is no longer available. Just type your question instead."
 RATED_UNKNOWN = "Sorry, I can't find that answer any more."
+NOT_THE_ASKER = "Only the person who asked can rate this answer."
 RATED = {1: "Thanks! Glad it helped.", -1: "Thanks, noted. The newsroom reviews these."}
 
 
@@ -82,9 +90,23 @@ class Services:
     limiter: RateLimiter
     answer_workers: ThreadPoolExecutor
     admin_job: asyncio.Lock = field(default_factory=asyncio.Lock)
+    _answering: int = 0  # answers being computed right now, in the workers
+    _answering_lock: threading.Lock = field(default_factory=threading.Lock)
 
     def is_admin(self, user_id: int | None) -> bool:
         return user_id is not None and user_id in self.settings.admin_ids
+
+    def answer(self, question: str, history: Sequence[str]) -> tuple[Answer, int]:
+        """Run in an answer worker: the answer, and how many answers were being computed as it started (itself
+        included), which the answer log reports as the load the pool was under."""
+        with self._answering_lock:
+            self._answering += 1
+            concurrent = self._answering
+        try:
+            return self.runtime.engine.answer(question, history), concurrent
+        finally:
+            with self._answering_lock:
+                self._answering -= 1
 
 
 class BotData:
@@ -101,19 +123,41 @@ Context: TypeAlias = CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any
 
 async def send(bot: Bot, chat_id: int, html: str, **kwargs: Any) -> Message:
     """Send one HTML message; network errors and timeouts are retried with backoff (flood control is
-    retried by the application's rate limiter; a bad request is not retried). After a read timeout the
-    message may have arrived already: a rare duplicate is better than a lost answer."""
+    retried by the application's rate limiter). After a read timeout the message may have arrived already: a
+    rare duplicate is better than a lost answer. A message Telegram refuses (HTTP 400: markup it can't parse,
+    a message too long) is sent again as plain text, so the reader still gets it."""
     for attempt in range(SEND_ATTEMPTS):
         try:
             return await bot.send_message(chat_id, html, **kwargs)
-        except BadRequest:
-            raise
+        except BadRequest as exc:
+            if kwargs.get("parse_mode", ParseMode.HTML) is None:
+                raise
+            log.warning(
+                "Telegram refused a message to chat=%s (%s); sending it as plain text", chat_id, exc.message[:80]
+            )
+            return await send_plain(bot, chat_id, html, **kwargs)
         except NetworkError as exc:
             if attempt == SEND_ATTEMPTS - 1:
                 raise
             log.warning("send to chat=%s failed (%s), retrying", chat_id, type(exc).__name__)
             await asyncio.sleep(0.5 * 2**attempt)
     raise AssertionError("unreachable")
+
+
+async def send_plain(bot: Bot, chat_id: int, html: str, **kwargs: Any) -> Message:
+    """`html` as plain text, in as many messages as it takes: the quote on the first, the keyboard under the
+    last; a refusal now is not retried."""
+    parts = plain_parts(html) or ["…"]
+    sent: Message | None = None
+    for i, part in enumerate(parts):
+        extra = {k: v for k, v in kwargs.items() if k not in ("reply_markup", "reply_parameters", "parse_mode")}
+        if i == 0 and "reply_parameters" in kwargs:
+            extra["reply_parameters"] = kwargs["reply_parameters"]
+        if i == len(parts) - 1 and "reply_markup" in kwargs:
+            extra["reply_markup"] = kwargs["reply_markup"]
+        sent = await send(bot, chat_id, part, parse_mode=None, **extra)
+    assert sent is not None
+    return sent
 
 
 async def send_parts(
@@ -210,7 +254,7 @@ async def sources(update: Update, context: Context) -> None:
     if chat is None:
         return
     catalog = await _catalog(context.bot_data.services)
-    await send_parts(context.bot, chat.id, split_html(render_sources(Coverage.of(catalog))))
+    await send_parts(context.bot, chat.id, render_sources(Coverage.of(catalog)))
 
 
 async def ask(update: Update, context: Context) -> None:
@@ -218,7 +262,9 @@ async def ask(update: Update, context: Context) -> None:
     message = update.effective_message
     if message is None or message.text is None:
         return
-    question = message.text.partition(" ")[2]
+    # Everything after the command word, whatever whitespace follows it: "/ask\nWhat…" is a question too.
+    command_and_question = message.text.split(maxsplit=1)
+    question = command_and_question[1] if len(command_and_question) == 2 else ""
     await answer_question(update, context, question, quote=_is_group(update))
 
 
@@ -306,9 +352,7 @@ async def answer_question(
     started = time.perf_counter()
     loop = asyncio.get_running_loop()
     async with typing(context.bot, chat.id):
-        answer: Answer = await loop.run_in_executor(
-            s.answer_workers, partial(s.runtime.engine.answer, question, history)
-        )
+        answer, concurrent = await loop.run_in_executor(s.answer_workers, partial(s.answer, question, history))
     answer_ms = (time.perf_counter() - started) * 1e3  # waiting for a worker, then the engine
     if not answer.declined:
         s.memory.remember(chat.id, question)
@@ -330,9 +374,9 @@ async def answer_question(
     await send_parts(context.bot, chat.id, parts, InlineKeyboardMarkup(rows), reply_to)
     log.info(
         "answered answer=%s chat=%s user=%s declined=%s citations=%d history=%d parts=%d "
-        "answer_ms=%.0f total_ms=%.0f",
+        "answer_ms=%.0f total_ms=%.0f concurrent=%d",
         answer_id, chat.id, user.id, answer.declined, len(answer.citations), len(history), len(parts),
-        answer_ms, (time.perf_counter() - started) * 1e3,
+        answer_ms, (time.perf_counter() - started) * 1e3, concurrent,
     )  # fmt: skip
 
 
@@ -375,11 +419,15 @@ async def _rate(update: Update, context: Context, data: str) -> None:
     if rated is None:
         await query.answer(RATED_UNKNOWN)
         return
+    if isinstance(rated, NotTheAsker):
+        log.info("feedback refused answer=%s user=%s: not the asker", answer_id, user.id)
+        await query.answer(NOT_THE_ASKER)
+        return
     log.info("feedback answer=%s user=%s rating=%+d", answer_id, user.id, rating)
     await query.answer(RATED[rating])
-    # In a private chat the buttons show the choice; in a group they are everyone's, so they stay as they are.
+    # The buttons show the choice; only the asker's taps count, so this holds in groups too.
     message = query.message
-    if isinstance(message, Message) and not _is_group(update) and message.reply_markup is not None:
+    if isinstance(message, Message) and message.reply_markup is not None:
         rows = [
             feedback_row(answer_id, rating)
             if any(str(b.callback_data).startswith("fb:") for b in row)
@@ -444,23 +492,42 @@ class _Progress:
         await self._edit(html)
 
 
-def render_report(what: str, report: IngestReport) -> str:
-    counts = (
-        f"added {len(report.added)} · updated {len(report.updated)} · unchanged {len(report.unchanged)} · "
-        f"removed {len(report.removed)} · failed {len(report.failed)}"
-    )
-    mark = "✅" if report.ok else "⚠️"
-    text = (
-        f"{mark} <b>{esc(what)}</b> finished in {report.seconds:.1f} s\n{counts}\n"
-        f"{report.chunks_embedded} chunks embedded"
-    )
-    if report.failed:
-        lines = [f"• <code>{esc(f.item[:200])}</code>: {esc(f.reason[:300])}" for f in report.failed[:10]]
-        more = len(report.failed) - 10
-        if more > 0:
-            lines.append(f"… and {more} more (see the log)")
-        text += "\n\n<b>Failed</b>\n" + "\n".join(lines)
-    return text
+STORE_LOCKED = "Another process is writing to the store; try again when it finishes."
+STORE_UNREACHABLE = "The article store can't be reached (is the Chroma server running?); try again later."
+MODEL_MISMATCH = "The store was built with another embedding model than the one configured."
+DISK_FULL = "The disk is full; free some space on the server, then try again."
+NOT_WRITABLE = "The store is not writable (a read-only disk or its permissions)."
+_DISK_FULL = (errno.ENOSPC, errno.EDQUOT)
+_NOT_WRITABLE = (errno.EROFS, errno.EACCES, errno.EPERM)
+
+
+def _causes(exc: BaseException) -> list[BaseException]:
+    """The exception and the ones it was raised from or while handling, innermost last."""
+    chain: list[BaseException] = []
+    current: BaseException | None = exc
+    while current is not None and current not in chain:
+        chain.append(current)
+        current = current.__cause__ or current.__context__
+    return chain
+
+
+def failure_reason(exc: BaseException) -> str | None:
+    """What an admin can act on, for the failures we know; None for the rest. Never the exception's text:
+    it may hold paths, hosts or credentials, and it reads as a crash."""
+    chain = _causes(exc)
+    for e in chain:
+        if isinstance(e, StoreLockedError):
+            return STORE_LOCKED
+        if isinstance(e, ModelMismatchError):
+            return MODEL_MISMATCH
+    for e in chain:
+        if isinstance(e, OSError) and e.errno in _DISK_FULL or "disk is full" in str(e).lower():
+            return DISK_FULL  # SQLite (Chroma's metadata) says "database or disk is full" with no errno
+        if isinstance(e, OSError) and e.errno in _NOT_WRITABLE or "readonly database" in str(e).lower():
+            return NOT_WRITABLE
+    if any(isinstance(e, StoreError) for e in chain):
+        return STORE_UNREACHABLE
+    return None
 
 
 async def _ingest_job(update: Update, context: Context, what: str, ingest_sources: list[str]) -> None:
@@ -477,9 +544,14 @@ async def _ingest_job(update: Update, context: Context, what: str, ingest_source
         started = time.perf_counter()
         try:
             report = await asyncio.to_thread(s.runtime.ingest, ingest_sources, False, progress)
-        except Exception:
-            log.exception("%s by admin=%s failed", what, user.id if user else None)
-            await progress.finish(f"❌ <b>{esc(what)}</b> failed. The details are in the bot's log.")
+        except Exception as exc:
+            reason = failure_reason(exc)
+            if reason == STORE_LOCKED:  # expected, and the lock's message says who holds it
+                log.warning("%s by admin=%s refused: %s", what, user.id if user else None, exc)
+            else:
+                log.exception("%s by admin=%s failed", what, user.id if user else None)
+            reason = reason or "The details are in the bot's log."
+            await progress.finish(f"❌ <b>{esc(what)}</b> failed. {esc(reason)}")
             return
         await progress.finish(render_report(what, report))
         log.info(
@@ -531,9 +603,19 @@ async def remove(update: Update, context: Context) -> None:
     catalog = await _catalog(s)
     found = [i for i in ids if i in catalog]
     missing = [i for i in ids if i not in catalog]
-    removed = await asyncio.to_thread(s.runtime.remove, found) if found else 0
+    try:
+        removed = await asyncio.to_thread(s.runtime.remove, found) if found else 0
+    except Exception as exc:
+        reason = failure_reason(exc)
+        if reason is None:
+            raise  # the error handler logs it and apologises
+        log.warning("remove by admin=%s failed: %s", user.id if user else None, type(exc).__name__)
+        await message.reply_html(f"❌ <b>Remove</b> failed. {esc(reason)}")
+        return
     lines = [f"🗑 Removed {removed} article(s)."]
-    lines += [f"• {esc(catalog[i].title)} (<code>{esc(i)}</code>)" for i in found]
+    lines += [
+        f"• {shorten(catalog[i].title, MAX_TITLE_HTML)} (<code>{shorten(i, MAX_NAME_HTML)}</code>)" for i in found
+    ]
     if missing:
         lines.append("Not found: " + ", ".join(f"<code>{esc(i[:100])}</code>" for i in missing))
     await send_parts(context.bot, message.chat_id, split_html("\n".join(lines)))
@@ -566,7 +648,8 @@ async def stats(update: Update, context: Context) -> None:
     if newest is not None:
         meta = byline(newest.source, newest.date)
         lines.append(
-            f"Newest: {esc(newest.title)} (<code>{esc(newest.id)}</code>){' · ' + meta if meta else ''}"
+            f"Newest: {shorten(newest.title, MAX_TITLE_HTML)} (<code>{shorten(newest.id, MAX_NAME_HTML)}</code>)"
+            + (f" · {meta}" if meta else "")
         )
     await message.reply_html("\n".join(lines))
 

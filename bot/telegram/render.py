@@ -1,7 +1,10 @@
 """Answers and coverage as Telegram HTML: escaped text, inline [n] markers, a numbered Sources block, and
 splitting of long messages into parts of at most 4,096 characters without breaking tags.
 
-Everything from users or articles goes through `html.escape`; only the tags written here are markup.
+Everything from users or articles goes through `html.escape`; only the tags written here are markup. What
+articles bring is bounded before it is rendered (titles, outlet names, links: a hostile feed can make them
+10,000 characters long), so every unit of a message (a sentence with its markers, a source line) fits in one
+message, and messages are packed from whole units: no part is only a heading or a lone marker.
 """
 
 from __future__ import annotations
@@ -10,14 +13,27 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from html import escape as _escape
+from html import unescape
+from typing import TYPE_CHECKING
 from urllib.parse import urlparse
 
-from bot.models import DECLINE_TEXT, Answer, Citation
+from bot.models import DECLINE_TEXT, Answer, AnswerSentence, Citation
 from vectorstore.models import StoredArticle
+
+if TYPE_CHECKING:
+    from ingest.errors import ItemError
+    from ingest.pipeline import IngestReport
 from vectorstore.recency import parse_date
 
 MAX_MESSAGE_CHARS = 4096
 SENTENCES_PER_PARAGRAPH = 3
+# Bounds on what articles and users bring, as escaped HTML (UTF-16 units), so that any unit fits in a message.
+MAX_SENTENCE_HTML = 3000  # an answer sentence; longer ones are shortened at a word boundary, with "…"
+MAX_TITLE_HTML = 400
+MAX_NAME_HTML = 120  # an outlet's name, a date as the article gave it
+MAX_HREF_HTML = 600  # a longer link is replaced by the outlet's page (scheme and host), or not linked
+MAX_ASKED_HTML = 400  # the example question shown above its answer
+ELLIPSIS = "…"
 
 
 def esc(text: str) -> str:
@@ -30,6 +46,26 @@ def utf16_len(text: str) -> int:
     return len(text.encode("utf-16-le")) // 2
 
 
+def shorten(text: str, max_html: int) -> str:
+    """`text` escaped, at most `max_html` UTF-16 units of HTML: cut at a word boundary, with an ellipsis."""
+    html = esc(text)
+    if utf16_len(html) <= max_html:
+        return html
+    budget = max_html - len(ELLIPSIS)
+    lo, hi = 0, len(text)  # the longest prefix whose escaped form fits
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if utf16_len(esc(text[:mid])) <= budget:
+            lo = mid
+        else:
+            hi = mid - 1
+    prefix = text[:lo]
+    space = max(prefix.rfind(" "), prefix.rfind("\n"))
+    if space > lo // 2:  # a word boundary, unless that would drop more than half
+        prefix = prefix[:space]
+    return esc(prefix.rstrip()) + ELLIPSIS
+
+
 def format_date(iso: str | None) -> str:
     """'2024-01-12' -> '12 Jan 2024'; anything unparseable is returned as it is."""
     if not iso:
@@ -38,16 +74,34 @@ def format_date(iso: str | None) -> str:
     return f"{d.day} {d:%b %Y}" if d else iso
 
 
+def href(url: str | None) -> str | None:
+    """The escaped link target for a web URL, None for anything else. An over-long URL (Telegram refuses
+    them, and one can fill a message) becomes the outlet's page, scheme and host."""
+    if not url:
+        return None
+    try:
+        parsed = urlparse(url)
+    except ValueError:  # e.g. an invalid IPv6 host
+        return None
+    if parsed.scheme not in ("http", "https") or not parsed.netloc:
+        return None
+    target = _escape(url, quote=True)
+    if utf16_len(target) <= MAX_HREF_HTML:
+        return target
+    outlet = _escape(f"{parsed.scheme}://{parsed.netloc}/", quote=True)
+    return outlet if utf16_len(outlet) <= MAX_HREF_HTML else None
+
+
 def link(title: str, url: str | None) -> str:
-    """A linked, escaped title; only web links are made clickable."""
-    text = esc(title.strip() or "Untitled")
-    if url and urlparse(url).scheme in ("http", "https"):
-        return f'<a href="{_escape(url, quote=True)}">{text}</a>'
-    return text
+    """A linked, escaped title of bounded length; only web links are made clickable."""
+    text = shorten(" ".join(title.split()) or "Untitled", MAX_TITLE_HTML)
+    target = href(url)
+    return f'<a href="{target}">{text}</a>' if target else text
 
 
 def byline(source: str | None, iso_date: str | None) -> str:
-    return ", ".join(esc(part) for part in (source or "", format_date(iso_date)) if part)
+    parts = (" ".join((source or "").split()), format_date(iso_date))
+    return ", ".join(shorten(part, MAX_NAME_HTML) for part in parts if part)
 
 
 def markers(numbers: Iterable[int]) -> str:
@@ -60,6 +114,11 @@ def _source_line(citation: Citation) -> str:
     return f"{line} · {meta}" if meta else line
 
 
+def _sentence(sentence: AnswerSentence) -> str:
+    """A sentence with its markers, as one unit: the markers never part from their sentence."""
+    return f"{shorten(' '.join(sentence.shown.split()), MAX_SENTENCE_HTML)} {markers(sentence.citations)}".strip()
+
+
 def render_answer(answer: Answer, asked: str | None = None) -> list[str]:
     """The answer as HTML message parts (usually one): body with markers, then the numbered sources.
 
@@ -67,16 +126,20 @@ def render_answer(answer: Answer, asked: str | None = None) -> list[str]:
     """
     if answer.declined:
         return split_html(render_decline())
-    paragraphs: list[str] = []
-    if asked:
-        paragraphs.append(f"❓ <i>{esc(asked)}</i>")
-    sentences = [f"{esc(s.text.strip())} {markers(s.citations)}".strip() for s in answer.sentences]
-    for i in range(0, len(sentences), SENTENCES_PER_PARAGRAPH):
-        paragraphs.append(" ".join(sentences[i : i + SENTENCES_PER_PARAGRAPH]))
+    sentences = [_sentence(s) for s in answer.sentences]
+    blocks = [
+        Block(tuple(sentences[i : i + SENTENCES_PER_PARAGRAPH]), " ")
+        for i in range(0, len(sentences), SENTENCES_PER_PARAGRAPH)
+    ]
+    if asked:  # the header leads the first sentence, so it never stands alone in a part
+        header = f"❓ <i>{shorten(' '.join(asked.split()), MAX_ASKED_HTML)}</i>"
+        first = blocks[0] if blocks else Block((), " ")
+        units = (f"{header}\n\n{first.units[0]}" if first.units else header, *first.units[1:])
+        blocks[:1] = [Block(units, " ")]
     if answer.citations:
-        lines = "\n".join(_source_line(c) for c in sorted(answer.citations, key=lambda c: c.number))
-        paragraphs.append(f"<b>Sources</b>\n{lines}")
-    return split_html("\n\n".join(paragraphs))
+        lines = [_source_line(c) for c in sorted(answer.citations, key=lambda c: c.number)]
+        blocks.append(Block((f"<b>Sources</b>\n{lines[0]}", *lines[1:]), "\n"))
+    return pack(blocks)
 
 
 def render_decline() -> str:
@@ -132,19 +195,19 @@ def _plural(n: int, word: str) -> str:
 
 
 def render_welcome(first_name: str | None, coverage: Coverage) -> str:
-    hello = f"👋 Hi {esc(first_name)}!" if first_name else "👋 Hi!"
+    hello = f"👋 Hi {shorten(first_name, MAX_NAME_HTML)}!" if first_name else "👋 Hi!"
     if coverage.articles == 0:
         return (
             f"{hello} I answer questions about a newsroom's coverage, citing the source of each claim.\n\n"
             "No articles are loaded yet, so I can't answer anything right now. Please check back soon."
         )
-    outlets = ", ".join(esc(o) for o in coverage.outlets[:3])
+    outlets = ", ".join(shorten(o, MAX_NAME_HTML) for o in coverage.outlets[:3])
     what = f"<b>{_plural(coverage.articles, 'article')}</b>"
     if outlets:
         what += f" from {outlets}"
     span = coverage.span()
     if span:
-        what += f" ({esc(span)})"
+        what += f" ({shorten(span, MAX_NAME_HTML * 2)})"
     return (
         f"{hello} I answer questions about the news from our own reporting, "
         "and every claim links to the article it comes from.\n\n"
@@ -178,24 +241,76 @@ def render_help(is_admin: bool) -> str:
     return text
 
 
-def render_sources(coverage: Coverage) -> str:
+def render_sources(coverage: Coverage) -> list[str]:
+    """/sources as message parts (usually one): counts, outlets, dates, the newest articles linked."""
     if coverage.articles == 0:
-        return "No articles are loaded yet."
+        return ["No articles are loaded yet."]
     head = f"📚 <b>{_plural(coverage.articles, 'article')}</b>"
     if coverage.outlets:
-        head += " from " + ", ".join(esc(o) for o in coverage.outlets[:5])
+        head += " from " + ", ".join(shorten(o, MAX_NAME_HTML) for o in coverage.outlets[:5])
     span = coverage.span()
     if span:
-        head += f", {esc(span)}"
+        head += f", {shorten(span, MAX_NAME_HTML * 2)}"
     lines = []
     for a in coverage.newest:
         line = f"• {link(a.title, a.url)}"
         meta = byline(a.source, a.date)
         lines.append(f"{line} · {meta}" if meta else line)
-    return f"{head}\n\n<b>Newest</b>\n" + "\n".join(lines)
+    blocks = [Block((head,), "")]
+    if lines:
+        blocks.append(Block((f"<b>Newest</b>\n{lines[0]}", *lines[1:]), "\n"))
+    return pack(blocks)
 
 
-# ---- splitting -----------------------------------------------------------------------------------------
+# ---- packing and splitting -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Block:
+    """A paragraph made of units (sentences with their markers, source lines) that are never cut, joined by
+    `joiner`. Blocks are joined by a blank line."""
+
+    units: tuple[str, ...]
+    joiner: str
+
+
+def pack(blocks: Sequence[Block], limit: int = MAX_MESSAGE_CHARS) -> list[str]:
+    """Messages of at most `limit` UTF-16 units made of whole blocks where they fit, else of whole units.
+
+    A block that does not fit in what is left of a part starts the next one; a block longer than a message is
+    packed unit by unit. Units are bounded by the renderers; one that still exceeds a message (nothing here
+    makes one) falls back to `split_html`.
+    """
+    parts: list[str] = []
+    current = ""
+
+    def add(piece: str, joiner: str) -> None:
+        nonlocal current
+        if current and utf16_len(current + joiner + piece) <= limit:
+            current += joiner + piece
+            return
+        if current:
+            parts.append(current)
+        if utf16_len(piece) <= limit:
+            current = piece
+        else:
+            *whole, current = split_html(piece, limit) or [""]
+            parts.extend(whole)
+
+    for block in blocks:
+        units = [u for u in block.units if u.strip()]
+        if not units:
+            continue
+        whole = block.joiner.join(units)
+        if utf16_len(whole) <= limit:
+            add(whole, "\n\n")
+            continue
+        for i, unit in enumerate(units):
+            add(unit, "\n\n" if i == 0 else block.joiner)
+    if current.strip():
+        parts.append(current)
+    return parts
+
 
 _TOKEN = re.compile(r"<[^>]*>|&#?\w+;|\n\n+|\n|[ \t]+|[^<&\n \t]+|[<&]")
 _TAG_NAME = re.compile(r"</?\s*([a-zA-Z][\w-]*)")
@@ -306,3 +421,55 @@ def split_html(text: str, limit: int = MAX_MESSAGE_CHARS) -> list[str]:
 
 def _strip_tags(text: str) -> str:
     return re.sub(r"<[^>]*>", "", text)
+
+
+def plain_parts(html: str, limit: int = MAX_MESSAGE_CHARS) -> list[str]:
+    """The text a message shows (tags dropped, entities decoded), in parts of at most `limit` UTF-16 units cut
+    at whitespace where there is any: what is sent when Telegram refuses the HTML."""
+    text = unescape(_strip_tags(html)).strip()
+    parts: list[str] = []
+    while utf16_len(text) > limit:
+        cut = limit
+        while utf16_len(text[:cut]) > limit:  # astral characters count twice
+            cut -= 1
+        space = max(text.rfind(" ", 0, cut), text.rfind("\n", 0, cut))
+        if space > cut // 2:
+            cut = space
+        parts.append(text[:cut].rstrip())
+        text = text[cut:].lstrip()
+    if text:
+        parts.append(text)
+    return parts
+
+
+# An admin's report is one edited status message, which cannot be split: it lists items until this much of the
+# message is used, then says how many more there are.
+_REPORT_LIST_BUDGET = MAX_MESSAGE_CHARS - 600
+
+
+def render_report(what: str, report: IngestReport) -> str:
+    """An ingest run for the admin who started it: counts, then what failed, was skipped or only half stored."""
+    counts = (
+        f"added {len(report.added)} · updated {len(report.updated)} · unchanged {len(report.unchanged)} · "
+        f"removed {len(report.removed)} · failed {len(report.failed)} · skipped {len(report.skipped)} · "
+        f"warnings {len(report.warnings)}"
+    )
+    mark = "✅" if report.ok else "⚠️"
+    text = (
+        f"{mark} <b>{shorten(what, MAX_TITLE_HTML)}</b> finished in {report.seconds:.1f} s\n{counts}\n"
+        f"{report.chunks_embedded} chunks embedded"
+    )
+    for heading, items in (("Failed", report.failed), ("Skipped", report.skipped), ("Warnings", report.warnings)):
+        if items:
+            text += f"\n\n<b>{heading}</b>" + _item_lines(items, _REPORT_LIST_BUDGET - utf16_len(text))
+    return text
+
+
+def _item_lines(items: Sequence[ItemError], budget: int) -> str:
+    lines = ""
+    for shown, item in enumerate(items):
+        line = f"\n• <code>{shorten(item.item, 200)}</code>: {shorten(item.reason, 300)}"
+        if utf16_len(lines + line) > budget - 60:  # room for the "and N more" line
+            return lines + f"\n… and {len(items) - shown} more (see the log)"
+        lines += line
+    return lines

@@ -15,6 +15,7 @@ and how emulator.js bridges them.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import select
@@ -189,6 +190,18 @@ class EmulatorClient:
         result: list[dict[str, Any]] = await self.call("/client/log", {"since": since})
         return result
 
+    async def callback_answer(self, callback_id: str, since: int = 0, timeout_s: float = 30.0) -> dict[str, Any]:
+        """The bot's answerCallbackQuery for a tap (its parameters: `text` is the toast), once it has come;
+        `since`: a call sequence number from before the tap, to search less of the log."""
+        deadline = time.monotonic() + timeout_s
+        while True:
+            for call in await self.calls(since):
+                params = call["params"]
+                if call["method"] == "answerCallbackQuery" and str(params.get("callback_query_id")) == callback_id:
+                    return dict(params)
+            assert time.monotonic() < deadline, f"callback {callback_id} was never answered"
+            await asyncio.sleep(0.05)
+
     async def fail_chat_action(self, fail: bool) -> None:
         """Let sendChatAction fail with HTTP 500, as the bare emulator does."""
         await self.call("/client/control", {"failChatAction": fail})
@@ -196,6 +209,10 @@ class EmulatorClient:
     async def flood_next(self, n: int) -> None:
         """Answer the bot's next `n` sendMessage calls with 429 Too Many Requests, retry after 1 s."""
         await self.call("/client/control", {"floodNext": n})
+
+    async def reject_html_next(self, n: int) -> None:
+        """Answer the bot's next `n` sendMessage calls in a parse mode with 400 Bad Request (can't parse entities)."""
+        await self.call("/client/control", {"rejectHtmlNext": n})
 
     async def drop_next(self, n: int) -> None:
         """Close the connection of the bot's next `n` sendMessage calls without an answer."""
@@ -277,9 +294,9 @@ class User:
         extra = {"caption": caption} if caption else {}
         return await self.send(photo=sizes, **extra)
 
-    async def tap(self, reply: Reply, data: str) -> None:
-        """Tap an inline button of a bot message."""
-        await self.client.call(
+    async def tap(self, reply: Reply, data: str) -> str:
+        """Tap an inline button of a bot message (or send any callback data for it); returns the callback id."""
+        result = await self.client.call(
             "/client/callback",
             {
                 "botToken": self.client.token,
@@ -289,6 +306,7 @@ class User:
                 "data": data,
             },
         )
+        return str(result["callback_id"])
 
     async def replies(self, n: int = 1, timeout_s: float = 30.0) -> list[Reply]:
         """Wait for the bot's next `n` messages to this chat; each is checked as Telegram would check it."""
@@ -313,6 +331,14 @@ class User:
     async def reply(self, timeout_s: float = 30.0) -> Reply:
         (only,) = await self.replies(1, timeout_s)
         return only
+
+    async def nothing_more(self, timeout_s: float = 30.0) -> None:
+        """Assert the bot has nothing more to say here: a /help probe is sent, and the next message to this chat
+        must be the probe's answer. Unlike waiting a while for silence, it does not depend on the machine's speed:
+        whatever the bot sends for earlier updates before it answers a later one is caught."""
+        await self.command("/help")
+        got = await self.replies(1, timeout_s)
+        assert len(got) == 1 and got[0].text.startswith("<b>How to use me</b>"), [r.text[:80] for r in got]
 
     async def no_reply(self, wait_s: float = 1.0) -> None:
         raw = await self.client.call(

@@ -15,10 +15,12 @@
  *                          up to `timeout` seconds for the first one
  *   POST /client/state     {botToken, chatId, messageId} -> message; a bot message as it is now (after edits)
  *   POST /client/log       {since} -> [{seq, method, params}]; every call the bot made, for the tests' checks
- *   POST /client/control   {failChatAction, floodNext, dropNext} -> the settings; failChatAction: let
+ *   POST /client/control   {failChatAction, floodNext, dropNext, rejectHtmlNext} -> the settings; failChatAction: let
  *                          sendChatAction fail as the bare emulator does (HTTP 500); floodNext: answer the next N
  *                          sendMessage calls with 429 Too Many Requests (retry after 1 s); dropNext: close the
- *                          connection of the next N sendMessage calls without answering (a network error)
+ *                          connection of the next N sendMessage calls without answering (a network error);
+ *                          rejectHtmlNext: answer the next N sendMessage calls in a parse mode with 400 Bad Request
+ *                          (can't parse entities), as Telegram answers markup it refuses
  */
 const path = require('path');
 const { createRequire } = require('module');
@@ -42,7 +44,7 @@ const JSON_FIELDS = ['reply_markup', 'entities', 'reply_parameters', 'link_previ
 
 const tg = new TelegramServer({ port: 0, host: '127.0.0.1', storeTimeout: 24 * 3600 });
 tg.setMaxListeners(0);
-const control = { failChatAction: false, floodNext: 0, dropNext: 0 };
+const control = { failChatAction: false, floodNext: 0, dropNext: 0, rejectHtmlNext: 0 };
 const calls = []; // every bot call but getUpdates: {seq, at, token, method, params}
 
 // A malformed request must not take the emulator down (the bare one crashes on a rejected promise).
@@ -169,6 +171,10 @@ app.all('/bot:token/:method', async (req, res, next) => {
         control.dropNext -= 1;
         return req.socket.destroy();
       }
+      if (control.rejectHtmlNext > 0 && params.parse_mode) {
+        control.rejectHtmlNext -= 1;
+        return bad(res, "can't parse entities: Unsupported start tag \"x\" at byte offset 0");
+      }
       if (params.chat_id === undefined || typeof params.text !== 'string') return bad(res, 'chat_id and text required');
       if (!params.text.length) return bad(res, 'message text is empty');
       tg.addBotMessage({ ...params }, token);
@@ -265,6 +271,7 @@ app.post('/client/control', (req, res) => {
   if ('failChatAction' in req.body) control.failChatAction = Boolean(req.body.failChatAction);
   if ('floodNext' in req.body) control.floodNext = Number(req.body.floodNext) || 0;
   if ('dropNext' in req.body) control.dropNext = Number(req.body.dropNext) || 0;
+  if ('rejectHtmlNext' in req.body) control.rejectHtmlNext = Number(req.body.rejectHtmlNext) || 0;
   return ok(res, control);
 });
 

@@ -7,8 +7,15 @@ removed again, so the session's store stays the sample for the other tests.
 from __future__ import annotations
 
 import asyncio
+import errno
+import os
+import socket
+import sqlite3
+import subprocess
+import sys
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
+from pathlib import Path
 
 import pytest
 from bot_harness import ADMIN_ID, LogSpy, RunningBot
@@ -101,7 +108,7 @@ async def test_ingest_reports_progress_in_one_message_while_questions_are_answer
     final = await final_state(editor, status, finished)
     assert final.text.startswith("✅ <b>Ingest</b> finished")
     assert "added 1 · updated 0" in final.text
-    await editor.no_reply(0.0)  # progress went into the one status message
+    await editor.nothing_more()  # progress went into the one status message
     edits = [
         c for c in await tg.calls(since)
         if c["method"] == "editMessageText" and int(c["params"]["message_id"]) == status.message_id
@@ -155,3 +162,107 @@ async def test_reindex_re_ingests_the_configured_sources(
     assert final.text.startswith("⚠️ <b>Reindex</b> finished")
     assert f"added {len(added)} · updated 0" in final.text and "failed 1" in final.text
     assert f"<b>Failed</b>\n• <code>{dead}</code>: " in final.text
+
+
+@pytest.fixture
+def store_locked_elsewhere(bot: RunningBot) -> Iterator[None]:
+    """Another process holding the embedded store's writer lock, as a `newsbot ingest` would."""
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD_LOCK, str(bot.settings.lock_path)],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=REPO, env={**os.environ, "PYTHONPATH": str(REPO)},
+    )  # fmt: skip
+    assert holder.stdout is not None and holder.stdin is not None
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        yield
+    finally:
+        holder.stdin.close()  # the holder exits, and the kernel releases its lock
+        holder.wait(timeout=30)
+
+
+REPO = Path(__file__).resolve().parents[2]
+HOLD_LOCK = """
+import sys
+from pathlib import Path
+from vectorstore.lock import writer_lock
+with writer_lock(Path(sys.argv[1])):
+    print("held", flush=True)
+    sys.stdin.read()
+"""
+
+
+async def test_ingest_and_reindex_while_another_process_writes_say_so(
+    tg: EmulatorClient, bot: RunningBot, http_server: object, store_locked_elsewhere: None, restore_catalog: None
+) -> None:
+    editor = tg.user(ADMIN_ID, "Editor")
+    before = set(bot.runtime.store.catalog())
+    bot.settings.sources = [http_server.url("/grain-corridor.html")]  # type: ignore[attr-defined]
+    for command, what in ((f"/ingest {bot.settings.sources[0]}", "Ingest"), ("/reindex", "Reindex")):
+        await editor.command(command)
+        status = await editor.reply()
+        final = await final_state(editor, status, finished)
+        assert final.text == (
+            f"❌ <b>{what}</b> failed. Another process is writing to the store; try again when it finishes."
+        )
+    await editor.command(f"/remove {SAMPLE_ITALY_ID}")
+    assert (await editor.reply()).text == (
+        "❌ <b>Remove</b> failed. Another process is writing to the store; try again when it finishes."
+    )
+    assert set(bot.runtime.store.catalog()) == before
+
+
+async def test_a_second_admin_job_while_one_runs_is_refused_clearly(
+    tg: EmulatorClient, bot: RunningBot, http_server: object, restore_catalog: None
+) -> None:
+    from conftest import Route
+
+    editor = tg.user(ADMIN_ID, "Editor")
+    site = http_server
+    page = site.routes["/grain-corridor.html"]  # type: ignore[attr-defined]
+    site.routes["/held.html"] = Route(page.body, delay_s=3.0)  # type: ignore[attr-defined]
+    bot.settings.sources = [site.url("/grain-corridor.html")]  # type: ignore[attr-defined]
+    await editor.command(f"/ingest {site.url('/held.html')}")  # type: ignore[attr-defined]
+    status = await editor.reply()
+    assert status.text.startswith("⏳ Ingest")
+    for command in ("/reindex", f"/ingest {site.url('/grain-corridor.html')}"):  # type: ignore[attr-defined]
+        await editor.command(command)
+        refusal = await editor.reply()
+        assert refusal.text == "Another ingest is running; please try again when it has finished."
+    final = await final_state(editor, status, finished)
+    assert final.text.startswith("✅ <b>Ingest</b> finished") and "added 1" in final.text
+    assert site.hits.count("/grain-corridor.html") == 0  # type: ignore[attr-defined]  # the refused jobs ran nothing
+
+
+def test_admin_failures_are_named_and_never_show_exception_text(tmp_path: Path) -> None:
+    from bot.telegram.handlers import DISK_FULL, NOT_WRITABLE, STORE_LOCKED, STORE_UNREACHABLE, failure_reason
+    from vectorstore.client import ChromaConfig, connect
+    from vectorstore.errors import StoreError
+    from vectorstore.lock import writer_lock
+
+    with writer_lock(tmp_path / "lock"), pytest.raises(StoreError) as locked, writer_lock(tmp_path / "lock"):
+        pass
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        closed = s.getsockname()[1]  # nothing listens there once the socket is closed
+    with pytest.raises(StoreError) as unreachable:
+        connect(ChromaConfig(path=tmp_path, url=f"http://127.0.0.1:{closed}"))
+    db = sqlite3.connect(tmp_path / "full.sqlite3")
+    try:
+        db.execute("PRAGMA max_page_count = 1")  # a database that cannot grow is how SQLite meets a full disk
+        with pytest.raises(sqlite3.OperationalError) as full:
+            db.execute("CREATE TABLE t (x TEXT)")
+            db.execute("INSERT INTO t VALUES (?)", ("x" * 100_000,))
+    finally:
+        db.close()
+    assert failure_reason(locked.value) == STORE_LOCKED
+    assert failure_reason(unreachable.value) == STORE_UNREACHABLE
+    assert failure_reason(full.value) == DISK_FULL
+    assert failure_reason(OSError(errno.ENOSPC, "No space left on device")) == DISK_FULL
+    try:
+        try:
+            raise OSError(errno.EROFS, "Read-only file system")
+        except OSError as exc:
+            raise RuntimeError("wrapped") from exc
+    except RuntimeError as wrapped:
+        assert failure_reason(wrapped) == NOT_WRITABLE
+    assert failure_reason(ValueError("something else")) is None

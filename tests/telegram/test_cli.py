@@ -13,6 +13,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 from botapi_emulator import Emulator, EmulatorClient
 from click.testing import CliRunner
@@ -176,3 +177,51 @@ def test_start_without_a_token_opens_the_terminal_chat(
     assert "sample coverage: added 2" in result.output
     assert "No NEWSBOT_TELEGRAM_TOKEN configured, so here is the terminal chat." in result.output
     assert "140 million" in result.output
+
+
+async def test_serve_with_a_token_file_refuses_webhook_posts_with_a_wrong_secret(
+    emulator: Emulator, tmp_path: Path, serve: object
+) -> None:
+    token = "555000333:AAE-newsbot-cli-token-file"
+    token_file = tmp_path / "bot-token"
+    token_file.write_text(token + "\n", encoding="utf-8")  # as a secrets manager writes it, newline included
+    secret = "webhook-secret-9876543210"
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = clean_env(
+        NEWSBOT_DATA_DIR=str(tmp_path / "data"),
+        NEWSBOT_TELEGRAM_TOKEN_FILE=str(token_file),
+        NEWSBOT_TELEGRAM_BASE_URL=emulator.url,
+        NEWSBOT_WEBHOOK_URL=f"http://127.0.0.1:{port}/telegram",
+        NEWSBOT_WEBHOOK_PORT=str(port),
+        NEWSBOT_WEBHOOK_SECRET=secret,
+    )
+    served = serve(["serve"], env)  # type: ignore[operator]
+    async with EmulatorClient(emulator.url, token) as client:
+        deadline = time.monotonic() + 150
+        while not any(c["method"] == "setWebhook" and c["token"] == token for c in await client.calls()):
+            assert served.process.poll() is None, served.stop()  # the token from the file reached the Bot API
+            assert time.monotonic() < deadline, "the bot never set its webhook"
+            await asyncio.sleep(0.2)
+        ann = client.user(1203, "Ann")
+        forged = {
+            "update_id": 990_001,
+            "message": {
+                "message_id": 1, "date": int(time.time()), "text": "/start",
+                "chat": ann.chat, "from": ann.sender,
+                "entities": [{"type": "bot_command", "offset": 0, "length": 6}],
+            },
+        }  # fmt: skip
+        async with httpx.AsyncClient() as http:
+            for headers in ({"X-Telegram-Bot-Api-Secret-Token": "wrong-secret"}, {}):
+                response = await http.post(f"http://127.0.0.1:{port}/telegram", json=forged, headers=headers)
+                assert response.status_code == 403, (headers, response.status_code)
+        try:
+            await ann.nothing_more()  # the probe, through the emulator with the secret, is the first reply
+        except AssertionError as exc:
+            raise AssertionError(f"{exc}\n--- newsbot's log ---\n{served.stop()}") from None
+    log = served.stop()
+    assert served.process.returncode == 0, log
+    assert "serving by webhook on 127.0.0.1" in log, log
+    assert token.split(":")[1] not in log and secret not in log

@@ -77,7 +77,7 @@ async def test_long_answer_is_split_in_two_at_a_paragraph_boundary(
         reader = client.user(750, "Reader")
         await reader.say("What happened at the Zorvath tidal barrier?")
         first, second = await reader.replies(2, timeout_s=30)  # each checked: valid HTML, <= 4,096 characters
-        await reader.no_reply(0.5)
+        await reader.nothing_more()
         calls = [c for c in await client.calls() if c["method"] == "sendMessage"]
     assert len(first.text) + len(second.text) > MAX_MESSAGE_CHARS
     assert first.buttons == () and [b.text for b in second.buttons[-1]] == ["👍", "👎"]

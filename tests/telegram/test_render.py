@@ -6,6 +6,8 @@ import random
 import re
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from telegram_html import problems, visible_text
 
 from bot.models import Answer, AnswerSentence, Citation
@@ -14,11 +16,14 @@ from bot.telegram.render import (
     format_date,
     render_answer,
     render_help,
+    render_report,
     render_sources,
     render_welcome,
     split_html,
     utf16_len,
 )
+from ingest.errors import ItemError
+from ingest.pipeline import IngestReport
 from vectorstore.models import StoredArticle
 
 
@@ -119,13 +124,14 @@ def test_welcome_sources_and_help_are_valid_html() -> None:
     for html in (
         render_welcome("<Ann>", coverage),
         render_welcome(None, Coverage.of({})),
-        render_sources(coverage),
-        render_sources(Coverage.of({})),
+        *render_sources(coverage),
+        *render_sources(Coverage.of({})),
         render_help(True),
         render_help(False),
     ):
         assert problems(html) == [], html
-    assert "1 Jan 2024 – 8 Jan 2024" in render_sources(coverage)
+    (sources,) = render_sources(coverage)
+    assert "1 Jan 2024 – 8 Jan 2024" in sources
     assert "/ingest" in render_help(True) and "/ingest" not in render_help(False)
 
 
@@ -230,3 +236,118 @@ def test_the_checker_accepts_telegram_html() -> None:
     )
     assert problems(html) == []
     assert re.search("q", visible_text(html))
+
+
+# ---- whatever articles bring, every part fits Telegram ------------------------------------------------------
+
+LONG_URL = "https://news.example/" + "a" * 4500  # the probe's article: every answer citing it broke the limit
+
+
+def lone_fragment(part: str) -> bool:
+    """A part that is only a heading or only markers, the stray fragments long links once produced."""
+    shown = visible_text(part).strip()
+    return shown in ("Sources", "Newest") or re.fullmatch(r"(\[\d+\]\s*)+", shown) is not None
+
+
+def assert_telegram_parts(parts: list[str]) -> None:
+    assert parts
+    for part in parts:
+        assert problems(part) == [], part[:300]  # valid HTML, at most 4,096 UTF-16 units with the markup
+        assert not lone_fragment(part), part
+
+
+def test_a_very_long_url_is_not_linked_and_the_answer_fits_one_message() -> None:
+    a = answer(
+        [("Italy approved a €140 million package.", (1,)), ("It may send SAMP/T.", (2,))],
+        [citation(1, url=LONG_URL), citation(2)],
+    )
+    (html,) = render_answer(a)  # one part: the 4,500-character link no longer counts
+    assert_telegram_parts([html])
+    assert '[1] <a href="https://news.example/">Italy pledges aid</a>' in html  # the outlet's page instead
+    assert "a" * 600 not in html
+    (sources,) = render_sources(
+        Coverage.of({"x": StoredArticle(id="x", title="Long", version="v", chunks=1, url=LONG_URL)})
+    )
+    assert_telegram_parts([sources])
+
+
+def test_many_long_sources_pack_into_whole_lines_with_the_heading_kept_on_its_first_line() -> None:
+    title = "Words & <more> words " * 40  # 840 characters, shortened
+    a = answer(
+        [(f"Claim number {i} about the aid package.", (i,)) for i in range(1, 21)],
+        [citation(i, title=title, url=f"https://news.example/{i}/" + "p" * 580) for i in range(1, 21)],
+    )
+    parts = render_answer(a)
+    assert len(parts) >= 2
+    assert_telegram_parts(parts)
+    sources = "\n".join(parts)[parts[0].find("<b>Sources</b>") :] if "<b>Sources</b>" in parts[0] else ""
+    shown = visible_text("\n".join(parts))
+    for i in range(1, 21):
+        assert f"Claim number {i} about the aid package. [{i}]" in shown
+        assert f"\n[{i}] Words & <more>" in shown  # every source line whole, its title shortened
+    assert "…" in shown and sources is not None
+    heading = next(p for p in parts if "<b>Sources</b>" in p)
+    assert heading.split("<b>Sources</b>\n", 1)[1].startswith("[1] <a href=")
+
+
+# URLs as feeds and pages give them: short, long, with markup characters, or not web links at all
+_urls = st.one_of(
+    st.none(),
+    st.builds(lambda path: f"https://news.example/{path}", st.text(max_size=200)),
+    st.builds(lambda n, c: f"https://news.example/{c * n}", st.integers(0, 10_000), st.sampled_from("a&\"<é")),
+    st.text(max_size=300),
+)
+_texts = st.one_of(
+    st.text(max_size=300),
+    st.text(alphabet=st.sampled_from(list("ab <&>\"'😀שלוםمرحبا\n.")), max_size=6000),
+    st.builds(lambda n: "x" * n, st.integers(0, 10_000)),
+)
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(
+    titles=st.lists(_texts, min_size=1, max_size=12),
+    urls=st.lists(_urls, min_size=12, max_size=12),
+    sentences=st.lists(st.tuples(_texts, st.integers(1, 12)), min_size=1, max_size=25),
+    asked=st.one_of(st.none(), _texts),
+    outlet=st.one_of(st.none(), _texts),
+)
+def test_every_part_is_valid_telegram_html_within_the_limit_whatever_the_coverage(
+    titles: list[str], urls: list[str | None], sentences: list[tuple[str, int]], asked: str | None, outlet: str | None
+) -> None:
+    citations = [
+        Citation(i + 1, f"a{i}", t, urls[i], "2024-01-12", outlet, 0, 1, "q") for i, t in enumerate(titles)
+    ]
+    a = answer([(text, (min(n, len(titles)),)) for text, n in sentences], citations)
+    parts = render_answer(a, asked=asked)
+    assert_telegram_parts(parts)
+    shown = visible_text("\n".join(parts))
+    for n in {min(n, len(titles)) for _, n in sentences}:
+        assert f"[{n}]" in shown
+    catalog = {
+        f"id{i}": StoredArticle(id=f"id{i}", title=t, version="v", chunks=1, url=urls[i], source=outlet)
+        for i, t in enumerate(titles)
+    }
+    assert_telegram_parts(render_sources(Coverage.of(catalog)))
+    assert_telegram_parts([render_welcome(asked, Coverage.of(catalog))])
+
+
+def test_an_ingest_report_lists_failures_skips_and_warnings_and_fits_one_message() -> None:
+    """The report is one edited status message (it cannot be split), however many items went wrong and however
+    long their names: it lists what fits and counts the rest."""
+    long_url = "https://news.example/" + "a&<b>" * 2000
+    report = IngestReport(
+        added=["a1"],
+        failed=[ItemError(f"{long_url}{n}", "HTTP 404 Not Found <x>") for n in range(40)],
+        skipped=[ItemError(f"site/report{n}.pdf", "unsupported type .pdf") for n in range(40)],
+        warnings=[ItemError(f"https://news.example/{n}", "page failed; stored the feed's summary") for n in range(3)],
+    )
+    text = render_report("/ingest " + long_url, report)
+    assert problems(text) == []
+    assert utf16_len(text) <= 4096
+    assert "failed 40 · skipped 40 · warnings 3" in text
+    assert "<b>Failed</b>" in text and "more (see the log)" in text
+    assert "<b>Skipped</b>" in text and "<b>Warnings</b>" in text
+
+    small = render_report("/reindex", IngestReport(skipped=[ItemError("site/a.pdf", "unsupported type .pdf")]))
+    assert "✅" in small and "• <code>site/a.pdf</code>: unsupported type .pdf" in small

@@ -11,7 +11,7 @@ import pytest
 
 from bot.telegram.app import protect_token_in_logs
 from bot.telegram.examples import example_key, examples, find_example
-from bot.telegram.feedback import MIGRATIONS, FeedbackStore
+from bot.telegram.feedback import MIGRATIONS, FeedbackStore, NotTheAsker, Rated
 from bot.telegram.memory import ChatMemory
 from bot.telegram.ratelimit import RateLimiter
 from vectorstore.models import StoredArticle
@@ -98,18 +98,22 @@ def test_feedback_keeps_question_and_answer_with_one_rating_per_user(tmp_path: P
     )  # fmt: skip
     rated = store.rate(answer_id, 5, 1)
     assert (
-        rated is not None
+        isinstance(rated, Rated)
         and rated.question == "What did Italy pledge?"
         and rated.answer == "EUR 140 million [1]"
     )
     store.rate(answer_id, 5, -1)  # changing one's mind replaces the rating
-    store.rate(answer_id, 6, -1)
-    assert store.rating(answer_id, 5) == -1
+    assert store.rate(answer_id, 6, -1) == NotTheAsker(answer_id, 6)  # someone else's answer: nothing stored
+    assert store.rating(answer_id, 5) == -1 and store.rating(answer_id, 6) is None
     assert store.rate(999, 5, 1) is None
+    nobody = store.record_answer(
+        chat_id=7, user_id=None, question="Q?", answer="A [1]", declined=False, article_ids=["a1"], latency_ms=500.0
+    )  # an asker unknown: nobody can prove it was theirs
+    assert store.rate(nobody, 7, 1) == NotTheAsker(nobody, 7)
     with pytest.raises(ValueError):
         store.rate(answer_id, 5, 0)
     stats = store.stats()
-    assert (stats.questions_today, stats.declines_today, stats.thumbs_up, stats.thumbs_down) == (2, 1, 0, 2)
+    assert (stats.questions_today, stats.declines_today, stats.thumbs_up, stats.thumbs_down) == (3, 1, 0, 1)
     assert stats.median_latency_ms_today == 120.0
     assert store.stats("1999-01-01").questions_today == 0
     store.close()

@@ -16,6 +16,7 @@ from typing import Any
 
 from bot_harness import ADMIN_ID, LogSpy, RunningBot
 from botapi_emulator import EmulatorClient, Reply
+from telegram_html import visible_text
 
 from bot.telegram.feedback import FeedbackStore
 from bot.telegram.handlers import APOLOGY
@@ -169,7 +170,7 @@ async def test_rate_limit_refuses_politely_and_only_once(tg: EmulatorClient, bot
     assert len(polite) == 1, [r.text[:40] for r in replies]
     assert f"I take {limit} questions a minute" in polite[0].text
     assert sum("140 million" in r.text for r in replies) == limit
-    await fay.no_reply(1.0)  # the extra questions got no second warning
+    await fay.nothing_more()  # the extra questions got no second warning
     other = tg.user(516, "Gus")  # other users are unaffected
     await other.say(ITALY)
     assert "140 million" in (await other.reply()).text
@@ -206,19 +207,60 @@ async def test_a_failing_typing_indicator_never_blocks_the_answer(tg: EmulatorCl
         await tg.fail_chat_action(False)
 
 
-async def test_twenty_users_asking_at_once_are_all_answered(tg: EmulatorClient) -> None:
-    questions = [ITALY, "What did Zelensky and Meloni discuss?", "Which companies joined the alliance?"]
+# Twenty questions over the sample coverage, each with a sentence of its own that leads its answer.
+OWN_ANSWERS = {
+    ITALY: "€140 million",
+    "Which air defense system might Italy send?": "SAMP/T",
+    "How many Italian companies joined the Defense Industries Alliance?": "I am very pleased that five Italian",
+    "How many companies had joined the alliance as of 2023?": "59 companies from 23 countries",
+    "Who announced that Italian companies joined the alliance?": "Olena Kondratiuk, as per UkrInform",
+    "What is the goal of the Zbroiari campaign?": "fundraising campaign",
+    "Which countries have already joined the Zbroiari initiative?": "The Netherlands, Denmark, and Canada",
+    "Where was the Security Culture conference held?": "conference in Rome",
+    "What did Zelensky and Meloni discuss?": "have discussed further steps in defense cooperation",
+    "Where will the Peace Formula advisors' meeting be held?": "held in Davos",
+    "What presidency did Italy take over?": "presidency of the Group of Seven",
+    "What did Zelensky brief Meloni on?": "massive Russian strikes",
+    "What did Zelensky thank Italy for?": "thankful to Italy and personally to Giorgia",
+    "What did Zelensky say about EU membership?": "full-fledged EU membership",
+    "What did the two agree to continue?": "full implementation of the G7 decisions",
+    "What did the teams intensify?": "intensify bilateral work on security guarantees",
+    "What could Ukraine and Italy strengthen together?": "Ukraine and Italy can strengthen the defense",
+    "How much does the project aim to raise?": "raise $10 billion",
+    "What was the conference's main topic?": "main topic was consolidating efforts",
+    "What did Zelensky highlight about the Group of Seven?": "support for Ukraine at the level of the Group of Seven",
+}
+
+
+async def test_twenty_users_asking_at_once_each_get_the_answer_to_their_own_question(
+    tg: EmulatorClient, bot: RunningBot, log_spy: LogSpy
+) -> None:
+    questions = list(OWN_ANSWERS)
     users = [tg.user(600 + i, f"User{i}") for i in range(20)]
+    logs_before = len(log_spy.lines)
     started = time.monotonic()
-    await asyncio.gather(*(u.say(questions[i % 3]) for i, u in enumerate(users)))
+    await asyncio.gather(*(u.say(q) for u, q in zip(users, questions, strict=True)))
     replies = await asyncio.gather(*(u.reply(timeout_s=120) for u in users))
     elapsed = time.monotonic() - started
-    for user, reply in zip(users, replies, strict=True):
+    for user, question, reply in zip(users, questions, replies, strict=True):
         assert reply.chat_id == user.chat_id
-        assert "<b>Sources</b>" in reply.text and "[1]" in reply.text, reply.text
+        lead = visible_text(reply.text).split(" [", 1)[0]  # the answer's first sentence
+        assert OWN_ANSWERS[question] in lead, (question, lead)
+        others = [key for q, key in OWN_ANSWERS.items() if q != question and key in lead]
+        assert not others, (question, others)  # not someone else's answer
+        assert [b.text for b in reply.buttons[-1]] == ["👍", "👎"]  # the whole answer: the keyboard ends it
     for user in users:
-        await user.no_reply(0.0)  # exactly one answer each
-    print(f"20 concurrent questions answered in {elapsed:.1f} s")
+        await user.nothing_more()  # exactly one answer each
+    # The answer pool worked on several questions at once: each answer's log line says how many were being
+    # computed as it started.
+    concurrent = [
+        int(m.group(2))
+        for line in log_spy.lines[logs_before:]
+        if (m := re.search(r"answered answer=\d+ chat=(6[01]\d) .* concurrent=(\d+)", line))
+    ]
+    assert len(concurrent) == 20 and max(concurrent) >= 2, concurrent
+    assert max(concurrent) <= bot.settings.answer_workers
+    print(f"20 concurrent questions answered in {elapsed:.1f} s, up to {max(concurrent)} at once")
 
 
 async def test_an_unexpected_error_gets_a_fixed_apology_and_the_bot_keeps_running(
@@ -259,3 +301,78 @@ async def test_flood_control_and_network_errors_are_retried(tg: EmulatorClient) 
     await lee.say(ITALY)
     assert "140 million" in (await lee.reply(timeout_s=15)).text
     assert len(attempts(await tg.calls(since))) == 2
+
+
+
+async def test_only_the_asker_can_rate_an_answer_and_a_forged_rating_is_refused(
+    tg: EmulatorClient, bot: RunningBot
+) -> None:
+    asker, other = tg.user(520, "Asker"), tg.user(521, "Other")
+    await asker.say(ITALY)
+    answer = await asker.reply()
+    rated = answer_id(answer)
+    await other.say(ITALY)
+    own = await other.reply()  # a bot message in the other user's chat, to hang the forged callback on
+
+    since = len(await tg.calls())
+    forged = await other.tap(own, f"fb:{rated}:-1")  # someone else's answer id, as a forged callback
+    toast = await tg.callback_answer(forged, since)
+    assert toast.get("text") == "Only the person who asked can rate this answer."
+    with sqlite3.connect(bot.settings.feedback_db) as db:
+        assert db.execute("SELECT COUNT(*) FROM feedback WHERE answer_id = ?", (rated,)).fetchone() == (0,)
+
+    toast = await tg.callback_answer(await asker.tap(answer, f"fb:{rated}:1"), since)
+    assert toast.get("text") == "Thanks! Glad it helped."
+    assert bot.services.feedback.rating(rated, 520) == 1
+    assert bot.services.feedback.rating(rated, 521) is None
+
+
+async def test_a_message_telegram_refuses_is_sent_again_as_plain_text_not_an_apology(tg: EmulatorClient) -> None:
+    mia = tg.user(522, "Mia")
+    await tg.reject_html_next(1)  # Telegram: 400 Bad Request, can't parse entities
+    try:
+        await mia.say(ITALY)
+        reply = await mia.reply()
+    finally:
+        await tg.reject_html_next(0)
+    assert reply.parse_mode is None and reply.text != APOLOGY
+    assert "140 million" in reply.text and "Sources\n[1] Five Italian companies" in reply.text
+    assert "<b>" not in reply.text and "&#x27;" not in reply.text  # the text as shown, not the markup
+    assert [b.text for b in reply.buttons[-1]] == ["👍", "👎"]  # still rateable
+    await mia.command("/sources")  # and the next message is HTML again
+    assert (await mia.reply()).parse_mode == "HTML"
+
+
+async def test_stale_and_unknown_buttons_and_over_long_questions_get_clear_answers(
+    tg: EmulatorClient, bot: RunningBot
+) -> None:
+    from bot.telegram.handlers import EXAMPLE_GONE, MAX_QUESTION_CHARS, RATED_UNKNOWN, TOO_LONG
+
+    ned = tg.user(523, "Ned")
+    await ned.command("/start")
+    welcome = await ned.reply()
+    since = len(await tg.calls())
+
+    # A rating for an answer that does not exist (a stale button of a wiped database, or forged data).
+    toast = await tg.callback_answer(await ned.tap(welcome, "fb:987654321:1"), since)
+    assert toast.get("text") == RATED_UNKNOWN
+    assert bot.services.feedback.rating(987654321, 523) is None
+
+    # An example whose question is no longer offered (its article was removed, or the examples changed).
+    toast = await tg.callback_answer(await ned.tap(welcome, "ex:000000000000"), since)
+    assert not toast.get("text")  # the button's spinner stops; the explanation follows as a message
+    assert (await ned.reply()).text == EXAMPLE_GONE
+
+    # Callback data the bot never makes, and malformed ratings: the spinner stops, nothing else happens.
+    for data in ("zz:whatever", "fb:notanumber:1", "fb:1:5", "fb:1"):
+        toast = await tg.callback_answer(await ned.tap(welcome, data), since)
+        assert not toast.get("text"), data
+    await ned.nothing_more()
+
+    # A question over the limit is refused with the limit named, and not answered.
+    await ned.say("What did Italy pledge? " + "x" * MAX_QUESTION_CHARS)
+    refusal = await ned.reply()
+    assert refusal.text == TOO_LONG and f"{MAX_QUESTION_CHARS} characters" in refusal.text
+    await ned.say(" x" * (MAX_QUESTION_CHARS // 2) + "  ")  # 999 characters once whitespace is normalised: asked
+    assert (await ned.reply()).text != TOO_LONG
+    await ned.nothing_more()

@@ -1,0 +1,159 @@
+"""Settings are checked when they are read: a bad NEWSBOT_* value is one line naming the variable and the
+expected form, for every command, with a non-zero exit; never a hang, a silent no-op or a traceback."""
+
+from __future__ import annotations
+
+import resource
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from bot.cli import cli
+from bot.settings import Settings
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def run(env: dict[str, str], *args: str) -> Result:
+    return CliRunner().invoke(cli, list(args), env=env)
+
+
+def assert_one_error_line(result: Result, expected: str) -> None:
+    assert result.exit_code != 0, result.output
+    assert "Traceback" not in result.output and "validation error" not in result.output, result.output
+    assert result.stdout == ""
+    assert result.stderr.splitlines() == [f"Error: {expected}"], result.stderr
+
+
+@pytest.mark.parametrize(
+    ("env", "expected"),
+    [
+        ({"NEWSBOT_CHUNK_CHARS": "0"}, "NEWSBOT_CHUNK_CHARS must be at least 100 (got 0)"),
+        ({"NEWSBOT_CHUNK_CHARS": "-600"}, "NEWSBOT_CHUNK_CHARS must be at least 100 (got -600)"),
+        ({"NEWSBOT_RATE_LIMIT_PER_MINUTE": "-1"}, "NEWSBOT_RATE_LIMIT_PER_MINUTE must be at least 1 (got -1)"),
+        ({"NEWSBOT_MAX_SOURCE_BYTES": "-5"}, "NEWSBOT_MAX_SOURCE_BYTES must be at least 1000 (got -5)"),
+        (
+            {"NEWSBOT_ADMIN_IDS": "abc"},
+            "NEWSBOT_ADMIN_IDS must be Telegram user ids (whole numbers) separated by commas (got abc)",
+        ),
+        ({"NEWSBOT_ADMIN_IDS": "42,-7"}, "NEWSBOT_ADMIN_IDS must be greater than 0 (got -7)"),
+        (
+            {"NEWSBOT_CHUNK_CHARS": "300", "NEWSBOT_CHUNK_OVERLAP_CHARS": "300"},
+            "NEWSBOT_CHUNK_OVERLAP_CHARS must be less than NEWSBOT_CHUNK_CHARS (got 300 and 300)",
+        ),
+        ({"NEWSBOT_FETCH_TIMEOUT_S": "0"}, "NEWSBOT_FETCH_TIMEOUT_S must be greater than 0 (got 0)"),
+        ({"NEWSBOT_RECENCY_WEIGHT": "nan"}, "NEWSBOT_RECENCY_WEIGHT must be a finite number (got nan)"),
+        ({"NEWSBOT_TOP_K": "five"}, "NEWSBOT_TOP_K must be a whole number (got five)"),
+        ({"NEWSBOT_WEBHOOK_PORT": "70000"}, "NEWSBOT_WEBHOOK_PORT must be at most 65535 (got 70000)"),
+        (
+            {"NEWSBOT_CHROMA_URL": "localhost:8000"},
+            "NEWSBOT_CHROMA_URL must look like http://host:port or https://host:port (got localhost:8000)",
+        ),
+        (
+            {"NEWSBOT_TELEGRAM_BASE_URL": "file:///etc/passwd"},
+            "NEWSBOT_TELEGRAM_BASE_URL must look like http://host:port or https://host:port (got file:///etc/passwd)",
+        ),
+        (
+            {"NEWSBOT_COLLECTION": "../etc"},
+            "NEWSBOT_COLLECTION must be 3-200 letters, digits, '.', '_' or '-', starting and ending with a letter "
+            "or digit (got ../etc)",
+        ),
+        (
+            {"NEWSBOT_FEED_SUMMARY_FALLBACK": "sometimes"},
+            "NEWSBOT_FEED_SUMMARY_FALLBACK must be one of 'on-failure', 'always' or 'never' (got sometimes)",
+        ),
+    ],
+)
+def test_a_bad_setting_is_one_line_naming_the_variable(env: dict[str, str], expected: str) -> None:
+    assert_one_error_line(run(env, "stats"), expected)
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["stats"],
+        ["articles"],
+        ["ask", "What did Italy pledge?"],
+        ["chat"],
+        ["ingest", "data/sample"],
+        ["remove", "some-id"],
+        ["serve"],
+        ["start"],
+        ["eval", str(REPO / "README.md")],
+    ],
+)
+def test_every_command_refuses_a_bad_setting_before_doing_anything(args: list[str], tmp_path: Path) -> None:
+    data_dir = tmp_path / "data"
+    env = {"NEWSBOT_DATA_DIR": str(data_dir), "NEWSBOT_CHUNK_CHARS": "0", "NEWSBOT_TELEGRAM_TOKEN": "1:abc"}
+    assert_one_error_line(run(env, *args), "NEWSBOT_CHUNK_CHARS must be at least 100 (got 0)")
+    assert not data_dir.exists()
+
+
+def test_several_bad_settings_are_one_line_each_and_secrets_are_never_shown() -> None:
+    secret = "not-a-token-but-secret"
+    result = run(
+        {"NEWSBOT_TELEGRAM_TOKEN": secret, "NEWSBOT_WEBHOOK_SECRET": "has spaces", "NEWSBOT_ANSWER_WORKERS": "0"},
+        "stats",
+    )
+    assert result.exit_code != 0 and "Traceback" not in result.output
+    lines = result.stderr.splitlines()
+    assert sorted(lines) == [
+        "Error: NEWSBOT_ANSWER_WORKERS must be at least 1 (got 0)",
+        "Error: NEWSBOT_TELEGRAM_TOKEN must be a bot token as @BotFather gives it: digits, a colon, then "
+        "letters/digits/_/-",
+        "Error: NEWSBOT_WEBHOOK_SECRET must be 1-256 characters of letters, digits, _ or - (Telegram's rule)",
+    ]
+    assert secret not in result.output and "has spaces" not in result.output
+
+
+def test_help_works_whatever_the_environment() -> None:
+    result = run({"NEWSBOT_CHUNK_CHARS": "0"}, "ask", "--help")
+    assert result.exit_code == 0 and "Answer one question" in result.stdout
+
+
+def test_good_values_are_accepted_and_normalised(tmp_path: Path) -> None:
+    settings = Settings(
+        _env_file=None,
+        data_dir=tmp_path,
+        admin_ids="42, 7",  # type: ignore[arg-type]
+        chroma_url="",
+        llm_base_url=" http://127.0.0.1:9/v1 ",
+        telegram_token="123:AAE-x_y",  # type: ignore[arg-type]
+        chunk_chars=100,
+        chunk_overlap_chars=99,
+    )
+    assert settings.admin_ids == [42, 7]
+    assert settings.chroma_url is None and settings.chroma_config().embedded
+    assert settings.llm_base_url == "http://127.0.0.1:9/v1"
+    assert settings.telegram_token_value() == "123:AAE-x_y"
+
+
+def _limit_memory() -> None:
+    resource.setrlimit(resource.RLIMIT_AS, (2 << 30, 2 << 30))  # the old loop grew by GBs; fail fast instead
+
+
+@pytest.mark.parametrize(("size", "overlap"), [(0, 0), (-5, 0), (100, -1)])
+def test_chunking_refuses_a_non_positive_size_instead_of_looping(size: int, overlap: int) -> None:
+    """At the library level too (ingest/chunking.py): checked in a child process with a memory cap, so the old
+    endless loop fails this test in seconds instead of eating the machine."""
+    code = (
+        "from ingest.chunking import chunk_spans\n"
+        "try:\n"
+        f"    chunk_spans('One sentence here. Another one there.', {size}, {overlap})\n"
+        "except ValueError as exc:\n"
+        "    print('refused:', exc)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        preexec_fn=_limit_memory,
+        env={"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin"},
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.startswith("refused: chunk size must be positive"), done.stdout
