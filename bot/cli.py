@@ -252,8 +252,7 @@ def sources_cmd(ctx: click.Context, as_json: bool) -> None:
 
     from ingest.registry import DEFAULT_EVERY_S, format_every, pending_seeds
 
-    obj = ctx.ensure_object(dict)
-    settings: Settings = obj["runtime"].settings if "runtime" in obj else obj["settings"]
+    settings = settings_from(ctx)
     registered = _registered_sources(settings)
     pending = pending_seeds(registered, settings.sources, DEFAULT_EVERY_S, time.time())
     if as_json:

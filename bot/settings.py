@@ -108,7 +108,7 @@ class Settings(BaseSettings):
         recency.DEFAULT_WEIGHT, ge=0, le=100, description="how much newer coverage is preferred; 0 turns it off"
     )
     recency_half_life_days: float = Field(recency.DEFAULT_HALF_LIFE_DAYS, gt=0, le=36_500)
-    max_answer_sentences: int = Field(3, ge=1, le=20)
+    max_answer_sentences: int = Field(3, ge=1, le=100)
     llm_model: str | None = Field(None, description="e.g. openai:gpt-4o-mini or ollama:llama3.1")
     llm_base_url: str | None = None
     llm_api_key: SecretStr | None = None
