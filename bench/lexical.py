@@ -280,7 +280,7 @@ class TantivyEngine:
         query = t.Query.boolean_query(
             [(t.Occur.Should, t.Query.term_query(self.schema, "terms", w)) for w in dict.fromkeys(words)]
         )
-        hits = self.searcher.search(query, k).hits
+        hits = self.searcher.search(query, k, count=False).hits
         return [json.loads(self.searcher.doc(address)["row"][0])["id"] for _, address in hits]
 
     def update(self, delete_articles: list[str], add: list[Doc]) -> None:
@@ -327,6 +327,7 @@ def run_one(engine_name: str, level: int, distinct_count: int, n_questions: int,
         out: dict[str, Any] = {
             "engine": engine_name,
             "level": level,
+            "load_avg_1m": round(os.getloadavg()[0], 2),
             "build_s": round(build_s, 2),
             "rss_mb": round(after_build, 1),
             "rss_index_mb": round(after_build - base_rss, 1),

@@ -244,7 +244,7 @@ class LexicalIndex:
                 within = q.range_query(self._schema, "date", tantivy.FieldType.Integer, low, high, True, True)
                 clauses.append((tantivy.Occur.Must, q.const_score_query(within, 0.0)))
             match = q.boolean_query(clauses)
-        hits = self._searcher.search(match, k).hits
+        hits = self._searcher.search(match, k, count=False).hits  # counting every match costs ~20% at 1M
         return [(self._chunk_at(address), float(score)) for score, address in hits if float(score) > 0.0]
 
     def _chunk_at(self, address: tantivy.DocAddress) -> Chunk:
@@ -254,7 +254,7 @@ class LexicalIndex:
     def _chunk_by_id(self, chunk_id: str) -> Chunk | None:
         if len(self) == 0:
             return None
-        hits = self._searcher.search(tantivy.Query.term_query(self._schema, "id", chunk_id), 1).hits
+        hits = self._searcher.search(tantivy.Query.term_query(self._schema, "id", chunk_id), 1, count=False).hits
         return self._chunk_at(hits[0][1]) if hits else None
 
     def article_ids(self) -> set[str]:
