@@ -3,9 +3,9 @@
 In both store modes: an added, replaced or removed article makes the index read exactly that article's
 chunks from Chroma; replaced and removed chunks are never returned; IDF equals a from-scratch build's;
 deleted chunks beyond the limit are compacted away so ranking is a fresh build's again; processes on one
-machine share the on-disk index (the second one adopts it without work). Server mode: another process's
-commit becomes visible to a running reader within seconds, applied incrementally, and a `newsbot` process on
-the same data dir uses the shared index as it is.
+machine share the on-disk index (the second one adopts it without work); another process's commit becomes
+visible to a running reader within seconds, applied incrementally, and a `newsbot` process on the same data
+dir uses the shared index as it is.
 """
 
 from __future__ import annotations
@@ -155,19 +155,44 @@ def test_processes_on_one_machine_share_the_index(
     assert manager.current().token == runtime.store.token()
 
 
-@pytest.mark.server
-@pytest.mark.parametrize("mode_settings", ["server"], indirect=True)
-def test_another_process_commit_is_applied_incrementally_by_a_running_reader(
-    mode_settings: Settings, embedder: Embedder, tmp_path: Path
+@pytest.mark.parametrize("damage", ["tantivy meta", "record"])
+def test_a_damaged_index_is_rebuilt_at_the_next_start(
+    runtime: Runtime, settings: Settings, embedder: Embedder, tmp_path: Path, damage: str
 ) -> None:
-    reader = Runtime(mode_settings)
+    path, _ = coverage(tmp_path, count=4)
+    runtime.ingest([str(path)])
+    runtime.retriever.lexical.current()
+    index_dir = settings.index_dir
+    if damage == "record":
+        (index_dir / "index.sqlite3").write_bytes(b"not a database" * 100)
+        for wal in index_dir.glob("index.sqlite3-*"):
+            wal.unlink()
+    else:
+        for meta in index_dir.glob("gen-*/meta.json"):
+            meta.write_text("{not json")
+    restarted = Runtime(settings)
+    restarted.__dict__["embedder"] = embedder
+    assert hits(restarted.retriever.lexical.current(), codeword("inc", 1)) == {"inc-0001"}
+    update = restarted.retriever.lexical.last_update
+    assert update is not None and update.rebuilt
+
+
+def test_another_process_commit_is_applied_incrementally_by_a_running_reader(
+    settings: Settings, embedder: Embedder, tmp_path: Path
+) -> None:
+    """A `newsbot ingest` process commits while this process (a running bot, say) holds its index: the next
+    question after about a second sees the article, read alone from Chroma. In server mode the writer has its
+    own data dir (another machine); embedded, it shares this one's."""
+    reader = Runtime(settings)
     reader.__dict__["embedder"] = embedder
     path, _ = coverage(tmp_path, count=6)
     reader.ingest([str(path)])
     manager = reader.retriever.lexical
     manager.current()
 
-    writer_settings = mode_settings.model_copy(update={"data_dir": tmp_path / "writer-data"})
+    writer_settings = settings
+    if settings.chroma_url:
+        writer_settings = settings.model_copy(update={"data_dir": tmp_path / "writer-data"})
     late = article_record(41, prefix="inc", sentences=6)
     worker = newsbot(writer_settings, "ingest", "--quiet", str(write_jsonl(tmp_path / "late.jsonl", [late])))
     assert worker.wait(timeout=300) == 0
@@ -181,7 +206,7 @@ def test_another_process_commit_is_applied_incrementally_by_a_running_reader(
     assert update.chunks_fetched == reader.store.catalog()["inc-0041"].chunks
 
     # A `newsbot` process on the reader's data dir finds the shared index current and uses it as it is.
-    asked = newsbot(mode_settings, "-v", "ask", f"What happened with {word}?", stdout=subprocess.PIPE,
+    asked = newsbot(settings, "-v", "ask", f"What happened with {word}?", stdout=subprocess.PIPE,
                     stderr=subprocess.PIPE)  # fmt: skip
     out, err = asked.communicate(timeout=300)
     assert asked.returncode == 0, err[-2000:]

@@ -380,7 +380,7 @@ class LexicalIndexManager:
             record = self._open_record()
             state = record.state()
             token = self._store.token()
-            if state is not None and state.token == token and (self._dir / state.generation).exists():
+            if state is not None and state.token == token and self._usable(state):
                 return self._adopt(state)  # already applied, by this process or another
             # Background updates give way to one running in another process: its result is adopted next check.
             if not record.begin(timeout_s=600.0 if wait else 0.05):
@@ -410,10 +410,10 @@ class LexicalIndexManager:
         # The token is read before the catalog: a write landing meanwhile moves the token again, so the next
         # check applies it; the index can lag a write, never miss one.
         token = self._store.token()
-        if state is not None and state.token == token and (self._dir / state.generation).exists():
+        if state is not None and state.token == token and self._usable(state):
             return None, state
         catalog = self._store.catalog()
-        if state is None or not (self._dir / state.generation).exists():
+        if state is None or not self._usable(state):
             generation, fetched = self._build(catalog)
             record.replace_all({a.id: a.version for a in catalog.values()}, generation)
             record.set(token=token)
@@ -507,10 +507,28 @@ class LexicalIndexManager:
         self._view = LexicalIndex(index, state.token, state.generation)
         return self._view
 
+    def _usable(self, state: _State) -> bool:
+        """The generation the record names opens (a damaged or deleted one is rebuilt, never fatal)."""
+        if self._view is not None and self._view.generation == state.generation:
+            return True
+        try:
+            _open(self._dir / state.generation)
+        except (OSError, ValueError) as exc:
+            log.warning("the lexical index at %s is unusable (%s); rebuilding it", self._dir, type(exc).__name__)
+            return False
+        return True
+
     def _open_record(self) -> _Record:
         if self._record is None:
             self._remove_legacy_files()
-            self._record = _Record(self._dir / "index.sqlite3")
+            path = self._dir / "index.sqlite3"
+            try:
+                self._record = _Record(path)
+            except sqlite3.DatabaseError as exc:  # a damaged record costs a rebuild, no more
+                log.warning("the lexical index record is unusable (%s); rebuilding the index", exc)
+                for stale in self._dir.glob("index.sqlite3*"):
+                    stale.unlink(missing_ok=True)
+                self._record = _Record(path)
         return self._record
 
     def _remove_generations(self, keep: set[str]) -> None:
