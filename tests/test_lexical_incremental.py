@@ -105,8 +105,9 @@ def test_each_change_reads_only_its_article_and_dead_chunks_never_return(runtime
 
 
 def test_idf_is_a_fresh_builds_and_compaction_makes_ranking_one_too(runtime: Runtime, tmp_path: Path) -> None:
-    """`idf()` counts live chunks only, always. Ranking counts deleted chunks until merged away; beyond
-    `max_deleted_share` the index is rebuilt in the background, after which scores are a fresh build's."""
+    """`idf()` counts live chunks only (exactly, for terms in up to EXACT_DF_MAX chunks: all of them here).
+    Ranking counts deleted chunks until merged away; beyond `max_deleted_share` the index is rebuilt in the
+    background, after which scores are a fresh build's."""
     path, records = coverage(tmp_path)
     runtime.ingest([str(path)])
     manager = LexicalIndexManager(runtime.store, tmp_path / "lexical", max_deleted_share=0.05)
