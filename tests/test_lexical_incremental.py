@@ -213,3 +213,14 @@ def test_another_process_commit_is_applied_incrementally_by_a_running_reader(
     assert asked.returncode == 0, err[-2000:]
     assert "lexical index rebuilt" not in err and "lexical index updated" not in err
     assert "inc-0041" in out or late["title"] in out
+
+
+def test_one_process_compacts_at_a_time(tmp_path: Path) -> None:
+    """Processes sharing an index agree through its record that one of them rebuilds it; a killed one's claim
+    expires."""
+    from vectorstore.lexical import _Record
+
+    first, second = _Record(tmp_path / "index.sqlite3"), _Record(tmp_path / "index.sqlite3")
+    assert first.claim_compaction()
+    assert not second.claim_compaction()
+    assert second.claim_compaction(expires_s=0.0)

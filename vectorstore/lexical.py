@@ -22,6 +22,7 @@ terms in up to 1,000 chunks, where one deleted chunk matters; commoner terms are
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import re
@@ -51,6 +52,7 @@ _WORD = re.compile(r"(?u)\b\w\w+\b")
 FORMAT = "tantivy-1"  # bump when the schema or the analysis changes: the index is then rebuilt
 _ALL = "1"  # every document carries it in the `all` field: its document frequency counts deleted ones too
 EXACT_DF_MAX = 1000  # idf() counts live chunks exactly up to this frequency (~0.03 ms a term at 1M chunks)
+_LOCK_WAIT_S = 3600.0  # how long an update waits for another process's (a first build at 1M: ~10 minutes)
 _NO_DATE = -1
 _MAX_DATE = 99_991_231
 
@@ -328,6 +330,23 @@ class _Record:
         self.db.executemany("INSERT INTO article (id, version) VALUES (?, ?)", list(versions.items()))
         self.set(format=FORMAT, generation=generation)
 
+    def claim_compaction(self, expires_s: float = 3600.0) -> bool:
+        """True if no other process claimed a compaction within `expires_s` (a killed one's claim expires);
+        False too if the record is busy (the next update asks again)."""
+        if not self.begin(timeout_s=1.0):
+            return False
+        try:
+            row = self.db.execute("SELECT value FROM meta WHERE key = 'compacting'").fetchone()
+            if row and row[0] and time.time() - float(row[0]) < expires_s:
+                self.db.execute("ROLLBACK")
+                return False
+            self.set(compacting=str(time.time()))
+            self.db.execute("COMMIT")
+            return True
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+
     def set(self, **values: str) -> None:
         self.db.executemany("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", list(values.items()))
 
@@ -390,10 +409,11 @@ class LexicalIndexManager:
             if state is not None and state.token == token and self._usable(state):
                 return self._adopt(state)  # already applied, by this process or another
             # Background updates give way to one running in another process: its result is adopted next check.
-            if not record.begin(timeout_s=600.0 if wait else 0.05):
+            # Another process's first build at 1M chunks takes ~10 minutes; a writer waits that out.
+            if not record.begin(timeout_s=_LOCK_WAIT_S if wait else 0.05):
                 if self._view is not None:
                     return self._view
-                raise StoreError("the lexical index is locked by another process for over 10 minutes")
+                raise StoreError("the lexical index has been locked by another process for over an hour")
             try:
                 update, state = self._apply(record)
                 record.db.execute("COMMIT")
@@ -406,7 +426,7 @@ class LexicalIndexManager:
                 self.last_update = update = _with_seconds(update, elapsed)
                 self._log(update, len(view))
                 self._next_background_at = time.monotonic() + self._rest_factor * elapsed
-                if not update.rebuilt and view.deleted_share > self._max_deleted_share:
+                if not update.rebuilt and view.deleted_share > self._max_deleted_share and record.claim_compaction():
                     self._start_compaction()
             self._checked_at = time.monotonic()
             return view
@@ -472,7 +492,8 @@ class LexicalIndexManager:
         return generation, n
 
     def _compact(self) -> None:
-        """Rebuild outside the write lock (nobody waits for it), then flip to the new generation under it."""
+        """Rebuild outside the write lock (nobody waits for it), then flip to the new generation under it.
+        The caller claimed the compaction in the record, so other processes do not start one too."""
         try:
             started = time.perf_counter()
             token = self._store.token()
@@ -480,12 +501,12 @@ class LexicalIndexManager:
             generation, fetched = self._build(catalog)
             with self._lock:
                 record = self._open_record()
-                if not record.begin(timeout_s=600.0):
+                if not record.begin(timeout_s=_LOCK_WAIT_S):
                     shutil.rmtree(self._dir / generation, ignore_errors=True)
                     return
                 try:
                     record.replace_all({a.id: a.version for a in catalog.values()}, generation)
-                    record.set(token=token)
+                    record.set(token=token, compacting="")
                     # Writes committed while it was built (and already applied to the old generation, which
                     # this process may have read) are applied to it now, before anyone can see it.
                     _, state = self._apply(record)
@@ -499,8 +520,10 @@ class LexicalIndexManager:
                 update = Update(token, added=len(catalog), chunks_fetched=fetched, rebuilt=True)
                 self.last_update = update = _with_seconds(update, time.perf_counter() - started)
                 self._log(update, len(view))
-        except Exception:  # the index keeps working uncompacted; the next update tries again
+        except Exception:  # the index keeps working uncompacted; the next update may try again
             log.exception("lexical index compaction failed")
+            with self._lock, contextlib.suppress(sqlite3.Error):
+                self._open_record().set(compacting="")
 
     def _adopt(self, state: _State) -> LexicalIndex:
         view = self._view
