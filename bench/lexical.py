@@ -74,8 +74,8 @@ def distinct_docs(count: int) -> tuple[list[Doc], float]:
     path = CACHE / f"distinct-{count}.pkl"
     if path.exists():
         with open(path, "rb") as fh:
-            docs, per_1k = pickle.load(fh)
-        return docs, per_1k
+            cached: tuple[list[Doc], float] = pickle.load(fh)
+        return cached
     docs: list[Doc] = []
     analysis_s = 0.0
     for corpus in CORPORA:
@@ -296,7 +296,8 @@ class TantivyEngine:
         writer.wait_merging_threads()
 
 
-ENGINES = {"bm25s": Bm25sEngine, "fts5": Fts5Engine, "tantivy": TantivyEngine}
+Engine = Bm25sEngine | Fts5Engine | TantivyEngine
+ENGINES: dict[str, type[Engine]] = {"bm25s": Bm25sEngine, "fts5": Fts5Engine, "tantivy": TantivyEngine}
 
 
 # ---- one (engine, level) in its own process ----------------------------------------------------------------
