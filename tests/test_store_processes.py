@@ -84,12 +84,15 @@ def stop(process: subprocess.Popen[str]) -> None:
 
 
 class RebuildCounter(logging.Handler):
+    """Counts the times the lexical index was brought up to date (rebuilt, or updated by the change)."""
+
     def __init__(self) -> None:
         super().__init__(logging.INFO)
         self.rebuilds = 0
 
     def emit(self, record: logging.LogRecord) -> None:
-        if "lexical index rebuilt" in record.getMessage():
+        message = record.getMessage()
+        if "lexical index rebuilt" in message or "lexical index updated" in message:
             self.rebuilds += 1
 
 
