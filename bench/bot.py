@@ -357,7 +357,7 @@ def main() -> None:
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
 
     with tempfile.TemporaryDirectory(prefix="newsbot-bench-bot-") as tmp:
-        data_dir = args.data_dir or Path(tmp) / "data"
+        data_dir = (args.data_dir or Path(tmp) / "data").resolve()  # the bot runs with its data dir as cwd
         data_dir.mkdir(parents=True, exist_ok=True)
         stack = contextlib.ExitStack()
         bot = None
