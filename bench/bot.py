@@ -243,6 +243,14 @@ def answer_times(data_dir: Path, since: str) -> list[float]:
         ]
 
 
+def shown(source: str) -> str:
+    """A coverage path as the JSON records it: relative to the repository when inside it (URLs as they are)."""
+    if "://" in source:
+        return source
+    path = Path(source).resolve()
+    return str(path.relative_to(REPO)) if path.is_relative_to(REPO) else source
+
+
 def level_questions(limit: int) -> list[str]:
     """The first `limit` answerable questions of bench/query.py's question set: the level holds their gold
     articles first, whatever its size."""
@@ -274,6 +282,7 @@ async def run(
             first = rng.randrange(len(pool))
             plan = [pool[(first + k) % len(pool)] for k in range(args.questions)]
             plans.append(plan)
+        load_at_start = os.getloadavg()[0]  # other work on the machine shows up in every latency
         started = time.perf_counter()
         await asyncio.gather(
             *(
@@ -290,7 +299,7 @@ async def run(
         "questions_per_user": args.questions,
         "think_s": args.think,
         "answer_workers": args.workers,
-        "coverage": args.coverage,
+        "coverage": [shown(c) for c in args.coverage],
         "question_pool": len(pool),
         "asked": asked,
         "answered": len(lat),
@@ -320,6 +329,8 @@ async def run(
             "cpus": os.cpu_count(),
             "platform": platform.platform(),
             "python": platform.python_version(),
+            "load_avg_1m_at_start": round(load_at_start, 2),
+            "load_avg_1m_at_end": round(os.getloadavg()[0], 2),
         },
     }
 
