@@ -290,20 +290,21 @@ def bot_section(lines: list[str], steps: list[dict[str, Any]]) -> None:
         rows = [("embedded", load("bot.json"))]
     lines += [
         "| mode | store | users × questions | answered | reply p50 s | reply p95 s (goal < 1) | "
-        "answer in bot p50 / p95 s |",
-        "|---|---|---|---:|---:|---:|---:|",
+        "answer in bot p50 / p95 s | answers/s | load avg 1m start / end |",
+        "|---|---|---|---:|---:|---:|---:|---:|---|",
     ]
     for mode, r in rows:
         if not r:
             note = next((s.get("note") for s in steps if s["step"] == f"bot [{mode}]" and s.get("note")), None)
-            lines.append(f"| {mode} | | {note or 'not run'} | | | | |")
+            lines.append(f"| {mode} | | {note or 'not run'} | | | | | | |")
             continue
-        lat, bot = r["latency_s"], r.get("answer_in_bot_s", {})
+        lat, bot, machine = r["latency_s"], r.get("answer_in_bot_s", {}), r.get("machine", {})
         lines.append(
             f"| {mode} | {_store_size(r)} | {r['users']} × {r['questions_per_user']} | "
             f"{r['answered']}/{r['asked']} | "
             f"{_fmt(lat['p50'], 3)} | {_fmt(lat['p95'], 3)} | "
-            f"{_fmt(bot.get('p50'), 3)} / {_fmt(bot.get('p95'), 3)} |"
+            f"{_fmt(bot.get('p50'), 3)} / {_fmt(bot.get('p95'), 3)} | {_fmt(r.get('throughput_per_s'), 2)} | "
+            f"{_fmt(machine.get('load_avg_1m_at_start'), 2)} / {_fmt(machine.get('load_avg_1m_at_end'), 2)} |"
         )
     lines.append("")
     for mode, r in rows:
