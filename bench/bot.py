@@ -9,13 +9,21 @@ sending a question to receiving the bot's first message to that chat after it.
 Prints the answered count, p50/p95 reply latency, throughput, and the bot's own time per answer (from its
 answer log); writes everything to bench/out/bot.json.
 
+At scale (`--chunks N`): the store is first built like a level of bench/query.py, from its benchmark corpus
+(`--snapshot`, made once by `bench/query.py --prepare`): whole real articles with their stored embeddings,
+repeated under new ids when N exceeds the snapshot's distinct chunks (the JSON says how many). The coverage
+is then ingested on top as usual, and the questions are the sample's plus `--level-questions` questions of
+bench/query.py's question set whose gold articles the level holds.
+
 Usage:
     .venv/bin/python bench/bot.py                            # 50 users x 5 questions over data/sample
     .venv/bin/python bench/bot.py --users 20 --questions 3   # a quicker run
     .venv/bin/python bench/bot.py --chroma-url http://127.0.0.1:8000   # server mode (a `chroma run`)
+    .venv/bin/python bench/bot.py --chunks 50000 --snapshot var/bench-corpus          # 50k chunks, embedded
+    .venv/bin/python bench/bot.py --chunks 50000 --snapshot var/bench-corpus --server # the same, server mode
     .venv/bin/python bench/bot.py --coverage data/sample \
         --coverage ../shared/corpora/realtimeqa_ukraine.corpus.jsonl \
-        --data-dir /tmp/newsbot-bench                        # a big store (ingested once, then reused)
+        --data-dir var/bench-bot                             # a big store (ingested once, then reused)
 
 Goal (issue 3): every question answered, p95 reply latency under 1 s, on 2 cores.
 Needs node and tests/emulator/node_modules (scripts/bootstrap.sh --dev).
@@ -25,6 +33,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import platform
@@ -36,12 +45,16 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
+from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests" / "telegram"))  # the emulator harness the tests use
+sys.path.insert(1, str(REPO / "bench"))  # bench/query.py: the benchmark corpus and how levels are built
 
 from botapi_emulator import Emulator, EmulatorClient, User  # noqa: E402
 
@@ -81,6 +94,75 @@ def newsbot(*args: str) -> list[str]:
     return [str(script), *args] if script.exists() else [sys.executable, "-m", "bot.cli", *args]
 
 
+def build_level_store(
+    snapshot: Path, chunks: int, data_dir: Path, collection: str, chroma_url: str | None
+) -> dict[str, Any]:
+    """A store of `chunks` chunks built from the benchmark corpus exactly as bench/query.py builds a level.
+
+    Runs in a child process (see `prebuilt_store`), so that no Chroma client of the benchmark stays open on
+    an embedded store that the bot's processes then write and read.
+    """
+    import query
+
+    from bot.settings import Settings
+
+    source = query.Snapshot(snapshot)
+    if not source.articles:
+        raise SystemExit(f"no benchmark corpus in {snapshot}: run bench/query.py --prepare first")
+    _, gold = query.load_questions(query.QUESTIONS, 0)
+    articles, copies = query.select(source.articles, chunks, gold)
+    settings = Settings(data_dir=data_dir, collection=collection, chroma_url=chroma_url, _env_file=None)
+    build_s = query.build_level(settings, articles)
+    # Embedded, Chroma indexes the new vectors in this process after the writes return: let it finish.
+    idle_s = 0.0 if chroma_url else query.wait_until_idle(os.getpid())
+    return {
+        "target_chunks": chunks,
+        "articles": len(articles),
+        "chunks": sum(len(s.chunks) for s in articles),
+        "copied_chunks": copies,
+        "distinct_chunks_in_snapshot": source.chunks,
+        "built_from": query.provenance(articles, copies, source.chunks),
+        "build_s": round(build_s, 1),
+        "indexing_after_build_s": round(idle_s, 1),
+    }
+
+
+def prebuilt_store(
+    snapshot: Path, chunks: int, data_dir: Path, collection: str, chroma_url: str | None, server_pid: int | None
+) -> dict[str, Any]:
+    """The level store in `data_dir` (or the server's `collection`), built unless an earlier run left it."""
+    marker = data_dir / f"bench-level-{collection}.json"
+    wanted = {"chunks": chunks, "collection": collection, "server": bool(chroma_url), "snapshot": str(snapshot)}
+    if marker.exists():
+        saved = json.loads(marker.read_text())
+        if saved.get("wanted") == wanted:
+            print(f"reusing the {chunks}-chunk store built earlier in {data_dir}", flush=True)
+            return dict(saved["level"], reused=True)
+    print(f"building a {chunks}-chunk store from {snapshot} …", flush=True)
+    with ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn")) as pool:
+        level = pool.submit(build_level_store, snapshot, chunks, data_dir, collection, chroma_url).result()
+    if server_pid is not None:  # the server indexes the new vectors in the background: let it finish
+        import query
+
+        level["indexing_after_build_s"] = round(query.wait_until_idle(server_pid), 1)
+    marker.write_text(json.dumps({"wanted": wanted, "level": level}, indent=2) + "\n")
+    print(f"built: {level['built_from']}", flush=True)
+    return level
+
+
+@contextlib.contextmanager
+def chroma_for(args: argparse.Namespace, data_dir: Path) -> Iterator[tuple[str | None, int | None]]:
+    """The server for server mode: `--chroma-url`, or with `--server` a `chroma run` of our own on 127.0.0.1
+    (its pid lets the build wait for its background indexing). Embedded: (None, None)."""
+    if not args.server:
+        yield args.chroma_url, None
+        return
+    import query
+
+    with query.chroma_server(data_dir / "chroma-server") as url:
+        yield url, query.SERVER_PIDS[url]
+
+
 def start_bot(
     emulator: Emulator,
     data_dir: Path,
@@ -88,6 +170,7 @@ def start_bot(
     workers: int,
     log_path: Path,
     chroma_url: str | None = None,
+    collection: str | None = None,
 ) -> tuple[subprocess.Popen[bytes], dict[str, int]]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSBOT_")}
     env.update(
@@ -97,8 +180,10 @@ def start_bot(
         NEWSBOT_ANSWER_WORKERS=str(workers),
         NEWSBOT_RATE_LIMIT_PER_MINUTE="10",
     )
+    if collection:
+        env.update(NEWSBOT_COLLECTION=collection)
     if chroma_url:  # server mode: a collection of its own, so a shared server's data is not touched
-        env.update(NEWSBOT_CHROMA_URL=chroma_url, NEWSBOT_COLLECTION=f"bench-bot-{os.getpid()}")
+        env.update(NEWSBOT_CHROMA_URL=chroma_url, NEWSBOT_COLLECTION=collection or f"bench-bot-{os.getpid()}")
     print(f"ingesting {', '.join(coverage)} (incremental) …", flush=True)
     subprocess.run(newsbot("ingest", "--quiet", *coverage), env=env, cwd=data_dir, check=True)
     stats = subprocess.run(
@@ -158,12 +243,33 @@ def answer_times(data_dir: Path, since: str) -> list[float]:
         ]
 
 
+def shown(source: str) -> str:
+    """A coverage path as the JSON records it: relative to the repository when inside it (URLs as they are)."""
+    if "://" in source:
+        return source
+    path = Path(source).resolve()
+    return str(path.relative_to(REPO)) if path.is_relative_to(REPO) else source
+
+
+def level_questions(limit: int) -> list[str]:
+    """The first `limit` answerable questions of bench/query.py's question set: the level holds their gold
+    articles first, whatever its size."""
+    import query
+
+    questions, _ = query.load_questions(query.QUESTIONS, limit)
+    return questions
+
+
 async def run(
-    args: argparse.Namespace, emulator: Emulator, data_dir: Path, bot: subprocess.Popen[bytes]
+    args: argparse.Namespace,
+    emulator: Emulator,
+    data_dir: Path,
+    bot: subprocess.Popen[bytes],
+    pool: list[str],
 ) -> dict[str, Any]:
     rng = random.Random(args.seed)
     async with EmulatorClient(emulator.url, TOKEN, timeout_s=60) as client:
-        ready_s = await wait_until_serving(client, bot, timeout_s=300)
+        ready_s = await wait_until_serving(client, bot, timeout_s=900)
         print(
             f"bot serving after {ready_s:.1f} s; {args.users} users x {args.questions} questions …",
             flush=True,
@@ -173,9 +279,10 @@ async def run(
         users = [client.user(10_000 + i, f"User{i}") for i in range(args.users)]
         plans = []
         for _ in users:
-            first = rng.randrange(len(QUESTIONS))
-            plan = [QUESTIONS[(first + k) % len(QUESTIONS)] for k in range(args.questions)]
+            first = rng.randrange(len(pool))
+            plan = [pool[(first + k) % len(pool)] for k in range(args.questions)]
             plans.append(plan)
+        load_at_start = os.getloadavg()[0]  # other work on the machine shows up in every latency
         started = time.perf_counter()
         await asyncio.gather(
             *(
@@ -192,7 +299,8 @@ async def run(
         "questions_per_user": args.questions,
         "think_s": args.think,
         "answer_workers": args.workers,
-        "coverage": args.coverage,
+        "coverage": [shown(c) for c in args.coverage],
+        "question_pool": len(pool),
         "asked": asked,
         "answered": len(lat),
         "unanswered": tally.unanswered,
@@ -221,6 +329,8 @@ async def run(
             "cpus": os.cpu_count(),
             "platform": platform.platform(),
             "python": platform.python_version(),
+            "load_avg_1m_at_start": round(load_at_start, 2),
+            "load_avg_1m_at_end": round(os.getloadavg()[0], 2),
         },
     }
 
@@ -236,25 +346,58 @@ def main() -> None:
     )
     parser.add_argument("--data-dir", type=Path, help="reuse this data dir (default: a fresh temp dir)")
     parser.add_argument("--chroma-url", help="server mode: store the coverage in this `chroma run` server")
+    parser.add_argument(
+        "--server", action="store_true", help="server mode on a `chroma run` of its own (127.0.0.1, in the data dir)"
+    )
+    parser.add_argument(
+        "--chunks", type=int, help="first build a store of this many chunks from the benchmark corpus (see above)"
+    )
+    parser.add_argument(
+        "--snapshot", type=Path, help="with --chunks: the benchmark corpus of bench/query.py (its default)"
+    )
+    parser.add_argument(
+        "--level-questions", type=int, default=20, help="with --chunks: questions of the level's question set"
+    )
     parser.add_argument("--seed", type=int, default=3)
     parser.add_argument("--out", type=Path, default=OUT)
     args = parser.parse_args()
+    if args.server and args.chroma_url:
+        parser.error("--server starts its own Chroma server; --chroma-url uses another: give one of them")
     args.coverage = args.coverage or [str(REPO / "data" / "sample")]
     # Stopped from outside: unwind, so the ingest or bot child and the emulator stop too.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
 
     with tempfile.TemporaryDirectory(prefix="newsbot-bench-bot-") as tmp:
-        data_dir = args.data_dir or Path(tmp) / "data"
+        data_dir = (args.data_dir or Path(tmp) / "data").resolve()  # the bot runs with its data dir as cwd
         data_dir.mkdir(parents=True, exist_ok=True)
-        emulator = Emulator.start()
+        stack = contextlib.ExitStack()
         bot = None
         try:
+            chroma_url, server_pid = stack.enter_context(chroma_for(args, data_dir))
+            collection = (f"bench-bot-{args.chunks}" if chroma_url else "newsbot") if args.chunks else None
+            level = None
+            pool = list(QUESTIONS)
+            if args.chunks:
+                import query
+
+                level = prebuilt_store(
+                    (args.snapshot or query.SNAPSHOT).resolve(),
+                    args.chunks,
+                    data_dir,
+                    str(collection),
+                    chroma_url,
+                    server_pid,
+                )
+                pool += level_questions(args.level_questions)
+            emulator = Emulator.start()
+            stack.callback(emulator.stop)
             bot, store = start_bot(
-                emulator, data_dir, args.coverage, args.workers, Path(tmp) / "bot.log", args.chroma_url
+                emulator, data_dir, args.coverage, args.workers, Path(tmp) / "bot.log", chroma_url, collection
             )
-            result = asyncio.run(run(args, emulator, data_dir, bot))
+            result = asyncio.run(run(args, emulator, data_dir, bot, pool))
             result["store"] = store
-            result["mode"] = "server" if args.chroma_url else "embedded"
+            result["level"] = level
+            result["mode"] = "server" if chroma_url else "embedded"
         finally:
             if bot is not None and bot.poll() is None:
                 bot.send_signal(signal.SIGINT)
@@ -262,15 +405,18 @@ def main() -> None:
                     bot.wait(timeout=30)
                 except subprocess.TimeoutExpired:
                     bot.kill()
-            emulator.stop()
+            stack.close()
         bot_log = (Path(tmp) / "bot.log").read_text(errors="replace")
     assert TOKEN.split(":")[1] not in bot_log, "the token reached the bot's log"
 
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=2) + "\n")
     lat = result["latency_s"]
+    if result["level"]:
+        print(f"level: {result['level']['built_from']}")
     print(
-        f"store: {result['store'].get('articles')} articles, {result['store'].get('chunks')} chunks\n"
+        f"mode: {result['mode']}; store: {result['store'].get('articles')} articles, "
+        f"{result['store'].get('chunks')} chunks\n"
         f"answered {result['answered']}/{result['asked']} "
         f"(unanswered {result['unanswered']}, invalid {len(result['invalid_messages'])})\n"
         f"reply latency p50 {lat['p50'] * 1000:.0f} ms, p95 {lat['p95'] * 1000:.0f} ms, "

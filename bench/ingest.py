@@ -72,7 +72,7 @@ def _split(corpus: Path, limit: int | None, slices: int, directory: Path) -> lis
     with corpus.open(encoding="utf-8") as src:
         lines = [line for n, line in enumerate(src) if limit is None or n < limit]
     size = -(-len(lines) // slices)
-    parts = []
+    parts: list[Path] = []
     for i in range(0, len(lines), size):
         part = directory / f"{corpus.stem}.part{len(parts) + 1:02d}.jsonl"
         part.write_text("".join(lines[i : i + size]), encoding="utf-8")

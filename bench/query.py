@@ -6,13 +6,17 @@ query embedding alone is timed right before the answer (the floor: no answer can
 its question). Prints p50/p95 and where the time goes (the engine's own `answer.timings_ms`), and writes
 JSON to bench/out/query.json.
 
+Paths are relative to the repository (run from its root); `var/` there is gitignored and holds the stores
+the README's evaluation commands build (`var/evalstore/...`) and the benchmark corpus.
+
 How the levels are built (stated per level in the output): 50k chunks take 20-40 minutes or more to embed
-on 2 cores, so the levels come from a benchmark corpus prepared once and frozen outside the repo
-(`--snapshot`, default ~/.cache/newsbot/bench-corpus): real articles with their real chunks and embeddings.
+on 2 cores, so the levels come from a benchmark corpus prepared once and frozen out of version control
+(`--snapshot`, default var/bench-corpus): real articles with their real chunks and embeddings.
 - `--prepare --from-store DIR...` takes the complete articles of stores that `newsbot ingest` built (the
-  evaluation stores under /work/evalstore, for instance) as they are, embedding nothing; then articles of
+  evaluation stores under var/evalstore, for instance) as they are, embedding nothing; then articles of
   ../shared/corpora/*.corpus.jsonl are chunked by the repo's current chunker and embedded until the
-  snapshot holds `--distinct-chunks` (50k). An interrupted prepare keeps what it finished.
+  snapshot holds `--distinct-chunks` (50k). An interrupted prepare keeps what it finished; a smaller
+  snapshot (`--distinct-chunks 8000`) serves large levels by repeating its articles.
 - each level is a fresh store holding whole articles of the snapshot, written through ArticleStore.commit
   like an ingest; the gold articles of the benchmark questions come first, so every level can answer them.
 - a level larger than the snapshot repeats its articles under new ids (`#dup1`, ...) with the same texts
@@ -20,10 +24,10 @@ on 2 cores, so the levels come from a benchmark corpus prepared once and frozen 
 - `--data-dir DIR` benchmarks an existing store as it is (one level, its size).
 
 Usage:
-    .venv/bin/python bench/query.py --prepare --from-store /work/evalstore/gold2022   # once (long)
+    .venv/bin/python bench/query.py --prepare --from-store var/evalstore/gold2022     # once (long)
     .venv/bin/python bench/query.py                                   # 1k, 10k, 50k; embedded and server
     .venv/bin/python bench/query.py --levels 1000,10000 --modes embedded --questions 50
-    .venv/bin/python bench/query.py --data-dir /work/evalstore/gold2022   # that store, embedded
+    .venv/bin/python bench/query.py --data-dir var/evalstore/gold2022     # that store, embedded
 
 Goal (issue 5): p50 < 50 ms and p95 < 150 ms at 50k chunks on 2 cores.
 """
@@ -58,7 +62,7 @@ CORPORA = [
     SHARED / "corpora" / "realtimeqa_ukraine.corpus.jsonl",
 ]
 QUESTIONS = SHARED / "eval" / "realtimeqa_gold.qa.jsonl"
-SNAPSHOT = Path.home() / ".cache" / "newsbot" / "bench-corpus"
+SNAPSHOT = REPO / "var" / "bench-corpus"
 OUT = REPO / "bench" / "out" / "query.json"
 P50_GOAL_MS = 50.0
 P95_GOAL_MS = 150.0
@@ -73,6 +77,12 @@ from bot.settings import Settings  # noqa: E402
 from vectorstore.models import Article, Chunk  # noqa: E402
 
 # ---- the material: real chunks with their embeddings -------------------------------------------------------
+
+
+def shown(path: Path) -> str:
+    """A path as the output records it: relative to the repository when inside it, never one machine's."""
+    resolved = path.resolve()
+    return str(resolved.relative_to(REPO)) if resolved.is_relative_to(REPO) else str(path)
 
 
 @dataclass(frozen=True)
@@ -131,7 +141,7 @@ def read_store(settings: Settings) -> list[SourceArticle]:
         if len(got["ids"]) < page:
             break
         offset += page
-    origin = f"the store {settings.data_dir} (built by newsbot ingest)"
+    origin = f"the store {shown(settings.data_dir)} (built by newsbot ingest)"
     out = []
     for article_id, stored in sorted(catalog.items()):
         pairs = sorted(by_article.get(article_id, []), key=lambda p: p[0].position)
@@ -247,7 +257,7 @@ def prepare(
     sha = commit.stdout.strip() or "?"
     origin = f"{{corpus}}, chunked by the chunker at commit {sha} and embedded by bench/query.py"
     articles, _ = collect([str(p) for p in corpora], IngestOptions())
-    corpus_of = {}
+    corpus_of: dict[str, str] = {}
     for path in corpora:
         with path.open(encoding="utf-8") as fh:
             for line in fh:
@@ -534,7 +544,8 @@ def measure(settings: Settings, embedder: Any, questions: Sequence[str], warmup:
 def load_questions(path: Path, limit: int) -> tuple[list[str], list[str]]:
     """The first `limit` answerable questions of an eval set, and the gold article ids of all of them (the
     order in which levels take articles must not depend on how many questions are timed)."""
-    questions, gold = [], []
+    questions: list[str] = []
+    gold: list[str] = []
     with path.open(encoding="utf-8") as fh:
         for line in fh:
             item = json.loads(line)
@@ -584,9 +595,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         mode = "server" if args.chroma_url else "embedded"
         ensure_not_being_written(settings)
         print(f"[{mode}] existing store {args.data_dir}", file=sys.stderr)
-        level = {
+        level: dict[str, Any] = {
             "mode": mode,
-            "built_from": f"the existing store at {args.data_dir} (collection {args.collection})",
+            "built_from": f"the existing store at {shown(args.data_dir)} (collection {args.collection})",
         }
         level.update(measure(settings, embedder, questions, args.warmup))
         results.append(level)
@@ -599,7 +610,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     if not source:
         raise SystemExit(f"no benchmark corpus in {args.snapshot}: run with --prepare first (see --help)")
     source_chunks = snapshot.chunks
-    figures["snapshot"] = {"dir": str(args.snapshot), "articles": len(source), "chunks": source_chunks}
+    figures["snapshot"] = {"dir": shown(args.snapshot), "articles": len(source), "chunks": source_chunks}
 
     with contextmanager_or_none("server" in args.modes, args.work_dir / "server-db", args.chroma_url) as url:
         for chunks in args.levels:

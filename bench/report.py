@@ -3,7 +3,8 @@
 Starts one `chroma run` on 127.0.0.1 for the server-mode runs, then runs, each as its own process:
 - bench/ingest.py in both modes (server mode via NEWSBOT_CHROMA_URL and a fresh collection);
 - bench/query.py at 1k, 10k, 50k and 100k chunks in both modes;
-- bench/bot.py in both modes (server mode via `--chroma-url`).
+- bench/bot.py in both modes (server mode via `--chroma-url`), over data/sample, or with `--bot-chunks N`
+  over a store of N chunks built from bench/query.py's benchmark corpus (server mode: its own `chroma run`).
 Their JSON goes to bench/out/; then bench/RESULTS.md and bench/query_latency.png (latency against corpus
 size, both modes) are written from it. `--render-only` rewrites RESULTS.md and the plot from the JSON alone.
 
@@ -105,7 +106,11 @@ def run_all(args: argparse.Namespace) -> list[dict[str, Any]]:
             else:
                 for mode in args.modes:
                     cmd = [py, str(BENCH / "bot.py"), "--out", str(OUT / f"bot-{mode}.json")]
-                    if mode == "server":
+                    if args.bot_chunks:
+                        cmd += ["--chunks", str(args.bot_chunks), "--data-dir", str(args.work_dir / f"bot-{mode}")]
+                        cmd += ["--snapshot", str(args.snapshot)] if args.snapshot else []
+                        cmd += ["--server"] if mode == "server" else []  # waits for the server's indexing
+                    elif mode == "server":
                         cmd += ["--chroma-url", str(url)]
                     run_step(f"bot [{mode}]", cmd, mode_env("embedded", None), steps)
     return steps
@@ -185,8 +190,8 @@ def _share(part: float, total: float) -> str:
 
 def ingest_section(lines: list[str]) -> None:
     lines += ["## Ingest (`bench/ingest.py`)", ""]
-    rows = [(m, load(f"ingest-{m}.json")) for m in MODES]
-    rows = [(m, r) for m, r in rows if r]
+    found = [(m, load(f"ingest-{m}.json")) for m in MODES]
+    rows = [(m, r) for m, r in found if r is not None]
     if not rows:
         lines += ["No ingest figures in bench/out/ (run without `--skip ingest`).", ""]
         return
@@ -285,21 +290,26 @@ def bot_section(lines: list[str], steps: list[dict[str, Any]]) -> None:
         rows = [("embedded", load("bot.json"))]
     lines += [
         "| mode | store | users × questions | answered | reply p50 s | reply p95 s (goal < 1) | "
-        "answer in bot p50 / p95 s |",
-        "|---|---|---|---:|---:|---:|---:|",
+        "answer in bot p50 / p95 s | answers/s | load avg 1m start / end |",
+        "|---|---|---|---:|---:|---:|---:|---:|---|",
     ]
     for mode, r in rows:
         if not r:
             note = next((s.get("note") for s in steps if s["step"] == f"bot [{mode}]" and s.get("note")), None)
-            lines.append(f"| {mode} | | {note or 'not run'} | | | | |")
+            lines.append(f"| {mode} | | {note or 'not run'} | | | | | | |")
             continue
-        lat, bot = r["latency_s"], r.get("answer_in_bot_s", {})
+        lat, bot, machine = r["latency_s"], r.get("answer_in_bot_s", {}), r.get("machine", {})
         lines.append(
             f"| {mode} | {_store_size(r)} | {r['users']} × {r['questions_per_user']} | "
             f"{r['answered']}/{r['asked']} | "
             f"{_fmt(lat['p50'], 3)} | {_fmt(lat['p95'], 3)} | "
-            f"{_fmt(bot.get('p50'), 3)} / {_fmt(bot.get('p95'), 3)} |"
+            f"{_fmt(bot.get('p50'), 3)} / {_fmt(bot.get('p95'), 3)} | {_fmt(r.get('throughput_per_s'), 2)} | "
+            f"{_fmt(machine.get('load_avg_1m_at_start'), 2)} / {_fmt(machine.get('load_avg_1m_at_end'), 2)} |"
         )
+    lines.append("")
+    for mode, r in rows:
+        if r and r.get("level"):
+            lines.append(f"- {mode}: {r['level']['chunks']:,} chunks built from {r['level']['built_from']}.")
     lines.append("")
 
 
@@ -334,6 +344,7 @@ def main() -> None:
     parser.add_argument("--questions", type=int, default=100, help="query benchmark questions per level")
     parser.add_argument("--ingest-limit", type=int, default=300, help="articles for the ingest benchmark (0: all)")
     parser.add_argument("--snapshot", type=Path, help="the benchmark corpus of bench/query.py (its default)")
+    parser.add_argument("--bot-chunks", type=int, default=0, help="bot benchmark store size (0: data/sample)")
     parser.add_argument("--work-dir", type=Path, default=Path("/tmp/newsbot-bench-report"))
     parser.add_argument("--render-only", action="store_true")
     args = parser.parse_args()

@@ -12,6 +12,7 @@ from click.testing import CliRunner
 from store_checks import assert_grounded
 
 from bot.cli import cli
+from bot.evaluation import QAItem, load_questions
 from bot.models import DECLINE_TEXT
 from bot.runtime import Runtime
 from bot.settings import Settings
@@ -20,7 +21,10 @@ from vectorstore.store import Filters
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE_DIR = REPO / "data" / "sample"
-SEED_QA = REPO.parent / "shared" / "eval" / "seed_dev_qa.jsonl"
+# The project's own questions about data/sample (the `newsbot eval` format): answerable ones with a gold answer
+# verbatim in their gold article, and ones the sample does not answer (no answers, no doc_id).
+SAMPLE_QA = Path(__file__).resolve().parent / "data" / "sample_questions.jsonl"
+QUESTIONS = load_questions(SAMPLE_QA)
 ITALY_ARTICLE = "000_17fa544b3ee55eda"
 CALL_ARTICLE = "004_47dad2c8b746e476"
 
@@ -71,17 +75,35 @@ def test_a_number_that_only_sets_the_scene_need_not_be_in_the_coverage(sample: R
     assert sample.engine.answer("What did Italy pledge in 1850?").declined
 
 
-def test_every_seed_question_is_right(sample: Runtime) -> None:
-    """The dev set's goal: every answerable question contains its gold answer, every other one declines."""
-    for line in SEED_QA.read_text(encoding="utf-8").splitlines():
-        item = json.loads(line)
-        answer = sample.engine.answer(item["question"])
-        if not item["answers"]:
-            assert answer.declined, item["question"]
-            continue
-        assert_grounded(sample, answer)
-        assert any(a.lower() in answer.text.lower() for a in item["answers"]), (item["question"], answer.text)
-        assert item["doc_id"] in {c.article_id for c in answer.citations}
+def test_the_sample_questions_are_a_fair_fixture() -> None:
+    """The fixture itself: both kinds of question, and each gold answer really is in its gold article."""
+    answerable = [q for q in QUESTIONS if q.answerable]
+    unanswerable = [q for q in QUESTIONS if not q.answerable]
+    assert len(answerable) >= 5 and len(unanswerable) >= 3
+    assert len({q.id for q in QUESTIONS}) == len(QUESTIONS)
+    articles = {p.stem: p.read_text(encoding="utf-8") for p in SAMPLE_DIR.glob("*.md")}
+    for item in answerable:
+        assert item.doc_id in articles, item.id
+        assert all(a.lower() in articles[item.doc_id].lower() for a in item.answers), item.id
+    assert all(q.doc_id is None for q in unanswerable)
+
+
+@pytest.mark.parametrize("item", [q for q in QUESTIONS if q.answerable], ids=lambda q: q.id)
+def test_an_answerable_sample_question_leads_with_its_gold_answer(sample: Runtime, item: QAItem) -> None:
+    answer = sample.engine.answer(item.question)
+    assert not answer.declined, item.question
+    assert_grounded(sample, answer)
+    lead = answer.sentences[0]
+    assert any(a.lower() in lead.text.lower() for a in item.answers), (item.question, answer.text)
+    by_number = {c.number: c.article_id for c in answer.citations}
+    assert item.doc_id in {by_number[n] for n in lead.citations}, "the lead sentence cites its gold article"
+
+
+@pytest.mark.parametrize("item", [q for q in QUESTIONS if not q.answerable], ids=lambda q: q.id)
+def test_a_sample_question_the_coverage_does_not_answer_is_declined(sample: Runtime, item: QAItem) -> None:
+    answer = sample.engine.answer(item.question)
+    assert answer.declined, (item.question, answer.text)
+    assert answer.text == DECLINE_TEXT and answer.citations == ()
 
 
 def test_a_follow_up_is_understood_in_context(sample: Runtime) -> None:
@@ -117,5 +139,6 @@ def test_ask_cli_prints_sources_and_json_spans(sample: Runtime) -> None:
     data = json.loads(result.stdout)
     citation = data["citations"][0]
     text = sample.store.article_text(citation["article_id"])
+    assert text is not None
     assert "€140 million" in text[citation["start"] : citation["end"]]
     assert data["declined"] is False and "[1]" in data["text"]

@@ -35,10 +35,10 @@ def clean_env(**settings: str) -> dict[str, str]:
     return env
 
 
-@pytest.fixture(scope="module")
-def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Shared by the module's processes: the second `start` finds the sample already ingested."""
-    return tmp_path_factory.mktemp("cli-data")
+@pytest.fixture
+def data_dir(tmp_path: Path) -> Path:
+    """A fresh store for each test: a test must not depend on what another one ingested."""
+    return tmp_path / "data"
 
 
 class Served:
@@ -144,7 +144,7 @@ async def test_serve_by_webhook_with_a_secret_token(
         assert "140 million" in answer.text, answer.text
     log = served.stop()
     assert "serving by webhook on 127.0.0.1" in log, log
-    assert "sample coverage: added 0, updated 0, unchanged 2" in log  # the second start is incremental
+    assert "sample coverage: added 2" in log, log
     assert secret not in log and token.split(":")[1] not in log
 
 
@@ -225,3 +225,19 @@ async def test_serve_with_a_token_file_refuses_webhook_posts_with_a_wrong_secret
     assert served.process.returncode == 0, log
     assert "serving by webhook on 127.0.0.1" in log, log
     assert token.split(":")[1] not in log and secret not in log
+
+
+def test_a_second_start_finds_the_sample_unchanged(
+    tmp_path: Path, embedder: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`start` is cheap when the sample is already stored: the second run ingests nothing."""
+    monkeypatch.setattr("bot.runtime.load_embedder", lambda *args, **kwargs: embedder)  # the session's model
+    runner = CliRunner()
+    unset: dict[str, str | None] = {k: None for k in os.environ if k.startswith("NEWSBOT_")}
+    env = {**unset, "NEWSBOT_DATA_DIR": str(tmp_path / "data")}
+    with runner.isolated_filesystem(temp_dir=tmp_path):
+        first = runner.invoke(cli, ["start"], env=env, input="quit\n")
+        second = runner.invoke(cli, ["start"], env=env, input="quit\n")
+    assert first.exit_code == 0 and second.exit_code == 0, first.output + second.output
+    assert "sample coverage: added 2, updated 0, unchanged 0" in first.output, first.output
+    assert "sample coverage: added 0, updated 0, unchanged 2" in second.output, second.output
