@@ -39,6 +39,7 @@ from bot.telegram.feedback import FeedbackStore, NotTheAsker
 from bot.telegram.memory import ChatMemory
 from bot.telegram.ratelimit import RateLimiter
 from bot.telegram.render import (
+    LATEST_ARTICLES,
     MAX_NAME_HTML,
     MAX_TITLE_HTML,
     Coverage,
@@ -47,6 +48,7 @@ from bot.telegram.render import (
     plain_parts,
     render_answer,
     render_help,
+    render_latest,
     render_report,
     render_sources,
     render_welcome,
@@ -255,6 +257,15 @@ async def sources(update: Update, context: Context) -> None:
         return
     catalog = await _catalog(context.bot_data.services)
     await send_parts(context.bot, chat.id, render_sources(Coverage.of(catalog)))
+
+
+async def latest(update: Update, context: Context) -> None:
+    """/latest: the newest articles with links."""
+    chat = update.effective_chat
+    if chat is None:
+        return
+    catalog = await _catalog(context.bot_data.services)
+    await send_parts(context.bot, chat.id, render_latest(Coverage.of(catalog, newest=LATEST_ARTICLES)))
 
 
 async def ask(update: Update, context: Context) -> None:

@@ -226,6 +226,7 @@ def render_help(is_admin: bool) -> str:
         "<b>Commands</b>\n"
         "/start – welcome and example questions\n"
         "/sources – what coverage is loaded\n"
+        "/latest – the newest articles\n"
         "/ask – ask a question (handy in groups)\n"
         "/help – this message\n\n"
         "Tap 👍 or 👎 under an answer to tell the newsroom how I did."
@@ -251,15 +252,28 @@ def render_sources(coverage: Coverage) -> list[str]:
     span = coverage.span()
     if span:
         head += f", {shorten(span, MAX_NAME_HTML * 2)}"
-    lines = []
-    for a in coverage.newest:
-        line = f"• {link(a.title, a.url)}"
-        meta = byline(a.source, a.date)
-        lines.append(f"{line} · {meta}" if meta else line)
+    lines = [_article_line(a) for a in coverage.newest]
     blocks = [Block((head,), "")]
     if lines:
         blocks.append(Block((f"<b>Newest</b>\n{lines[0]}", *lines[1:]), "\n"))
     return pack(blocks)
+
+
+LATEST_ARTICLES = 10
+
+
+def render_latest(coverage: Coverage) -> list[str]:
+    """/latest as message parts (usually one): the newest articles, by date then ingest order, linked."""
+    if coverage.articles == 0:
+        return ["No articles are loaded yet."]
+    lines = [_article_line(a) for a in coverage.newest]
+    return pack([Block((f"🆕 <b>Latest articles</b>\n{lines[0]}", *lines[1:]), "\n")])
+
+
+def _article_line(article: StoredArticle) -> str:
+    line = f"• {link(article.title, article.url)}"
+    meta = byline(article.source, article.date)
+    return f"{line} · {meta}" if meta else line
 
 
 # ---- packing and splitting -----------------------------------------------------------------------------

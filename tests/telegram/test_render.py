@@ -12,10 +12,12 @@ from telegram_html import problems, visible_text
 
 from bot.models import Answer, AnswerSentence, Citation
 from bot.telegram.render import (
+    LATEST_ARTICLES,
     Coverage,
     format_date,
     render_answer,
     render_help,
+    render_latest,
     render_report,
     render_sources,
     render_welcome,
@@ -133,6 +135,32 @@ def test_welcome_sources_and_help_are_valid_html() -> None:
     (sources,) = render_sources(coverage)
     assert "1 Jan 2024 – 8 Jan 2024" in sources
     assert "/ingest" in render_help(True) and "/ingest" not in render_help(False)
+
+
+def test_latest_lists_the_newest_articles_by_date_then_ingest_order_linked() -> None:
+    def article(i: str, date: str | None, ingested_at: str) -> StoredArticle:
+        return StoredArticle(
+            id=i, title=f"Story {i} <b>", version="v", chunks=1, url=f"https://x.example/{i}?a=1&b=2",
+            date=date, source="The Ledger", ingested_at=ingested_at,
+        )  # fmt: skip
+
+    catalog = {
+        a.id: a
+        for a in (
+            article("old", "2024-01-01", "2024-06-01T10:00:00+00:00"),
+            article("first", "2024-05-12", "2024-05-12T08:00:00+00:00"),
+            article("second", "2024-05-12", "2024-05-12T09:00:00+00:00"),  # same day, ingested later
+            article("undated", None, "2024-07-01T10:00:00+00:00"),
+        )
+    }
+    (latest,) = render_latest(Coverage.of(catalog, newest=LATEST_ARTICLES))
+    assert problems(latest) == [], latest
+    assert latest.startswith("🆕 <b>Latest articles</b>\n• ")
+    order = [m.group(1) for m in re.finditer(r"Story (\w+) &lt;b&gt;", latest)]
+    assert order == ["second", "first", "old", "undated"]
+    linked = '<a href="https://x.example/second?a=1&amp;b=2">Story second &lt;b&gt;</a>'
+    assert f"{linked} · The Ledger, 12 May 2024" in latest
+    assert render_latest(Coverage.of({})) == ["No articles are loaded yet."]
 
 
 # ---- splitting -----------------------------------------------------------------------------------------
@@ -329,6 +357,7 @@ def test_every_part_is_valid_telegram_html_within_the_limit_whatever_the_coverag
         for i, t in enumerate(titles)
     }
     assert_telegram_parts(render_sources(Coverage.of(catalog)))
+    assert_telegram_parts(render_latest(Coverage.of(catalog, newest=LATEST_ARTICLES)))
     assert_telegram_parts([render_welcome(asked, Coverage.of(catalog))])
 
 
