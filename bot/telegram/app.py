@@ -61,6 +61,8 @@ ADMIN_COMMANDS = [
     BotCommand("reindex", "Re-ingest the configured sources"),
     BotCommand("remove", "Remove an article by id"),
     BotCommand("stats", "Articles, questions and feedback"),
+    BotCommand("sources_add", "Follow a feed or page: URL [every]"),
+    BotCommand("sources_remove", "Stop following a source: ID"),
 ]
 
 

@@ -55,6 +55,7 @@ from bot.telegram.render import (
     shorten,
     split_html,
 )
+from ingest.registry import Source, SourceRegistry
 from ingest.sources import is_url
 from vectorstore.errors import ModelMismatchError, StoreError, StoreLockedError
 
@@ -250,13 +251,27 @@ async def help_command(update: Update, context: Context) -> None:
     await message.reply_html(render_help(context.bot_data.services.is_admin(user.id if user else None)))
 
 
+def _followed_sources(runtime: Runtime) -> list[Source]:
+    """The registry's sources, read without creating its collection (a bot that never polled has none)."""
+    registry = SourceRegistry.open_existing(runtime.client, runtime.settings.collection)
+    return registry.all() if registry is not None else []
+
+
 async def sources(update: Update, context: Context) -> None:
-    """/sources: article count, outlets, dates and the newest articles with links."""
-    chat = update.effective_chat
+    """/sources: article count, outlets, dates, when coverage was last updated and the newest articles with
+    links; admins also see the followed sources' last check, last success, last error and next check."""
+    chat, user = update.effective_chat, update.effective_user
     if chat is None:
         return
-    catalog = await _catalog(context.bot_data.services)
-    await send_parts(context.bot, chat.id, render_sources(Coverage.of(catalog)))
+    s = context.bot_data.services
+    catalog = await _catalog(s)
+    followed: list[Source] | None = None
+    if s.is_admin(user.id if user else None):
+        try:
+            followed = await asyncio.to_thread(_followed_sources, s.runtime)
+        except StoreError as exc:  # the coverage is still worth showing
+            log.warning("sources: the registry could not be read: %s", type(exc).__name__)
+    await send_parts(context.bot, chat.id, render_sources(Coverage.of(catalog), followed, time.time()))
 
 
 async def latest(update: Update, context: Context) -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from html import escape as _escape
 from html import unescape
 from typing import TYPE_CHECKING
@@ -23,6 +24,7 @@ from vectorstore.models import StoredArticle
 if TYPE_CHECKING:
     from ingest.errors import ItemError
     from ingest.pipeline import IngestReport
+    from ingest.registry import Source
 from vectorstore.recency import parse_date
 
 MAX_MESSAGE_CHARS = 4096
@@ -164,6 +166,7 @@ class Coverage:
     first_date: str | None
     last_date: str | None
     newest: tuple[StoredArticle, ...]
+    updated_at: str | None = None  # when the newest version of any article was stored (ISO 8601, UTC)
 
     @classmethod
     def of(cls, catalog: dict[str, StoredArticle], newest: int = 5) -> Coverage:
@@ -181,6 +184,7 @@ class Coverage:
             first_date=dates[0] if dates else None,
             last_date=dates[-1] if dates else None,
             newest=tuple(ordered[:newest]),
+            updated_at=max((a.ingested_at for a in items if a.ingested_at), default=None),
         )
 
     def span(self) -> str:
@@ -237,26 +241,74 @@ def render_help(is_admin: bool) -> str:
             "/ingest <i>URL or feed</i> – add or update articles\n"
             "/reindex – re-ingest the configured sources\n"
             "/remove <i>article id</i> – remove an article\n"
-            "/stats – articles, questions and feedback"
+            "/stats – articles, questions and feedback\n"
+            "/sources_add <i>URL</i> [<i>every</i>] – follow a feed or page\n"
+            "/sources_remove <i>source id</i> – stop following a source\n"
+            "/sources also shows you the followed sources and their state"
         )
     return text
 
 
-def render_sources(coverage: Coverage) -> list[str]:
-    """/sources as message parts (usually one): counts, outlets, dates, the newest articles linked."""
+def format_time(ts: float | str | None) -> str:
+    """A moment (epoch seconds or ISO 8601) as '1 Dec 2026, 16:05 UTC'; '' when unknown or unreadable."""
+    if ts is None or ts == "":
+        return ""
+    try:
+        moment = datetime.fromtimestamp(ts, UTC) if isinstance(ts, float | int) else datetime.fromisoformat(ts)
+    except (ValueError, OverflowError, OSError):
+        return ""
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(UTC)
+    return f"{moment.day} {moment:%b %Y, %H:%M} UTC"
+
+
+def render_sources(
+    coverage: Coverage, followed: Sequence[Source] | None = None, now: float = 0.0
+) -> list[str]:
+    """/sources as message parts (usually one): counts, outlets, dates, when the coverage was last updated, the
+    newest articles linked; with `followed` (admins), each followed source's last check, success, error and next
+    check as of `now`."""
+    blocks: list[Block] = []
     if coverage.articles == 0:
-        return ["No articles are loaded yet."]
-    head = f"📚 <b>{_plural(coverage.articles, 'article')}</b>"
-    if coverage.outlets:
-        head += " from " + ", ".join(shorten(o, MAX_NAME_HTML) for o in coverage.outlets[:5])
-    span = coverage.span()
-    if span:
-        head += f", {shorten(span, MAX_NAME_HTML * 2)}"
-    lines = [_article_line(a) for a in coverage.newest]
-    blocks = [Block((head,), "")]
-    if lines:
-        blocks.append(Block((f"<b>Newest</b>\n{lines[0]}", *lines[1:]), "\n"))
+        blocks.append(Block(("No articles are loaded yet.",), ""))
+    else:
+        head = f"📚 <b>{_plural(coverage.articles, 'article')}</b>"
+        if coverage.outlets:
+            head += " from " + ", ".join(shorten(o, MAX_NAME_HTML) for o in coverage.outlets[:5])
+        span = coverage.span()
+        if span:
+            head += f", {shorten(span, MAX_NAME_HTML * 2)}"
+        updated = format_time(coverage.updated_at)
+        if updated:
+            head += f"\n🕒 Last updated {updated}"
+        lines = [_article_line(a) for a in coverage.newest]
+        blocks.append(Block((head,), ""))
+        if lines:
+            blocks.append(Block((f"<b>Newest</b>\n{lines[0]}", *lines[1:]), "\n"))
+    if followed is not None:
+        blocks.append(_followed_block(followed, now))
     return pack(blocks)
+
+
+def _followed_block(followed: Sequence[Source], now: float) -> Block:
+    if not followed:
+        return Block(("<b>Followed sources</b>\nNone yet: /sources_add <i>feed or page URL</i> adds one.",), "\n")
+    units = [_followed_line(s, now) for s in followed]
+    return Block((f"<b>Followed sources</b>\n{units[0]}", *units[1:]), "\n")
+
+
+def _followed_line(source: Source, now: float) -> str:
+    """One source as one unit of bounded length: id, interval, location, then its state."""
+    from ingest.registry import format_every
+
+    line = f"• <code>{esc(source.id[:64])}</code> every {format_every(source.every_s)}: {shorten(source.location, 300)}"
+    checked = format_time(source.last_check) or "never"
+    succeeded = format_time(source.last_success) or "never"
+    upcoming = "due now" if source.next_due <= now else format_time(source.next_due)
+    line += f"\n  last check {checked} · last success {succeeded} · next check {upcoming}"
+    if source.last_error:
+        line += f"\n  ⚠️ {shorten(' '.join(source.last_error.split()), 300)}"
+    return line
 
 
 LATEST_ARTICLES = 10

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 import re
+from dataclasses import replace
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -15,6 +16,7 @@ from bot.telegram.render import (
     LATEST_ARTICLES,
     Coverage,
     format_date,
+    format_time,
     render_answer,
     render_help,
     render_latest,
@@ -26,6 +28,7 @@ from bot.telegram.render import (
 )
 from ingest.errors import ItemError
 from ingest.pipeline import IngestReport
+from ingest.registry import new_source
 from vectorstore.models import StoredArticle
 
 
@@ -161,6 +164,28 @@ def test_latest_lists_the_newest_articles_by_date_then_ingest_order_linked() -> 
     linked = '<a href="https://x.example/second?a=1&amp;b=2">Story second &lt;b&gt;</a>'
     assert f"{linked} · The Ledger, 12 May 2024" in latest
     assert render_latest(Coverage.of({})) == ["No articles are loaded yet."]
+
+
+def test_sources_shows_the_last_update_and_admins_many_long_followed_sources_fit_valid_parts() -> None:
+    catalog = {"a": StoredArticle(id="a", title="A", version="v", chunks=1, ingested_at="2026-12-01T16:05:09+00:00")}
+    (public,) = render_sources(Coverage.of(catalog))
+    assert "🕒 Last updated 1 Dec 2026, 16:05 UTC" in public and "Followed" not in public
+    now = 1_800_000_000.0
+    followed = [
+        replace(
+            new_source(f"https://news.example/{i}/" + "x" * 5000, 600, now),
+            last_check=now - 60, last_error=f"<{i}> " + "failed & " * 2000, next_due=now - 1 if i % 2 else now + 60,
+        )  # fmt: skip
+        for i in range(40)
+    ]
+    parts = render_sources(Coverage.of(catalog), followed, now)
+    assert len(parts) > 1 and parts[0].startswith("📚 <b>1 article</b>")
+    assert_telegram_parts(parts)
+    shown = "\n".join(parts)
+    assert shown.count("<code>") == 40 and "due now" in shown and "last success never" in shown
+    (none,) = render_sources(Coverage.of({}), [], now)
+    assert "No articles are loaded yet." in none and "/sources_add" in none
+    assert format_time(None) == format_time("garbage") == ""
 
 
 # ---- splitting -----------------------------------------------------------------------------------------
