@@ -129,6 +129,8 @@ def render_answer(answer: Answer, asked: str | None = None) -> list[str]:
     if answer.declined:
         return split_html(render_decline())
     sentences = [_sentence(s) for s in answer.sentences]
+    if answer.as_of_note and sentences:  # it leads the first sentence, so it never stands alone in a part
+        sentences[0] = f"<i>{esc(answer.as_of_note)}:</i> {sentences[0]}"
     blocks = [
         Block(tuple(sentences[i : i + SENTENCES_PER_PARAGRAPH]), " ")
         for i in range(0, len(sentences), SENTENCES_PER_PARAGRAPH)

@@ -1,14 +1,18 @@
 """Subscribers see how fresh the coverage is: /latest lists the newest articles, /sources says when the coverage
-was last updated (and shows admins the followed sources' state)."""
+was last updated (and shows admins the followed sources' state), and an answer drawn only from old articles
+while newer coverage of the topic exists says "As of" (a second bot over two tellings of one story)."""
 
 from __future__ import annotations
 
 import re
 import time
+from collections.abc import AsyncIterator
 from dataclasses import replace
 
-from bot_harness import ADMIN_ID, RunningBot
-from botapi_emulator import EmulatorClient
+import pytest
+from bot_harness import ADMIN_ID, RunningBot, start_bot
+from botapi_emulator import Emulator, EmulatorClient
+from ingest_support import BRIDGE_QUESTION, write_bridge_coverage
 from telegram_html import visible_text
 
 from bot.telegram.render import format_time
@@ -72,3 +76,42 @@ async def test_admins_see_each_followed_source_s_last_check_success_error_and_ne
     registered = [c["params"] for c in await tg.calls() if c["method"] == "setMyCommands"]
     admin = next(p for p in registered if p.get("scope", {}).get("chat_id") == ADMIN_ID)
     assert {"sources_add", "sources_remove", "latest"} <= {c["command"] for c in admin["commands"]}
+
+
+BRIDGE_TOKEN = "987654322:AAE-newsbot-as-of-answers"
+
+
+@pytest.fixture(scope="module")
+async def bridge_bot(
+    tmp_path_factory: pytest.TempPathFactory, emulator: Emulator, embedder: object
+) -> AsyncIterator[RunningBot]:
+    from bot.runtime import Runtime
+    from bot.settings import Settings
+
+    settings = Settings(
+        _env_file=None,
+        data_dir=tmp_path_factory.mktemp("bridge-bot"),
+        telegram_token=BRIDGE_TOKEN,
+        telegram_base_url=emulator.url,
+    )
+    runtime = Runtime(settings)
+    runtime.__dict__["embedder"] = embedder
+    assert runtime.ingest([str(write_bridge_coverage(tmp_path_factory.mktemp("velmora")))]).ok
+    running = await start_bot(settings, runtime)
+    yield running
+    await running.stop()
+
+
+async def test_an_answer_from_old_articles_only_says_as_of_when_newer_coverage_exists(
+    bridge_bot: RunningBot, emulator: Emulator, tg: EmulatorClient
+) -> None:
+    async with EmulatorClient(emulator.url, BRIDGE_TOKEN) as client:
+        reader = client.user(760, "Reader")
+        await reader.say(BRIDGE_QUESTION)
+        old = await reader.reply()  # checked as it arrives: valid Telegram HTML within 4,096 characters
+        await reader.say("Why did work on the Velmora harbour bridge stop?")
+        current = await reader.reply()
+    assert old.text.startswith("<i>As of 10 Jan 2024:</i> The Velmora harbour council approved 42 million euros")
+    assert "[1] <a href=\"https://news.example/velmora-budget\">" in old.text
+    assert "velmora-halted" not in old.text
+    assert current.text.startswith("Work on the Velmora harbour bridge stopped") and "As of" not in current.text

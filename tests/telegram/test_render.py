@@ -73,6 +73,17 @@ def test_answer_has_inline_markers_and_a_numbered_sources_block() -> None:
     assert "[2] Air defence · Kyiv Post, 12 Jan 2024" in html  # no URL: no link
 
 
+def test_an_as_of_answer_leads_with_its_date_after_the_example_question() -> None:
+    a = answer([("The council approved 42 million euros.", (1,))], [citation(1)], as_of="2024-01-10")
+    (html,) = render_answer(a, asked="How much <did> it cost?")
+    assert problems(html) == [], html
+    assert html.startswith(
+        "❓ <i>How much &lt;did&gt; it cost?</i>\n\n"
+        "<i>As of 10 Jan 2024:</i> The council approved 42 million euros. [1]"
+    )
+    assert "As of" not in render_answer(answer([("Now.", (1,))], [citation(1)]))[0]
+
+
 def test_everything_from_users_and_articles_is_escaped() -> None:
     hostile = '<script>alert("x")</script> & <b>bold</b>'
     a = answer(
