@@ -218,7 +218,7 @@ def render_welcome(first_name: str | None, coverage: Coverage) -> str:
         f"{hello} I answer questions about the news from our own reporting, "
         "and every claim links to the article it comes from.\n\n"
         f"I currently know {what}. Ask in your own words, or tap an example below.\n\n"
-        "/sources lists the newest articles · /help explains the rest"
+        "/latest lists the newest articles · /sources what's covered · /help explains the rest"
     )
 
 
