@@ -258,20 +258,21 @@ def _followed_sources(runtime: Runtime) -> list[Source]:
 
 
 async def sources(update: Update, context: Context) -> None:
-    """/sources: article count, outlets, dates, when coverage was last updated and the newest articles with
-    links; admins also see the followed sources' last check, last success, last error and next check."""
+    """/sources: article count, outlets, dates, when coverage was last updated (and the sources last checked) and
+    the newest articles with links; admins also see each followed source's last check, last success, last error
+    and next check."""
     chat, user = update.effective_chat, update.effective_user
     if chat is None:
         return
     s = context.bot_data.services
     catalog = await _catalog(s)
-    followed: list[Source] | None = None
-    if s.is_admin(user.id if user else None):
-        try:
-            followed = await asyncio.to_thread(_followed_sources, s.runtime)
-        except StoreError as exc:  # the coverage is still worth showing
-            log.warning("sources: the registry could not be read: %s", type(exc).__name__)
-    await send_parts(context.bot, chat.id, render_sources(Coverage.of(catalog), followed, time.time()))
+    followed: list[Source] = []
+    try:
+        followed = await asyncio.to_thread(_followed_sources, s.runtime)
+    except StoreError as exc:  # the coverage is still worth showing
+        log.warning("sources: the registry could not be read: %s", type(exc).__name__)
+    admin = s.is_admin(user.id if user else None)
+    await send_parts(context.bot, chat.id, render_sources(Coverage.of(catalog), followed, time.time(), admin))
 
 
 async def latest(update: Update, context: Context) -> None:

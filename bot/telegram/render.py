@@ -19,12 +19,12 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlparse
 
 from bot.models import DECLINE_TEXT, Answer, AnswerSentence, Citation
+from ingest.registry import Source, format_every
 from vectorstore.models import StoredArticle
 
 if TYPE_CHECKING:
     from ingest.errors import ItemError
     from ingest.pipeline import IngestReport
-    from ingest.registry import Source
 from vectorstore.recency import parse_date
 
 MAX_MESSAGE_CHARS = 4096
@@ -265,11 +265,11 @@ def format_time(ts: float | str | None) -> str:
 
 
 def render_sources(
-    coverage: Coverage, followed: Sequence[Source] | None = None, now: float = 0.0
+    coverage: Coverage, followed: Sequence[Source] = (), now: float = 0.0, admin: bool = False
 ) -> list[str]:
-    """/sources as message parts (usually one): counts, outlets, dates, when the coverage was last updated, the
-    newest articles linked; with `followed` (admins), each followed source's last check, success, error and next
-    check as of `now`."""
+    """/sources as message parts (usually one): counts, outlets, dates, when the coverage was last updated (and
+    when the followed sources were last read successfully), the newest articles linked; for `admin`, each
+    followed source's last check, success, error and next check as of `now`."""
     blocks: list[Block] = []
     if coverage.articles == 0:
         blocks.append(Block(("No articles are loaded yet.",), ""))
@@ -281,13 +281,14 @@ def render_sources(
         if span:
             head += f", {shorten(span, MAX_NAME_HTML * 2)}"
         updated = format_time(coverage.updated_at)
+        checked = format_time(max((f.last_success for f in followed if f.last_success), default=None))
         if updated:
-            head += f"\n🕒 Last updated {updated}"
+            head += f"\n🕒 Last updated {updated}" + (f" · sources last checked {checked}" if checked else "")
         lines = [_article_line(a) for a in coverage.newest]
         blocks.append(Block((head,), ""))
         if lines:
             blocks.append(Block((f"<b>Newest</b>\n{lines[0]}", *lines[1:]), "\n"))
-    if followed is not None:
+    if admin:
         blocks.append(_followed_block(followed, now))
     return pack(blocks)
 
@@ -301,8 +302,6 @@ def _followed_block(followed: Sequence[Source], now: float) -> Block:
 
 def _followed_line(source: Source, now: float) -> str:
     """One source as one unit of bounded length: id, interval, location, then its state."""
-    from ingest.registry import format_every
-
     line = f"• <code>{esc(source.id[:64])}</code> every {format_every(source.every_s)}: {shorten(source.location, 300)}"
     checked = format_time(source.last_check) or "never"
     succeeded = format_time(source.last_success) or "never"

@@ -52,6 +52,7 @@ async def test_admins_see_each_followed_source_s_last_check_success_error_and_ne
         last_check=now - 600, last_success=now - 3600, last_error="HTTP 503 <Service Unavailable> & more",
         failures=1, next_due=now + 3600,  # not due: the session bot's poller leaves it alone
     )  # fmt: skip
+    newest = max(a.ingested_at for a in bot.runtime.store.catalog().values())
     registry = bot.runtime.registry
     with bot.runtime.writing():
         registry.put(failing)
@@ -59,7 +60,7 @@ async def test_admins_see_each_followed_source_s_last_check_success_error_and_ne
         editor = tg.user(ADMIN_ID, "Editor")
         await editor.command("/sources")
         admin_view = (await editor.reply()).text
-        assert "🕒 Last updated " in admin_view
+        assert f"🕒 Last updated {format_time(newest)} · sources last checked {format_time(now - 3600)}" in admin_view
         assert "<b>Followed sources</b>" in admin_view
         assert f"<code>{failing.id}</code> every 1d: https://news.example/freshness-feed.xml" in admin_view
         assert (
@@ -70,6 +71,10 @@ async def test_admins_see_each_followed_source_s_last_check_success_error_and_ne
         await editor.command("/help")
         admin_help = (await editor.reply()).text
         assert "/sources_add" in admin_help and "/sources_remove" in admin_help
+        subscriber = tg.user(533, "Reader")
+        await subscriber.command("/sources")
+        public = (await subscriber.reply()).text
+        assert f"sources last checked {format_time(now - 3600)}" in public and "Followed sources" not in public
     finally:
         with bot.runtime.writing():
             registry.remove(failing.id)

@@ -189,12 +189,16 @@ def test_sources_shows_the_last_update_and_admins_many_long_followed_sources_fit
         )  # fmt: skip
         for i in range(40)
     ]
-    parts = render_sources(Coverage.of(catalog), followed, now)
+    (subscriber,) = render_sources(Coverage.of(catalog), followed, now)
+    assert "Followed" not in subscriber and "sources last checked" not in subscriber  # none succeeded yet
+    (subscriber,) = render_sources(Coverage.of(catalog), [replace(followed[0], last_success=now - 120)], now)
+    assert f"🕒 Last updated 1 Dec 2026, 16:05 UTC · sources last checked {format_time(now - 120)}" in subscriber
+    parts = render_sources(Coverage.of(catalog), followed, now, admin=True)
     assert len(parts) > 1 and parts[0].startswith("📚 <b>1 article</b>")
     assert_telegram_parts(parts)
     shown = "\n".join(parts)
     assert shown.count("<code>") == 40 and "due now" in shown and "last success never" in shown
-    (none,) = render_sources(Coverage.of({}), [], now)
+    (none,) = render_sources(Coverage.of({}), [], now, admin=True)
     assert "No articles are loaded yet." in none and "/sources_add" in none
     assert format_time(None) == format_time("garbage") == ""
 
