@@ -410,7 +410,8 @@ def format_answer(answer: Any) -> str:
     """Plain text for the terminal: the answer with [n] markers, then the numbered sources."""
     if answer.declined:
         return answer.text
-    lines = [answer.text, "", "Sources:"]
+    text = f"{answer.as_of_note}: {answer.text}" if answer.as_of_note else answer.text
+    lines = [text, "", "Sources:"]
     for c in answer.citations:
         details = ", ".join(x for x in (c.source, c.date) if x)
         lines.append(f"[{c.number}] {c.title}" + (f" ({details})" if details else "") + (f" {c.url}" if c.url else ""))

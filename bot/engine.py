@@ -7,6 +7,7 @@ import logging
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Protocol
 
 from bot.extractive import candidate_sentences, entity_found, select, words_of
@@ -14,6 +15,7 @@ from bot.extractive import compose as compose_extractive
 from bot.models import Answer
 from bot.question import analyse, essential_entities, standalone
 from vectorstore.models import Passage
+from vectorstore.recency import parse_date
 from vectorstore.retriever import HybridRetriever
 from vectorstore.store import Filters
 
@@ -43,6 +45,8 @@ class EngineConfig:
     # Share of the question's entities that must appear in the evidence; "What did Portugal pledge?" scores
     # as high as a real question with this embedder, but Portugal is nowhere in the coverage.
     min_entity_share: float = 0.75
+    # An answer whose newest source is older than this, while newer coverage on the topic exists, says "As of".
+    stale_after_days: int = 30
 
 
 def _decline(question: str, reason: str, standalone_question: str) -> Answer:
@@ -54,6 +58,31 @@ def _decline(question: str, reason: str, standalone_question: str) -> Answer:
         decline_reason=reason,
         standalone_question=standalone_question,
     )
+
+
+def as_of_date(answer: Answer, passages: Sequence[Passage], today: date, stale_after_days: int) -> str | None:
+    """The newest cited article's date (YYYY-MM-DD) when the answer may be out of date, else None.
+
+    Out of date means: every cited article is dated, the newest of them is at least `stale_after_days` before
+    `today`, and a passage retrieved for the question (so on its topic) comes from a newer article that the
+    answer does not cite: the story has moved on since. Retrieval already ranks newer coverage up (the recency
+    prior), so this costs no extra query; newer coverage that was not retrieved is, for this question, not
+    coverage of the topic. An undated source makes no claim either way.
+    """
+    if answer.declined or not answer.citations:
+        return None
+    days = [parse_date(c.date) for c in answer.citations]
+    if any(d is None for d in days):
+        return None
+    newest = max(d for d in days if d is not None)
+    if (today - newest) < timedelta(days=stale_after_days):
+        return None
+    cited = {c.article_id for c in answer.citations}
+    for p in passages:
+        day = parse_date(p.chunk.date)
+        if p.chunk.article_id not in cited and day is not None and newest < day <= today:
+            return newest.isoformat()
+    return None
 
 
 def missing_entities(entities: Sequence[Sequence[str]], passages: Sequence[Passage]) -> list[str]:
@@ -78,6 +107,9 @@ class AnswerEngine:
         passages = self.retriever.search(query, k=self.config.evidence_passages, filters=filters)
         retrieved = time.perf_counter()
         answer = self._answer(question, query, passages)
+        # Age counts from the day the coverage is taken as of: `--until`'s, else today.
+        today = (parse_date(filters.date_to) if filters else None) or datetime.now(UTC).date()
+        answer = replace(answer, as_of=as_of_date(answer, passages, today, self.config.stale_after_days))
         timings = dict(passages[0].extra) if passages else {}
         timings.update(answer.timings_ms)
         timings.update(
@@ -115,7 +147,9 @@ class AnswerEngine:
 
 
 def build_engine(settings: Settings, retriever: HybridRetriever) -> AnswerEngine:
-    config = EngineConfig(max_sentences=settings.max_answer_sentences)
+    config = EngineConfig(
+        max_sentences=settings.max_answer_sentences, stale_after_days=settings.stale_after_days
+    )
     llm = None
     if settings.llm_model:
         from bot.llm import build_llm_answerer

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from vectorstore.recency import parse_date
+
 
 @dataclass(frozen=True)
 class Citation:
@@ -54,6 +56,15 @@ class Answer:
     mode: str = "extractive"  # or "llm"
     standalone_question: str = ""  # the question as understood, after follow-up rewriting
     timings_ms: dict[str, float] = field(default_factory=dict)
+    # The date (YYYY-MM-DD) of the newest cited article when the answer is drawn only from old articles while
+    # the store holds newer coverage on the topic (see `bot.engine.as_of_date`); each front says "As of ...".
+    as_of: str | None = None
+
+    @property
+    def as_of_note(self) -> str:
+        """'As of 12 May 2024' for an answer with `as_of`, else ''."""
+        day = parse_date(self.as_of)
+        return f"As of {day.day} {day:%b %Y}" if day else ""
 
     @property
     def text(self) -> str:

@@ -109,6 +109,11 @@ class Settings(BaseSettings):
     )
     recency_half_life_days: float = Field(recency.DEFAULT_HALF_LIFE_DAYS, gt=0, le=36_500)
     max_answer_sentences: int = Field(3, ge=1, le=100)
+    stale_after_days: int = Field(
+        30, ge=1, le=36_500,
+        description="an answer citing only articles older than this, while newer coverage on the topic exists, "
+        "says 'As of <date of its newest source>'",
+    )
     llm_model: str | None = Field(None, description="e.g. openai:gpt-4o-mini or ollama:llama3.1")
     llm_base_url: str | None = None
     llm_api_key: SecretStr | None = None

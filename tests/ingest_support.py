@@ -129,3 +129,33 @@ def rss(*entries: tuple[str, str, str], title: str = "The Kyiv Ledger") -> bytes
     )
     head = f'<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel><title>{title}</title>'
     return f"{head}{items}</channel></rss>".encode()
+
+
+# Two tellings of one story, four months apart: the January article answers the budget question; the May one is
+# newer coverage of the same bridge that does not. An answer from January alone is "As of 10 Jan 2024".
+BRIDGE_QUESTION = "How much did the Velmora council approve for the harbour bridge?"
+BRIDGE_ARTICLES = {
+    "velmora-budget": (
+        "2024-01-10",
+        "Velmora council approves harbour bridge budget",
+        "The Velmora harbour council approved 42 million euros for the new harbour bridge on Tuesday. "
+        "The money covers the steel deck and two towers. Construction is expected to begin in spring.",
+    ),
+    "velmora-halted": (
+        "2024-05-12",
+        "Work on the Velmora harbour bridge halted",
+        "Work on the Velmora harbour bridge stopped on Monday after inspectors found cracks in a tower foundation. "
+        "The contractor said the opening would slip into next year. Residents gathered at the quay to watch.",
+    ),
+}
+
+
+def write_bridge_coverage(folder: Path) -> Path:
+    for article_id, (day, title, body) in BRIDGE_ARTICLES.items():
+        write(
+            folder / f"{article_id}.md",
+            markdown(
+                article_id, title, body, url=f"https://news.example/{article_id}", date=day, source="The Velmora Ledger"
+            ),
+        )
+    return folder

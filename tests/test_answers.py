@@ -9,9 +9,11 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from ingest_support import BRIDGE_QUESTION, write_bridge_coverage
 from store_checks import assert_grounded
 
 from bot.cli import cli
+from bot.engine import AnswerEngine, EngineConfig
 from bot.evaluation import QAItem, load_questions
 from bot.models import DECLINE_TEXT
 from bot.runtime import Runtime
@@ -142,3 +144,45 @@ def test_ask_cli_prints_sources_and_json_spans(sample: Runtime) -> None:
     assert text is not None
     assert "€140 million" in text[citation["start"] : citation["end"]]
     assert data["declined"] is False and "[1]" in data["text"]
+
+
+@pytest.fixture(scope="module")
+def bridge(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> Iterator[Runtime]:
+    """Two articles on one bridge, January and May 2024: only January's answers the budget question."""
+    settings = Settings(data_dir=tmp_path_factory.mktemp("bridge"), _env_file=None)
+    runtime = Runtime(settings)
+    runtime.__dict__["embedder"] = embedder
+    assert len(runtime.ingest([str(write_bridge_coverage(tmp_path_factory.mktemp("velmora")))]).added) == 2
+    yield runtime
+
+
+def test_an_answer_only_from_old_articles_while_newer_coverage_exists_says_as_of(bridge: Runtime) -> None:
+    answer = bridge.engine.answer(BRIDGE_QUESTION)
+    assert_grounded(bridge, answer)
+    assert "42 million euros" in answer.text
+    assert [c.article_id for c in answer.citations] == ["velmora-budget"]
+    assert answer.as_of == "2024-01-10" and answer.as_of_note == "As of 10 Jan 2024"
+    assert answer.to_dict()["as_of"] == "2024-01-10"
+    # Answered from the newest coverage: nothing to warn about.
+    current = bridge.engine.answer("Why did work on the Velmora harbour bridge stop?")
+    assert [c.article_id for c in current.citations] == ["velmora-halted"] and current.as_of is None
+
+
+def test_as_of_counts_from_until_and_the_configured_age(bridge: Runtime) -> None:
+    # As the coverage stood before May, January's article was the newest on the bridge.
+    assert bridge.engine.answer(BRIDGE_QUESTION, filters=Filters(date_to="2024-03-01")).as_of is None
+    new_year = Filters(date_to="2025-01-01")
+    assert bridge.engine.answer(BRIDGE_QUESTION, filters=new_year).as_of == "2024-01-10"
+    patient = AnswerEngine(bridge.retriever, EngineConfig(stale_after_days=400))  # 357 days before 2025
+    assert patient.answer(BRIDGE_QUESTION, filters=new_year).as_of is None
+    assert patient.answer(BRIDGE_QUESTION).as_of == "2024-01-10"  # years before today
+
+
+def test_the_cli_says_as_of_in_text_and_json(bridge: Runtime) -> None:
+    env = {"NEWSBOT_DATA_DIR": str(bridge.settings.data_dir)}
+    result = CliRunner().invoke(cli, ["ask", BRIDGE_QUESTION], env=env)
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("As of 10 Jan 2024: The Velmora harbour council approved 42 million euros")
+    result = CliRunner().invoke(cli, ["ask", "--json", BRIDGE_QUESTION], env=env)
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["as_of"] == "2024-01-10"

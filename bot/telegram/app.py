@@ -53,6 +53,7 @@ PUBLIC_COMMANDS = [
     BotCommand("start", "Welcome and example questions"),
     BotCommand("ask", "Ask a question (handy in groups)"),
     BotCommand("sources", "What coverage is loaded"),
+    BotCommand("latest", "The newest articles"),
     BotCommand("help", "How to use the bot"),
 ]
 ADMIN_COMMANDS = [
@@ -60,6 +61,8 @@ ADMIN_COMMANDS = [
     BotCommand("reindex", "Re-ingest the configured sources"),
     BotCommand("remove", "Remove an article by id"),
     BotCommand("stats", "Articles, questions and feedback"),
+    BotCommand("sources_add", "Follow a feed or page: URL [every]"),
+    BotCommand("sources_remove", "Stop following a source: ID"),
 ]
 
 
@@ -170,6 +173,7 @@ def register_handlers(application: Application) -> None:  # type: ignore[type-ar
         ("start", handlers.start),
         ("help", handlers.help_command),
         ("sources", handlers.sources),
+        ("latest", handlers.latest),
         ("ask", handlers.ask),
         ("ingest", handlers.ingest),
         ("reindex", handlers.reindex),

@@ -39,6 +39,7 @@ from bot.telegram.feedback import FeedbackStore, NotTheAsker
 from bot.telegram.memory import ChatMemory
 from bot.telegram.ratelimit import RateLimiter
 from bot.telegram.render import (
+    LATEST_ARTICLES,
     MAX_NAME_HTML,
     MAX_TITLE_HTML,
     Coverage,
@@ -47,12 +48,14 @@ from bot.telegram.render import (
     plain_parts,
     render_answer,
     render_help,
+    render_latest,
     render_report,
     render_sources,
     render_welcome,
     shorten,
     split_html,
 )
+from ingest.registry import Source, SourceRegistry
 from ingest.sources import is_url
 from vectorstore.errors import ModelMismatchError, StoreError, StoreLockedError
 
@@ -248,13 +251,37 @@ async def help_command(update: Update, context: Context) -> None:
     await message.reply_html(render_help(context.bot_data.services.is_admin(user.id if user else None)))
 
 
+def _followed_sources(runtime: Runtime) -> list[Source]:
+    """The registry's sources, read without creating its collection (a bot that never polled has none)."""
+    registry = SourceRegistry.open_existing(runtime.client, runtime.settings.collection)
+    return registry.all() if registry is not None else []
+
+
 async def sources(update: Update, context: Context) -> None:
-    """/sources: article count, outlets, dates and the newest articles with links."""
+    """/sources: article count, outlets, dates, when coverage was last updated (and the sources last checked) and
+    the newest articles with links; admins also see each followed source's last check, last success, last error
+    and next check."""
+    chat, user = update.effective_chat, update.effective_user
+    if chat is None:
+        return
+    s = context.bot_data.services
+    catalog = await _catalog(s)
+    followed: list[Source] = []
+    try:
+        followed = await asyncio.to_thread(_followed_sources, s.runtime)
+    except StoreError as exc:  # the coverage is still worth showing
+        log.warning("sources: the registry could not be read: %s", type(exc).__name__)
+    admin = s.is_admin(user.id if user else None)
+    await send_parts(context.bot, chat.id, render_sources(Coverage.of(catalog), followed, time.time(), admin))
+
+
+async def latest(update: Update, context: Context) -> None:
+    """/latest: the newest articles with links."""
     chat = update.effective_chat
     if chat is None:
         return
     catalog = await _catalog(context.bot_data.services)
-    await send_parts(context.bot, chat.id, render_sources(Coverage.of(catalog)))
+    await send_parts(context.bot, chat.id, render_latest(Coverage.of(catalog, newest=LATEST_ARTICLES)))
 
 
 async def ask(update: Update, context: Context) -> None:

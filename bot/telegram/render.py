@@ -12,12 +12,14 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from html import escape as _escape
 from html import unescape
 from typing import TYPE_CHECKING
 from urllib.parse import urlparse
 
 from bot.models import DECLINE_TEXT, Answer, AnswerSentence, Citation
+from ingest.registry import Source, format_every
 from vectorstore.models import StoredArticle
 
 if TYPE_CHECKING:
@@ -127,6 +129,8 @@ def render_answer(answer: Answer, asked: str | None = None) -> list[str]:
     if answer.declined:
         return split_html(render_decline())
     sentences = [_sentence(s) for s in answer.sentences]
+    if answer.as_of_note and sentences:  # it leads the first sentence, so it never stands alone in a part
+        sentences[0] = f"<i>{esc(answer.as_of_note)}:</i> {sentences[0]}"
     blocks = [
         Block(tuple(sentences[i : i + SENTENCES_PER_PARAGRAPH]), " ")
         for i in range(0, len(sentences), SENTENCES_PER_PARAGRAPH)
@@ -164,6 +168,7 @@ class Coverage:
     first_date: str | None
     last_date: str | None
     newest: tuple[StoredArticle, ...]
+    updated_at: str | None = None  # when the newest version of any article was stored (ISO 8601, UTC)
 
     @classmethod
     def of(cls, catalog: dict[str, StoredArticle], newest: int = 5) -> Coverage:
@@ -181,6 +186,7 @@ class Coverage:
             first_date=dates[0] if dates else None,
             last_date=dates[-1] if dates else None,
             newest=tuple(ordered[:newest]),
+            updated_at=max((a.ingested_at for a in items if a.ingested_at), default=None),
         )
 
     def span(self) -> str:
@@ -212,7 +218,7 @@ def render_welcome(first_name: str | None, coverage: Coverage) -> str:
         f"{hello} I answer questions about the news from our own reporting, "
         "and every claim links to the article it comes from.\n\n"
         f"I currently know {what}. Ask in your own words, or tap an example below.\n\n"
-        "/sources lists the newest articles · /help explains the rest"
+        "/latest lists the newest articles · /sources what's covered · /help explains the rest"
     )
 
 
@@ -226,6 +232,7 @@ def render_help(is_admin: bool) -> str:
         "<b>Commands</b>\n"
         "/start – welcome and example questions\n"
         "/sources – what coverage is loaded\n"
+        "/latest – the newest articles\n"
         "/ask – ask a question (handy in groups)\n"
         "/help – this message\n\n"
         "Tap 👍 or 👎 under an answer to tell the newsroom how I did."
@@ -236,30 +243,90 @@ def render_help(is_admin: bool) -> str:
             "/ingest <i>URL or feed</i> – add or update articles\n"
             "/reindex – re-ingest the configured sources\n"
             "/remove <i>article id</i> – remove an article\n"
-            "/stats – articles, questions and feedback"
+            "/stats – articles, questions and feedback\n"
+            "/sources_add <i>URL</i> [<i>every</i>] – follow a feed or page\n"
+            "/sources_remove <i>source id</i> – stop following a source\n"
+            "/sources also shows you the followed sources and their state"
         )
     return text
 
 
-def render_sources(coverage: Coverage) -> list[str]:
-    """/sources as message parts (usually one): counts, outlets, dates, the newest articles linked."""
+def format_time(ts: float | str | None) -> str:
+    """A moment (epoch seconds or ISO 8601) as '1 Dec 2026, 16:05 UTC'; '' when unknown or unreadable."""
+    if ts is None or ts == "":
+        return ""
+    try:
+        moment = datetime.fromtimestamp(ts, UTC) if isinstance(ts, float | int) else datetime.fromisoformat(ts)
+    except (ValueError, OverflowError, OSError):
+        return ""
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(UTC)
+    return f"{moment.day} {moment:%b %Y, %H:%M} UTC"
+
+
+def render_sources(
+    coverage: Coverage, followed: Sequence[Source] = (), now: float = 0.0, admin: bool = False
+) -> list[str]:
+    """/sources as message parts (usually one): counts, outlets, dates, when the coverage was last updated (and
+    when the followed sources were last read successfully), the newest articles linked; for `admin`, each
+    followed source's last check, success, error and next check as of `now`."""
+    blocks: list[Block] = []
+    if coverage.articles == 0:
+        blocks.append(Block(("No articles are loaded yet.",), ""))
+    else:
+        head = f"📚 <b>{_plural(coverage.articles, 'article')}</b>"
+        if coverage.outlets:
+            head += " from " + ", ".join(shorten(o, MAX_NAME_HTML) for o in coverage.outlets[:5])
+        span = coverage.span()
+        if span:
+            head += f", {shorten(span, MAX_NAME_HTML * 2)}"
+        updated = format_time(coverage.updated_at)
+        checked = format_time(max((f.last_success for f in followed if f.last_success), default=None))
+        if updated:
+            head += f"\n🕒 Last updated {updated}" + (f" · sources last checked {checked}" if checked else "")
+        lines = [_article_line(a) for a in coverage.newest]
+        blocks.append(Block((head,), ""))
+        if lines:
+            blocks.append(Block((f"<b>Newest</b>\n{lines[0]}", *lines[1:]), "\n"))
+    if admin:
+        blocks.append(_followed_block(followed, now))
+    return pack(blocks)
+
+
+def _followed_block(followed: Sequence[Source], now: float) -> Block:
+    if not followed:
+        return Block(("<b>Followed sources</b>\nNone yet: /sources_add <i>feed or page URL</i> adds one.",), "\n")
+    units = [_followed_line(s, now) for s in followed]
+    return Block((f"<b>Followed sources</b>\n{units[0]}", *units[1:]), "\n")
+
+
+def _followed_line(source: Source, now: float) -> str:
+    """One source as one unit of bounded length: id, interval, location, then its state."""
+    line = f"• <code>{esc(source.id[:64])}</code> every {format_every(source.every_s)}: {shorten(source.location, 300)}"
+    checked = format_time(source.last_check) or "never"
+    succeeded = format_time(source.last_success) or "never"
+    upcoming = "due now" if source.next_due <= now else format_time(source.next_due)
+    line += f"\n  last check {checked} · last success {succeeded} · next check {upcoming}"
+    if source.last_error:
+        line += f"\n  ⚠️ {shorten(' '.join(source.last_error.split()), 300)}"
+    return line
+
+
+LATEST_ARTICLES = 10
+
+
+def render_latest(coverage: Coverage) -> list[str]:
+    """/latest as message parts (usually one): the newest articles, by date then ingest order, linked."""
     if coverage.articles == 0:
         return ["No articles are loaded yet."]
-    head = f"📚 <b>{_plural(coverage.articles, 'article')}</b>"
-    if coverage.outlets:
-        head += " from " + ", ".join(shorten(o, MAX_NAME_HTML) for o in coverage.outlets[:5])
-    span = coverage.span()
-    if span:
-        head += f", {shorten(span, MAX_NAME_HTML * 2)}"
-    lines = []
-    for a in coverage.newest:
-        line = f"• {link(a.title, a.url)}"
-        meta = byline(a.source, a.date)
-        lines.append(f"{line} · {meta}" if meta else line)
-    blocks = [Block((head,), "")]
-    if lines:
-        blocks.append(Block((f"<b>Newest</b>\n{lines[0]}", *lines[1:]), "\n"))
-    return pack(blocks)
+    lines = [_article_line(a) for a in coverage.newest]
+    return pack([Block((f"🆕 <b>Latest articles</b>\n{lines[0]}", *lines[1:]), "\n")])
+
+
+def _article_line(article: StoredArticle) -> str:
+    line = f"• {link(article.title, article.url)}"
+    meta = byline(article.source, article.date)
+    return f"{line} · {meta}" if meta else line
 
 
 # ---- packing and splitting -----------------------------------------------------------------------------

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 import re
+from dataclasses import replace
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -12,10 +13,13 @@ from telegram_html import problems, visible_text
 
 from bot.models import Answer, AnswerSentence, Citation
 from bot.telegram.render import (
+    LATEST_ARTICLES,
     Coverage,
     format_date,
+    format_time,
     render_answer,
     render_help,
+    render_latest,
     render_report,
     render_sources,
     render_welcome,
@@ -24,6 +28,7 @@ from bot.telegram.render import (
 )
 from ingest.errors import ItemError
 from ingest.pipeline import IngestReport
+from ingest.registry import new_source
 from vectorstore.models import StoredArticle
 
 
@@ -66,6 +71,17 @@ def test_answer_has_inline_markers_and_a_numbered_sources_block() -> None:
         in html
     )
     assert "[2] Air defence · Kyiv Post, 12 Jan 2024" in html  # no URL: no link
+
+
+def test_an_as_of_answer_leads_with_its_date_after_the_example_question() -> None:
+    a = answer([("The council approved 42 million euros.", (1,))], [citation(1)], as_of="2024-01-10")
+    (html,) = render_answer(a, asked="How much <did> it cost?")
+    assert problems(html) == [], html
+    assert html.startswith(
+        "❓ <i>How much &lt;did&gt; it cost?</i>\n\n"
+        "<i>As of 10 Jan 2024:</i> The council approved 42 million euros. [1]"
+    )
+    assert "As of" not in render_answer(answer([("Now.", (1,))], [citation(1)]))[0]
 
 
 def test_everything_from_users_and_articles_is_escaped() -> None:
@@ -133,6 +149,58 @@ def test_welcome_sources_and_help_are_valid_html() -> None:
     (sources,) = render_sources(coverage)
     assert "1 Jan 2024 – 8 Jan 2024" in sources
     assert "/ingest" in render_help(True) and "/ingest" not in render_help(False)
+
+
+def test_latest_lists_the_newest_articles_by_date_then_ingest_order_linked() -> None:
+    def article(i: str, date: str | None, ingested_at: str) -> StoredArticle:
+        return StoredArticle(
+            id=i, title=f"Story {i} <b>", version="v", chunks=1, url=f"https://x.example/{i}?a=1&b=2",
+            date=date, source="The Ledger", ingested_at=ingested_at,
+        )  # fmt: skip
+
+    catalog = {
+        a.id: a
+        for a in (
+            article("old", "2024-01-01", "2024-06-01T10:00:00+00:00"),
+            article("first", "2024-05-12", "2024-05-12T08:00:00+00:00"),
+            article("second", "2024-05-12", "2024-05-12T09:00:00+00:00"),  # same day, ingested later
+            article("undated", None, "2024-07-01T10:00:00+00:00"),
+        )
+    }
+    (latest,) = render_latest(Coverage.of(catalog, newest=LATEST_ARTICLES))
+    assert problems(latest) == [], latest
+    assert latest.startswith("🆕 <b>Latest articles</b>\n• ")
+    order = [m.group(1) for m in re.finditer(r"Story (\w+) &lt;b&gt;", latest)]
+    assert order == ["second", "first", "old", "undated"]
+    linked = '<a href="https://x.example/second?a=1&amp;b=2">Story second &lt;b&gt;</a>'
+    assert f"{linked} · The Ledger, 12 May 2024" in latest
+    assert render_latest(Coverage.of({})) == ["No articles are loaded yet."]
+
+
+def test_sources_shows_the_last_update_and_admins_many_long_followed_sources_fit_valid_parts() -> None:
+    catalog = {"a": StoredArticle(id="a", title="A", version="v", chunks=1, ingested_at="2026-12-01T16:05:09+00:00")}
+    (public,) = render_sources(Coverage.of(catalog))
+    assert "🕒 Last updated 1 Dec 2026, 16:05 UTC" in public and "Followed" not in public
+    now = 1_800_000_000.0
+    followed = [
+        replace(
+            new_source(f"https://news.example/{i}/" + "x" * 5000, 600, now),
+            last_check=now - 60, last_error=f"<{i}> " + "failed & " * 2000, next_due=now - 1 if i % 2 else now + 60,
+        )  # fmt: skip
+        for i in range(40)
+    ]
+    (subscriber,) = render_sources(Coverage.of(catalog), followed, now)
+    assert "Followed" not in subscriber and "sources last checked" not in subscriber  # none succeeded yet
+    (subscriber,) = render_sources(Coverage.of(catalog), [replace(followed[0], last_success=now - 120)], now)
+    assert f"🕒 Last updated 1 Dec 2026, 16:05 UTC · sources last checked {format_time(now - 120)}" in subscriber
+    parts = render_sources(Coverage.of(catalog), followed, now, admin=True)
+    assert len(parts) > 1 and parts[0].startswith("📚 <b>1 article</b>")
+    assert_telegram_parts(parts)
+    shown = "\n".join(parts)
+    assert shown.count("<code>") == 40 and "due now" in shown and "last success never" in shown
+    (none,) = render_sources(Coverage.of({}), [], now, admin=True)
+    assert "No articles are loaded yet." in none and "/sources_add" in none
+    assert format_time(None) == format_time("garbage") == ""
 
 
 # ---- splitting -----------------------------------------------------------------------------------------
@@ -329,6 +397,7 @@ def test_every_part_is_valid_telegram_html_within_the_limit_whatever_the_coverag
         for i, t in enumerate(titles)
     }
     assert_telegram_parts(render_sources(Coverage.of(catalog)))
+    assert_telegram_parts(render_latest(Coverage.of(catalog, newest=LATEST_ARTICLES)))
     assert_telegram_parts([render_welcome(asked, Coverage.of(catalog))])
 
 
