@@ -87,6 +87,10 @@ def bot_settings(tmp_path_factory: pytest.TempPathFactory, emulator: Emulator) -
         answer_workers=4,
         sources=[],
         fetch_allow=["127.0.0.1"],  # the tests' web server (`http_server`); only public addresses otherwise
+        # The session bot answers and runs admin jobs only: a poller of its own would ingest the sources a test
+        # registers at moments no test chose, holding the writer lock a test expects free. Polling by `serve`
+        # has its own bots (tests/test_sources_serve.py).
+        poll_sources=False,
     )
 
 
