@@ -5,13 +5,16 @@ Every failure is an ItemError naming the item, so one bad page or file never sto
 
 from __future__ import annotations
 
+import calendar
 import logging
 import os
 import re
 import stat
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
 from urllib.parse import urlparse
@@ -39,6 +42,28 @@ class FetchOptions:
     summary_fallback: Literal["on-failure", "always", "never"] = "on-failure"
 
 
+@dataclass(frozen=True)
+class Validators:
+    """A response's cache validators (ETag, Last-Modified), sent back as If-None-Match / If-Modified-Since on
+    the next request for the same URL, so a server whose copy is unchanged answers 304 with no body."""
+
+    etag: str | None = None
+    last_modified: str | None = None
+
+    def headers(self) -> dict[str, str]:
+        sent = {"If-None-Match": self.etag, "If-Modified-Since": self.last_modified}
+        return {name: value for name, value in sent.items() if value}
+
+    @classmethod
+    def of(cls, headers: httpx.Headers) -> Validators:
+        return cls(headers.get("etag") or None, headers.get("last-modified") or None)
+
+
+# When the article with this id was stored (None: not stored, or only from a feed's summary). The pipeline
+# answers from the store's catalog, so this module needs no store.
+StoredAt = Callable[[str], datetime | None]
+
+
 @dataclass
 class SourceResult:
     """What one named source yielded; `complete` is False when the source itself failed (then no pruning)."""
@@ -55,6 +80,15 @@ class SourceResult:
     partial: bool = False
     # Ids of feed entries whose page failed this time, so their article was built from the feed's content.
     stand_ins: set[str] = field(default_factory=set)
+    # The source URL's validators as last answered (to store for the next poll), and whether it answered 304
+    # Not Modified to the ones it was sent: then nothing was read and nothing of it changed.
+    validators: Validators = Validators()
+    not_modified: bool = False
+    # Ids of feed entries stored before and not updated since (by the feed's updated/published date): their
+    # pages were not fetched.
+    unchanged: list[str] = field(default_factory=list)
+    # Stored feed entries fetched again because the feed marked them updated: id -> the feed's updated date.
+    rechecked: dict[str, datetime] = field(default_factory=dict)
 
     @property
     def prunable(self) -> bool:
@@ -74,12 +108,20 @@ def origin_of(source: str) -> str:
     return source if is_url(source) else str(Path(source).expanduser().resolve())
 
 
-def read_source(source: str, options: FetchOptions, client: httpx.Client | None = None) -> SourceResult:
+def read_source(
+    source: str,
+    options: FetchOptions,
+    client: httpx.Client | None = None,
+    validators: Validators | None = None,
+    stored_at: StoredAt | None = None,
+) -> SourceResult:
+    """Read one source. `validators` are what a URL answered last time (see `Validators`), for a conditional
+    request; with `stored_at`, a feed entry already stored and not updated since is not fetched again."""
     origin = origin_of(source)
     result = SourceResult(source=source, origin=origin)
     try:
         if is_url(source):
-            _read_web(source, result, options, client)
+            _read_web(source, result, options, client, validators, stored_at)
         else:
             _read_path(Path(source).expanduser(), origin, options, result)
     except ItemError as exc:
@@ -224,10 +266,13 @@ class Fetched:
     content_type: str  # lower case, without parameters
     charset: str | None  # as the server declared it
     url: str  # after redirects
+    validators: Validators = Validators()
+    not_modified: bool = False  # 304 to a conditional request: `body` is empty
 
 
-def fetch(url: str, client: httpx.Client, options: FetchOptions) -> Fetched:
-    """GET with a size limit enforced while streaming, through the fetch policy (`_client`).
+def fetch(url: str, client: httpx.Client, options: FetchOptions, validators: Validators | None = None) -> Fetched:
+    """GET with a size limit enforced while streaming, through the fetch policy (`_client`); conditional when
+    `validators` are given.
 
     httpx's timeout bounds each network read, so a server that trickles bytes would never time out; the
     whole response must also arrive within `timeout_s` of the headers.
@@ -235,8 +280,14 @@ def fetch(url: str, client: httpx.Client, options: FetchOptions) -> Fetched:
     try:
         target = httpx.URL(url)
         check_url(target)
-        with client.stream("GET", target) as response:
-            if response.status_code >= 400:
+        sent = validators or Validators()
+        with client.stream("GET", target, headers=sent.headers()) as response:
+            if response.status_code == 304 and sent.headers():
+                # A 304 may repeat or refresh the validators; where it omits one, the one sent still holds.
+                got = Validators.of(response.headers)
+                kept = Validators(got.etag or sent.etag, got.last_modified or sent.last_modified)
+                return Fetched(b"", "", None, str(response.url), kept, not_modified=True)
+            if response.status_code >= 400 or response.status_code == 304:
                 raise ItemError(url, f"HTTP {response.status_code} {response.reason_phrase}".strip())
             declared = int(response.headers.get("content-length") or 0)
             if declared > options.max_bytes:
@@ -250,7 +301,9 @@ def fetch(url: str, client: httpx.Client, options: FetchOptions) -> Fetched:
                 if time.monotonic() > deadline:
                     raise ItemError(url, f"timed out after {options.timeout_s:g} s (the body never finished)")
             ctype = response.headers.get("content-type", "").split(";")[0].strip().lower()
-            return Fetched(bytes(body), ctype, response.charset_encoding, str(response.url))
+            return Fetched(
+                bytes(body), ctype, response.charset_encoding, str(response.url), Validators.of(response.headers)
+            )
     except FetchRefused as exc:
         raise Refused(url, f"refused: {exc.reason}") from None
     except httpx.InvalidURL as exc:
@@ -274,11 +327,18 @@ def _looks_like_feed(body: bytes, ctype: str) -> bool:
     )
 
 
-def _read_web(url: str, result: SourceResult, options: FetchOptions, client: httpx.Client | None) -> None:
+def _read_web(
+    url: str,
+    result: SourceResult,
+    options: FetchOptions,
+    client: httpx.Client | None,
+    validators: Validators | None,
+    stored_at: StoredAt | None,
+) -> None:
     own = client is None
     http = client or _client(options)
     try:
-        _read_url(url, result, http, options)
+        _read_url(url, result, http, options, validators, stored_at)
     except ItemError:
         raise
     except Exception as exc:  # a library's surprise costs this source, never the run
@@ -289,11 +349,22 @@ def _read_web(url: str, result: SourceResult, options: FetchOptions, client: htt
             http.close()
 
 
-def _read_url(url: str, result: SourceResult, client: httpx.Client, options: FetchOptions) -> None:
-    got = fetch(url, client, options)
+def _read_url(
+    url: str,
+    result: SourceResult,
+    client: httpx.Client,
+    options: FetchOptions,
+    validators: Validators | None,
+    stored_at: StoredAt | None,
+) -> None:
+    got = fetch(url, client, options, validators)
+    result.validators = got.validators
+    if got.not_modified:  # unchanged since the last poll: nothing to parse, no entry page to fetch
+        result.not_modified = True
+        return
     ctype = got.content_type
     if _looks_like_feed(got.body, ctype) or ctype in ("application/xml", "text/xml"):
-        _read_feed(url, got.body, result, client, options)
+        _read_feed(url, got.body, result, client, options, stored_at)
         return
     if ctype and "html" not in ctype and not ctype.startswith("text/"):
         raise ItemError(url, f"not an article page or feed (content type {ctype})")
@@ -303,7 +374,14 @@ def _read_url(url: str, result: SourceResult, client: httpx.Client, options: Fet
     result.errors.extend(errors)
 
 
-def _read_feed(url: str, body: bytes, result: SourceResult, client: httpx.Client, options: FetchOptions) -> None:
+def _read_feed(
+    url: str,
+    body: bytes,
+    result: SourceResult,
+    client: httpx.Client,
+    options: FetchOptions,
+    stored_at: StoredAt | None,
+) -> None:
     import feedparser
 
     feed = feedparser.parse(body)
@@ -314,7 +392,7 @@ def _read_feed(url: str, body: bytes, result: SourceResult, client: httpx.Client
 
     def one(entry: feedparser.FeedParserDict) -> SourceResult:
         try:
-            return _read_entry(entry, url, site, result.origin, client, options)
+            return _read_entry(entry, url, site, result.origin, client, options, stored_at)
         except Exception as exc:  # one entry's surprise costs that entry
             log.warning("unexpected %s reading a feed entry", type(exc).__name__)
             got = SourceResult(source=url, origin=result.origin)
@@ -327,6 +405,8 @@ def _read_feed(url: str, body: bytes, result: SourceResult, client: httpx.Client
             result.errors.extend(got.errors)
             result.warnings.extend(got.warnings)
             result.stand_ins |= got.stand_ins
+            result.unchanged.extend(got.unchanged)
+            result.rechecked.update(got.rechecked)
 
 
 def _entry_label(entry: dict, feed_url: str) -> str:
@@ -341,6 +421,7 @@ def _read_entry(
     origin: str,
     client: httpx.Client,
     options: FetchOptions,
+    stored_at: StoredAt | None = None,
 ) -> SourceResult:
     """The entry's page is the article; the feed's own content is the fallback when the page fails (a warning
     says so), and when its link was refused only if `summary_fallback` is "always".
@@ -348,9 +429,21 @@ def _read_entry(
     The entry's link is the article's identity either way (the page's canonical URL is its `url`), so a page
     that fails on one run cannot file the same story under a second id, and `stand_ins` tells the pipeline
     not to replace a stored page with the feed's summary.
+
+    An entry whose article is stored (`stored_at`) and whose updated/published date is not later than that is
+    not fetched again, only listed as unchanged; an entry without a date gives no sign of change, so it is not
+    fetched again either.
     """
     out = SourceResult(source=feed_url, origin=origin)
     link = entry.get("link")
+    if link and stored_at is not None:
+        since = stored_at(clean_id(link))
+        if since is not None:
+            stamp = _entry_stamp(entry)
+            if stamp is None or stamp <= since:
+                out.unchanged.append(clean_id(link))
+                return out
+            out.rechecked[clean_id(link)] = stamp
     label = _entry_label(entry, feed_url)
     published = entry.get("published") or entry.get("updated")
     page_error: ItemError | None = None
@@ -384,11 +477,20 @@ def _read_entry(
     except ItemError as exc:
         out.errors.append(exc)
         return out
+    if page_error is not None:
+        article = replace(article, from_summary=True)
+        out.stand_ins.add(article.id)
     out.articles.append(article)
     if page_error is not None:
-        out.stand_ins.add(article.id)
         out.warnings.append(ItemError(label, f"stored from the feed's summary; the page: {page_error.reason}"))
     return out
+
+
+def _entry_stamp(entry: dict) -> datetime | None:
+    """When the feed says the entry last changed: the later of its updated and published dates."""
+    stamps = [entry.get(key) for key in ("updated_parsed", "published_parsed")]
+    seconds = [calendar.timegm(stamp) for stamp in stamps if stamp]  # feedparser's stamps are UTC struct_times
+    return datetime.fromtimestamp(max(seconds), UTC) if seconds else None
 
 
 def _summary_may_stand_in(page_error: ItemError, fallback: str) -> bool:
