@@ -151,3 +151,24 @@ def test_a_page_followed_directly_answers_304_and_a_prune_keeps_its_article(
     again = runtime.ingest([url], prune=True, validators=first.validators)
     assert again.ok and again.not_modified == [url] and again.removed == [] and again.added == []
     assert len(runtime.store.catalog()) == 1 and http_server.not_modified == ["/one.html"]
+
+
+def test_stored_entries_are_not_fetched_again_unless_stamped_later(runtime: Runtime, http_server: WebServer) -> None:
+    """Without validators (an admin's ingest), a stored entry's page is still not requested again; one stamped
+    later than our copy is, and when its page turns out the same, its stamp is noted so the next run skips it."""
+    feed = http_server.url("/feed.atom")
+    power, drones = http_server.url("/power-grid.html"), http_server.url("/drone-factory.html")
+    assert sorted(runtime.ingest([feed]).added) == sorted([power, drones])
+
+    http_server.hits.clear()
+    again = runtime.ingest([feed], prune=True)
+    assert http_server.hits == ["/feed.atom"] and sorted(again.unchanged) == sorted([power, drones])
+    assert again.removed == [] and again.chunks_embedded == 0  # skipped entries are still seen by a prune
+
+    ahead = (datetime.now(UTC) + timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%SZ").encode()
+    route = http_server.routes["/feed.atom"]
+    route.body = route.body.replace(b"2024-03-06T16:05:00Z", ahead)
+    for expected in (["/feed.atom", "/power-grid.html"], ["/feed.atom"]):
+        http_server.hits.clear()
+        report = runtime.ingest([feed])
+        assert http_server.hits == expected and report.chunks_embedded == 0 and report.ok
