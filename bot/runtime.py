@@ -125,6 +125,7 @@ class Runtime:
                 max_bytes=s.max_source_bytes,
                 timeout_s=s.fetch_timeout_s,
                 concurrency=s.fetch_concurrency,
+                per_host=s.fetch_per_host,
                 user_agent=s.user_agent,
                 allow=AllowList.parse(s.fetch_allow),
                 summary_fallback=s.feed_summary_fallback,

@@ -10,6 +10,7 @@ import logging
 import os
 import re
 import stat
+import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -36,6 +37,7 @@ class FetchOptions:
     max_bytes: int = 10_000_000
     timeout_s: float = 15.0
     concurrency: int = 4
+    per_host: int = 2  # of those, at most this many to one host (NEWSBOT_FETCH_PER_HOST)
     user_agent: str = "newsbot/0.1"
     allow: AllowList = AllowList()  # what may be fetched although not public (NEWSBOT_FETCH_ALLOW)
     # When a feed entry's page cannot be had, its summary is stored instead: see Settings.feed_summary_fallback.
@@ -389,10 +391,11 @@ def _read_feed(
         reason = "not a feed" if feed.bozo or not feed.get("version") else "the feed has no entries"
         raise ItemError(url, reason)
     site = (feed.feed.get("title") or "").strip() or None
+    hosts = HostLimits(options.per_host)
 
     def one(entry: feedparser.FeedParserDict) -> SourceResult:
         try:
-            return _read_entry(entry, url, site, result.origin, client, options, stored_at)
+            return _read_entry(entry, url, site, result.origin, client, options, stored_at, hosts)
         except Exception as exc:  # one entry's surprise costs that entry
             log.warning("unexpected %s reading a feed entry", type(exc).__name__)
             got = SourceResult(source=url, origin=result.origin)
@@ -409,6 +412,24 @@ def _read_feed(
             result.rechecked.update(got.rechecked)
 
 
+class HostLimits:
+    """At most `per_host` pages fetched at once from one host, whatever the thread pool's size: a feed's entries
+    usually all live on one site, which should not get the whole pool at once."""
+
+    def __init__(self, per_host: int) -> None:
+        self._per_host = max(1, per_host)
+        self._lock = threading.Lock()
+        self._slots: dict[str, threading.BoundedSemaphore] = {}
+
+    def slot(self, url: str) -> threading.BoundedSemaphore:
+        try:
+            host = (urlparse(url).hostname or "").lower()
+        except ValueError:  # a malformed link: fetch() refuses it, by name
+            host = ""
+        with self._lock:
+            return self._slots.setdefault(host, threading.BoundedSemaphore(self._per_host))
+
+
 def _entry_label(entry: dict, feed_url: str) -> str:
     link = entry.get("link")
     return str(link) if link else f"{feed_url}#{entry.get('id') or entry.get('title') or '?'}"
@@ -422,6 +443,7 @@ def _read_entry(
     client: httpx.Client,
     options: FetchOptions,
     stored_at: StoredAt | None = None,
+    hosts: HostLimits | None = None,
 ) -> SourceResult:
     """The entry's page is the article; the feed's own content is the fallback when the page fails (a warning
     says so), and when its link was refused only if `summary_fallback` is "always".
@@ -451,7 +473,8 @@ def _read_entry(
         author = entry.get("author")
         defaults = {"title": entry.get("title"), "date": published, "source": site, "author": author}
         try:
-            got = fetch(link, client, options)
+            with (hosts or HostLimits(options.per_host)).slot(link):
+                got = fetch(link, client, options)
             page = decode_page(got.body, link, got.charset)
             articles, errors = parse_html(page, link, "", origin, url=got.url, defaults=defaults)
             out.articles = [replace(a, id=clean_id(link)) for a in articles]

@@ -87,12 +87,16 @@ class Route:
 class WebServer:
     """A site on 127.0.0.1. `routes` maps a path to a Route and may be changed by a test; unknown paths are
     404. `{base}` in a served body becomes the base URL, so feeds can link to their own pages. `hits` lists
-    the paths requested, in order; `not_modified` those answered 304."""
+    the paths requested, in order; `not_modified` those answered 304; `peak` the most requests it was answering at
+    once."""
 
     base_url: str
     routes: dict[str, Route]
     hits: list[str] = field(default_factory=list)
     not_modified: list[str] = field(default_factory=list)
+    peak: int = 0
+    in_flight: int = 0
+    lock: threading.Lock = field(default_factory=threading.Lock)
 
     def url(self, path: str) -> str:
         return self.base_url + path
@@ -135,6 +139,16 @@ def http_server() -> Iterator[WebServer]:
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:  # noqa: N802 (the stdlib's name)
             site = server_box["site"]
+            with site.lock:
+                site.in_flight += 1
+                site.peak = max(site.peak, site.in_flight)
+            try:
+                self._answer(site)
+            finally:
+                with site.lock:
+                    site.in_flight -= 1
+
+        def _answer(self, site: WebServer) -> None:
             path = self.path.split("?", 1)[0]
             site.hits.append(path)
             route = site.routes.get(path) or Route(b"<html><body>Not found</body></html>", status=404)

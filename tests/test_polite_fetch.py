@@ -37,16 +37,16 @@ def page(feed: int, entry: int, edition: str = "") -> bytes:
     return f"<html><head><title>{title}</title></head><body>{article}</body></html>".encode()
 
 
-def atom(feed: int, stamps: dict[int, str] | None = None) -> bytes:
-    entries = "".join(
+def atom(feed: int, stamps: dict[int, str] | None = None, entries: int = ENTRIES) -> bytes:
+    items = "".join(
         f"<entry><title>Council {feed} approves plan {e}</title><id>urn:f{feed}:e{e}</id>"
         f'<link href="{{base}}/f{feed}/e{e}.html"/><updated>{(stamps or {}).get(e, STAMP)}</updated>'
         f"<summary>Plan {e} of district {feed}.</summary></entry>"
-        for e in range(ENTRIES)
+        for e in range(entries)
     )
     return (
         '<?xml version="1.0" encoding="utf-8"?><feed xmlns="http://www.w3.org/2005/Atom">'
-        f"<title>District {feed} News</title><id>urn:f{feed}</id><updated>{STAMP}</updated>{entries}</feed>"
+        f"<title>District {feed} News</title><id>urn:f{feed}</id><updated>{STAMP}</updated>{items}</feed>"
     ).encode()
 
 
@@ -172,3 +172,16 @@ def test_stored_entries_are_not_fetched_again_unless_stamped_later(runtime: Runt
         http_server.hits.clear()
         report = runtime.ingest([feed])
         assert http_server.hits == expected and report.chunks_embedded == 0 and report.ok
+
+
+def test_pages_of_one_host_are_fetched_at_most_per_host_at_once(runtime: Runtime, http_server: WebServer) -> None:
+    """A pool of 8 fetches a feed's 8 slow pages, but never more than NEWSBOT_FETCH_PER_HOST (2) at once from
+    the one host they are on."""
+    runtime.settings.fetch_concurrency = 8
+    runtime.settings.fetch_per_host = 2
+    http_server.routes["/slow.atom"] = Route(atom(0, entries=8), "application/atom+xml")
+    for e in range(8):
+        http_server.routes[f"/f0/e{e}.html"] = Route(page(0, e), delay_s=0.3)
+    report = runtime.ingest([http_server.url("/slow.atom")])
+    assert report.ok and len(report.added) == 8
+    assert 1 <= http_server.peak <= 2
