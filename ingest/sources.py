@@ -25,6 +25,7 @@ import httpx
 from ingest.errors import ItemError
 from ingest.fetch_policy import AllowList, FetchRefused, check_url, guarded_client
 from ingest.readers import TEXT_SUFFIXES, clean_id, decode_page, make_article, parse_html, read_file
+from ingest.robots import Robots
 from vectorstore.models import Article
 
 log = logging.getLogger(__name__)
@@ -391,11 +392,11 @@ def _read_feed(
         reason = "not a feed" if feed.bozo or not feed.get("version") else "the feed has no entries"
         raise ItemError(url, reason)
     site = (feed.feed.get("title") or "").strip() or None
-    hosts = HostLimits(options.per_host)
+    crawl = Crawl(HostLimits(options.per_host), Robots(client, options.user_agent, options.timeout_s))
 
     def one(entry: feedparser.FeedParserDict) -> SourceResult:
         try:
-            return _read_entry(entry, url, site, result.origin, client, options, stored_at, hosts)
+            return _read_entry(entry, url, site, result.origin, client, options, stored_at, crawl)
         except Exception as exc:  # one entry's surprise costs that entry
             log.warning("unexpected %s reading a feed entry", type(exc).__name__)
             got = SourceResult(source=url, origin=result.origin)
@@ -409,6 +410,8 @@ def _read_feed(
             result.warnings.extend(got.warnings)
             result.stand_ins |= got.stand_ins
             result.unchanged.extend(got.unchanged)
+            result.skipped.extend(got.skipped)
+            result.partial = result.partial or got.partial
             result.rechecked.update(got.rechecked)
 
 
@@ -430,6 +433,14 @@ class HostLimits:
             return self._slots.setdefault(host, threading.BoundedSemaphore(self._per_host))
 
 
+@dataclass(frozen=True)
+class Crawl:
+    """What one feed read shares among its entries' threads: per-host limits and robots.txt."""
+
+    hosts: HostLimits
+    robots: Robots
+
+
 def _entry_label(entry: dict, feed_url: str) -> str:
     link = entry.get("link")
     return str(link) if link else f"{feed_url}#{entry.get('id') or entry.get('title') or '?'}"
@@ -443,7 +454,7 @@ def _read_entry(
     client: httpx.Client,
     options: FetchOptions,
     stored_at: StoredAt | None = None,
-    hosts: HostLimits | None = None,
+    crawl: Crawl | None = None,
 ) -> SourceResult:
     """The entry's page is the article; the feed's own content is the fallback when the page fails (a warning
     says so), and when its link was refused only if `summary_fallback` is "always".
@@ -473,7 +484,12 @@ def _read_entry(
         author = entry.get("author")
         defaults = {"title": entry.get("title"), "date": published, "source": site, "author": author}
         try:
-            with (hosts or HostLimits(options.per_host)).slot(link):
+            if crawl is not None and not crawl.robots.allows(link):
+                # Skipped, not failed, and nothing stored in its place; a prune spares what it may have been.
+                out.skipped.append(ItemError(link, "disallowed by the site's robots.txt"))
+                out.partial = True
+                return out
+            with (crawl.hosts if crawl else HostLimits(options.per_host)).slot(link):
                 got = fetch(link, client, options)
             page = decode_page(got.body, link, got.charset)
             articles, errors = parse_html(page, link, "", origin, url=got.url, defaults=defaults)

@@ -83,7 +83,7 @@ def test_unchanged_feeds_fetch_no_page_and_embed_nothing(runtime: Runtime, http_
     follow(runtime, feeds)
 
     hits, _, added, _ = poll(runtime, http_server, T0)
-    assert added == FEEDS * ENTRIES and len(hits) == FEEDS * (ENTRIES + 1)
+    assert added == FEEDS * ENTRIES and len(hits) == FEEDS * (ENTRIES + 2)  # each feed, its pages, robots.txt
     assert all(s.etag and s.etag.startswith('"') for s in runtime.registry.all())  # stored after the 200
     before = snapshot(runtime.store)
     stamped = {i: a.ingested_at for i, a in runtime.store.catalog().items()}
@@ -101,7 +101,7 @@ def test_unchanged_feeds_fetch_no_page_and_embed_nothing(runtime: Runtime, http_
     http_server.routes["/feed3.atom"].body = atom(3, {7: later})
     http_server.routes["/f3/e7.html"].body = page(3, 7, edition=", after a second vote")
     hits, not_modified, added, updated = poll(runtime, http_server, T0 + 7200)
-    assert sorted(hits) == sorted([*feed_paths, "/f3/e7.html"])
+    assert sorted(hits) == sorted([*feed_paths, "/f3/e7.html", "/robots.txt"])
     assert sorted(not_modified) == sorted(set(feed_paths) - {"/feed3.atom"})
     assert (added, updated) == (0, 1)
     assert "after a second vote" in (runtime.store.article_text(http_server.url("/f3/e7.html")) or "")
@@ -113,7 +113,7 @@ def test_unchanged_feeds_fetch_no_page_and_embed_nothing(runtime: Runtime, http_
         http_server.routes[f"/feed{f}.atom"].etag = False
     after = snapshot(runtime.store)
     hits, not_modified, added, updated = poll(runtime, http_server, T0 + 10_800)
-    assert sorted(hits) == sorted([*feed_paths, "/f3/e7.html"]) and not_modified == []
+    assert sorted(hits) == sorted([*feed_paths, "/f3/e7.html", "/robots.txt"]) and not_modified == []
     assert (added, updated) == (0, 0) and snapshot(runtime.store) == after
     assert all(s.etag is None for s in runtime.registry.all())  # the 200 carried none: nothing stale is sent
     hits, not_modified, added, updated = poll(runtime, http_server, T0 + 14_400)
@@ -168,7 +168,7 @@ def test_stored_entries_are_not_fetched_again_unless_stamped_later(runtime: Runt
     ahead = (datetime.now(UTC) + timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%SZ").encode()
     route = http_server.routes["/feed.atom"]
     route.body = route.body.replace(b"2024-03-06T16:05:00Z", ahead)
-    for expected in (["/feed.atom", "/power-grid.html"], ["/feed.atom"]):
+    for expected in (["/feed.atom", "/robots.txt", "/power-grid.html"], ["/feed.atom"]):
         http_server.hits.clear()
         report = runtime.ingest([feed])
         assert http_server.hits == expected and report.chunks_embedded == 0 and report.ok
@@ -185,3 +185,31 @@ def test_pages_of_one_host_are_fetched_at_most_per_host_at_once(runtime: Runtime
     report = runtime.ingest([http_server.url("/slow.atom")])
     assert report.ok and len(report.added) == 8
     assert 1 <= http_server.peak <= 2
+
+
+def test_robots_txt_is_read_once_per_host_and_a_disallowed_page_is_skipped(
+    runtime: Runtime, http_server: WebServer
+) -> None:
+    """A page of a feed that the site's robots.txt disallows for newsbot is skipped (not fetched, not stored,
+    and not pruned); robots.txt itself is requested once for the feed's many pages."""
+    http_server.routes["/robots.txt"] = Route(
+        b"User-agent: newsbot\nDisallow: /f0/e3.html\n\nUser-agent: *\nDisallow: /\n", "text/plain"
+    )
+    http_server.routes["/few.atom"] = Route(atom(0, entries=6), "application/atom+xml")
+    for e in range(6):
+        http_server.routes[f"/f0/e{e}.html"] = Route(page(0, e))
+    feed = http_server.url("/few.atom")
+    report = runtime.ingest([feed], prune=True)
+    skipped = http_server.url("/f0/e3.html")
+    assert report.ok and len(report.added) == 5 and skipped not in report.added
+    assert [(s.item, s.reason) for s in report.skipped] == [(skipped, "disallowed by the site's robots.txt")]
+    assert "/f0/e3.html" not in http_server.hits and http_server.hits.count("/robots.txt") == 1
+    assert skipped not in runtime.store.catalog()
+
+    # Allowed once more: fetched and stored; disallowed again later, its stored article is not pruned.
+    http_server.routes["/robots.txt"].body = b"User-agent: *\nAllow: /\n"
+    assert runtime.ingest([feed], prune=True).added == [skipped]
+    http_server.routes["/robots.txt"].body = b"User-agent: *\nDisallow: /f0/\n"
+    http_server.routes["/few.atom"].body = atom(0, {3: "2999-01-01T00:00:00Z"}, entries=6)
+    again = runtime.ingest([feed], prune=True)
+    assert again.removed == [] and [s.item for s in again.skipped] == [skipped] and skipped in runtime.store.catalog()
