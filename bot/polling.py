@@ -15,10 +15,11 @@ import socket
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from ingest.registry import Lease, Outcome, Source, after_poll, is_due, lease_available
+from ingest.sources import Validators
 from vectorstore.errors import StoreError, StoreLockedError
 from vectorstore.lock import acquire
 
@@ -67,8 +68,9 @@ def _outcome(report_added: int, report_updated: int, read: int, failures: list[s
 
 def poll_source(runtime: Runtime, source: Source, now: float) -> PollResult:
     """Ingest one source through the pipeline and record the outcome; never raises for the source's faults."""
+    sent = Validators(source.etag, source.last_modified)
     try:
-        report = runtime.ingest([source.location])
+        report = runtime.ingest([source.location], validators={source.location: sent})
     except StoreLockedError:
         log.info("source %s left due: the store's writer lock is held by another process", source.id)
         return PollResult(source.id, source.location, ok=False, busy=True, next_due=source.next_due)
@@ -76,9 +78,13 @@ def poll_source(runtime: Runtime, source: Source, now: float) -> PollResult:
         log.warning("source %s: poll failed: %s", source.id, type(exc).__name__, exc_info=True)
         outcome = Outcome(error=f"{type(exc).__name__}: {exc}".splitlines()[0], failed=True)
     else:
-        read = len(report.added) + len(report.updated) + len(report.unchanged)
+        # A 304 read the whole source and found it unchanged: a success with nothing added.
+        read = len(report.added) + len(report.updated) + len(report.unchanged) + len(report.not_modified)
         failures = [f"{item.item}: {item.reason}" for item in report.failed]
         outcome = _outcome(len(report.added), len(report.updated), read, failures)
+        got = report.validators.get(source.location)
+        if got is not None and not outcome.failed:  # after a failure, the stored validators still hold
+            outcome = replace(outcome, validators=(got.etag, got.last_modified))
     polled = after_poll(source, now, outcome)
     try:
         with runtime.writing():

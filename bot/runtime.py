@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -14,7 +14,7 @@ from bot.settings import Settings
 from ingest.fetch_policy import AllowList
 from ingest.pipeline import IngestOptions, IngestReport, Progress, ingest
 from ingest.registry import SourceRegistry
-from ingest.sources import FetchOptions
+from ingest.sources import FetchOptions, Validators
 from vectorstore.client import connect, has_collection, store_exists
 from vectorstore.embedder import Embedder, load_embedder
 from vectorstore.errors import StoreError, StoreMissingError, describe_chroma_error, describe_os_error
@@ -125,6 +125,7 @@ class Runtime:
                 max_bytes=s.max_source_bytes,
                 timeout_s=s.fetch_timeout_s,
                 concurrency=s.fetch_concurrency,
+                per_host=s.fetch_per_host,
                 user_agent=s.user_agent,
                 allow=AllowList.parse(s.fetch_allow),
                 summary_fallback=s.feed_summary_fallback,
@@ -141,10 +142,18 @@ class Runtime:
             else:
                 yield
 
-    def ingest(self, sources: Sequence[str], prune: bool = False, progress: Progress | None = None) -> IngestReport:
+    def ingest(
+        self,
+        sources: Sequence[str],
+        prune: bool = False,
+        progress: Progress | None = None,
+        validators: Mapping[str, Validators] | None = None,
+    ) -> IngestReport:
+        """Ingest under the writer lock; `validators` (by source) make URL fetches conditional (the poller's)."""
         with self.disk_errors():
             with self.writing():
-                report = ingest(sources, self.store, lambda: self.embedder, self.ingest_options(prune), progress)
+                options = self.ingest_options(prune)
+                report = ingest(sources, self.store, lambda: self.embedder, options, progress, validators)
             self._read_own_writes()
         return report
 

@@ -80,6 +80,7 @@ class Settings(BaseSettings):
     max_source_bytes: int = Field(10_000_000, ge=1_000, le=2_000_000_000)
     fetch_timeout_s: float = Field(15.0, gt=0, le=600)
     fetch_concurrency: int = Field(4, ge=1, le=64)
+    fetch_per_host: int = Field(2, ge=1, le=16, description="pages fetched at once from one host")
     user_agent: str = Field("newsbot/0.1 (+https://github.com/newsbot)", min_length=1, pattern=r"^[^\x00-\x1f\x7f]+$")
     sources: Annotated[list[str], NoDecode] = Field(default_factory=list, description="what /reindex re-ingests")
     gc_grace_s: float = Field(600.0, ge=0)

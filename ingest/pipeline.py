@@ -7,16 +7,17 @@ import hashlib
 import logging
 import time
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 from urllib.parse import urlparse
 
 from ingest.boilerplate import drop_paragraphs, repeated_paragraphs
 from ingest.chunking import chunk_article
 from ingest.errors import ItemError, ItemWarning
-from ingest.sources import FetchOptions, SourceResult, read_source
+from ingest.sources import FetchOptions, SourceResult, StoredAt, Validators, is_url, read_source
 from vectorstore.embedder import Embedder
-from vectorstore.models import Article, Chunk
+from vectorstore.models import Article, Chunk, StoredArticle
 from vectorstore.store import ArticleStore
 
 log = logging.getLogger(__name__)
@@ -49,6 +50,10 @@ class IngestReport:
     texts_encoded: int = 0  # distinct texts the model encoded for them (identical chunks are encoded once)
     seconds: float = 0.0
     embed_seconds: float = 0.0
+    # Each URL source's validators as it last answered (to send next time), and the sources that answered
+    # 304 Not Modified to the ones they were sent.
+    validators: dict[str, Validators] = field(default_factory=dict)
+    not_modified: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -85,13 +90,35 @@ def strip_site_furniture(articles: Sequence[Article]) -> list[Article]:
     return out
 
 
-def collect(sources: Sequence[str], options: IngestOptions) -> tuple[list[Article], list[SourceResult]]:
+def stored_at(catalog: Mapping[str, StoredArticle]) -> StoredAt:
+    """When each stored article was stored, for the readers to leave unchanged feed entries unfetched. An article
+    stored from a feed's summary (its page failed) counts as not stored, so its page is tried again."""
+
+    def when(article_id: str) -> datetime | None:
+        stored = catalog.get(article_id)
+        if stored is None or stored.from_summary or not stored.ingested_at:
+            return None
+        try:  # the later of its storing and its last check (see ArticleStore.mark_checked)
+            return max(datetime.fromisoformat(s) for s in (stored.ingested_at, stored.checked_at) if s)
+        except (ValueError, TypeError):
+            return None
+
+    return when
+
+
+def collect(
+    sources: Sequence[str],
+    options: IngestOptions,
+    validators: Mapping[str, Validators] | None = None,
+    known: StoredAt | None = None,
+) -> tuple[list[Article], list[SourceResult]]:
     """Read every source; later duplicates of an id replace earlier ones (the newest mention wins).
 
     Readers return warnings (an article stored without a date that is not a date) among their problems;
     they move to `warnings` here, so only real failures stop a prune.
     """
-    results = [read_source(s, options.fetch) for s in sources]
+    sent = validators or {}
+    results = [read_source(s, options.fetch, validators=sent.get(s), stored_at=known) for s in sources]
     by_id: dict[str, Article] = {}
     for result in results:
         result.warnings.extend(e for e in result.errors if isinstance(e, ItemWarning))
@@ -107,23 +134,31 @@ def ingest(
     embedder: Callable[[], Embedder],
     options: IngestOptions,
     progress: Progress | None = None,
+    validators: Mapping[str, Validators] | None = None,
 ) -> IngestReport:
-    """Ingest sources into the store. Idempotent: unchanged articles cost a hash, not an embedding.
+    """Ingest sources into the store. Idempotent: unchanged articles cost a hash, not an embedding, and feed
+    entries stored before and not updated since are not even fetched.
 
     `embedder` is a provider, called only when something needs embedding, so a run that changes nothing
-    never pays for loading the model.
+    never pays for loading the model. `validators` (by source) make the fetch of a URL source conditional.
     """
     started = time.perf_counter()
     report = IngestReport()
     store.collect_garbage(options.gc_grace_s)
-    articles, results = collect(sources, options)
+    articles, results = collect(sources, options, validators, stored_at(store.catalog()))
     for result in results:
         report.failed.extend(result.errors)
         report.skipped.extend(result.skipped)
         report.warnings.extend(result.warnings)
+        report.unchanged.extend(result.unchanged)
+        if is_url(result.source):
+            report.validators[result.source] = result.validators
+        if result.not_modified:
+            report.not_modified.append(result.source)
 
     catalog = store.catalog()
     stand_ins = set().union(*(r.stand_ins for r in results))
+    rechecked = {i: stamp for r in results for i, stamp in r.rechecked.items()}
     pending: list[tuple[Article, list[Chunk], bool]] = []
     for article in articles:
         version = article_version(article, options)
@@ -137,6 +172,12 @@ def ingest(
             report.failed.append(ItemError(article.origin or article.id, f"{article.id}: no text to index"))
             continue
         pending.append((article, chunks, live is not None))
+
+    # Entries a feed marked updated whose page is the same: their stamp is noted, or it would refetch them on every
+    # poll (a feed that restamps entries, a clock ahead of ours). Not a stand-in: its page was not read.
+    store.mark_checked(
+        {i: rechecked[i] for i in report.unchanged if i in rechecked and i in catalog and i not in stand_ins}
+    )
 
     total = sum(len(c) for _, c, _ in pending)
     reuse = _VectorReuse(embedding_text(c) for _, chunks, _ in pending for c in chunks)
@@ -159,7 +200,8 @@ def ingest(
             progress(done, total)
 
     if options.prune:
-        report.removed, held = _prune(store, results, {a.id for a in articles})
+        seen = {a.id for a in articles} | {i for r in results for i in r.unchanged}
+        report.removed, held = _prune(store, results, seen)
         report.warnings.extend(held)
     report.seconds = time.perf_counter() - started
     log.info("ingest finished: %s", report.summary())
@@ -249,6 +291,8 @@ def _prune(
     gone: list[str] = []
     held: list[ItemError] = []
     for result in {r.origin: r for r in results}.values():
+        if result.not_modified:  # unchanged since it was last read whole: nothing of it is gone
+            continue
         absent = [a.id for a in catalog if a.origin == result.origin and a.id not in seen]
         if not absent:
             continue

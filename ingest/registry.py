@@ -48,7 +48,8 @@ class Source:
     failures: int = 0  # consecutive failed polls; drives the backoff
     added: int = 0  # articles added by this source's polls, in total
     updated: int = 0  # articles replaced by a newer version, in total
-    etag: str | None = None  # for conditional requests (not used yet)
+    # What a URL source last answered, sent back so an unchanged feed or page answers 304 Not Modified.
+    etag: str | None = None
     last_modified: str | None = None
 
 
@@ -60,6 +61,8 @@ class Outcome:
     updated: int = 0
     error: str | None = None
     failed: bool = False
+    # The source's validators after this poll (a URL source read or answered 304); None: keep the stored ones.
+    validators: tuple[str | None, str | None] | None = None
 
 
 @dataclass(frozen=True)
@@ -143,6 +146,7 @@ def is_due(source: Source, now: float) -> bool:
 def after_poll(source: Source, now: float, outcome: Outcome) -> Source:
     """The source's state after a poll at `now`: success resets the backoff, failure doubles the wait."""
     failures = source.failures + 1 if outcome.failed else 0
+    etag, last_modified = outcome.validators or (source.etag, source.last_modified)
     return replace(
         source,
         last_check=now,
@@ -152,6 +156,8 @@ def after_poll(source: Source, now: float, outcome: Outcome) -> Source:
         added=source.added + outcome.added,
         updated=source.updated + outcome.updated,
         next_due=now + delay_s(source.every_s, failures),
+        etag=etag,
+        last_modified=last_modified,
     )
 
 

@@ -5,13 +5,17 @@ Every failure is an ItemError naming the item, so one bad page or file never sto
 
 from __future__ import annotations
 
+import calendar
 import logging
 import os
 import re
 import stat
+import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
 from urllib.parse import urlparse
@@ -21,6 +25,7 @@ import httpx
 from ingest.errors import ItemError
 from ingest.fetch_policy import AllowList, FetchRefused, check_url, guarded_client
 from ingest.readers import TEXT_SUFFIXES, clean_id, decode_page, make_article, parse_html, read_file
+from ingest.robots import Robots
 from vectorstore.models import Article
 
 log = logging.getLogger(__name__)
@@ -33,10 +38,33 @@ class FetchOptions:
     max_bytes: int = 10_000_000
     timeout_s: float = 15.0
     concurrency: int = 4
+    per_host: int = 2  # of those, at most this many to one host (NEWSBOT_FETCH_PER_HOST)
     user_agent: str = "newsbot/0.1"
     allow: AllowList = AllowList()  # what may be fetched although not public (NEWSBOT_FETCH_ALLOW)
     # When a feed entry's page cannot be had, its summary is stored instead: see Settings.feed_summary_fallback.
     summary_fallback: Literal["on-failure", "always", "never"] = "on-failure"
+
+
+@dataclass(frozen=True)
+class Validators:
+    """A response's cache validators (ETag, Last-Modified), sent back as If-None-Match / If-Modified-Since on
+    the next request for the same URL, so a server whose copy is unchanged answers 304 with no body."""
+
+    etag: str | None = None
+    last_modified: str | None = None
+
+    def headers(self) -> dict[str, str]:
+        sent = {"If-None-Match": self.etag, "If-Modified-Since": self.last_modified}
+        return {name: value for name, value in sent.items() if value}
+
+    @classmethod
+    def of(cls, headers: httpx.Headers) -> Validators:
+        return cls(headers.get("etag") or None, headers.get("last-modified") or None)
+
+
+# When the article with this id was stored (None: not stored, or only from a feed's summary). The pipeline
+# answers from the store's catalog, so this module needs no store.
+StoredAt = Callable[[str], datetime | None]
 
 
 @dataclass
@@ -55,6 +83,15 @@ class SourceResult:
     partial: bool = False
     # Ids of feed entries whose page failed this time, so their article was built from the feed's content.
     stand_ins: set[str] = field(default_factory=set)
+    # The source URL's validators as last answered (to store for the next poll), and whether it answered 304
+    # Not Modified to the ones it was sent: then nothing was read and nothing of it changed.
+    validators: Validators = Validators()
+    not_modified: bool = False
+    # Ids of feed entries stored before and not updated since (by the feed's updated/published date): their
+    # pages were not fetched.
+    unchanged: list[str] = field(default_factory=list)
+    # Stored feed entries fetched again because the feed marked them updated: id -> the feed's updated date.
+    rechecked: dict[str, datetime] = field(default_factory=dict)
 
     @property
     def prunable(self) -> bool:
@@ -74,12 +111,20 @@ def origin_of(source: str) -> str:
     return source if is_url(source) else str(Path(source).expanduser().resolve())
 
 
-def read_source(source: str, options: FetchOptions, client: httpx.Client | None = None) -> SourceResult:
+def read_source(
+    source: str,
+    options: FetchOptions,
+    client: httpx.Client | None = None,
+    validators: Validators | None = None,
+    stored_at: StoredAt | None = None,
+) -> SourceResult:
+    """Read one source. `validators` are what a URL answered last time (see `Validators`), for a conditional
+    request; with `stored_at`, a feed entry already stored and not updated since is not fetched again."""
     origin = origin_of(source)
     result = SourceResult(source=source, origin=origin)
     try:
         if is_url(source):
-            _read_web(source, result, options, client)
+            _read_web(source, result, options, client, validators, stored_at)
         else:
             _read_path(Path(source).expanduser(), origin, options, result)
     except ItemError as exc:
@@ -224,10 +269,13 @@ class Fetched:
     content_type: str  # lower case, without parameters
     charset: str | None  # as the server declared it
     url: str  # after redirects
+    validators: Validators = Validators()
+    not_modified: bool = False  # 304 to a conditional request: `body` is empty
 
 
-def fetch(url: str, client: httpx.Client, options: FetchOptions) -> Fetched:
-    """GET with a size limit enforced while streaming, through the fetch policy (`_client`).
+def fetch(url: str, client: httpx.Client, options: FetchOptions, validators: Validators | None = None) -> Fetched:
+    """GET with a size limit enforced while streaming, through the fetch policy (`_client`); conditional when
+    `validators` are given.
 
     httpx's timeout bounds each network read, so a server that trickles bytes would never time out; the
     whole response must also arrive within `timeout_s` of the headers.
@@ -235,8 +283,14 @@ def fetch(url: str, client: httpx.Client, options: FetchOptions) -> Fetched:
     try:
         target = httpx.URL(url)
         check_url(target)
-        with client.stream("GET", target) as response:
-            if response.status_code >= 400:
+        sent = validators or Validators()
+        with client.stream("GET", target, headers=sent.headers()) as response:
+            if response.status_code == 304 and sent.headers():
+                # A 304 may repeat or refresh the validators; where it omits one, the one sent still holds.
+                got = Validators.of(response.headers)
+                kept = Validators(got.etag or sent.etag, got.last_modified or sent.last_modified)
+                return Fetched(b"", "", None, str(response.url), kept, not_modified=True)
+            if response.status_code >= 400 or response.status_code == 304:
                 raise ItemError(url, f"HTTP {response.status_code} {response.reason_phrase}".strip())
             declared = int(response.headers.get("content-length") or 0)
             if declared > options.max_bytes:
@@ -250,7 +304,9 @@ def fetch(url: str, client: httpx.Client, options: FetchOptions) -> Fetched:
                 if time.monotonic() > deadline:
                     raise ItemError(url, f"timed out after {options.timeout_s:g} s (the body never finished)")
             ctype = response.headers.get("content-type", "").split(";")[0].strip().lower()
-            return Fetched(bytes(body), ctype, response.charset_encoding, str(response.url))
+            return Fetched(
+                bytes(body), ctype, response.charset_encoding, str(response.url), Validators.of(response.headers)
+            )
     except FetchRefused as exc:
         raise Refused(url, f"refused: {exc.reason}") from None
     except httpx.InvalidURL as exc:
@@ -274,11 +330,18 @@ def _looks_like_feed(body: bytes, ctype: str) -> bool:
     )
 
 
-def _read_web(url: str, result: SourceResult, options: FetchOptions, client: httpx.Client | None) -> None:
+def _read_web(
+    url: str,
+    result: SourceResult,
+    options: FetchOptions,
+    client: httpx.Client | None,
+    validators: Validators | None,
+    stored_at: StoredAt | None,
+) -> None:
     own = client is None
     http = client or _client(options)
     try:
-        _read_url(url, result, http, options)
+        _read_url(url, result, http, options, validators, stored_at)
     except ItemError:
         raise
     except Exception as exc:  # a library's surprise costs this source, never the run
@@ -289,11 +352,22 @@ def _read_web(url: str, result: SourceResult, options: FetchOptions, client: htt
             http.close()
 
 
-def _read_url(url: str, result: SourceResult, client: httpx.Client, options: FetchOptions) -> None:
-    got = fetch(url, client, options)
+def _read_url(
+    url: str,
+    result: SourceResult,
+    client: httpx.Client,
+    options: FetchOptions,
+    validators: Validators | None,
+    stored_at: StoredAt | None,
+) -> None:
+    got = fetch(url, client, options, validators)
+    result.validators = got.validators
+    if got.not_modified:  # unchanged since the last poll: nothing to parse, no entry page to fetch
+        result.not_modified = True
+        return
     ctype = got.content_type
     if _looks_like_feed(got.body, ctype) or ctype in ("application/xml", "text/xml"):
-        _read_feed(url, got.body, result, client, options)
+        _read_feed(url, got.body, result, client, options, stored_at)
         return
     if ctype and "html" not in ctype and not ctype.startswith("text/"):
         raise ItemError(url, f"not an article page or feed (content type {ctype})")
@@ -303,7 +377,14 @@ def _read_url(url: str, result: SourceResult, client: httpx.Client, options: Fet
     result.errors.extend(errors)
 
 
-def _read_feed(url: str, body: bytes, result: SourceResult, client: httpx.Client, options: FetchOptions) -> None:
+def _read_feed(
+    url: str,
+    body: bytes,
+    result: SourceResult,
+    client: httpx.Client,
+    options: FetchOptions,
+    stored_at: StoredAt | None,
+) -> None:
     import feedparser
 
     feed = feedparser.parse(body)
@@ -311,10 +392,11 @@ def _read_feed(url: str, body: bytes, result: SourceResult, client: httpx.Client
         reason = "not a feed" if feed.bozo or not feed.get("version") else "the feed has no entries"
         raise ItemError(url, reason)
     site = (feed.feed.get("title") or "").strip() or None
+    crawl = Crawl(HostLimits(options.per_host), Robots(client, options.user_agent, options.timeout_s))
 
     def one(entry: feedparser.FeedParserDict) -> SourceResult:
         try:
-            return _read_entry(entry, url, site, result.origin, client, options)
+            return _read_entry(entry, url, site, result.origin, client, options, stored_at, crawl)
         except Exception as exc:  # one entry's surprise costs that entry
             log.warning("unexpected %s reading a feed entry", type(exc).__name__)
             got = SourceResult(source=url, origin=result.origin)
@@ -327,6 +409,36 @@ def _read_feed(url: str, body: bytes, result: SourceResult, client: httpx.Client
             result.errors.extend(got.errors)
             result.warnings.extend(got.warnings)
             result.stand_ins |= got.stand_ins
+            result.unchanged.extend(got.unchanged)
+            result.skipped.extend(got.skipped)
+            result.partial = result.partial or got.partial
+            result.rechecked.update(got.rechecked)
+
+
+class HostLimits:
+    """At most `per_host` pages fetched at once from one host, whatever the thread pool's size: a feed's entries
+    usually all live on one site, which should not get the whole pool at once."""
+
+    def __init__(self, per_host: int) -> None:
+        self._per_host = max(1, per_host)
+        self._lock = threading.Lock()
+        self._slots: dict[str, threading.BoundedSemaphore] = {}
+
+    def slot(self, url: str) -> threading.BoundedSemaphore:
+        try:
+            host = (urlparse(url).hostname or "").lower()
+        except ValueError:  # a malformed link: fetch() refuses it, by name
+            host = ""
+        with self._lock:
+            return self._slots.setdefault(host, threading.BoundedSemaphore(self._per_host))
+
+
+@dataclass(frozen=True)
+class Crawl:
+    """What one feed read shares among its entries' threads: per-host limits and robots.txt."""
+
+    hosts: HostLimits
+    robots: Robots
 
 
 def _entry_label(entry: dict, feed_url: str) -> str:
@@ -341,6 +453,8 @@ def _read_entry(
     origin: str,
     client: httpx.Client,
     options: FetchOptions,
+    stored_at: StoredAt | None = None,
+    crawl: Crawl | None = None,
 ) -> SourceResult:
     """The entry's page is the article; the feed's own content is the fallback when the page fails (a warning
     says so), and when its link was refused only if `summary_fallback` is "always".
@@ -348,9 +462,21 @@ def _read_entry(
     The entry's link is the article's identity either way (the page's canonical URL is its `url`), so a page
     that fails on one run cannot file the same story under a second id, and `stand_ins` tells the pipeline
     not to replace a stored page with the feed's summary.
+
+    An entry whose article is stored (`stored_at`) and whose updated/published date is not later than that is
+    not fetched again, only listed as unchanged; an entry without a date gives no sign of change, so it is not
+    fetched again either.
     """
     out = SourceResult(source=feed_url, origin=origin)
     link = entry.get("link")
+    if link and stored_at is not None:
+        since = stored_at(clean_id(link))
+        if since is not None:
+            stamp = _entry_stamp(entry)
+            if stamp is None or stamp <= since:
+                out.unchanged.append(clean_id(link))
+                return out
+            out.rechecked[clean_id(link)] = stamp
     label = _entry_label(entry, feed_url)
     published = entry.get("published") or entry.get("updated")
     page_error: ItemError | None = None
@@ -358,7 +484,13 @@ def _read_entry(
         author = entry.get("author")
         defaults = {"title": entry.get("title"), "date": published, "source": site, "author": author}
         try:
-            got = fetch(link, client, options)
+            if crawl is not None and not crawl.robots.allows(link):
+                # Skipped, not failed, and nothing stored in its place; a prune spares what it may have been.
+                out.skipped.append(ItemError(link, "disallowed by the site's robots.txt"))
+                out.partial = True
+                return out
+            with (crawl.hosts if crawl else HostLimits(options.per_host)).slot(link):
+                got = fetch(link, client, options)
             page = decode_page(got.body, link, got.charset)
             articles, errors = parse_html(page, link, "", origin, url=got.url, defaults=defaults)
             out.articles = [replace(a, id=clean_id(link)) for a in articles]
@@ -384,11 +516,20 @@ def _read_entry(
     except ItemError as exc:
         out.errors.append(exc)
         return out
+    if page_error is not None:
+        article = replace(article, from_summary=True)
+        out.stand_ins.add(article.id)
     out.articles.append(article)
     if page_error is not None:
-        out.stand_ins.add(article.id)
         out.warnings.append(ItemError(label, f"stored from the feed's summary; the page: {page_error.reason}"))
     return out
+
+
+def _entry_stamp(entry: dict) -> datetime | None:
+    """When the feed says the entry last changed: the later of its updated and published dates."""
+    stamps = [entry.get(key) for key in ("updated_parsed", "published_parsed")]
+    seconds = [calendar.timegm(stamp) for stamp in stamps if stamp]  # feedparser's stamps are UTC struct_times
+    return datetime.fromtimestamp(max(seconds), UTC) if seconds else None
 
 
 def _summary_may_stand_in(page_error: ItemError, fallback: str) -> bool:

@@ -6,6 +6,7 @@ sources are served over real sockets.
 
 from __future__ import annotations
 
+import hashlib
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -67,7 +68,9 @@ class Route:
     """What one path serves. `delay_s` waits before the headers (a slow server); `drip_s` sends the body one
     byte at a time with that pause between bytes (a server that never finishes); `length=False` omits
     Content-Length so the body ends when the connection closes. `headers` are sent as well, `{base}` in their
-    values replaced too (a redirect's Location)."""
+    values replaced too (a redirect's Location). With `etag`, an ETag (a hash of the body) is sent and a request
+    whose If-None-Match names it gets 304 Not Modified; with `last_modified`, that Last-Modified is sent and a
+    request with no If-None-Match whose If-Modified-Since repeats it gets 304 too."""
 
     body: bytes
     content_type: str = "text/html; charset=utf-8"
@@ -76,17 +79,24 @@ class Route:
     drip_s: float = 0.0
     length: bool = True
     headers: dict[str, str] = field(default_factory=dict)
+    etag: bool = False
+    last_modified: str | None = None
 
 
 @dataclass
 class WebServer:
     """A site on 127.0.0.1. `routes` maps a path to a Route and may be changed by a test; unknown paths are
     404. `{base}` in a served body becomes the base URL, so feeds can link to their own pages. `hits` lists
-    the paths requested, in order."""
+    the paths requested, in order; `not_modified` those answered 304; `peak` the most requests it was answering at
+    once."""
 
     base_url: str
     routes: dict[str, Route]
     hits: list[str] = field(default_factory=list)
+    not_modified: list[str] = field(default_factory=list)
+    peak: int = 0
+    in_flight: int = 0
+    lock: threading.Lock = field(default_factory=threading.Lock)
 
     def url(self, path: str) -> str:
         return self.base_url + path
@@ -129,15 +139,45 @@ def http_server() -> Iterator[WebServer]:
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:  # noqa: N802 (the stdlib's name)
             site = server_box["site"]
+            with site.lock:
+                site.in_flight += 1
+                site.peak = max(site.peak, site.in_flight)
+            try:
+                self._answer(site)
+            finally:
+                with site.lock:
+                    site.in_flight -= 1
+
+        def _answer(self, site: WebServer) -> None:
             path = self.path.split("?", 1)[0]
             site.hits.append(path)
             route = site.routes.get(path) or Route(b"<html><body>Not found</body></html>", status=404)
             if route.delay_s and stop.wait(route.delay_s):
                 return
             body = route.body.replace(b"{base}", site.base_url.encode())
+            validators = {}
+            if route.etag:
+                validators["ETag"] = '"' + hashlib.sha1(body).hexdigest() + '"'
+            if route.last_modified:
+                validators["Last-Modified"] = route.last_modified
+            asked_etag, asked_since = self.headers.get("If-None-Match"), self.headers.get("If-Modified-Since")
+            if asked_etag:
+                unchanged = asked_etag == validators.get("ETag")
+            else:
+                unchanged = asked_since is not None and asked_since == validators.get("Last-Modified")
             try:
+                if route.status == 200 and validators and unchanged:
+                    site.not_modified.append(path)
+                    self.send_response(304)
+                    for name, value in validators.items():
+                        self.send_header(name, value)
+                    self.send_header("Connection", "close")
+                    self.end_headers()
+                    return
                 self.send_response(route.status)
                 self.send_header("Content-Type", route.content_type)
+                for name, value in validators.items():
+                    self.send_header(name, value)
                 for name, value in route.headers.items():
                     self.send_header(name, value.replace("{base}", site.base_url))
                 if route.length:

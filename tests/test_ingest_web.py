@@ -115,12 +115,14 @@ def test_failing_feed_prunes_nothing(runtime: Runtime, http_server: WebServer) -
 def test_feed_entry_whose_page_and_content_both_fail_is_one_failure(
     runtime: Runtime, http_server: WebServer
 ) -> None:
-    """An entry with no content of its own whose page is gone: one failure naming the page, and no pruning."""
+    """An entry with no content of its own whose page is gone: one failure naming the page, and no pruning.
+    (The entry is marked updated, or its stored page would not be fetched again at all.)"""
     feed = http_server.url("/feed.atom")
     assert runtime.ingest([feed]).ok
     before = snapshot(runtime.store)
     atom = http_server.routes["/feed.atom"]
     atom.body = atom.body.replace(b"<summary>Crews reconnect 48,000 households.</summary>", b"")
+    atom.body = atom.body.replace(b"2024-03-06T16:05:00Z", b"2999-01-01T00:00:00Z")
     del http_server.routes["/power-grid.html"]
     report = runtime.ingest([feed], prune=True)
     assert [(f.item, f.reason) for f in report.failed] == [

@@ -18,6 +18,8 @@ class Article:
     source: str | None = None  # outlet or site name
     author: str | None = None
     origin: str = ""  # what it was ingested from (a path or URL); `--prune` works per origin
+    # Built from a feed's summary because the entry's page failed: its page is fetched again on the next read.
+    from_summary: bool = False
 
     def content_hash(self) -> str:
         """Hash of everything that ends up in the store, so a metadata edit counts as a change too."""
@@ -65,6 +67,8 @@ class StoredArticle:
     source: str | None = None
     origin: str = ""
     ingested_at: str = ""
+    from_summary: bool = False
+    checked_at: str = ""  # a feed's updated date up to which it was found unchanged (see ArticleStore.mark_checked)
 
 
 @dataclass(frozen=True)

@@ -178,6 +178,8 @@ def _stored_from(article_id: str, meta: dict[str, Any]) -> StoredArticle:
         source=meta.get("source"),
         origin=meta.get("origin", ""),
         ingested_at=meta.get("ingested_at", ""),
+        from_summary=bool(meta.get("from_summary", False)),
+        checked_at=meta.get("checked_at", ""),
     )
 
 
@@ -304,6 +306,7 @@ class ArticleStore:
                 "chunks": len(chunks),
                 "origin": article.origin,
                 "ingested_at": stamp,
+                "from_summary": article.from_summary,  # always sent: an upsert keeps keys it is not given
             }
             for key in ("url", "date", "source", "author"):
                 value = getattr(article, key)
@@ -336,6 +339,18 @@ class ArticleStore:
             self._chunks.delete(where={"$and": [{"article_id": article_id}, {"version": version}]})
         if stale:
             self._bump()  # a reader that scanned while chunks were deleted rebuilds once more
+
+    def mark_checked(self, stamps: Mapping[str, datetime]) -> None:
+        """Record, per live article, the feed's updated date up to which it was fetched again and found unchanged,
+        so an entry stamped later than its storing is not fetched on every poll. Metadata only: readers see
+        nothing change."""
+        ids = [a for a in stamps if a != META_ID]
+        for i in range(0, len(ids), self._max_batch):
+            sl = ids[i : i + self._max_batch]
+            metas = [{"checked_at": stamps[a].astimezone(UTC).isoformat(timespec="seconds")} for a in sl]
+            self._manifest.update(ids=sl, metadatas=metas)
+        if ids:
+            self._forget_catalog()
 
     def _live_versions(self, article_ids: Sequence[str]) -> dict[str, str]:
         """The live version of each of these articles that has one, read from the manifest now (no cache)."""
