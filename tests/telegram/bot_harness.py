@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from telegram.ext import Application
@@ -12,6 +13,7 @@ if TYPE_CHECKING:
     from bot.runtime import Runtime
     from bot.settings import Settings
     from bot.telegram.handlers import Services
+    from ingest.pipeline import IngestReport
 
 TOKEN = "123456789:AAE-newsbot-test-token-do-not-log"
 ADMIN_ID = 900_001
@@ -68,3 +70,18 @@ async def start_bot(settings: Settings, runtime: Runtime, long_poll_s: int = 2) 
     await app.updater.start_polling(poll_interval=0.0, timeout=long_poll_s, allowed_updates=ALLOWED_UPDATES)
     await app.start()
     return RunningBot(app, settings, runtime)
+
+
+async def start_own_bot(
+    data_dir: Path, token: str, base_url: str, embedder: object, coverage: Path, **settings: Any
+) -> tuple[RunningBot, IngestReport]:
+    """A bot of a test module's own, with its own token and store holding `coverage`, beside the session's bot:
+    for coverage the sample store must not hold. The session's model stands in for loading another."""
+    from bot.runtime import Runtime
+    from bot.settings import Settings
+
+    config = Settings(_env_file=None, data_dir=data_dir, telegram_token=token, telegram_base_url=base_url, **settings)
+    runtime = Runtime(config)
+    runtime.__dict__["embedder"] = embedder
+    report = runtime.ingest([str(coverage)])
+    return await start_bot(config, runtime), report

@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator
 from dataclasses import replace
 
 import pytest
-from bot_harness import ADMIN_ID, RunningBot, start_bot
+from bot_harness import ADMIN_ID, RunningBot, start_own_bot
 from botapi_emulator import Emulator, EmulatorClient
 from ingest_support import BRIDGE_QUESTION, write_bridge_coverage
 from telegram_html import visible_text
@@ -90,19 +90,10 @@ BRIDGE_TOKEN = "987654322:AAE-newsbot-as-of-answers"
 async def bridge_bot(
     tmp_path_factory: pytest.TempPathFactory, emulator: Emulator, embedder: object
 ) -> AsyncIterator[RunningBot]:
-    from bot.runtime import Runtime
-    from bot.settings import Settings
-
-    settings = Settings(
-        _env_file=None,
-        data_dir=tmp_path_factory.mktemp("bridge-bot"),
-        telegram_token=BRIDGE_TOKEN,
-        telegram_base_url=emulator.url,
-    )
-    runtime = Runtime(settings)
-    runtime.__dict__["embedder"] = embedder
-    assert runtime.ingest([str(write_bridge_coverage(tmp_path_factory.mktemp("velmora")))]).ok
-    running = await start_bot(settings, runtime)
+    coverage = write_bridge_coverage(tmp_path_factory.mktemp("velmora"))
+    data_dir = tmp_path_factory.mktemp("bridge-bot")
+    running, report = await start_own_bot(data_dir, BRIDGE_TOKEN, emulator.url, embedder, coverage)
+    assert report.ok
     yield running
     await running.stop()
 

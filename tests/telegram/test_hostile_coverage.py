@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from bot_harness import RunningBot, start_bot
+from bot_harness import RunningBot, start_own_bot
 from botapi_emulator import Emulator, EmulatorClient, Reply
 from telegram_html import utf16_len, visible_text
 
@@ -47,22 +47,11 @@ def write_coverage(folder: Path) -> None:
 async def hostile_bot(
     tmp_path_factory: pytest.TempPathFactory, emulator: Emulator, embedder: object
 ) -> AsyncIterator[RunningBot]:
-    from bot.runtime import Runtime
-    from bot.settings import Settings
-
     folder = tmp_path_factory.mktemp("quellmoor")
     write_coverage(folder)
-    settings = Settings(
-        _env_file=None,
-        data_dir=tmp_path_factory.mktemp("hostile-bot"),
-        telegram_token=TOKEN,
-        telegram_base_url=emulator.url,
-    )
-    runtime = Runtime(settings)
-    runtime.__dict__["embedder"] = embedder
-    report = runtime.ingest([str(folder)])
+    data_dir = tmp_path_factory.mktemp("hostile-bot")
+    running, report = await start_own_bot(data_dir, TOKEN, emulator.url, embedder, folder)
     assert report.ok and len(report.added) == 3, report.summary()
-    running = await start_bot(settings, runtime)
     yield running
     await running.stop()
 

@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from bot_harness import RunningBot, start_bot
+from bot_harness import RunningBot, start_own_bot
 from botapi_emulator import Emulator, EmulatorClient
 from telegram_html import visible_text
 
@@ -50,22 +50,11 @@ def write_coverage(folder: Path) -> None:
 async def long_bot(
     tmp_path_factory: pytest.TempPathFactory, emulator: Emulator, embedder: object
 ) -> AsyncIterator[RunningBot]:
-    from bot.runtime import Runtime
-    from bot.settings import Settings
-
     folder = tmp_path_factory.mktemp("zorvath")
     write_coverage(folder)
-    settings = Settings(
-        _env_file=None,
-        data_dir=tmp_path_factory.mktemp("long-bot"),
-        telegram_token=TOKEN,
-        telegram_base_url=emulator.url,
-        max_answer_sentences=60,
-    )
-    runtime = Runtime(settings)
-    runtime.__dict__["embedder"] = embedder
-    assert runtime.ingest([str(folder)]).ok
-    running = await start_bot(settings, runtime)
+    data_dir = tmp_path_factory.mktemp("long-bot")
+    running, report = await start_own_bot(data_dir, TOKEN, emulator.url, embedder, folder, max_answer_sentences=60)
+    assert report.ok
     yield running
     await running.stop()
 
