@@ -7,8 +7,9 @@ import json
 import os
 import subprocess
 import sys
+import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -149,3 +150,13 @@ def assert_grounded(runtime: Runtime, answer: Answer) -> None:
         source = runtime.store.article_text(citation.article_id) or ""
         for part in citation.quote.split(" … "):
             assert part in source
+
+
+def wait_for(predicate: Callable[[], object], timeout_s: float, what: str) -> None:
+    """Wait on a condition, never a fixed sleep: a loaded machine only makes it take longer."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"timed out after {timeout_s:.0f} s waiting for {what}")

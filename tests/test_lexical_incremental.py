@@ -12,11 +12,10 @@ from __future__ import annotations
 
 import subprocess
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from store_checks import article_record, codeword, newsbot, write_jsonl
+from store_checks import article_record, codeword, newsbot, wait_for, write_jsonl
 
 from bot.runtime import Runtime
 from bot.settings import Settings
@@ -56,15 +55,6 @@ def held(index: LexicalIndex) -> dict[str, str]:
 
 def hits(index: LexicalIndex, query: str) -> set[str]:
     return {c.article_id for c, _ in index.search(query, k=50)}
-
-
-def wait_for(predicate: Callable[[], bool], timeout_s: float, what: str) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"timed out after {timeout_s:.0f} s waiting for {what}")
 
 
 def test_each_change_reads_only_its_article_and_dead_chunks_never_return(runtime: Runtime, tmp_path: Path) -> None:

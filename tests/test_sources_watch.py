@@ -6,11 +6,10 @@ from __future__ import annotations
 import signal
 import subprocess
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from store_checks import NEWSBOT, article_record, assert_store_consistent, settings_env, write_jsonl
+from store_checks import NEWSBOT, article_record, assert_store_consistent, settings_env, wait_for, write_jsonl
 
 from bot.polling import Poller, poll_due
 from bot.runtime import Runtime
@@ -19,15 +18,6 @@ from ingest.registry import Outcome, after_poll, new_source
 from vectorstore.embedder import Embedder
 
 pytest_plugins = ["chroma_server"]
-
-
-def wait_for(predicate: Callable[[], object], timeout_s: float, what: str) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"timed out after {timeout_s:.0f} s waiting for {what}")
 
 
 def start_watch(settings: Settings, tick_s: float, lease_s: float = 300.0) -> subprocess.Popen[str]:
