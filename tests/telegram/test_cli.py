@@ -58,6 +58,31 @@ class Served:
         return self.log.read_text(encoding="utf-8", errors="replace")
 
 
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+def webhook_settings(port: int, secret: str) -> dict[str, str]:
+    """Webhook mode on `port` of 127.0.0.1, as a deployment behind a load balancer sets it."""
+    return {
+        "NEWSBOT_WEBHOOK_URL": f"http://127.0.0.1:{port}/telegram",
+        "NEWSBOT_WEBHOOK_PORT": str(port),
+        "NEWSBOT_WEBHOOK_SECRET": secret,
+    }
+
+
+async def wait_for_webhook(client: EmulatorClient, served: Served, token: str) -> None:
+    """Until the bot with `token` has set its webhook at the Bot API; fails at once if the process died."""
+    deadline = time.monotonic() + 150
+    while not any(c["method"] == "setWebhook" and c["token"] == token for c in await client.calls()):
+        assert served.process.poll() is None, served.stop()
+        assert time.monotonic() < deadline, "the bot never set its webhook"
+        await asyncio.sleep(0.2)
+
+
 @pytest.fixture
 def serve(tmp_path: Path) -> Iterator[object]:
     started: list[Served] = []
@@ -114,24 +139,16 @@ async def test_serve_by_webhook_with_a_secret_token(
 ) -> None:
     token = "555000222:AAE-newsbot-cli-webhook"
     secret = "webhook-secret-0123456789"
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     env = clean_env(
         NEWSBOT_DATA_DIR=str(data_dir),
         NEWSBOT_TELEGRAM_TOKEN=token,
         NEWSBOT_TELEGRAM_BASE_URL=emulator.url,
-        NEWSBOT_WEBHOOK_URL=f"http://127.0.0.1:{port}/telegram",
-        NEWSBOT_WEBHOOK_PORT=str(port),
-        NEWSBOT_WEBHOOK_SECRET=secret,
+        **webhook_settings(port, secret),
     )
     served = serve(["start"], env)  # type: ignore[operator]
     async with EmulatorClient(emulator.url, token) as client:
-        deadline = time.monotonic() + 150
-        while not any(c["method"] == "setWebhook" and c["token"] == token for c in await client.calls()):
-            assert served.process.poll() is None, served.stop()
-            assert time.monotonic() < deadline, "the bot never set its webhook"
-            await asyncio.sleep(0.2)
+        await wait_for_webhook(client, served, token)
         hook = next(c for c in await client.calls() if c["method"] == "setWebhook" and c["token"] == token)
         assert hook["params"]["url"] == f"http://127.0.0.1:{port}/telegram"
         assert hook["params"]["secret_token"] == secret
@@ -186,24 +203,16 @@ async def test_serve_with_a_token_file_refuses_webhook_posts_with_a_wrong_secret
     token_file = tmp_path / "bot-token"
     token_file.write_text(token + "\n", encoding="utf-8")  # as a secrets manager writes it, newline included
     secret = "webhook-secret-9876543210"
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     env = clean_env(
         NEWSBOT_DATA_DIR=str(tmp_path / "data"),
         NEWSBOT_TELEGRAM_TOKEN_FILE=str(token_file),
         NEWSBOT_TELEGRAM_BASE_URL=emulator.url,
-        NEWSBOT_WEBHOOK_URL=f"http://127.0.0.1:{port}/telegram",
-        NEWSBOT_WEBHOOK_PORT=str(port),
-        NEWSBOT_WEBHOOK_SECRET=secret,
+        **webhook_settings(port, secret),
     )
     served = serve(["serve"], env)  # type: ignore[operator]
     async with EmulatorClient(emulator.url, token) as client:
-        deadline = time.monotonic() + 150
-        while not any(c["method"] == "setWebhook" and c["token"] == token for c in await client.calls()):
-            assert served.process.poll() is None, served.stop()  # the token from the file reached the Bot API
-            assert time.monotonic() < deadline, "the bot never set its webhook"
-            await asyncio.sleep(0.2)
+        await wait_for_webhook(client, served, token)  # the token from the file reached the Bot API
         ann = client.user(1203, "Ann")
         forged = {
             "update_id": 990_001,
