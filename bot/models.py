@@ -8,6 +8,12 @@ from typing import Any
 from vectorstore.recency import parse_date
 
 
+def day_label(iso: str | None) -> str | None:
+    """'2024-01-12' -> '12 Jan 2024', as answers and sources show a day; None for no real day."""
+    day = parse_date(iso)
+    return f"{day.day} {day:%b %Y}" if day else None
+
+
 @dataclass(frozen=True)
 class Citation:
     """A numbered source; `start`/`end` locate the supporting passage in the article text."""
@@ -63,8 +69,8 @@ class Answer:
     @property
     def as_of_note(self) -> str:
         """'As of 12 May 2024' for an answer with `as_of`, else ''."""
-        day = parse_date(self.as_of)
-        return f"As of {day.day} {day:%b %Y}" if day else ""
+        day = day_label(self.as_of)
+        return f"As of {day}" if day else ""
 
     @property
     def text(self) -> str:

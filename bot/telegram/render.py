@@ -18,14 +18,13 @@ from html import unescape
 from typing import TYPE_CHECKING
 from urllib.parse import urlparse
 
-from bot.models import DECLINE_TEXT, Answer, AnswerSentence, Citation
+from bot.models import DECLINE_TEXT, Answer, AnswerSentence, Citation, day_label
 from ingest.registry import Source, format_every
 from vectorstore.models import StoredArticle
 
 if TYPE_CHECKING:
     from ingest.errors import ItemError
     from ingest.pipeline import IngestReport
-from vectorstore.recency import parse_date
 
 MAX_MESSAGE_CHARS = 4096
 SENTENCES_PER_PARAGRAPH = 3
@@ -72,8 +71,7 @@ def format_date(iso: str | None) -> str:
     """'2024-01-12' -> '12 Jan 2024'; anything unparseable is returned as it is."""
     if not iso:
         return ""
-    d = parse_date(iso)
-    return f"{d.day} {d:%b %Y}" if d else iso
+    return day_label(iso) or iso
 
 
 def href(url: str | None) -> str | None:
