@@ -420,7 +420,7 @@ def format_answer(answer: Any) -> str:
 
 def question_problem(question: str) -> str | None:
     """Why a question cannot be asked (empty, or longer than the bot accepts), or None."""
-    from bot.engine import MAX_QUESTION_CHARS
+    from bot.answer.engine import MAX_QUESTION_CHARS
 
     if not question.strip():
         return "the question is empty"

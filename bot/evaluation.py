@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bot.engine import AnswerEngine
-from bot.models import Answer
+from bot.answer.engine import AnswerEngine
+from bot.answer.models import Answer
 from vectorstore.embedder import Embedder
 from vectorstore.lexical import LexicalIndexManager
 from vectorstore.models import Chunk

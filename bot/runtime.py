@@ -22,7 +22,7 @@ from vectorstore.lock import writer_lock
 from vectorstore.store import ArticleStore
 
 if TYPE_CHECKING:
-    from bot.engine import AnswerEngine
+    from bot.answer.engine import AnswerEngine
     from vectorstore.retriever import HybridRetriever
 
 log = logging.getLogger(__name__)
@@ -110,7 +110,7 @@ class Runtime:
 
     @cached_property
     def engine(self) -> AnswerEngine:
-        from bot.engine import build_engine
+        from bot.answer.engine import build_engine
 
         return build_engine(self.settings, self.retriever)
 

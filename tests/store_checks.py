@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from bot.models import Answer
+from bot.answer.models import Answer
 from bot.runtime import Runtime
 from bot.settings import Settings
 from vectorstore.store import META_ID

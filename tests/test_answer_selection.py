@@ -8,9 +8,9 @@ from pathlib import Path
 
 from store_checks import assert_grounded, write_jsonl
 
-from bot.extractive import ScoredSentence, candidate_sentences, select
-from bot.models import Evidence
-from bot.question import analyse
+from bot.answer.extractive import ScoredSentence, candidate_sentences, select
+from bot.answer.models import Evidence
+from bot.answer.question import analyse
 from bot.runtime import Runtime
 from vectorstore.lexical import terms
 from vectorstore.models import Chunk, Passage

@@ -12,10 +12,10 @@ from click.testing import CliRunner
 from ingest_support import BRIDGE_QUESTION, write_bridge_coverage
 from store_checks import assert_grounded
 
+from bot.answer.engine import AnswerEngine, EngineConfig
+from bot.answer.models import DECLINE_TEXT
 from bot.cli import cli
-from bot.engine import AnswerEngine, EngineConfig
 from bot.evaluation import QAItem, load_questions
-from bot.models import DECLINE_TEXT
 from bot.runtime import Runtime
 from bot.settings import Settings
 from vectorstore.embedder import Embedder

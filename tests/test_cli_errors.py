@@ -19,8 +19,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
+from bot.answer.engine import MAX_QUESTION_CHARS
 from bot.cli import cli
-from bot.engine import MAX_QUESTION_CHARS
 from bot.runtime import Runtime
 from bot.settings import Settings
 from vectorstore.client import connect, has_collection

@@ -21,8 +21,8 @@ from fake_openai import FakeOpenAI, Reply
 from langchain.chat_models import init_chat_model
 from pydantic import SecretStr
 
-from bot.llm import LLMAnswerer, LLMConfigError, build_llm_answerer, locate_quote
-from bot.models import Answer
+from bot.answer.llm import LLMAnswerer, LLMConfigError, build_llm_answerer, locate_quote
+from bot.answer.models import Answer
 from bot.runtime import Runtime
 from bot.settings import Settings
 from prompts import load_prompt
@@ -295,7 +295,7 @@ def test_everything_fabricated_returns_none_for_the_extractive_fallback(
             ("This sentence cites nothing.", []),
         )
     )
-    with caplog.at_level(logging.INFO, logger="bot.llm"):
+    with caplog.at_level(logging.INFO, logger="bot.answer.llm"):
         assert answerer.answer("What did Portugal pledge?", corpus.passages) is None
     assert "kept 0 of 3 sentences" in caplog.text
 
@@ -331,7 +331,7 @@ def test_http_500_returns_none_and_logs_without_the_key(
     server.script(Reply(status=500, content="upstream exploded"), Reply(status=500, content="still down"))
     with caplog.at_level(logging.DEBUG):
         assert answerer.answer("What did Italy pledge?", corpus.passages) is None
-    warnings = [r for r in caplog.records if r.name == "bot.llm" and r.levelno == logging.WARNING]
+    warnings = [r for r in caplog.records if r.name == "bot.answer.llm" and r.levelno == logging.WARNING]
     assert len(warnings) == 1 and "HTTP 500" in warnings[0].getMessage()
     assert len(server.requests) == 2  # one retry, then the extractive answer
     assert SECRET not in caplog.text
@@ -346,7 +346,7 @@ def test_a_hanging_server_times_out_and_returns_none(
     assert built is not None
 
     started = time.perf_counter()
-    with caplog.at_level(logging.WARNING, logger="bot.llm"):
+    with caplog.at_level(logging.WARNING, logger="bot.answer.llm"):
         assert built.answer("What did Italy pledge?", corpus.passages) is None
     assert time.perf_counter() - started < 5
     assert "Timeout" in caplog.text

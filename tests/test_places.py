@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.places import places_in
+from bot.answer.places import places_in
 
 
 @pytest.mark.parametrize(

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.extractive import entity_found, words_of
-from bot.question import analyse, essential_entities
+from bot.answer.extractive import entity_found, words_of
+from bot.answer.question import analyse, essential_entities
 
 
 @pytest.mark.parametrize(

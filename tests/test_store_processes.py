@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING
 import pytest
 from store_checks import article_record, assert_store_consistent, codeword, newsbot, write_jsonl
 
-from bot.models import Answer
+from bot.answer.models import Answer
 from bot.runtime import Runtime
 from bot.settings import Settings
 from ingest.chunking import chunk_article

@@ -32,8 +32,8 @@ from telegram.constants import ChatAction, ChatType, ParseMode
 from telegram.error import BadRequest, NetworkError, TelegramError
 from telegram.ext import CallbackContext, ExtBot
 
-from bot.engine import MAX_QUESTION_CHARS
-from bot.models import Answer
+from bot.answer.engine import MAX_QUESTION_CHARS
+from bot.answer.models import Answer
 from bot.telegram.examples import Example, examples, find_example
 from bot.telegram.feedback import FeedbackStore, NotTheAsker
 from bot.telegram.memory import ChatMemory

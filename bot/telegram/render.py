@@ -18,7 +18,7 @@ from html import unescape
 from typing import TYPE_CHECKING
 from urllib.parse import urlparse
 
-from bot.models import DECLINE_TEXT, Answer, AnswerSentence, Citation, day_label
+from bot.answer.models import DECLINE_TEXT, Answer, AnswerSentence, Citation, day_label
 from ingest.registry import Source, format_every
 from vectorstore.models import StoredArticle
 

@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from telegram_html import problems, visible_text
 
-from bot.models import Answer, AnswerSentence, Citation
+from bot.answer.models import Answer, AnswerSentence, Citation
 from bot.telegram.render import (
     LATEST_ARTICLES,
     Coverage,

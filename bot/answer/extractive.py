@@ -12,9 +12,9 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
-from bot.models import Answer, AnswerSentence, Citation, Evidence
-from bot.places import KINDS, places_in
-from bot.question import Question
+from bot.answer.models import Answer, AnswerSentence, Citation, Evidence
+from bot.answer.places import KINDS, places_in
+from bot.answer.question import Question
 from ingest.sentences import sentence_spans
 from vectorstore.lexical import terms
 from vectorstore.models import Passage

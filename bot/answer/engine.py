@@ -10,10 +10,10 @@ from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Protocol
 
-from bot.extractive import candidate_sentences, entity_found, select, words_of
-from bot.extractive import compose as compose_extractive
-from bot.models import Answer
-from bot.question import analyse, essential_entities, standalone
+from bot.answer.extractive import candidate_sentences, entity_found, select, words_of
+from bot.answer.extractive import compose as compose_extractive
+from bot.answer.models import Answer
+from bot.answer.question import analyse, essential_entities, standalone
 from vectorstore.models import Passage
 from vectorstore.recency import parse_date
 from vectorstore.retriever import HybridRetriever
@@ -152,7 +152,7 @@ def build_engine(settings: Settings, retriever: HybridRetriever) -> AnswerEngine
     )
     llm = None
     if settings.llm_model:
-        from bot.llm import build_llm_answerer
+        from bot.answer.llm import build_llm_answerer
 
         llm = build_llm_answerer(settings)
     return AnswerEngine(retriever, config, llm)

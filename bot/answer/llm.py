@@ -28,8 +28,8 @@ from langchain_core.messages import BaseMessage
 from langchain_core.prompts import ChatPromptTemplate
 from langchain_core.runnables import Runnable
 
+from bot.answer.models import Answer, AnswerSentence, Citation
 from bot.errors import ConfigError
-from bot.models import Answer, AnswerSentence, Citation
 from prompts import load_prompt
 from vectorstore.models import Chunk, Passage
 

@@ -63,7 +63,7 @@ class Answer:
     standalone_question: str = ""  # the question as understood, after follow-up rewriting
     timings_ms: dict[str, float] = field(default_factory=dict)
     # The date (YYYY-MM-DD) of the newest cited article when the answer is drawn only from old articles while
-    # the store holds newer coverage on the topic (see `bot.engine.as_of_date`); each front says "As of ...".
+    # the store holds newer coverage on the topic (see `bot.answer.engine.as_of_date`); each front says "As of ...".
     as_of: str | None = None
 
     @property
