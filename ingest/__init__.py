@@ -28,7 +28,6 @@ if TYPE_CHECKING:
         parse_every,
         pending_seeds,
     )
-    from ingest.sentences import sentence_spans
     from ingest.sources import FetchOptions, Validators, is_url
 
 __all__ = [
@@ -55,7 +54,6 @@ __all__ = [
     "parse_allow_entry",
     "parse_every",
     "pending_seeds",
-    "sentence_spans",
 ]
 
 # Where the names above live, cheapest import first: a name is looked up module by module.
@@ -63,7 +61,6 @@ _MODULES = (
     "ingest.errors",
     "ingest.fetch_policy",
     "ingest.registry",
-    "ingest.sentences",
     "ingest.sources",
     "ingest.pipeline",
 )
