@@ -18,8 +18,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
+from ingest.fetching import Validators
 from ingest.registry import Lease, Outcome, Source, after_poll, is_due, lease_available
-from ingest.sources import Validators
 from vectorstore.errors import StoreError, StoreLockedError
 from vectorstore.lock import acquire
 
