@@ -296,3 +296,44 @@ def test_sitemaps_from_newsbot_sources_are_seeded_and_polled(runtime: Runtime, h
     results = poller.cycle(T0)
     poller.release()
     assert results is not None and [(r.ok, r.added) for r in results] == [(True, 2)]
+
+
+def test_sitemap_pages_on_refused_addresses_fail_each_on_its_own_line(runtime: Runtime, http_server: WebServer) -> None:
+    """Non-http(s), loopback (not allowed), private and link-local pages: each refused by the fetch policy on its
+    own line, never contacted, and the good page is stored."""
+    paths = serve_pages(http_server, 1)
+    with internal_site() as internal:
+        refused = {
+            "file:///etc/passwd": "refused: file URL is not fetched, only http(s)",
+            internal.url("/admin.html"): "refused: 127.0.0.2 is not a public address (loopback); "
+            "NEWSBOT_FETCH_ALLOW can allow it",
+            "http://10.0.0.7/news.html": "refused: 10.0.0.7 is not a public address (private); "
+            "NEWSBOT_FETCH_ALLOW can allow it",
+            "http://169.254.169.254/latest/meta-data/": "refused: 169.254.169.254 is not a public address "
+            "(link-local); NEWSBOT_FETCH_ALLOW can allow it",
+        }
+        items = "".join(f"<url><loc>{link}</loc></url>" for link in refused)
+        body = urlset((paths[0], day(5))).replace(b"</urlset>", f"{items}</urlset>".encode())
+        http_server.routes["/sitemap.xml"] = Route(body, "application/xml")
+        report = runtime.ingest([http_server.url("/sitemap.xml")])
+        assert internal.hits == []
+    assert report.added == [http_server.url(paths[0])]
+    assert {e.item: e.reason for e in report.failed} == refused
+    assert set(runtime.store.catalog()) == {http_server.url(paths[0])}
+
+
+def test_sitemap_pages_are_fetched_politely(runtime: Runtime, http_server: WebServer) -> None:
+    """At most NEWSBOT_FETCH_PER_HOST pages at once from one host, however large the pool, and none that the
+    site's robots.txt disallows (skipped, not failed)."""
+    runtime.settings.fetch_concurrency = 8
+    http_server.routes["/robots.txt"] = Route(b"User-agent: *\nDisallow: /p/1-5.html\n", "text/plain")
+    paths = serve_pages(http_server, 6)
+    for path in paths:
+        http_server.routes[path].delay_s = 0.3
+    http_server.routes["/sitemap.xml"] = Route(urlset(*((p, day(1)) for p in paths)), "application/xml")
+    report = runtime.ingest([http_server.url("/sitemap.xml")])
+    assert report.ok and len(report.added) == 5 and 1 <= http_server.peak <= 2
+    assert [(s.item, s.reason) for s in report.skipped] == [
+        (http_server.url(paths[5]), "disallowed by the site's robots.txt")
+    ]
+    assert paths[5] not in http_server.hits
