@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from ingest.errors import ItemError, ItemWarning
     from ingest.fetch_policy import AllowList, parse_allow_entry
+    from ingest.fetching import FetchOptions, SitemapLimits, Validators
     from ingest.pipeline import IngestOptions, IngestReport, Progress, ingest
     from ingest.registry import (
         DEFAULT_EVERY_S,
@@ -28,7 +29,7 @@ if TYPE_CHECKING:
         parse_every,
         pending_seeds,
     )
-    from ingest.sources import FetchOptions, Validators, is_url
+    from ingest.sources import is_url
 
 __all__ = [
     "DEFAULT_EVERY_S",
@@ -41,6 +42,7 @@ __all__ = [
     "Lease",
     "Outcome",
     "Progress",
+    "SitemapLimits",
     "Source",
     "SourceRegistry",
     "Validators",
@@ -61,6 +63,7 @@ _MODULES = (
     "ingest.errors",
     "ingest.fetch_policy",
     "ingest.registry",
+    "ingest.fetching",
     "ingest.sources",
     "ingest.pipeline",
 )
