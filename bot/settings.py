@@ -16,7 +16,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot.errors import ConfigError
 from bot.follow.schedule import parse_offset
-from ingest.fetch_policy import parse_allow_entry
+from ingest import parse_allow_entry
 from vectorstore import recency
 from vectorstore.client import ChromaConfig
 

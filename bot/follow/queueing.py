@@ -20,7 +20,7 @@ from vectorstore.models import Chunk
 from vectorstore.store import ArticleStore
 
 if TYPE_CHECKING:
-    from ingest.pipeline import IngestReport
+    from ingest import IngestReport
 
 log = logging.getLogger(__name__)
 
