@@ -36,6 +36,7 @@ from telegram.request import HTTPXRequest
 from bot.errors import ConfigError
 from bot.telegram import handlers
 from bot.telegram.feedback import FeedbackStore
+from bot.telegram.follow import register_follow
 from bot.telegram.handlers import BotData, Services
 from bot.telegram.memory import ChatMemory
 from bot.telegram.polling import schedule_source_polling
@@ -161,6 +162,7 @@ def build_application(settings: Settings, runtime: Runtime) -> Application:  # t
     application = builder.build()
     application.bot_data.services = services
     register_source_commands(application)  # before register_handlers: its catch-all answers unknown commands
+    register_follow(application)  # likewise, and its buttons before the catch-all button handler
     register_handlers(application)
     schedule_source_polling(application, settings)
     return application

@@ -140,6 +140,12 @@ class FeedbackStore:
             )
             return Rated(answer_id, user_id, rating, row[0], row[1])
 
+    def asked(self, answer_id: int) -> tuple[int | None, str] | None:
+        """Who asked what, for an answer id (the 🔔 button follows the question); None if unknown."""
+        with self._lock:
+            row = self._db.execute("SELECT user_id, question FROM answers WHERE id = ?", (answer_id,)).fetchone()
+        return (row[0], row[1]) if row else None
+
     def rating(self, answer_id: int, user_id: int) -> int | None:
         with self._lock:
             row = self._db.execute(

@@ -36,6 +36,7 @@ from bot.answer.engine import MAX_QUESTION_CHARS
 from bot.answer.models import Answer
 from bot.telegram.examples import Example, examples, find_example
 from bot.telegram.feedback import FeedbackStore, NotTheAsker
+from bot.telegram.follow_render import follow_button, render_follow_stats
 from bot.telegram.memory import ChatMemory
 from bot.telegram.ratelimit import RateLimiter
 from bot.telegram.render import (
@@ -393,7 +394,7 @@ async def answer_question(
         article_ids=[c.article_id for c in answer.citations],
         latency_ms=answer_ms,
     )
-    rows = [feedback_row(answer_id)]
+    rows = [feedback_row(answer_id)] if answer.declined else [follow_button(answer_id), feedback_row(answer_id)]
     if answer.declined:
         rows = examples_keyboard(examples(await _catalog(s), s.settings.example_questions)) + rows
     parts = render_answer(answer, asked=asked)
@@ -670,6 +671,7 @@ async def stats(update: Update, context: Context) -> None:
         f"Declined today: {numbers.declines_today}",
         f"Median answer time today: {median}",
         f"Feedback: 👍 {numbers.thumbs_up} · 👎 {numbers.thumbs_down}",
+        *render_follow_stats(await asyncio.to_thread(s.runtime.follows.stats)),
     ]
     if newest is not None:
         meta = byline(newest.source, newest.date)
