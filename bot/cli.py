@@ -110,7 +110,7 @@ def cli(ctx: click.Context, verbose: bool) -> None:
 @click.pass_context
 @friendly_errors
 def ingest_cmd(ctx: click.Context, sources: tuple[str, ...], prune: bool, quiet: bool) -> None:
-    """Ingest articles from files, directories, article URLs or RSS/Atom feeds.
+    """Ingest articles from files, directories, article URLs, RSS/Atom feeds or sitemaps.
 
     \b
     Examples:
@@ -237,6 +237,7 @@ def sources_cmd(ctx: click.Context, as_json: bool) -> None:
     \b
     Examples:
       newsbot sources add https://example.org/feed.xml --every 10m
+      newsbot sources add https://example.org/news-sitemap.xml --every 10m
       newsbot sources add ~/exports/site --every 1h
       newsbot sources
       newsbot sources remove 3f2a9c1e
@@ -282,7 +283,7 @@ def sources_cmd(ctx: click.Context, as_json: bool) -> None:
 @click.pass_context
 @friendly_errors
 def sources_add_cmd(ctx: click.Context, location: str, every: str | None) -> None:
-    """Follow a feed, a page, a directory or a JSONL export; it is polled at the next round of the poller.
+    """Follow a feed, a sitemap (or index), a page, a directory or a JSONL export; polled at the poller's next round.
 
     Adding a source already followed changes its interval (with --every) and keeps its history.
     """

@@ -10,10 +10,11 @@ from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Protocol
 
-from bot.answer.extractive import candidate_sentences, entity_found, select, words_of
+from bot.answer.extractive import candidate_sentences, entity_found, select
 from bot.answer.extractive import compose as compose_extractive
 from bot.answer.models import Answer
 from bot.answer.question import analyse, essential_entities, standalone
+from vectorstore.analysis import words_of
 from vectorstore.models import Passage
 from vectorstore.recency import parse_date
 from vectorstore.retriever import HybridRetriever
