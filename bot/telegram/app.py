@@ -55,6 +55,7 @@ PUBLIC_COMMANDS = [
     BotCommand("ask", "Ask a question (handy in groups)"),
     BotCommand("sources", "What coverage is loaded"),
     BotCommand("latest", "The newest articles"),
+    BotCommand("following", "Stories you follow"),
     BotCommand("help", "How to use the bot"),
 ]
 ADMIN_COMMANDS = [
@@ -62,6 +63,7 @@ ADMIN_COMMANDS = [
     BotCommand("reindex", "Re-ingest the configured sources"),
     BotCommand("remove", "Remove an article by id"),
     BotCommand("stats", "Articles, questions and feedback"),
+    BotCommand("pushes", "Pause or resume notifications: off|on"),
     BotCommand("sources_add", "Follow a feed or page: URL [every]"),
     BotCommand("sources_remove", "Stop following a source: ID"),
 ]
