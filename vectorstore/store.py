@@ -242,6 +242,17 @@ class ArticleStore:
                     out.append(chunk_from(doc, meta))
         return sorted(out, key=lambda c: (c.article_id, c.position))
 
+    def embeddings_of(self, chunk_ids: Sequence[str], batch: int = 1000) -> dict[str, list[float]]:
+        """The stored vectors of these chunks (ids as `Chunk.id`), read in batches: what was just ingested can be
+        compared with other vectors (followed topics) without embedding it again."""
+        out: dict[str, list[float]] = {}
+        for i in range(0, len(chunk_ids), batch):
+            got = self._chunks.get(ids=list(chunk_ids[i : i + batch]), include=["embeddings"])
+            vectors = got["embeddings"] if got["embeddings"] is not None else []
+            for chunk_id, vector in zip(got["ids"], vectors, strict=True):
+                out[chunk_id] = [float(x) for x in vector]
+        return out
+
     def _chunks_of_version(self, article_id: str, version: str) -> list[Chunk]:
         got = self._chunks.get(
             where={"$and": [{"article_id": article_id}, {"version": version}]},

@@ -183,4 +183,5 @@ async def stats(update: Update, context: Context) -> None:
         return
     coverage = Coverage.of(await services.catalog())
     numbers = await asyncio.to_thread(services.feedback.stats)
-    await message.reply_html(render_stats(coverage, numbers))
+    follows = await asyncio.to_thread(services.runtime.follows.stats)
+    await message.reply_html(render_stats(coverage, numbers, follows))

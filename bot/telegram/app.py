@@ -37,6 +37,7 @@ from bot.errors import ConfigError
 from bot.telegram import admin, buttons, subscribers
 from bot.telegram.failures import on_error
 from bot.telegram.feedback import FeedbackStore
+from bot.telegram.follow import register_follow
 from bot.telegram.memory import ChatMemory
 from bot.telegram.polling import schedule_source_polling
 from bot.telegram.ratelimit import RateLimiter
@@ -55,6 +56,7 @@ PUBLIC_COMMANDS = [
     BotCommand("ask", "Ask a question (handy in groups)"),
     BotCommand("sources", "What coverage is loaded"),
     BotCommand("latest", "The newest articles"),
+    BotCommand("following", "Stories you follow"),
     BotCommand("help", "How to use the bot"),
 ]
 ADMIN_COMMANDS = [
@@ -62,6 +64,7 @@ ADMIN_COMMANDS = [
     BotCommand("reindex", "Re-ingest the configured sources"),
     BotCommand("remove", "Remove an article by id"),
     BotCommand("stats", "Articles, questions and feedback"),
+    BotCommand("pushes", "Pause or resume notifications: off|on"),
     BotCommand("sources_add", "Follow a feed or page: URL [every]"),
     BotCommand("sources_remove", "Stop following a source: ID"),
 ]
@@ -162,6 +165,7 @@ def build_application(settings: Settings, runtime: Runtime) -> Application:  # t
     application = builder.build()
     application.bot_data.services = services
     register_source_commands(application)  # before register_handlers: its catch-all answers unknown commands
+    register_follow(application)  # likewise, and its buttons before the catch-all button handler
     register_handlers(application)
     schedule_source_polling(application, settings)
     return application

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.telegram.examples import Example
+from bot.telegram.render.follow import follow_button
 
 EXAMPLE = "ex"  # callback data `ex:KEY`: ask the example question KEY
 FEEDBACK = "fb"  # callback data `fb:ANSWER_ID:RATING`: rate an answer +1 or -1
@@ -28,9 +29,13 @@ def feedback_row(answer_id: int, chosen: int | None = None) -> list[InlineKeyboa
     ]
 
 
-def answer_keyboard(answer_id: int, suggestions: Sequence[Example] = ()) -> InlineKeyboardMarkup:
-    """The buttons under an answer: example questions to try instead (after a decline), then 👍/👎."""
-    return InlineKeyboardMarkup([*examples_keyboard(suggestions), feedback_row(answer_id)])
+def answer_keyboard(
+    answer_id: int, suggestions: Sequence[Example] = (), followable: bool = False
+) -> InlineKeyboardMarkup:
+    """The buttons under an answer: example questions to try instead (after a decline), "🔔 Follow this story"
+    (under an answer that answered), then 👍/👎."""
+    follow = [follow_button(answer_id)] if followable else []
+    return InlineKeyboardMarkup([*examples_keyboard(suggestions), *follow, feedback_row(answer_id)])
 
 
 def rated_keyboard(keyboard: InlineKeyboardMarkup, answer_id: int, rating: int) -> InlineKeyboardMarkup:

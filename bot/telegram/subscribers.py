@@ -212,7 +212,8 @@ async def answer_question(
     )
     suggestions = examples(await services.catalog(), services.settings.example_questions) if answer.declined else []
     parts = render_answer(answer, asked=asked)
-    await send_parts(context.bot, chat.id, parts, answer_keyboard(answer_id, suggestions), reply_to)
+    keyboard = answer_keyboard(answer_id, suggestions, followable=not answer.declined)
+    await send_parts(context.bot, chat.id, parts, keyboard, reply_to)
     log.info(
         "answered answer=%s chat=%s user=%s declined=%s citations=%d history=%d parts=%d "
         "answer_ms=%.0f total_ms=%.0f concurrent=%d",

@@ -70,7 +70,7 @@ async def test_start_welcomes_and_offers_example_questions_that_ask_themselves(
 async def test_commands_are_registered_for_everyone_and_admins_get_theirs(tg: EmulatorClient) -> None:
     registered = [c["params"] for c in await tg.calls() if c["method"] == "setMyCommands"]
     public = next(p for p in registered if "scope" not in p)
-    assert [c["command"] for c in public["commands"]] == ["start", "ask", "sources", "latest", "help"]
+    assert [c["command"] for c in public["commands"]] == ["start", "ask", "sources", "latest", "following", "help"]
     admin = next(p for p in registered if p.get("scope", {}).get("chat_id") == ADMIN_ID)
     assert {"ingest", "reindex", "remove", "stats"} <= {c["command"] for c in admin["commands"]}
 

@@ -6,10 +6,12 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from bot.telegram.render.coverage import Coverage, followed_block
+from bot.telegram.render.follow import render_follow_stats
 from bot.telegram.render.markup import MAX_MESSAGE_CHARS, MAX_NAME_HTML, MAX_TITLE_HTML, byline, esc, shorten, utf16_len
 from bot.telegram.render.split import Block, pack, split_html
 
 if TYPE_CHECKING:
+    from bot.follow.models import FollowStats
     from bot.telegram.feedback import Stats
     from ingest import IngestReport, ItemError, Source
     from vectorstore.models import StoredArticle
@@ -76,8 +78,9 @@ def render_removed(
     return split_html("\n".join(lines))
 
 
-def render_stats(coverage: Coverage, numbers: Stats) -> str:
-    """/stats: articles, chunks, today's questions and declines, the median answer time, feedback, the newest."""
+def render_stats(coverage: Coverage, numbers: Stats, follows: FollowStats | None = None) -> str:
+    """/stats: articles, chunks, today's questions and declines, the median answer time, feedback, followed
+    stories and notifications, the newest."""
     median = f"{numbers.median_latency_ms_today:.0f} ms" if numbers.median_latency_ms_today is not None else "–"
     lines = [
         "📊 <b>Stats</b>",
@@ -87,6 +90,7 @@ def render_stats(coverage: Coverage, numbers: Stats) -> str:
         f"Declined today: {numbers.declines_today}",
         f"Median answer time today: {median}",
         f"Feedback: 👍 {numbers.thumbs_up} · 👎 {numbers.thumbs_down}",
+        *(render_follow_stats(follows) if follows is not None else []),
     ]
     if coverage.newest:
         newest = coverage.newest[0]

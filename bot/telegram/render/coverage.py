@@ -96,6 +96,8 @@ def render_help(is_admin: bool) -> str:
         "/sources – what coverage is loaded\n"
         "/latest – the newest articles\n"
         "/ask – ask a question (handy in groups)\n"
+        "/follow <i>topic</i> – be told of new coverage (or tap 🔔 under an answer)\n"
+        "/following – your stories · /digest daily <i>08:00</i> · /quiet <i>22:00 07:00</i>\n"
         "/help – this message\n\n"
         "Tap 👍 or 👎 under an answer to tell the newsroom how I did."
     )
@@ -106,6 +108,7 @@ def render_help(is_admin: bool) -> str:
             "/reindex – re-ingest the configured sources\n"
             "/remove <i>article id</i> – remove an article\n"
             "/stats – articles, questions and feedback\n"
+            "/pushes off|on – pause or resume every followed-story notification\n"
             "/sources_add <i>URL</i> [<i>every</i>] – follow a feed or page\n"
             "/sources_remove <i>source id</i> – stop following a source\n"
             "/sources also shows you the followed sources and their state"
