@@ -10,7 +10,17 @@ from functools import cached_property
 from typing import TYPE_CHECKING
 
 from bot.settings import Settings
-from ingest import AllowList, FetchOptions, IngestOptions, IngestReport, Progress, SourceRegistry, Validators, ingest
+from ingest import (
+    AllowList,
+    FetchOptions,
+    IngestOptions,
+    IngestReport,
+    Progress,
+    SitemapLimits,
+    SourceRegistry,
+    Validators,
+    ingest,
+)
 from vectorstore.client import connect, has_collection, store_exists
 from vectorstore.embedder import Embedder, load_embedder
 from vectorstore.errors import StoreError, StoreMissingError, describe_chroma_error, describe_os_error
@@ -127,6 +137,12 @@ class Runtime:
                 user_agent=settings.user_agent,
                 allow=AllowList.parse(settings.fetch_allow),
                 summary_fallback=settings.feed_summary_fallback,
+                sitemaps=SitemapLimits(
+                    max_depth=settings.sitemap_max_depth,
+                    max_sitemaps=settings.sitemap_max_sitemaps,
+                    max_urls=settings.sitemap_max_urls,
+                    max_bytes=settings.sitemap_max_bytes,
+                ),
             ),
         )
 

@@ -102,6 +102,18 @@ class Settings(BaseSettings):
         "failed (with a warning), also when its link was refused by the fetch policy, or never",
     )
 
+    sitemap_max_depth: int = Field(
+        2, ge=0, le=5, description="levels of sitemap index followed below a followed sitemap (0: none)"
+    )
+    sitemap_max_sitemaps: int = Field(50, ge=1, le=10_000, description="sitemaps read per poll of one source")
+    sitemap_max_urls: int = Field(
+        500, ge=1, le=50_000, description="pages of a sitemap source fetched per poll, newest first"
+    )
+    sitemap_max_bytes: int = Field(
+        20_000_000, ge=1_000, le=2_000_000_000,
+        description="largest sitemap read (uncompressed); it is parsed as it streams in, never held whole",
+    )
+
     # ---- retrieval and answers ----
     top_k: int = Field(5, ge=1, le=100)  # passages the retriever returns to LangChain callers (`invoke`)
     candidate_k: int = Field(30, ge=1, le=1000)

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from ingest.errors import ItemError, ItemWarning
     from ingest.fetch_policy import AllowList, parse_allow_entry
+    from ingest.fetching import FetchOptions, SitemapLimits, Validators
     from ingest.pipeline import IngestOptions, IngestReport, Progress, ingest
     from ingest.registry import (
         DEFAULT_EVERY_S,
@@ -28,8 +29,7 @@ if TYPE_CHECKING:
         parse_every,
         pending_seeds,
     )
-    from ingest.sentences import sentence_spans
-    from ingest.sources import FetchOptions, Validators, is_url
+    from ingest.sources import is_url
 
 __all__ = [
     "DEFAULT_EVERY_S",
@@ -42,6 +42,7 @@ __all__ = [
     "Lease",
     "Outcome",
     "Progress",
+    "SitemapLimits",
     "Source",
     "SourceRegistry",
     "Validators",
@@ -55,7 +56,6 @@ __all__ = [
     "parse_allow_entry",
     "parse_every",
     "pending_seeds",
-    "sentence_spans",
 ]
 
 # Where the names above live, cheapest import first: a name is looked up module by module.
@@ -63,7 +63,7 @@ _MODULES = (
     "ingest.errors",
     "ingest.fetch_policy",
     "ingest.registry",
-    "ingest.sentences",
+    "ingest.fetching",
     "ingest.sources",
     "ingest.pipeline",
 )

@@ -18,6 +18,7 @@ from bot.cli import cli
 from bot.evaluation import QAItem, load_questions
 from bot.runtime import Runtime
 from bot.settings import Settings
+from vectorstore.analysis import terms
 from vectorstore.embedder import Embedder
 from vectorstore.filters import Filters
 
@@ -135,6 +136,14 @@ def test_timings_travel_beside_the_passages_and_an_answer_carries_only_timings(s
     assert not any(key.endswith("_ms") for passage in retrieval.passages for key in passage.extra)
     answer = sample.engine.answer("What did Italy pledge?")
     assert set(answer.timings_ms) == {"embed_ms", "dense_ms", "lexical_ms", "retrieve_ms", "total_ms"}
+
+
+def test_the_retriever_weighs_terms_by_its_index(sample: Runtime) -> None:
+    """The engine takes IDF from the retriever (one snapshot per question), not from inside its lexical index."""
+    idf = sample.retriever.term_idf()
+    italy, unseen = terms("Italy nosuchword")
+    assert idf(italy) == sample.retriever.lexical.current().idf(italy)
+    assert 0 < idf(italy) < idf(unseen)
 
 
 def test_ask_cli_prints_sources_and_json_spans(sample: Runtime) -> None:

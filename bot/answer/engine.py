@@ -11,9 +11,10 @@ from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Protocol
 
 from bot.answer import extractive
-from bot.answer.extractive import candidate_sentences, entity_found, select, words_of
+from bot.answer.extractive import candidate_sentences, entity_found, select
 from bot.answer.models import Answer
 from bot.answer.question import analyse, essential_entities, standalone
+from vectorstore.analysis import words_of
 from vectorstore.filters import Filters
 from vectorstore.models import Passage
 from vectorstore.recency import parse_date
@@ -135,8 +136,7 @@ class AnswerEngine:
                 return _decline(question, f"not in the coverage: {', '.join(missing)}", query)
         if not analysed.terms:
             return _decline(question, "the question has no content words", query)
-        index = self.retriever.lexical.current()
-        scored = candidate_sentences(analysed, passages, index.idf)
+        scored = candidate_sentences(analysed, passages, self.retriever.term_idf())
         if not scored or scored[0].coverage < self.config.min_coverage:
             return _decline(question, "no passage answers the question well enough", query)
         if self.llm is not None:

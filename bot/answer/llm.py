@@ -31,6 +31,7 @@ from langchain_core.runnables import Runnable
 from bot.answer.models import Answer, AnswerSentence, Citation
 from bot.errors import ConfigError
 from prompts import load_prompt
+from vectorstore.analysis import PUNCTUATION_VARIANTS
 from vectorstore.models import Chunk, Passage
 
 if TYPE_CHECKING:
@@ -91,18 +92,12 @@ _MIN_QUOTE_WORDS = 2
 # Quote matching: normalise whitespace, quote marks, dashes and case, and keep a map back to the original
 # text so the citation points at the exact verbatim span in the article.
 
-_CHAR_MAP = {
-    **dict.fromkeys("\u2018\u2019\u201a\u201b\u2032\u0060\u00b4", "'"),
-    **dict.fromkeys("\u201c\u201d\u201e\u201f\u2033\u00ab\u00bb", '"'),
-    **dict.fromkeys("\u2010\u2011\u2012\u2013\u2014\u2015\u2212", "-"),
-    "\u2026": "...",
-}
 _QUOTE_EDGE = " \t\r\n\"'.,;:\u2026"
 
 
 def _normalise_char(ch: str) -> str:
-    if ch in _CHAR_MAP:
-        return _CHAR_MAP[ch]
+    if ch in PUNCTUATION_VARIANTS:
+        return PUNCTUATION_VARIANTS[ch]
     if ch.isspace():
         return " "
     return unicodedata.normalize("NFKC", ch).casefold()

@@ -22,7 +22,7 @@ from bot.cli.context import friendly_errors, runtime_from
 @click.pass_context
 @friendly_errors
 def ingest_cmd(ctx: click.Context, sources: tuple[str, ...], prune: bool, quiet: bool) -> None:
-    """Ingest articles from files, directories, article URLs or RSS/Atom feeds.
+    """Ingest articles from files, directories, article URLs, RSS/Atom feeds or sitemaps.
 
     \b
     Examples:

@@ -45,6 +45,7 @@ def sources_cmd(ctx: click.Context, as_json: bool) -> None:
     \b
     Examples:
       newsbot sources add https://example.org/feed.xml --every 10m
+      newsbot sources add https://example.org/news-sitemap.xml --every 10m
       newsbot sources add ~/exports/site --every 1h
       newsbot sources
       newsbot sources remove 3f2a9c1e
@@ -91,7 +92,7 @@ def sources_cmd(ctx: click.Context, as_json: bool) -> None:
 @click.pass_context
 @friendly_errors
 def sources_add_cmd(ctx: click.Context, location: str, every: str | None) -> None:
-    """Follow a feed, a page, a directory or a JSONL export; it is polled at the next round of the poller.
+    """Follow a feed, a sitemap (or index), a page, a directory or a JSONL export; polled at the poller's next round.
 
     Adding a source already followed changes its interval (with --every) and keeps its history.
     """
