@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import threading
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -31,10 +30,10 @@ from vectorstore.lock import writer_lock
 from vectorstore.store import ArticleStore
 
 if TYPE_CHECKING:
+    from chromadb.api import ClientAPI
+
     from bot.answer.engine import AnswerEngine
     from vectorstore.retriever import HybridRetriever
-
-log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -52,7 +51,7 @@ class Runtime:
         return load_embedder(self.settings.embedding_model, self.settings.embed_batch_size)
 
     @cached_property
-    def client(self) -> object:
+    def client(self) -> ClientAPI:
         config = self.settings.chroma_config()
         if not self.create_store and config.embedded and not store_exists(config.path):
             raise StoreMissingError(f"no store at {self.settings.data_dir} (run newsbot ingest first)")
@@ -61,11 +60,13 @@ class Runtime:
 
     @cached_property
     def store(self) -> ArticleStore:
-        s = self.settings
+        settings = self.settings
         with self.disk_errors():
-            if not self.create_store and not has_collection(self.client, s.collection):
-                where = s.chroma_url or s.data_dir
-                raise StoreMissingError(f"no store at {where}, collection {s.collection} (run newsbot ingest first)")
+            if not self.create_store and not has_collection(self.client, settings.collection):
+                where = settings.chroma_url or settings.data_dir
+                raise StoreMissingError(
+                    f"no store at {where}, collection {settings.collection} (run newsbot ingest first)"
+                )
             return ArticleStore(
                 self.client,
                 self.settings.collection,
@@ -106,15 +107,15 @@ class Runtime:
     def retriever(self) -> HybridRetriever:
         from vectorstore.retriever import build_retriever
 
-        s = self.settings
+        settings = self.settings
         return build_retriever(
             self.store,
             self.embedder,
-            s.index_dir,
-            candidate_k=s.candidate_k,
-            k=s.top_k,
-            recency_weight=s.recency_weight,
-            recency_half_life_days=s.recency_half_life_days,
+            settings.index_dir,
+            candidate_k=settings.candidate_k,
+            k=settings.top_k,
+            recency_weight=settings.recency_weight,
+            recency_half_life_days=settings.recency_half_life_days,
         )
 
     @cached_property
@@ -124,25 +125,25 @@ class Runtime:
         return build_engine(self.settings, self.retriever)
 
     def ingest_options(self, prune: bool = False) -> IngestOptions:
-        s = self.settings
+        settings = self.settings
         return IngestOptions(
-            chunk_chars=s.chunk_chars,
-            chunk_overlap_chars=s.chunk_overlap_chars,
+            chunk_chars=settings.chunk_chars,
+            chunk_overlap_chars=settings.chunk_overlap_chars,
             prune=prune,
-            gc_grace_s=0.0 if s.chroma_config().embedded else s.gc_grace_s,
+            gc_grace_s=0.0 if settings.chroma_config().embedded else settings.gc_grace_s,
             fetch=FetchOptions(
-                max_bytes=s.max_source_bytes,
-                timeout_s=s.fetch_timeout_s,
-                concurrency=s.fetch_concurrency,
-                per_host=s.fetch_per_host,
-                user_agent=s.user_agent,
-                allow=AllowList.parse(s.fetch_allow),
-                summary_fallback=s.feed_summary_fallback,
+                max_bytes=settings.max_source_bytes,
+                timeout_s=settings.fetch_timeout_s,
+                concurrency=settings.fetch_concurrency,
+                per_host=settings.fetch_per_host,
+                user_agent=settings.user_agent,
+                allow=AllowList.parse(settings.fetch_allow),
+                summary_fallback=settings.feed_summary_fallback,
                 sitemaps=SitemapLimits(
-                    max_depth=s.sitemap_max_depth,
-                    max_sitemaps=s.sitemap_max_sitemaps,
-                    max_urls=s.sitemap_max_urls,
-                    max_bytes=s.sitemap_max_bytes,
+                    max_depth=settings.sitemap_max_depth,
+                    max_sitemaps=settings.sitemap_max_sitemaps,
+                    max_urls=settings.sitemap_max_urls,
+                    max_bytes=settings.sitemap_max_bytes,
                 ),
             ),
         )

@@ -341,6 +341,8 @@ def _describe(error: ErrorDetails) -> str:
         return f"{name} must be a whole number{got}"
     if kind in ("float_parsing", "float_type", "finite_number"):
         return f"{name} must be a finite number{got}"
+    if kind in ("bool_parsing", "bool_type"):
+        return f"{name} must be true or false{got}"
     if kind == "literal_error":
         return f"{name} must be one of {ctx['expected']}{got}"
     if kind == "string_pattern_mismatch" or kind == "string_too_short":

@@ -40,8 +40,9 @@ import tantivy
 
 from vectorstore.analysis import terms
 from vectorstore.errors import StoreError
+from vectorstore.filters import Filters, date_int
 from vectorstore.models import Chunk, StoredArticle
-from vectorstore.store import ArticleStore, Filters, date_int
+from vectorstore.store import ArticleStore
 
 log = logging.getLogger(__name__)
 

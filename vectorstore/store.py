@@ -19,14 +19,11 @@ from typing import Any
 
 from vectorstore.dense import dense_search
 from vectorstore.errors import ModelMismatchError, StoreError
-from vectorstore.filters import Filters, date_int
+from vectorstore.filters import Filters
 from vectorstore.guard import GuardedCollection, guard
 from vectorstore.manifest import META_ID, PAGE, Manifest
 from vectorstore.metadata import article_metadata, chunk_from, chunk_metadata
 from vectorstore.models import Article, Chunk, StoredArticle
-
-# Filters and date_int live in vectorstore/filters.py; vectorstore/lexical.py still imports them from here.
-__all__ = ["ArticleStore", "Filters", "date_int"]
 
 log = logging.getLogger(__name__)
 
