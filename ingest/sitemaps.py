@@ -20,7 +20,7 @@ from __future__ import annotations
 import heapq
 import re
 import zlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from itertools import chain
@@ -82,10 +82,16 @@ def names_sitemap(url: str) -> bool:
 
 
 def read_sitemap(
-    url: str, body: Iterator[bytes], result: SourceResult, crawl: Crawl, stored_at: StoredAt | None
+    url: str,
+    body: Iterator[bytes],
+    result: SourceResult,
+    crawl: Crawl,
+    stored_at: StoredAt | None,
+    nested_sent: Mapping[str, Validators] | None = None,
 ) -> None:
-    """Read the sitemap whose body is streaming in, its nested sitemaps, then the pages due (see the module)."""
-    read = _SitemapRead(url, result, crawl, stored_at)
+    """Read the sitemap whose body is streaming in, its nested sitemaps (conditionally, with `nested_sent`, what
+    each answered last time), then the pages due (see the module)."""
+    read = _SitemapRead(url, result, crawl, stored_at, nested_sent or {})
     read.take(url, body, depth=0)
     read.follow_nested()
     read.fetch_pages()
@@ -94,8 +100,12 @@ def read_sitemap(
 class _SitemapRead:
     """One read of a sitemap source: the sitemaps seen, and the newest page URLs due (a bounded heap)."""
 
-    def __init__(self, url: str, result: SourceResult, crawl: Crawl, stored_at: StoredAt | None) -> None:
+    def __init__(
+        self, url: str, result: SourceResult, crawl: Crawl, stored_at: StoredAt | None, sent: Mapping[str, Validators]
+    ) -> None:
         self.url = url
+        self.sent = sent
+        self.answered: dict[str, Validators] = {}  # each nested sitemap's validators, as it answered now
         self.result = result
         self.crawl = crawl
         self.limits = crawl.options.sitemaps
@@ -150,7 +160,10 @@ class _SitemapRead:
                 break
             read += 1
             try:
-                with stream(entry.loc, self.crawl.client, self.crawl.options) as got:
+                with stream(entry.loc, self.crawl.client, self.crawl.options, self.sent.get(entry.loc)) as got:
+                    self.answered[entry.loc] = got.validators
+                    if got.not_modified:  # unchanged since it was last read whole: nothing new in it
+                        continue
                     head, body = sniff(capped(got.chunks, entry.loc, self.limits.max_bytes, got.declared_length))
                     if sitemap_kind(head) is None:
                         raise ItemError(entry.loc, f"not a sitemap ({got.content_type or 'no content type'})")
@@ -174,7 +187,10 @@ class _SitemapRead:
             # Not sent next time, so the sitemap is read again (no 304) and the pages left are reached.
             self.result.validators = Validators()
         self.result.partial = True  # a sitemap lists what is current, not all that exists: never pruned
+        whole = not self.left and not self.result.errors  # (nothing failed before the pages are fetched)
         crawl_each(pages, self._read_page, lambda entry: entry.loc, self.result, self.crawl.options.concurrency)
+        if whole and not self.result.errors:
+            self.result.nested_validators = self.answered
 
     def _read_page(self, entry: Entry) -> SourceResult:
         out = SourceResult(source=self.url, origin=self.result.origin)
