@@ -245,7 +245,7 @@ def parse_entries(chunks: Iterable[bytes], url: str) -> Iterator[tuple[str, Entr
             for _, element in parser.read_events():
                 entry = _entry(element, order)
                 order += 1
-                tag = etree.QName(element).localname
+                tag = element.tag.rpartition("}")[2]
                 element.clear()
                 while element.getprevious() is not None:  # what was read before it, too
                     del element.getparent()[0]
@@ -259,13 +259,14 @@ def parse_entries(chunks: Iterable[bytes], url: str) -> Iterator[tuple[str, Entr
 def _entry(element: etree._Element, order: int) -> Entry | None:
     """The entry's own `loc` and `lastmod`, and a Google News entry's `news:news` metadata (an image's or a
     video's `loc` and `title`, nested deeper, are not the page's)."""
-    own = {etree.QName(c).localname: (c.text or "").strip() for c in element if isinstance(c.tag, str)}
+    own = _children(element)
     if not own.get("loc"):
         return None  # an entry without a location names nothing
     news: dict[str, str] = {}
-    for item in element.iterfind("{*}news/*"):
-        news[etree.QName(item).localname] = (item.text or "").strip()
-    site = element.findtext("{*}news/{*}publication/{*}name")
+    site = None
+    if "news" in own:  # only a news entry pays for the lookups below
+        news = _children(element.find("{*}news"))
+        site = element.findtext("{*}news/{*}publication/{*}name")
     stamps = [s for s in (_stamp(own.get("lastmod")), _stamp(news.get("publication_date"))) if s]
     return Entry(
         loc=own["loc"],
@@ -275,6 +276,13 @@ def _entry(element: etree._Element, order: int) -> Entry | None:
         title=news.get("title") or None,
         site=site.strip() if site else None,
     )
+
+
+def _children(element: etree._Element | None) -> dict[str, str]:
+    """Local name -> stripped text of an element's child elements (comments and processing instructions aside)."""
+    if element is None:
+        return {}
+    return {c.tag.rpartition("}")[2]: (c.text or "").strip() for c in element if isinstance(c.tag, str)}
 
 
 def _stamp(value: str | None) -> datetime | None:

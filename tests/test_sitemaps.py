@@ -114,6 +114,8 @@ def test_an_unchanged_sitemap_polled_twice_fetches_no_page_and_a_dropped_url_del
     assert fourth.ok and (fourth.added, fourth.updated) == (0, 1)
     assert sorted(http_server.hits) == sorted(["/sitemap.xml", "/robots.txt", paths[0]])
     assert len(runtime.store.catalog()) == 4  # paths[3] left the sitemap and stays in the archive
+    pruned = runtime.ingest([http_server.url("/sitemap.xml")], prune=True)  # even when asked, a sitemap prunes nothing
+    assert pruned.removed == [] and len(runtime.store.catalog()) == 4
     assert "after a second vote" in (runtime.store.article_text(http_server.url(paths[0])) or "")
 
 
