@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING
 
+from bot.follow.queueing import queue_followers
+from bot.follow.store import FollowStore
 from bot.settings import Settings
 from ingest import (
     AllowList,
@@ -168,7 +170,26 @@ class Runtime:
                 options = self.ingest_options(prune)
                 report = ingest(sources, self.store, lambda: self.embedder, options, progress, validators)
             self._read_own_writes()
+        self._queue_followers(report)
         return report
+
+    @cached_property
+    def follows(self) -> FollowStore:
+        """Followed topics and their notifications, in the SQLite database beside the store."""
+        return FollowStore(self.settings.feedback_db)
+
+    def _queue_followers(self, report: IngestReport) -> None:
+        """Tell the followers of a story about what this ingest added or updated; a failure here is logged and
+        never fails the ingest (the articles are stored)."""
+        if not (report.added or report.updated):
+            return
+        try:
+            queue_followers(
+                report, self.store, self.follows, lambda: self.retriever.lexical.current().idf,
+                self.settings.follow_threshold,
+            )  # fmt: skip
+        except Exception:  # noqa: BLE001 (the ingest succeeded; only the notifications are lost)
+            log.exception("matching new articles against followed topics failed")
 
     def remove(self, article_ids: Sequence[str]) -> int:
         with self.disk_errors():

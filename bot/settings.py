@@ -15,6 +15,7 @@ from pydantic_core import ErrorDetails
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot.errors import ConfigError
+from bot.follow.schedule import parse_offset
 from ingest import parse_allow_entry
 from vectorstore import recency
 from vectorstore.client import ChromaConfig
@@ -149,6 +150,21 @@ class Settings(BaseSettings):
     poll_interval_s: float = Field(0.0, ge=0, le=60)
     answer_workers: int = Field(4, ge=1, le=64)
 
+    # ---- following a story ----
+    follow_max_topics: int = Field(20, ge=1, le=1000, description="topics one user may follow")
+    follow_threshold: float = Field(
+        0.95, ge=0, le=3,
+        description="a new article is pushed to a topic's followers when its match score (dense similarity plus "
+        "the best sentence's coverage of the topic) reaches this; calibrated in bench/follow_precision.py",
+    )
+    follow_push_per_s: float = Field(
+        20.0, gt=0, le=30, description="notifications sent per second at most (Telegram allows about 30 overall)"
+    )
+    follow_tick_s: float = Field(5.0, gt=0, le=3600, description="how often queued notifications are looked for")
+    follow_utc_offset: str = Field(
+        "+00:00", description="quiet hours' and digests' time zone for users who gave none, e.g. +01:00"
+    )
+
     @field_validator("sources", mode="before")
     @classmethod
     def _split_sources(cls, value: object) -> object:
@@ -208,6 +224,13 @@ class Settings(BaseSettings):
     def _empty_is_unset(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
 
+    @field_validator("follow_utc_offset")
+    @classmethod
+    def _offset_form(cls, value: str) -> str:
+        if parse_offset(value) is None:
+            raise ValueError("must be an offset from UTC between -12:00 and +14:00, such as +01:00 or -05:30")
+        return value
+
     @field_validator("telegram_token")
     @classmethod
     def _token_form(cls, value: SecretStr | None) -> SecretStr | None:
@@ -265,6 +288,10 @@ class Settings(BaseSettings):
             is_bearer = self.chroma_auth_header.lower() == "authorization" and " " not in token
             headers[self.chroma_auth_header] = f"Bearer {token}" if is_bearer else token
         return ChromaConfig(path=self.store_path, url=self.chroma_url, headers=headers)
+
+    @property
+    def follow_utc_offset_min(self) -> int:
+        return parse_offset(self.follow_utc_offset) or 0
 
     def telegram_token_value(self) -> str | None:
         if self.telegram_token is not None:
