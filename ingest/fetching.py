@@ -6,8 +6,9 @@ Every failure becomes an ItemError naming the URL, so one bad page never stops t
 
 from __future__ import annotations
 
+import json
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Literal
@@ -56,6 +57,21 @@ class Validators:
     @classmethod
     def of(cls, headers: httpx.Headers) -> Validators:
         return cls(headers.get("etag") or None, headers.get("last-modified") or None)
+
+    @staticmethod
+    def encode_map(by_url: Mapping[str, Validators]) -> str | None:
+        """Several URLs' validators as one string (a registry record holds only scalars); None for none."""
+        kept = {url: [v.etag, v.last_modified] for url, v in by_url.items() if v.headers()}
+        return json.dumps(kept, separators=(",", ":"), sort_keys=True) if kept else None
+
+    @classmethod
+    def decode_map(cls, text: str | None) -> dict[str, Validators]:
+        """The inverse of `encode_map`; what cannot be read is nothing (the next request is then unconditional)."""
+        try:
+            loaded = json.loads(text) if text else {}
+            return {str(url): cls(*pair) for url, pair in loaded.items()}
+        except (ValueError, TypeError, AttributeError):
+            return {}
 
 
 class Refused(ItemError):

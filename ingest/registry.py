@@ -51,6 +51,8 @@ class Source:
     # What a URL source last answered, sent back so an unchanged feed or page answers 304 Not Modified.
     etag: str | None = None
     last_modified: str | None = None
+    # A sitemap index's nested sitemaps' validators, encoded by `Validators.encode_map`.
+    nested_validators: str | None = None
 
 
 @dataclass(frozen=True)
@@ -63,6 +65,7 @@ class Outcome:
     failed: bool = False
     # The source's validators after this poll (a URL source read or answered 304); None: keep the stored ones.
     validators: tuple[str | None, str | None] | None = None
+    nested_validators: str | None = None  # with `validators`: the nested sitemaps' (see Source)
 
 
 @dataclass(frozen=True)
@@ -147,6 +150,7 @@ def after_poll(source: Source, now: float, outcome: Outcome) -> Source:
     """The source's state after a poll at `now`: success resets the backoff, failure doubles the wait."""
     failures = source.failures + 1 if outcome.failed else 0
     etag, last_modified = outcome.validators or (source.etag, source.last_modified)
+    nested = outcome.nested_validators if outcome.validators is not None else source.nested_validators
     return replace(
         source,
         last_check=now,
@@ -158,6 +162,7 @@ def after_poll(source: Source, now: float, outcome: Outcome) -> Source:
         next_due=now + delay_s(source.every_s, failures),
         etag=etag,
         last_modified=last_modified,
+        nested_validators=nested,
     )
 
 

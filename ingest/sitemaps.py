@@ -20,7 +20,7 @@ from __future__ import annotations
 import heapq
 import re
 import zlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from itertools import chain
@@ -82,10 +82,16 @@ def names_sitemap(url: str) -> bool:
 
 
 def read_sitemap(
-    url: str, body: Iterator[bytes], result: SourceResult, crawl: Crawl, stored_at: StoredAt | None
+    url: str,
+    body: Iterator[bytes],
+    result: SourceResult,
+    crawl: Crawl,
+    stored_at: StoredAt | None,
+    nested_sent: Mapping[str, Validators] | None = None,
 ) -> None:
-    """Read the sitemap whose body is streaming in, its nested sitemaps, then the pages due (see the module)."""
-    read = _SitemapRead(url, result, crawl, stored_at)
+    """Read the sitemap whose body is streaming in, its nested sitemaps (conditionally, with `nested_sent`, what
+    each answered last time), then the pages due (see the module)."""
+    read = _SitemapRead(url, result, crawl, stored_at, nested_sent or {})
     read.take(url, body, depth=0)
     read.follow_nested()
     read.fetch_pages()
@@ -94,8 +100,12 @@ def read_sitemap(
 class _SitemapRead:
     """One read of a sitemap source: the sitemaps seen, and the newest page URLs due (a bounded heap)."""
 
-    def __init__(self, url: str, result: SourceResult, crawl: Crawl, stored_at: StoredAt | None) -> None:
+    def __init__(
+        self, url: str, result: SourceResult, crawl: Crawl, stored_at: StoredAt | None, sent: Mapping[str, Validators]
+    ) -> None:
         self.url = url
+        self.sent = sent
+        self.answered: dict[str, Validators] = {}  # each nested sitemap's validators, as it answered now
         self.result = result
         self.crawl = crawl
         self.limits = crawl.options.sitemaps
@@ -150,7 +160,10 @@ class _SitemapRead:
                 break
             read += 1
             try:
-                with stream(entry.loc, self.crawl.client, self.crawl.options) as got:
+                with stream(entry.loc, self.crawl.client, self.crawl.options, self.sent.get(entry.loc)) as got:
+                    self.answered[entry.loc] = got.validators
+                    if got.not_modified:  # unchanged since it was last read whole: nothing new in it
+                        continue
                     head, body = sniff(capped(got.chunks, entry.loc, self.limits.max_bytes, got.declared_length))
                     if sitemap_kind(head) is None:
                         raise ItemError(entry.loc, f"not a sitemap ({got.content_type or 'no content type'})")
@@ -174,7 +187,10 @@ class _SitemapRead:
             # Not sent next time, so the sitemap is read again (no 304) and the pages left are reached.
             self.result.validators = Validators()
         self.result.partial = True  # a sitemap lists what is current, not all that exists: never pruned
+        whole = not self.left and not self.result.errors  # (nothing failed before the pages are fetched)
         crawl_each(pages, self._read_page, lambda entry: entry.loc, self.result, self.crawl.options.concurrency)
+        if whole and not self.result.errors:
+            self.result.nested_validators = self.answered
 
     def _read_page(self, entry: Entry) -> SourceResult:
         out = SourceResult(source=self.url, origin=self.result.origin)
@@ -229,7 +245,7 @@ def parse_entries(chunks: Iterable[bytes], url: str) -> Iterator[tuple[str, Entr
             for _, element in parser.read_events():
                 entry = _entry(element, order)
                 order += 1
-                tag = etree.QName(element).localname
+                tag = element.tag.rpartition("}")[2]
                 element.clear()
                 while element.getprevious() is not None:  # what was read before it, too
                     del element.getparent()[0]
@@ -243,13 +259,14 @@ def parse_entries(chunks: Iterable[bytes], url: str) -> Iterator[tuple[str, Entr
 def _entry(element: etree._Element, order: int) -> Entry | None:
     """The entry's own `loc` and `lastmod`, and a Google News entry's `news:news` metadata (an image's or a
     video's `loc` and `title`, nested deeper, are not the page's)."""
-    own = {etree.QName(c).localname: (c.text or "").strip() for c in element if isinstance(c.tag, str)}
+    own = _children(element)
     if not own.get("loc"):
         return None  # an entry without a location names nothing
     news: dict[str, str] = {}
-    for item in element.iterfind("{*}news/*"):
-        news[etree.QName(item).localname] = (item.text or "").strip()
-    site = element.findtext("{*}news/{*}publication/{*}name")
+    site = None
+    if "news" in own:  # only a news entry pays for the lookups below
+        news = _children(element.find("{*}news"))
+        site = element.findtext("{*}news/{*}publication/{*}name")
     stamps = [s for s in (_stamp(own.get("lastmod")), _stamp(news.get("publication_date"))) if s]
     return Entry(
         loc=own["loc"],
@@ -259,6 +276,13 @@ def _entry(element: etree._Element, order: int) -> Entry | None:
         title=news.get("title") or None,
         site=site.strip() if site else None,
     )
+
+
+def _children(element: etree._Element | None) -> dict[str, str]:
+    """Local name -> stripped text of an element's child elements (comments and processing instructions aside)."""
+    if element is None:
+        return {}
+    return {c.tag.rpartition("}")[2]: (c.text or "").strip() for c in element if isinstance(c.tag, str)}
 
 
 def _stamp(value: str | None) -> datetime | None:

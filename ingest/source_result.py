@@ -35,6 +35,9 @@ class SourceResult:
     # Not Modified to the ones it was sent: then nothing was read and nothing of it changed.
     validators: Validators = Validators()
     not_modified: bool = False
+    # A sitemap index's nested sitemaps' validators, by URL, to send next time; only after a read that left
+    # nothing behind (no failure, no pages left for later), since a 304 then skips all that a sitemap lists.
+    nested_validators: dict[str, Validators] = field(default_factory=dict)
     # Ids of feed entries or sitemap URLs stored before and not updated since (by the date the feed or sitemap
     # gives them): their pages were not fetched.
     unchanged: list[str] = field(default_factory=list)

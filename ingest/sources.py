@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -22,6 +24,15 @@ from ingest.sitemaps import names_sitemap, read_sitemap, sitemap_kind, sniff
 from ingest.source_result import SourceResult, StoredAt
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Sent:
+    """The validators to send: the source URL's, and those of the sitemaps nested in it, by URL."""
+
+    source: Validators | None
+    nested: Mapping[str, Validators]
+
 
 _URL = re.compile(r"^https?://", re.IGNORECASE)
 
@@ -41,15 +52,16 @@ def read_source(
     client: httpx.Client | None = None,
     validators: Validators | None = None,
     stored_at: StoredAt | None = None,
+    nested_validators: Mapping[str, Validators] | None = None,
 ) -> SourceResult:
     """Read one source. `validators` are what a URL answered last time (see `Validators`), for a conditional
-    request; with `stored_at`, a feed entry or sitemap URL already stored and not updated since is not fetched
-    again."""
+    request, and `nested_validators` what the sitemaps nested in a sitemap index did; with `stored_at`, a feed
+    entry or sitemap URL already stored and not updated since is not fetched again."""
     origin = origin_of(source)
     result = SourceResult(source=source, origin=origin)
     try:
         if is_url(source):
-            _read_web(source, result, options, client, validators, stored_at)
+            _read_web(source, result, options, client, Sent(validators, nested_validators or {}), stored_at)
         else:
             read_path(Path(source).expanduser(), origin, options.max_bytes, result)
     except ItemError as exc:
@@ -63,13 +75,13 @@ def _read_web(
     result: SourceResult,
     options: FetchOptions,
     client: httpx.Client | None,
-    validators: Validators | None,
+    sent: Sent,
     stored_at: StoredAt | None,
 ) -> None:
     own = client is None
     http = client or client_for(options)
     try:
-        _read_url(url, result, Crawl.start(http, options), validators, stored_at)
+        _read_url(url, result, Crawl.start(http, options), sent, stored_at)
     except ItemError:
         raise
     except Exception as exc:  # a library's surprise costs this source, never the run
@@ -80,22 +92,19 @@ def _read_web(
             http.close()
 
 
-def _read_url(
-    url: str, result: SourceResult, crawl: Crawl, validators: Validators | None, stored_at: StoredAt | None
-) -> None:
+def _read_url(url: str, result: SourceResult, crawl: Crawl, sent: Sent, stored_at: StoredAt | None) -> None:
     """Fetch the URL (conditionally) and read it as what its first bytes say it is. A sitemap is read as it
     streams, up to its own byte limit; anything else is read whole, up to NEWSBOT_MAX_SOURCE_BYTES."""
     options = crawl.options
-    with stream(url, crawl.client, options, validators) as got:
+    with stream(url, crawl.client, options, sent.source) as got:
         result.validators = got.validators
         if got.not_modified:  # unchanged since the last poll: nothing to parse, no page to fetch
             result.not_modified = True
             return
         head, body = sniff(got.chunks)  # each kind's limit then counts these bytes too
         if sitemap_kind(head) is not None:
-            read_sitemap(
-                url, capped(body, url, options.sitemaps.max_bytes, got.declared_length), result, crawl, stored_at
-            )
+            sitemap = capped(body, url, options.sitemaps.max_bytes, got.declared_length)
+            read_sitemap(url, sitemap, result, crawl, stored_at, sent.nested)
             return
         whole = b"".join(capped(body, url, options.max_bytes, got.declared_length))
         fetched = Fetched(whole, got.content_type, got.charset, got.url, got.validators)

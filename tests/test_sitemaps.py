@@ -114,6 +114,8 @@ def test_an_unchanged_sitemap_polled_twice_fetches_no_page_and_a_dropped_url_del
     assert fourth.ok and (fourth.added, fourth.updated) == (0, 1)
     assert sorted(http_server.hits) == sorted(["/sitemap.xml", "/robots.txt", paths[0]])
     assert len(runtime.store.catalog()) == 4  # paths[3] left the sitemap and stays in the archive
+    pruned = runtime.ingest([http_server.url("/sitemap.xml")], prune=True)  # even when asked, a sitemap prunes nothing
+    assert pruned.removed == [] and len(runtime.store.catalog()) == 4
     assert "after a second vote" in (runtime.store.article_text(http_server.url(paths[0])) or "")
 
 
@@ -337,3 +339,47 @@ def test_sitemap_pages_are_fetched_politely(runtime: Runtime, http_server: WebSe
         (http_server.url(paths[5]), "disallowed by the site's robots.txt")
     ]
     assert paths[5] not in http_server.hits
+
+
+def test_an_index_asks_its_sitemaps_conditionally_and_an_unchanged_one_costs_one_request(
+    runtime: Runtime, http_server: WebServer
+) -> None:
+    """The index changes (a server without ETags for it, or a new lastmod) but its sitemaps do not: each answers
+    304 to the validators it sent last time and no page is fetched; the one that changes is read and only its
+    new page fetched. After a read that left pages for later, nothing nested is sent (they must be read again)."""
+    paths = serve_pages(http_server, 3)
+    http_server.routes["/a.xml"] = Route(urlset((paths[0], day(1))), "application/xml", etag=True)
+    http_server.routes["/b.xml"] = Route(
+        urlset((paths[1], day(2))), "application/xml", last_modified="Sat, 02 Mar 2024 00:00:00 GMT"
+    )
+    http_server.routes["/index.xml"] = Route(index(("/a.xml", day(1)), ("/b.xml", day(2))), "application/xml")
+    follow(runtime, http_server.url("/index.xml"))
+    (first,) = poll(runtime, http_server, T0)
+    assert first.ok and first.added == 2
+
+    (second,) = poll(runtime, http_server, T0 + HOUR)
+    assert second.ok and (second.added, second.updated) == (0, 0)
+    assert http_server.hits == ["/index.xml", "/b.xml", "/a.xml"] and sorted(http_server.not_modified) == [
+        "/a.xml",
+        "/b.xml",
+    ]
+
+    http_server.routes["/a.xml"].body = urlset((paths[0], day(1)), (paths[2], day(3)))
+    (third,) = poll(runtime, http_server, T0 + 2 * HOUR)
+    assert third.ok and third.added == 1 and http_server.not_modified == ["/b.xml"]
+    assert sorted(http_server.hits) == sorted(["/index.xml", "/a.xml", "/b.xml", "/robots.txt", paths[2]])
+
+    runtime.settings.sitemap_max_urls = 1
+    http_server.routes["/a.xml"].body = urlset(
+        (paths[0], day(1)), (paths[2], day(3)), ("/p/1-late.html", day(4)), ("/p/1-later.html", day(5))
+    )
+    http_server.routes["/p/1-late.html"] = Route(page(1, 7))
+    http_server.routes["/p/1-later.html"] = Route(page(1, 8))
+    (fourth,) = poll(runtime, http_server, T0 + 3 * HOUR)
+    assert fourth.ok and fourth.added == 1 and "/p/1-later.html" in http_server.hits
+    (source,) = runtime.registry.all()
+    assert source.nested_validators is None  # a page was left: next time every sitemap is read whole
+    (fifth,) = poll(runtime, http_server, T0 + 4 * HOUR)
+    assert fifth.ok and fifth.added == 1 and http_server.not_modified == [] and "/p/1-late.html" in http_server.hits
+    (source,) = runtime.registry.all()
+    assert source.nested_validators is not None

@@ -65,7 +65,7 @@ ADMIN_COMMANDS = [
     BotCommand("remove", "Remove an article by id"),
     BotCommand("stats", "Articles, questions and feedback"),
     BotCommand("pushes", "Pause or resume notifications: off|on"),
-    BotCommand("sources_add", "Follow a feed or page: URL [every]"),
+    BotCommand("sources_add", "Follow a feed, sitemap or page: URL [every]"),
     BotCommand("sources_remove", "Stop following a source: ID"),
 ]
 

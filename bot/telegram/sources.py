@@ -25,7 +25,7 @@ from vectorstore.errors import StoreError
 log = logging.getLogger(__name__)
 
 ADD_USAGE = (
-    "Usage: /sources_add <i>feed or page URL</i> [<i>every</i>, e.g. 10m, 2h, 1d; 1m at least]\n"
+    "Usage: /sources_add <i>feed, sitemap or page URL</i> [<i>every</i>, e.g. 10m, 2h, 1d; 1m at least]\n"
     "Directories and exports are added with <code>newsbot sources add</code> on the server."
 )
 REMOVE_USAGE = "Usage: /sources_remove <i>source id</i> (the ids are in /sources_add's list)"

@@ -109,7 +109,7 @@ def render_help(is_admin: bool) -> str:
             "/remove <i>article id</i> – remove an article\n"
             "/stats – articles, questions and feedback\n"
             "/pushes off|on – pause or resume every followed-story notification\n"
-            "/sources_add <i>URL</i> [<i>every</i>] – follow a feed or page\n"
+            "/sources_add <i>URL</i> [<i>every</i>] – follow a feed, sitemap or page\n"
             "/sources_remove <i>source id</i> – stop following a source\n"
             "/sources also shows you the followed sources and their state"
         )
@@ -149,7 +149,8 @@ def render_sources(
 def followed_block(followed: Sequence[Source], now: float) -> Block:
     """Each followed source with its last check, last success, last error and next check as of `now`."""
     if not followed:
-        return Block(("<b>Followed sources</b>\nNone yet: /sources_add <i>feed or page URL</i> adds one.",), "\n")
+        empty = "<b>Followed sources</b>\nNone yet: /sources_add <i>feed, sitemap or page URL</i> adds one."
+        return Block((empty,), "\n")
     units = [_followed_line(s, now) for s in followed]
     return Block((f"<b>Followed sources</b>\n{units[0]}", *units[1:]), "\n")
 
