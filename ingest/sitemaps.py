@@ -40,7 +40,7 @@ _GUNZIP_STEP = 1 << 16  # decompressed bytes per step: a gzip bomb is counted as
 _FIRST_ELEMENT = re.compile(rb"<(?![?!/])(?:[\w.-]+:)?([\w.-]+)")
 _COMMENT = re.compile(rb"<!--.*?-->", re.DOTALL)
 _ROOTS = {b"urlset": "urlset", b"sitemapindex": "sitemapindex"}
-_NAMED_SITEMAP = re.compile(r"sitemap|\.xml(\.gz)?$", re.IGNORECASE)
+_NAMED_SITEMAP = re.compile(r"^sitemap|\.xml(\.gz)?$", re.IGNORECASE)
 
 
 @dataclass(frozen=True)

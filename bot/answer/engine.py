@@ -135,8 +135,7 @@ class AnswerEngine:
                 return _decline(question, f"not in the coverage: {', '.join(missing)}", query)
         if not analysed.terms:
             return _decline(question, "the question has no content words", query)
-        index = self.retriever.lexical.current()
-        scored = candidate_sentences(analysed, passages, index.idf)
+        scored = candidate_sentences(analysed, passages, self.retriever.term_idf())
         if not scored or scored[0].coverage < self.config.min_coverage:
             return _decline(question, "no passage answers the question well enough", query)
         if self.llm is not None:

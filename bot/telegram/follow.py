@@ -19,7 +19,9 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filt
 
 from bot.follow.schedule import parse_clock, parse_offset
 from bot.follow.store import AlreadyFollowed, FollowStore, TooMany
-from bot.telegram.follow_render import (
+from bot.telegram.admin import admin_only
+from bot.telegram.push import Pusher, schedule_pushes
+from bot.telegram.render.follow import (
     DIGEST_USAGE,
     FOLLOW_USAGE,
     QUIET_USAGE,
@@ -33,8 +35,7 @@ from bot.telegram.follow_render import (
     render_stopped,
     render_too_many,
 )
-from bot.telegram.handlers import Context, Services, admin_only
-from bot.telegram.push import Pusher, schedule_pushes
+from bot.telegram.services import Context, Services
 
 if TYPE_CHECKING:
     from bot.follow.models import Topic

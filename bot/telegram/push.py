@@ -29,8 +29,8 @@ from telegram.ext import Application, ContextTypes
 
 from bot.follow.schedule import deliverable
 from bot.follow.store import FollowStore
-from bot.telegram.follow_render import notification_keyboard, render_notification
-from bot.telegram.handlers import send_parts
+from bot.telegram.render.follow import notification_keyboard, render_notification
+from bot.telegram.sending import send_parts
 
 if TYPE_CHECKING:
     from bot.follow.models import Batch

@@ -16,8 +16,8 @@ import pytest
 from bot_harness import ADMIN_ID, RunningBot, start_own_bot
 from botapi_emulator import Emulator, EmulatorClient, Reply, User
 
-from bot.telegram.follow_render import FOLLOW_BUTTON
 from bot.telegram.push import Pusher
+from bot.telegram.render.follow import FOLLOW_BUTTON
 
 TOKEN = "555666777:AAE-newsbot-follow-tests"
 REPO = Path(__file__).resolve().parents[2]

@@ -13,7 +13,9 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.follow.models import Batch, FollowStats, Item, Preferences, Topic
 from bot.follow.schedule import format_offset
-from bot.telegram.render import MAX_SENTENCE_HTML, Block, byline, link, markers, pack, shorten
+from bot.telegram.render.answer import MAX_SENTENCE_HTML
+from bot.telegram.render.markup import byline, link, markers, shorten
+from bot.telegram.render.split import Block, pack
 
 MAX_TOPIC_HTML = 200  # a topic as shown in a message
 MAX_TOPIC_BUTTON = 40  # characters of a topic on a "Stop" button
