@@ -153,7 +153,7 @@ class Settings(BaseSettings):
     # ---- following a story ----
     follow_max_topics: int = Field(20, ge=1, le=1000, description="topics one user may follow")
     follow_threshold: float = Field(
-        0.95, ge=0, le=3,
+        1.03, ge=0, le=3,
         description="a new article is pushed to a topic's followers when its match score (dense similarity plus "
         "the best sentence's coverage of the topic) reaches this; calibrated in bench/follow_precision.py",
     )

@@ -37,7 +37,7 @@ def statuses(runtime: Runtime, user_id: int) -> list[tuple[str, str]]:
 def test_a_new_article_is_queued_for_its_topic_and_not_for_an_unrelated_one(runtime: Runtime) -> None:
     runtime.ingest([str(SAMPLE)])
     follow(runtime, 1, AID)
-    follow(runtime, 2, "Serie A title race")
+    follow(runtime, 2, "Inter Milan and the Serie A title")
     follow(runtime, 3, "Gotthard rail tunnel")
     report = runtime.ingest([str(FOLLOW_DATA)])
     assert sorted(report.added) == ["alpine-rail", "italy-samp-t", "serie-a-derby"]

@@ -23,6 +23,7 @@ from bot.answer.extractive import candidate_sentences
 from bot.answer.question import Question, analyse, essential_entities
 from bot.follow.models import Match
 from bot.follow.store import TopicMatrix
+from vectorstore.analysis import QUESTION_WORDS
 from vectorstore.models import Chunk, Passage
 
 
@@ -65,6 +66,20 @@ def _analysed(text: str) -> Question:
     return analyse(text)
 
 
+def topic_entities(question: Question) -> tuple[tuple[str, ...], ...]:
+    """The names a matching article must hold: a question's key entities, and a topic's capitalised first word.
+    A topic is often a headline ("Uvalde school shooting", "Monkeypox outbreak"), whose first word the question
+    rules cannot tell from any sentence's first word; requiring it is what keeps the Oxford school shooting from
+    the followers of Uvalde's."""
+    groups = essential_entities(question)
+    words = question.text.split()
+    first = words[0].strip(".,:;!?\"“”'’") if words else ""
+    named = any(first in group for group in groups)
+    if first.isalpha() and first[:1].isupper() and first.lower() not in QUESTION_WORDS and not named:
+        groups = ((first,), *groups)
+    return groups
+
+
 def score_pair(
     topic: str,
     article: NewArticle,
@@ -77,7 +92,7 @@ def score_pair(
     order = np.argsort(-similarities)
     passages = [Passage(chunk=article.chunks[i], score=float(similarities[i])) for i in order]
     question = _analysed(topic)
-    essential = essential_entities(question)
+    essential = topic_entities(question)
     found = True
     if essential:
         missing = missing_entities(essential, passages)
