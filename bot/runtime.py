@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -34,6 +35,8 @@ if TYPE_CHECKING:
 
     from bot.answer.engine import AnswerEngine
     from vectorstore.retriever import HybridRetriever
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
