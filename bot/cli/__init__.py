@@ -22,7 +22,9 @@ def _configure_logging(verbose: bool) -> None:
         stream=sys.stderr,
     )
     # httpx logs request lines, and the Bot API puts the token in the URL path.
-    for noisy in ("httpx", "httpcore", "chromadb", "sentence_transformers", "urllib3", "trafilatura", "htmldate"):
+    # APScheduler (PTB's JobQueue) logs every job it adds and runs at INFO.
+    noisy_loggers = ("httpx", "httpcore", "chromadb", "sentence_transformers", "urllib3", "trafilatura", "htmldate")
+    for noisy in (*noisy_loggers, "apscheduler"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
