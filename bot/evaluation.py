@@ -21,9 +21,10 @@ from bot.answer.engine import AnswerEngine
 from bot.answer.models import Answer
 from vectorstore.analysis import PLAIN_PUNCTUATION
 from vectorstore.embedder import Embedder
+from vectorstore.filters import Filters, date_int
 from vectorstore.lexical import LexicalIndexManager
 from vectorstore.models import Chunk
-from vectorstore.store import ArticleStore, Filters, date_int
+from vectorstore.store import ArticleStore
 
 
 @dataclass(frozen=True)

@@ -18,8 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
-from ingest.registry import Lease, Outcome, Source, after_poll, is_due, lease_available
-from ingest.sources import Validators
+from ingest import Lease, Outcome, Source, Validators, after_poll, is_due, lease_available
 from vectorstore.errors import StoreError, StoreLockedError
 from vectorstore.lock import acquire
 
@@ -68,9 +67,10 @@ def _outcome(report_added: int, report_updated: int, read: int, failures: list[s
 
 def poll_source(runtime: Runtime, source: Source, now: float) -> PollResult:
     """Ingest one source through the pipeline and record the outcome; never raises for the source's faults."""
-    sent = Validators(source.etag, source.last_modified)
+    sent = Validators.decode_map(source.nested_validators)  # an index's nested sitemaps, and the source itself:
+    sent[source.location] = Validators(source.etag, source.last_modified)
     try:
-        report = runtime.ingest([source.location], validators={source.location: sent})
+        report = runtime.ingest([source.location], validators=sent)
     except StoreLockedError:
         log.info("source %s left due: the store's writer lock is held by another process", source.id)
         return PollResult(source.id, source.location, ok=False, busy=True, next_due=source.next_due)
@@ -84,7 +84,10 @@ def poll_source(runtime: Runtime, source: Source, now: float) -> PollResult:
         outcome = _outcome(len(report.added), len(report.updated), read, failures)
         got = report.validators.get(source.location)
         if got is not None and not outcome.failed:  # after a failure, the stored validators still hold
-            outcome = replace(outcome, validators=(got.etag, got.last_modified))
+            # A 304 read nothing nested: what the nested sitemaps answered last time still holds.
+            nested = {url: v for url, v in report.validators.items() if url != source.location}
+            kept = source.nested_validators if source.location in report.not_modified else Validators.encode_map(nested)
+            outcome = replace(outcome, validators=(got.etag, got.last_modified), nested_validators=kept)
     polled = after_poll(source, now, outcome)
     try:
         with runtime.writing():
@@ -164,7 +167,7 @@ class Poller:
         if self._seeded or not self.runtime.settings.sources:
             self._seeded = True
             return
-        from ingest.registry import DEFAULT_EVERY_S
+        from ingest import DEFAULT_EVERY_S
 
         with self.runtime.writing():
             added = self.runtime.registry.seed(self.runtime.settings.sources, DEFAULT_EVERY_S, now)

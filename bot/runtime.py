@@ -10,11 +10,20 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING
 
+from bot.follow.queueing import queue_followers
+from bot.follow.store import FollowStore
 from bot.settings import Settings
-from ingest.fetch_policy import AllowList
-from ingest.pipeline import IngestOptions, IngestReport, Progress, ingest
-from ingest.registry import SourceRegistry
-from ingest.sources import FetchOptions, Validators
+from ingest import (
+    AllowList,
+    FetchOptions,
+    IngestOptions,
+    IngestReport,
+    Progress,
+    SitemapLimits,
+    SourceRegistry,
+    Validators,
+    ingest,
+)
 from vectorstore.client import connect, has_collection, store_exists
 from vectorstore.embedder import Embedder, load_embedder
 from vectorstore.errors import StoreError, StoreMissingError, describe_chroma_error, describe_os_error
@@ -22,6 +31,8 @@ from vectorstore.lock import writer_lock
 from vectorstore.store import ArticleStore
 
 if TYPE_CHECKING:
+    from chromadb.api import ClientAPI
+
     from bot.answer.engine import AnswerEngine
     from vectorstore.retriever import HybridRetriever
 
@@ -43,7 +54,7 @@ class Runtime:
         return load_embedder(self.settings.embedding_model, self.settings.embed_batch_size)
 
     @cached_property
-    def client(self) -> object:
+    def client(self) -> ClientAPI:
         config = self.settings.chroma_config()
         if not self.create_store and config.embedded and not store_exists(config.path):
             raise StoreMissingError(f"no store at {self.settings.data_dir} (run newsbot ingest first)")
@@ -52,11 +63,13 @@ class Runtime:
 
     @cached_property
     def store(self) -> ArticleStore:
-        s = self.settings
+        settings = self.settings
         with self.disk_errors():
-            if not self.create_store and not has_collection(self.client, s.collection):
-                where = s.chroma_url or s.data_dir
-                raise StoreMissingError(f"no store at {where}, collection {s.collection} (run newsbot ingest first)")
+            if not self.create_store and not has_collection(self.client, settings.collection):
+                where = settings.chroma_url or settings.data_dir
+                raise StoreMissingError(
+                    f"no store at {where}, collection {settings.collection} (run newsbot ingest first)"
+                )
             return ArticleStore(
                 self.client,
                 self.settings.collection,
@@ -97,15 +110,15 @@ class Runtime:
     def retriever(self) -> HybridRetriever:
         from vectorstore.retriever import build_retriever
 
-        s = self.settings
+        settings = self.settings
         return build_retriever(
             self.store,
             self.embedder,
-            s.index_dir,
-            candidate_k=s.candidate_k,
-            k=s.top_k,
-            recency_weight=s.recency_weight,
-            recency_half_life_days=s.recency_half_life_days,
+            settings.index_dir,
+            candidate_k=settings.candidate_k,
+            k=settings.top_k,
+            recency_weight=settings.recency_weight,
+            recency_half_life_days=settings.recency_half_life_days,
         )
 
     @cached_property
@@ -115,20 +128,26 @@ class Runtime:
         return build_engine(self.settings, self.retriever)
 
     def ingest_options(self, prune: bool = False) -> IngestOptions:
-        s = self.settings
+        settings = self.settings
         return IngestOptions(
-            chunk_chars=s.chunk_chars,
-            chunk_overlap_chars=s.chunk_overlap_chars,
+            chunk_chars=settings.chunk_chars,
+            chunk_overlap_chars=settings.chunk_overlap_chars,
             prune=prune,
-            gc_grace_s=0.0 if s.chroma_config().embedded else s.gc_grace_s,
+            gc_grace_s=0.0 if settings.chroma_config().embedded else settings.gc_grace_s,
             fetch=FetchOptions(
-                max_bytes=s.max_source_bytes,
-                timeout_s=s.fetch_timeout_s,
-                concurrency=s.fetch_concurrency,
-                per_host=s.fetch_per_host,
-                user_agent=s.user_agent,
-                allow=AllowList.parse(s.fetch_allow),
-                summary_fallback=s.feed_summary_fallback,
+                max_bytes=settings.max_source_bytes,
+                timeout_s=settings.fetch_timeout_s,
+                concurrency=settings.fetch_concurrency,
+                per_host=settings.fetch_per_host,
+                user_agent=settings.user_agent,
+                allow=AllowList.parse(settings.fetch_allow),
+                summary_fallback=settings.feed_summary_fallback,
+                sitemaps=SitemapLimits(
+                    max_depth=settings.sitemap_max_depth,
+                    max_sitemaps=settings.sitemap_max_sitemaps,
+                    max_urls=settings.sitemap_max_urls,
+                    max_bytes=settings.sitemap_max_bytes,
+                ),
             ),
         )
 
@@ -155,7 +174,26 @@ class Runtime:
                 options = self.ingest_options(prune)
                 report = ingest(sources, self.store, lambda: self.embedder, options, progress, validators)
             self._read_own_writes()
+        self._queue_followers(report)
         return report
+
+    @cached_property
+    def follows(self) -> FollowStore:
+        """Followed topics and their notifications, in the SQLite database beside the store."""
+        return FollowStore(self.settings.feedback_db)
+
+    def _queue_followers(self, report: IngestReport) -> None:
+        """Tell the followers of a story about what this ingest added or updated; a failure here is logged and
+        never fails the ingest (the articles are stored)."""
+        if not (report.added or report.updated):
+            return
+        try:
+            queue_followers(
+                report, self.store, self.follows, lambda: self.retriever.lexical.current().idf,
+                self.settings.follow_threshold,
+            )  # fmt: skip
+        except Exception:  # noqa: BLE001 (the ingest succeeded; only the notifications are lost)
+            log.exception("matching new articles against followed topics failed")
 
     def remove(self, article_ids: Sequence[str]) -> int:
         with self.disk_errors():

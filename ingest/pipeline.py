@@ -15,7 +15,9 @@ from urllib.parse import urlparse
 from ingest.boilerplate import drop_paragraphs, repeated_paragraphs
 from ingest.chunking import chunk_article
 from ingest.errors import ItemError, ItemWarning
-from ingest.sources import FetchOptions, SourceResult, StoredAt, Validators, is_url, read_source
+from ingest.fetching import FetchOptions, Validators
+from ingest.source_result import SourceResult, StoredAt
+from ingest.sources import is_url, read_source
 from vectorstore.embedder import Embedder
 from vectorstore.models import Article, Chunk, StoredArticle
 from vectorstore.store import ArticleStore
@@ -50,8 +52,8 @@ class IngestReport:
     texts_encoded: int = 0  # distinct texts the model encoded for them (identical chunks are encoded once)
     seconds: float = 0.0
     embed_seconds: float = 0.0
-    # Each URL source's validators as it last answered (to send next time), and the sources that answered
-    # 304 Not Modified to the ones they were sent.
+    # Each URL source's validators as it last answered (to send next time), and those of the sitemaps nested in
+    # a sitemap index (by their URLs); the sources that answered 304 Not Modified to the ones they were sent.
     validators: dict[str, Validators] = field(default_factory=dict)
     not_modified: list[str] = field(default_factory=list)
 
@@ -118,7 +120,9 @@ def collect(
     they move to `warnings` here, so only real failures stop a prune.
     """
     sent = validators or {}
-    results = [read_source(s, options.fetch, validators=sent.get(s), stored_at=known) for s in sources]
+    results = [
+        read_source(s, options.fetch, validators=sent.get(s), stored_at=known, nested_validators=sent) for s in sources
+    ]
     by_id: dict[str, Article] = {}
     for result in results:
         result.warnings.extend(e for e in result.errors if isinstance(e, ItemWarning))
@@ -140,7 +144,8 @@ def ingest(
     entries stored before and not updated since are not even fetched.
 
     `embedder` is a provider, called only when something needs embedding, so a run that changes nothing
-    never pays for loading the model. `validators` (by source) make the fetch of a URL source conditional.
+    never pays for loading the model. `validators` (by URL: sources, and sitemaps nested in an index) make the
+    fetch of a URL source conditional.
     """
     started = time.perf_counter()
     report = IngestReport()
@@ -153,6 +158,7 @@ def ingest(
         report.unchanged.extend(result.unchanged)
         if is_url(result.source):
             report.validators[result.source] = result.validators
+            report.validators.update(result.nested_validators)
         if result.not_modified:
             report.not_modified.append(result.source)
 

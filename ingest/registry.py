@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
-from vectorstore.store import _guard, _Guarded
+from vectorstore.guard import GuardedCollection, guard
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +51,8 @@ class Source:
     # What a URL source last answered, sent back so an unchanged feed or page answers 304 Not Modified.
     etag: str | None = None
     last_modified: str | None = None
+    # A sitemap index's nested sitemaps' validators, encoded by `Validators.encode_map`.
+    nested_validators: str | None = None
 
 
 @dataclass(frozen=True)
@@ -63,6 +65,7 @@ class Outcome:
     failed: bool = False
     # The source's validators after this poll (a URL source read or answered 304); None: keep the stored ones.
     validators: tuple[str | None, str | None] | None = None
+    nested_validators: str | None = None  # with `validators`: the nested sitemaps' (see Source)
 
 
 @dataclass(frozen=True)
@@ -147,6 +150,7 @@ def after_poll(source: Source, now: float, outcome: Outcome) -> Source:
     """The source's state after a poll at `now`: success resets the backoff, failure doubles the wait."""
     failures = source.failures + 1 if outcome.failed else 0
     etag, last_modified = outcome.validators or (source.etag, source.last_modified)
+    nested = outcome.nested_validators if outcome.validators is not None else source.nested_validators
     return replace(
         source,
         last_check=now,
@@ -158,6 +162,7 @@ def after_poll(source: Source, now: float, outcome: Outcome) -> Source:
         next_due=now + delay_s(source.every_s, failures),
         etag=etag,
         last_modified=last_modified,
+        nested_validators=nested,
     )
 
 
@@ -193,12 +198,12 @@ class SourceRegistry:
     not safe for two writing processes); Chroma's transport errors become StoreError, as in the article store."""
 
     def __init__(self, collection: Any) -> None:
-        self._records = _Guarded(collection)
+        self._records = GuardedCollection(collection)
 
     @classmethod
     def open(cls, client: Any, collection: str) -> SourceRegistry:
         """Open the registry, creating its collection if needed."""
-        return cls(_guard(client.get_or_create_collection)(registry_name(collection), embedding_function=None))
+        return cls(guard(client.get_or_create_collection)(registry_name(collection), embedding_function=None))
 
     @classmethod
     def open_existing(cls, client: Any, collection: str) -> SourceRegistry | None:
@@ -206,7 +211,7 @@ class SourceRegistry:
         from chromadb.errors import NotFoundError
 
         try:
-            return cls(_guard(client.get_collection)(registry_name(collection), embedding_function=None))
+            return cls(guard(client.get_collection)(registry_name(collection), embedding_function=None))
         except (NotFoundError, ValueError):  # older Chroma versions raised ValueError for a missing collection
             return None
 

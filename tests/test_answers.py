@@ -20,7 +20,7 @@ from bot.runtime import Runtime
 from bot.settings import Settings
 from vectorstore.analysis import terms
 from vectorstore.embedder import Embedder
-from vectorstore.store import Filters
+from vectorstore.filters import Filters
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE_DIR = REPO / "data" / "sample"
@@ -128,6 +128,14 @@ def test_the_retriever_is_a_langchain_retriever(sample: Runtime) -> None:
     docs = sample.retriever.invoke("Italy €140 million package")
     assert docs and docs[0].metadata["article_id"] == ITALY_ARTICLE
     assert "140 million" in docs[0].page_content
+
+
+def test_timings_travel_beside_the_passages_and_an_answer_carries_only_timings(sample: Runtime) -> None:
+    retrieval = sample.retriever.retrieve("What did Italy pledge?")
+    assert retrieval.passages and set(retrieval.timings_ms) == {"embed_ms", "dense_ms", "lexical_ms"}
+    assert not any(key.endswith("_ms") for passage in retrieval.passages for key in passage.extra)
+    answer = sample.engine.answer("What did Italy pledge?")
+    assert set(answer.timings_ms) == {"embed_ms", "dense_ms", "lexical_ms", "retrieve_ms", "total_ms"}
 
 
 def test_the_retriever_weighs_terms_by_its_index(sample: Runtime) -> None:

@@ -47,9 +47,13 @@ def assert_one_error_line(result: Result, expected: str) -> None:
         ({"NEWSBOT_FETCH_TIMEOUT_S": "0"}, "NEWSBOT_FETCH_TIMEOUT_S must be greater than 0 (got 0)"),
         ({"NEWSBOT_RECENCY_WEIGHT": "nan"}, "NEWSBOT_RECENCY_WEIGHT must be a finite number (got nan)"),
         ({"NEWSBOT_TOP_K": "five"}, "NEWSBOT_TOP_K must be a whole number (got five)"),
+        ({"NEWSBOT_POLL_SOURCES": "maybe"}, "NEWSBOT_POLL_SOURCES must be true or false (got maybe)"),
         ({"NEWSBOT_STALE_AFTER_DAYS": "0"}, "NEWSBOT_STALE_AFTER_DAYS must be at least 1 (got 0)"),
         ({"NEWSBOT_STALE_AFTER_DAYS": "99999"}, "NEWSBOT_STALE_AFTER_DAYS must be at most 36500 (got 99999)"),
         ({"NEWSBOT_WEBHOOK_PORT": "70000"}, "NEWSBOT_WEBHOOK_PORT must be at most 65535 (got 70000)"),
+        ({"NEWSBOT_SITEMAP_MAX_URLS": "0"}, "NEWSBOT_SITEMAP_MAX_URLS must be at least 1 (got 0)"),
+        ({"NEWSBOT_SITEMAP_MAX_DEPTH": "9"}, "NEWSBOT_SITEMAP_MAX_DEPTH must be at most 5 (got 9)"),
+        ({"NEWSBOT_SITEMAP_MAX_BYTES": "lots"}, "NEWSBOT_SITEMAP_MAX_BYTES must be a whole number (got lots)"),
         (
             {"NEWSBOT_CHROMA_URL": "localhost:8000"},
             "NEWSBOT_CHROMA_URL must look like http://host:port or https://host:port (got localhost:8000)",
@@ -85,6 +89,10 @@ def test_a_bad_setting_is_one_line_naming_the_variable(env: dict[str, str], expe
         ["serve"],
         ["start"],
         ["eval", str(REPO / "README.md")],
+        ["sources"],
+        ["sources", "add", "https://example.org/feed.xml"],
+        ["sources", "remove", "some-id"],
+        ["watch", "--once"],
     ],
 )
 def test_every_command_refuses_a_bad_setting_before_doing_anything(args: list[str], tmp_path: Path) -> None:

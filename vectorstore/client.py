@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
 
 from vectorstore.errors import StoreError
+
+if TYPE_CHECKING:
+    from chromadb.api import ClientAPI
 
 
 @dataclass(frozen=True)
@@ -37,7 +40,7 @@ def has_collection(client: Any, name: str) -> bool:
     return True
 
 
-def connect(config: ChromaConfig) -> Any:
+def connect(config: ChromaConfig) -> ClientAPI:
     import chromadb
     from chromadb.config import Settings as ChromaSettings
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -19,10 +20,11 @@ from pydantic import ConfigDict, Field
 
 from vectorstore import recency
 from vectorstore.embedder import Embedder
+from vectorstore.filters import Filters
 from vectorstore.lexical import LexicalIndexManager
 from vectorstore.models import Chunk, Passage
 from vectorstore.recency import parse_date, recency_credit
-from vectorstore.store import ArticleStore, Filters
+from vectorstore.store import ArticleStore
 
 
 def fuse(
@@ -40,6 +42,14 @@ def fuse(
             ranks.setdefault(key, [None] * len(ranked_lists))[li] = rank
     order = sorted(scores, key=lambda key: scores[key], reverse=True)
     return [(chunks[key], scores[key], ranks[key]) for key in order]
+
+
+@dataclass(frozen=True)
+class Retrieval:
+    """What one search found, and where its time went (embed_ms, dense_ms, lexical_ms)."""
+
+    passages: list[Passage]
+    timings_ms: dict[str, float] = field(default_factory=dict)
 
 
 class HybridRetriever(BaseRetriever):
@@ -68,12 +78,17 @@ class HybridRetriever(BaseRetriever):
     def search(
         self, query: str, k: int | None = None, filters: Filters | None = None, as_of: date | None = None
     ) -> list[Passage]:
-        """The `k` best passages. Recency counts from `as_of`: by default the filter's `date_to` (the coverage
-        as it stood that day), else today."""
+        """The `k` best passages (see `retrieve`)."""
+        return self.retrieve(query, k, filters, as_of).passages
+
+    def retrieve(
+        self, query: str, k: int | None = None, filters: Filters | None = None, as_of: date | None = None
+    ) -> Retrieval:
+        """The `k` best passages, with the time each step took. Recency counts from `as_of`: by default the
+        filter's `date_to` (the coverage as it stood that day), else today."""
         k = k or self.k
         filters = filters or self.filters
         as_of = as_of or (parse_date(filters.date_to) if filters else None) or datetime.now(UTC).date()
-        timings: dict[str, float] = {}
         t0 = time.perf_counter()
         vector = self.embedder.embed_query(query)
         t1 = time.perf_counter()
@@ -90,12 +105,14 @@ class HybridRetriever(BaseRetriever):
             self.rrf_k,
         )
         fused = self._with_recency(fused, as_of)
-        out = []
-        for chunk, score, (d_rank, l_rank) in fused[:k]:
-            extra = {"dense_sim": dense_sim.get(chunk.id, 0.0), "bm25": lexical_score.get(chunk.id, 0.0)}
-            extra.update(timings)
-            out.append(Passage(chunk=chunk, score=score, dense_rank=d_rank, lexical_rank=l_rank, extra=extra))
-        return out
+        passages = [
+            Passage(
+                chunk=chunk, score=score, dense_rank=d_rank, lexical_rank=l_rank,
+                extra={"dense_sim": dense_sim.get(chunk.id, 0.0), "bm25": lexical_score.get(chunk.id, 0.0)},
+            )
+            for chunk, score, (d_rank, l_rank) in fused[:k]
+        ]  # fmt: skip
+        return Retrieval(passages, timings)
 
     def _with_recency(
         self, fused: list[tuple[Chunk, float, list[int | None]]], as_of: date

@@ -10,15 +10,15 @@ from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Protocol
 
+from bot.answer import extractive
 from bot.answer.extractive import candidate_sentences, entity_found, select
-from bot.answer.extractive import compose as compose_extractive
 from bot.answer.models import Answer
 from bot.answer.question import analyse, essential_entities, standalone
 from vectorstore.analysis import words_of
+from vectorstore.filters import Filters
 from vectorstore.models import Passage
 from vectorstore.recency import parse_date
 from vectorstore.retriever import HybridRetriever
-from vectorstore.store import Filters
 
 if TYPE_CHECKING:
     from bot.settings import Settings
@@ -105,18 +105,19 @@ class AnswerEngine:
     def answer(self, question: str, history: Sequence[str] = (), filters: Filters | None = None) -> Answer:
         started = time.perf_counter()
         query = standalone(question, history)
-        passages = self.retriever.search(query, k=self.config.evidence_passages, filters=filters)
+        retrieval = self.retriever.retrieve(query, k=self.config.evidence_passages, filters=filters)
+        passages = retrieval.passages
         retrieved = time.perf_counter()
         answer = self._answer(question, query, passages)
         # Age counts from the day the coverage is taken as of: `--until`'s, else today.
         today = (parse_date(filters.date_to) if filters else None) or datetime.now(UTC).date()
         answer = replace(answer, as_of=as_of_date(answer, passages, today, self.config.stale_after_days))
-        timings = dict(passages[0].extra) if passages else {}
-        timings.update(answer.timings_ms)
-        timings.update(
-            retrieve_ms=(retrieved - started) * 1e3,
-            total_ms=(time.perf_counter() - started) * 1e3,
-        )
+        timings = {
+            **retrieval.timings_ms,
+            **answer.timings_ms,
+            "retrieve_ms": (retrieved - started) * 1e3,
+            "total_ms": (time.perf_counter() - started) * 1e3,
+        }
         log.info(
             "answered in %.0f ms: mode=%s declined=%s sources=%d",
             timings["total_ms"], answer.mode, answer.declined, len(answer.citations),
@@ -143,7 +144,7 @@ class AnswerEngine:
             if generated is not None:
                 return replace(generated, question=question)
         chosen = select(scored, self.config.max_sentences)
-        return compose_extractive(question, chosen, passages)
+        return extractive.compose(question, chosen, passages)
 
 
 def build_engine(settings: Settings, retriever: HybridRetriever) -> AnswerEngine:

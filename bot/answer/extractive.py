@@ -293,21 +293,10 @@ def compose(question: str, chosen: Sequence[ScoredSentence], passages: Sequence[
     citations: list[Citation] = []
     number: dict[str, int] = {}
     for article_id, evidences in spans.items():
-        chunk = meta[article_id]
         number[article_id] = len(citations) + 1
-        citations.append(
-            Citation(
-                number=number[article_id],
-                article_id=article_id,
-                title=chunk.title,
-                url=chunk.url,
-                date=chunk.date,
-                source=chunk.source,
-                start=min(e.start for e in evidences),
-                end=max(e.end for e in evidences),
-                quote=" … ".join(e.text for e in evidences),
-            )
-        )
+        start, end = min(e.start for e in evidences), max(e.end for e in evidences)
+        quote = " … ".join(e.text for e in evidences)
+        citations.append(Citation.from_chunk(meta[article_id], number[article_id], start, end, quote))
     sentences = tuple(
         AnswerSentence(s.evidence.text, (number[s.evidence.article_id],), continues=is_run_on_piece(s.evidence.text))
         for s in ordered

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from vectorstore.models import Chunk
 from vectorstore.recency import parse_date
 
 
@@ -27,6 +28,21 @@ class Citation:
     start: int
     end: int
     quote: str  # the supporting passage, verbatim from the article
+
+    @classmethod
+    def from_chunk(cls, chunk: Chunk, number: int, start: int, end: int, quote: str) -> Citation:
+        """A citation of `chunk`'s article (its title, link, date and outlet) for the span `start`:`end`."""
+        return cls(
+            number=number,
+            article_id=chunk.article_id,
+            title=chunk.title,
+            url=chunk.url,
+            date=chunk.date,
+            source=chunk.source,
+            start=start,
+            end=end,
+            quote=quote,
+        )
 
 
 @dataclass(frozen=True)

@@ -178,7 +178,10 @@ def test_serve_without_a_token_is_a_clean_one_line_error(tmp_path: Path) -> None
         missing = str(tmp_path / "no-such-token-file")
         result = runner.invoke(cli, ["serve"], env={**env, "NEWSBOT_TELEGRAM_TOKEN_FILE": missing})
         assert result.exit_code == 1
-        assert "Error: cannot read NEWSBOT_TELEGRAM_TOKEN_FILE" in result.output
+        assert result.stderr == (
+            f"Error: NEWSBOT_TELEGRAM_TOKEN_FILE must be a readable file holding the bot token (got {missing}: "
+            "No such file or directory)\n"
+        )
 
 
 def test_start_without_a_token_opens_the_terminal_chat(

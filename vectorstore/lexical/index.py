@@ -14,8 +14,8 @@ import tantivy
 
 from vectorstore.analysis import terms
 from vectorstore.errors import StoreError
+from vectorstore.filters import Filters, date_int
 from vectorstore.models import Chunk
-from vectorstore.store import Filters, date_int
 
 FORMAT = "tantivy-1"  # bump when the schema or the analysis changes: the index is then rebuilt
 _ALL = "1"  # every document carries it in the `all` field: its document frequency counts deleted ones too

@@ -1,0 +1,78 @@
+"""`newsbot eval`: newsbot and the baselines measured on a question set (bot/evaluation.py)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from bot.cli.context import friendly_errors, runtime_from
+
+
+@click.command("eval")
+@click.argument("questions", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--corpus", multiple=True, help="Ingest this first (incremental; skipped when unchanged).")
+@click.option("--answer-in-gold", is_flag=True, help="Keep answerable questions whose answer is in the gold article.")
+@click.option("--limit", type=int, help="Only the first N questions.")
+@click.option(
+    "--baseline",
+    "baselines",
+    multiple=True,
+    type=click.Choice(["bm25", "dense", "none"]),
+    default=("bm25", "dense"),
+    show_default=True,
+    help="Baselines to run beside newsbot (dense embeds the corpus again, once, in its own collection).",
+)
+@click.option(
+    "--as-of-question-date",
+    is_flag=True,
+    help="Ask each question on its `date`: every system sees only the coverage published by then.",
+)
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Write the figures as JSON here.")
+@click.pass_context
+@friendly_errors
+def eval_cmd(
+    ctx: click.Context,
+    questions: Path,
+    corpus: tuple[str, ...],
+    answer_in_gold: bool,
+    limit: int | None,
+    baselines: tuple[str, ...],
+    as_of_question_date: bool,
+    out: Path | None,
+) -> None:
+    """Measure newsbot on a question set (JSON Lines: question, answers, doc_id) against the store.
+
+    \b
+    Example:
+      newsbot eval ../shared/eval/seed_dev_qa.jsonl --corpus data/sample
+    Prints doc hit@1/@5, MRR, answer hit, citation precision and correct declines for newsbot and the
+    baselines (BM25 alone; LangChain's 1000/200 dense top-4 recipe, built once in its own collection).
+    """
+    from bot import evaluation as ev
+
+    runtime = runtime_from(ctx, create_store=bool(corpus))  # without a corpus it only reads
+    if corpus:
+        report = runtime.ingest(list(corpus))
+        click.echo(f"corpus: {report.summary()}", err=True)
+    runtime.retriever.refresh()
+    items = ev.load_questions(questions, answer_in_gold=answer_in_gold, limit=limit)
+    dated = as_of_question_date
+    tally, rows = ev.evaluate_newsbot(runtime.engine, runtime.store, items, as_of_date=dated)
+    results = [tally.as_dict()]
+    if "bm25" in baselines:
+        bm25 = ev.bm25_baseline(runtime.retriever.lexical)
+        results.append(ev.evaluate_passages("bm25", bm25, items, as_of_date=dated).as_dict())
+    if "dense" in baselines:
+        dense = ev.LangChainDenseBaseline(
+            runtime.client, f"{runtime.settings.collection}-baseline-lc1000", runtime.embedder
+        )
+        with runtime.writing():  # it writes its own collection: one writer per embedded store
+            dense.build(runtime.store, progress=lambda m: click.echo(m, err=True))
+        results.append(ev.evaluate_passages("langchain-dense", dense.search, items, as_of_date=dated).as_dict())
+    click.echo(f"{questions.name}: {len(items)} questions")
+    click.echo(ev.format_table(results))
+    if out:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps({"questions": str(questions), "results": results, "rows": rows}, indent=2))
