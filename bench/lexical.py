@@ -1,6 +1,6 @@
 """Lexical engine benchmark (issue 14, item 4): which BM25 engine keeps up with a 1M-chunk archive.
 
-Candidates, each fed the repo's own analysis (`vectorstore.lexical.terms`: lowercase, stopwords out, Snowball
+Candidates, each fed the repo's own analysis (`vectorstore.analysis.terms`: lowercase, stopwords out, Snowball
 stems), so only the engine differs:
 - `bm25s`: today's index, in memory, rebuilt whole on every change;
 - `fts5`: SQLite FTS5 on disk, `bm25()` ranking, rows inserted and deleted in place;
@@ -244,7 +244,7 @@ class Fts5Engine:
 
 class TantivyEngine:
     """tantivy over the analysed terms (whitespace tokenizer); the chunk row stored as JSON bytes. As in
-    vectorstore/lexical.py: a writer is opened per update and closed after its merges, so the lock is free."""
+    vectorstore/lexical/manager.py: a writer is opened per update and closed after its merges, so the lock is free."""
 
     def __init__(self, directory: Path) -> None:
         import tantivy

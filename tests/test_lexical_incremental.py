@@ -209,9 +209,9 @@ def test_another_process_commit_is_applied_incrementally_by_a_running_reader(
 def test_one_process_compacts_at_a_time(tmp_path: Path) -> None:
     """Processes sharing an index agree through its record that one of them rebuilds it; a killed one's claim
     expires."""
-    from vectorstore.lexical import _Record
+    from vectorstore.lexical.record import IndexRecord
 
-    first, second = _Record(tmp_path / "index.sqlite3"), _Record(tmp_path / "index.sqlite3")
+    first, second = IndexRecord(tmp_path / "index.sqlite3"), IndexRecord(tmp_path / "index.sqlite3")
     assert first.claim_compaction()
     assert not second.claim_compaction()
     assert second.claim_compaction(expires_s=0.0)
