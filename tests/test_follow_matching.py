@@ -173,3 +173,14 @@ def test_offsets(text: str, minutes: int | None) -> None:
 
 def test_clock_times() -> None:
     assert parse_clock("8:00") == "08:00" and parse_clock("23.59") == "23:59" and parse_clock("24:00") is None
+
+
+def test_a_topics_capitalised_first_word_is_a_name_the_article_must_hold() -> None:
+    """A topic reads like a headline: "Uvalde school shooting" is about Uvalde, so the Oxford school shooting is
+    no match; question words and ordinary openings are not names."""
+    from bot.answer.question import analyse
+    from bot.follow.matching import topic_entities
+
+    assert topic_entities(analyse("Uvalde school shooting")) == (("Uvalde",),)
+    assert topic_entities(analyse("What did Italy pledge?")) == (("Italy",),)
+    assert topic_entities(analyse("The James Webb Space Telescope")) == (("James", "Webb", "Space", "Telescope"),)
