@@ -60,15 +60,5 @@ def locate_quote(quote: str, chunk: Chunk) -> Citation | None:
     if pos < 0:
         return None
     first, last = origin[pos], origin[pos + len(needle) - 1] + 1
-    return Citation(
-        number=0,
-        article_id=chunk.article_id,
-        title=chunk.title,
-        url=chunk.url,
-        date=chunk.date,
-        source=chunk.source,
-        start=chunk.start + first,
-        end=chunk.start + last,
-        quote=chunk.text[first:last],
-    )
+    return Citation.from_chunk(chunk, 0, chunk.start + first, chunk.start + last, chunk.text[first:last])
 
