@@ -77,7 +77,9 @@ def time_matching(runtime: Runtime, report: IngestReport, n: int) -> dict[str, A
         part, runtime.store, runtime.follows, lambda: runtime.retriever.lexical.current().idf,
         runtime.settings.follow_threshold,
     )  # fmt: skip
-    return {"articles": n, "seconds": round(time.perf_counter() - started, 3), "queued": queued}
+    timing = {"articles": n, "seconds": round(time.perf_counter() - started, 3), "queued": queued}
+    print(f"matching: {timing}", file=sys.stderr, flush=True)
+    return timing
 
 
 def busiest_second(times: list[float]) -> int:
