@@ -12,7 +12,7 @@ from ingest_support import markdown, raw_chunks, snapshot, versions_by_article, 
 
 from bot.runtime import Runtime
 from ingest.pipeline import embedding_text
-from vectorstore.store import ArticleStore
+from vectorstore.manifest import Manifest
 
 BODIES = {
     "port": "The port of Izmail reopened on Monday. Ships queued on the Danube for two days. Exports rose.",
@@ -180,8 +180,8 @@ def test_crash_before_the_manifest_flip_keeps_the_old_version(
         coverage / "new.md", markdown("new", "New story", "A brand new article about the Odesa opera house.")
     )
 
-    # The store reads the versions it replaces after writing the chunks and before flipping the manifest.
-    monkeypatch.setattr(ArticleStore, "_live_versions", _crash)
+    # The store reads the versions it replaces (from the manifest) after writing the chunks and before the flip.
+    monkeypatch.setattr(Manifest, "live_versions", _crash)
     with pytest.raises(SimulatedCrash):
         runtime.ingest([str(coverage)])
     monkeypatch.undo()
@@ -217,7 +217,7 @@ def test_crash_after_the_flip_leaves_the_new_version_and_gc_removes_the_old(
     write(coverage / "port.md", markdown("port", "Port story", edited))
 
     # Forgetting which version it replaced is what a writer killed right after the flip leaves behind.
-    monkeypatch.setattr(ArticleStore, "_live_versions", lambda self, ids: {})
+    monkeypatch.setattr(Manifest, "live_versions", lambda self, ids: {})
     assert runtime.ingest([str(coverage)]).updated == ["port"]
     monkeypatch.undo()
 
