@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import platform
 import statistics
+import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -37,10 +38,16 @@ def summary(values: Sequence[float], digits: int = 2) -> dict[str, float]:
     }
 
 
+def command_line() -> str:
+    """How this benchmark was run, as RESULTS.md shows it (from the repository's root, paths as given)."""
+    return " ".join([".venv/bin/python -m", f"bench.{Path(sys.argv[0]).stem}", *sys.argv[1:]])
+
+
 def machine() -> dict[str, Any]:
     import chromadb
 
     return {
+        "utc": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
         "cpus": os.cpu_count(),
         "python": platform.python_version(),
         "chromadb": chromadb.__version__,

@@ -46,7 +46,17 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from bench.figures import LATENCY_GOALS, load_avg, machine, percentile, rss_mb, summary, wait_until_idle
+from bench.figures import (
+    LATENCY_GOALS,
+    command_line,
+    cpu_s,
+    load_avg,
+    machine,
+    percentile,
+    rss_mb,
+    summary,
+    wait_until_idle,
+)
 from bench.levels import (
     CORPORA,
     QUESTIONS,
@@ -89,8 +99,14 @@ def level_settings(mode: str, chunks: int, work_dir: Path, server_url: str | Non
 # ---- measuring ---------------------------------------------------------------------------------------------
 
 
-def measure(settings: Settings, embedder: Any, questions: Sequence[str], warmup: int) -> dict[str, Any]:
-    """Warm latency of engine.answer next to the query embedding alone, question by question."""
+def measure(
+    settings: Settings, embedder: Any, questions: Sequence[str], warmup: int, server_pid: int | None = None
+) -> dict[str, Any]:
+    """Warm latency of engine.answer next to the query embedding alone, question by question.
+
+    Also the CPU time of each answer in this process (all its threads) and, in server mode, the server's CPU
+    per answer (its total over the run / questions): on a loaded machine wall time mostly measures the wait
+    for a core, while CPU time stays what the answer costs."""
     runtime = Runtime(settings)
     runtime.__dict__["embedder"] = embedder
     catalog = runtime.store.catalog()
@@ -101,16 +117,19 @@ def measure(settings: Settings, embedder: Any, questions: Sequence[str], warmup:
         runtime.engine.answer(q)
     answer_ms: list[float] = []
     floor_ms: list[float] = []
+    answer_cpu_ms: list[float] = []
     parts: dict[str, list[float]] = {}
     declined = 0
+    server_cpu_s = cpu_s(server_pid) if server_pid else 0.0
     for q in questions:
         t0 = time.perf_counter()
         embedder.embed_query(q)
-        t1 = time.perf_counter()
+        t1, c1 = time.perf_counter(), time.process_time()
         answer = runtime.engine.answer(q)
-        t2 = time.perf_counter()
+        t2, c2 = time.perf_counter(), time.process_time()
         floor_ms.append((t1 - t0) * 1e3)
         answer_ms.append((t2 - t1) * 1e3)
+        answer_cpu_ms.append((c2 - c1) * 1e3)
         declined += int(answer.declined)
         for name, value in answer.timings_ms.items():
             if name.endswith("_ms"):
@@ -123,6 +142,11 @@ def measure(settings: Settings, embedder: Any, questions: Sequence[str], warmup:
         "declined": declined,
         "answer_ms": summary(answer_ms),
         "embed_floor_ms": summary(floor_ms),
+        "answer_cpu_ms": summary(answer_cpu_ms),
+        "server_cpu_ms_per_answer": round((cpu_s(server_pid) - server_cpu_s) * 1e3 / len(questions), 1)
+        if server_pid
+        else None,
+        "load_avg_1m": load_avg(),
         "over_floor_p50_ms": round(percentile(answer_ms, 0.5) - percentile(floor_ms, 0.5), 2),
         "timings_p50_ms": {k: round(percentile(v, 0.5), 2) for k, v in sorted(parts.items())},
         "timings_p95_ms": {k: round(percentile(v, 0.95), 2) for k, v in sorted(parts.items())},
@@ -209,7 +233,7 @@ def run_kept(args: argparse.Namespace, figures: dict[str, Any], questions: list[
                 started = time.perf_counter()
                 settings = Settings(data_dir=args.store, chroma_url=url, collection="newsbot", _env_file=None)
                 result = dict(built, mode=mode, server_ready_s=round(time.perf_counter() - started, 1))
-                result.update(measure(settings, embedder, questions, args.warmup))
+                result.update(measure(settings, embedder, questions, args.warmup, server_pid=pid))
                 result["server_rss_mb"] = rss_mb(pid)
         figures["levels"].append(result)
         report(result)
@@ -237,7 +261,8 @@ def run_levels(args: argparse.Namespace, figures: dict[str, Any], questions: lis
                     "build_s": round(build_s, 1),
                     "indexing_after_build_s": round(idle_s, 1),
                 }
-                result.update(measure(settings, embedder, questions, args.warmup))
+                server_pid = pid if mode == "server" else None
+                result.update(measure(settings, embedder, questions, args.warmup, server_pid=server_pid))
                 figures["levels"].append(result)
                 report(result)
                 if not args.keep:
@@ -256,6 +281,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "question_set": str(args.question_file.name),
         "warmup": args.warmup,
         "machine_at_start": machine(),
+        "command": command_line(),
         "levels": [],
     }
     if args.data_dir:
