@@ -226,7 +226,12 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         env = base_env(args.store, server.url if server else None, emulator)
         # One older article, so the feed is not empty when it is first followed.
         site.publish("news", article_about(town(rng), 99, datetime.now(UTC)))
-        subprocess.run(newsbot("sources", "add", site.feed_url("news"), "--every", args.every), env=env, check=True)
+        added = subprocess.run(
+            newsbot("sources", "add", site.feed_url("news"), "--every", args.every),
+            env=env, check=True, capture_output=True, text=True,
+        )  # fmt: skip
+        source_id = added.stdout.split()[1].rstrip(":")  # "added ID: URL (every 1m)"
+        stack.callback(subprocess.run, newsbot("sources", "remove", source_id), env=env, capture_output=True)
         load_at_start = load_avg()
         started = time.monotonic()
         with processes(commands_for(args, env), log_dir) as pids:

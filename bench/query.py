@@ -147,6 +147,7 @@ def measure(
         if server_pid
         else None,
         "load_avg_1m": load_avg(),
+        "process_rss_mb": rss_mb(os.getpid()),  # this process: the runtime with its store client, index, model
         "over_floor_p50_ms": round(percentile(answer_ms, 0.5) - percentile(floor_ms, 0.5), 2),
         "timings_p50_ms": {k: round(percentile(v, 0.5), 2) for k, v in sorted(parts.items())},
         "timings_p95_ms": {k: round(percentile(v, 0.95), 2) for k, v in sorted(parts.items())},
