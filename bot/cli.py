@@ -217,7 +217,7 @@ def _when(ts: float | None) -> str:
 
 def _registered_sources(settings: Settings) -> list[Any]:
     """What the registry holds, read without creating a store or a collection."""
-    from ingest.registry import SourceRegistry
+    from ingest import SourceRegistry
     from vectorstore.client import connect
 
     config = settings.chroma_config()
@@ -250,7 +250,7 @@ def sources_cmd(ctx: click.Context, as_json: bool) -> None:
     import time
     from dataclasses import asdict
 
-    from ingest.registry import DEFAULT_EVERY_S, format_every, pending_seeds
+    from ingest import DEFAULT_EVERY_S, format_every, pending_seeds
 
     settings = settings_from(ctx)
     registered = _registered_sources(settings)
@@ -289,7 +289,7 @@ def sources_add_cmd(ctx: click.Context, location: str, every: str | None) -> Non
     import time
     from dataclasses import replace
 
-    from ingest.registry import DEFAULT_EVERY_S, format_every, new_source, parse_every
+    from ingest import DEFAULT_EVERY_S, format_every, new_source, parse_every
 
     now = time.time()
     try:
@@ -321,7 +321,7 @@ def sources_add_cmd(ctx: click.Context, location: str, every: str | None) -> Non
 @friendly_errors
 def sources_remove_cmd(ctx: click.Context, source_id: str) -> None:
     """Stop following a source (its articles stay; `newsbot remove` removes articles)."""
-    from ingest.registry import new_source
+    from ingest import new_source
 
     runtime = runtime_from(ctx)
     if not _registered_sources(runtime.settings):

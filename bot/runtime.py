@@ -11,10 +11,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING
 
 from bot.settings import Settings
-from ingest.fetch_policy import AllowList
-from ingest.pipeline import IngestOptions, IngestReport, Progress, ingest
-from ingest.registry import SourceRegistry
-from ingest.sources import FetchOptions, Validators
+from ingest import AllowList, FetchOptions, IngestOptions, IngestReport, Progress, SourceRegistry, Validators, ingest
 from vectorstore.client import connect, has_collection, store_exists
 from vectorstore.embedder import Embedder, load_embedder
 from vectorstore.errors import StoreError, StoreMissingError, describe_chroma_error, describe_os_error

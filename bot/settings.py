@@ -15,7 +15,7 @@ from pydantic_core import ErrorDetails
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot.errors import ConfigError
-from ingest.fetch_policy import parse_allow_entry
+from ingest import parse_allow_entry
 from vectorstore import recency
 from vectorstore.client import ChromaConfig
 

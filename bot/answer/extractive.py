@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 from bot.answer.models import Answer, AnswerSentence, Citation, Evidence
 from bot.answer.places import KINDS, places_in
 from bot.answer.question import Question
-from ingest.sentences import sentence_spans
+from ingest import sentence_spans
 from vectorstore.lexical import terms
 from vectorstore.models import Passage
 

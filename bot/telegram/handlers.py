@@ -55,8 +55,7 @@ from bot.telegram.render import (
     shorten,
     split_html,
 )
-from ingest.registry import Source, SourceRegistry
-from ingest.sources import is_url
+from ingest import Source, SourceRegistry, is_url
 from vectorstore.errors import ModelMismatchError, StoreError, StoreLockedError
 
 if TYPE_CHECKING:

@@ -19,12 +19,11 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlparse
 
 from bot.answer.models import DECLINE_TEXT, Answer, AnswerSentence, Citation, day_label
-from ingest.registry import Source, format_every
+from ingest import Source, format_every
 from vectorstore.models import StoredArticle
 
 if TYPE_CHECKING:
-    from ingest.errors import ItemError
-    from ingest.pipeline import IngestReport
+    from ingest import IngestReport, ItemError
 
 MAX_MESSAGE_CHARS = 4096
 SENTENCES_PER_PARAGRAPH = 3

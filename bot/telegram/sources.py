@@ -17,8 +17,7 @@ from telegram.ext import Application, CommandHandler, filters
 
 from bot.telegram.handlers import Context, Services, admin_only, send_parts
 from bot.telegram.render import esc, split_html
-from ingest.registry import DEFAULT_EVERY_S, Source, format_every, new_source, parse_every
-from ingest.sources import is_url
+from ingest import DEFAULT_EVERY_S, Source, format_every, is_url, new_source, parse_every
 from vectorstore.errors import StoreError
 
 log = logging.getLogger(__name__)
