@@ -45,7 +45,7 @@ from bench.feedsite import FeedSite, SiteArticle
 from bench.figures import command_line, load_avg, machine, peak_rss_mb, percentile, rss_mb
 from bench.levels import shown
 from bot.telegram.emulator import Emulator, EmulatorClient
-from ingest.registry import parse_every
+from ingest import parse_every
 from vectorstore.server_process import ChromaServer, start_chroma_server
 
 TOKENS = ["424242001:AAE-newsbot-fresh-a", "424242002:AAE-newsbot-fresh-b"]

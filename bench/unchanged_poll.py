@@ -30,7 +30,7 @@ from bench.feedsite import FeedSite, SiteArticle
 from bench.figures import command_line, load_avg, machine
 from bot.runtime import Runtime
 from bot.settings import Settings
-from ingest.registry import new_source
+from ingest import new_source
 
 FEEDS = 20
 ENTRIES = 50
