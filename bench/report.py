@@ -363,11 +363,12 @@ def unchanged_poll_section(lines: list[str], data: dict[str, Any]) -> None:
         "20 followed feeds of 50 dated entries each, served on 127.0.0.1, in a fresh embedded store: the first "
         "`newsbot watch --once` reads every feed and page and embeds the 1,000 articles; once they are due again "
         "(every 1m) a second one polls them unchanged. Requests are what the site received during each poll; "
-        "'model loaded' is whether the embedding model was loaded at all (newsbot loads it only to embed). Goal "
+        "'embedder imported' is whether sentence-transformers appears in the poll's `python -X importtime` list "
+        "(newsbot imports it only to embed). Seconds include the process's start. Goal "
         "(issue 14): the second poll fetches no article page and embeds nothing.",
         "",
-        "| site | poll | seconds | requests (kind status: count) | pages fetched | model loaded | articles / chunks "
-        "after | load avg 1m |",
+        "| site | poll | seconds | requests (kind status: count) | pages fetched | embedder imported | "
+        "articles / chunks after | load avg 1m |",
         "|---|---|---:|---|---:|---|---|---|",
     ]
     for r in data["runs"]:

@@ -3,11 +3,12 @@ must fetch no article page and embed nothing.
 
 A site on 127.0.0.1 (bench/feedsite.py) serves 20 RSS feeds of 50 dated entries, each entry a page of its own.
 The feeds are followed (`--every 1m`) in a fresh store, and `newsbot watch --once` polls them: the first poll
-reads every feed and page and embeds the 1,000 articles. Once they are due again, a second `newsbot -v watch
+reads every feed and page and embeds the 1,000 articles. Once they are due again, a second `newsbot watch
 --once` polls them unchanged; the site counts the requests it receives during each poll by kind (feed, page,
-robots.txt), and the second poll's log shows whether the embedding model was ever loaded (it is loaded
-lazily, only to embed). Run twice: with a site answering conditional requests (304 Not Modified), and with
-one that ignores them and sends every feed whole (then newsbot must recognise each entry as stored).
+robots.txt), and each poll's `python -X importtime` list shows whether sentence-transformers, which newsbot
+imports only to embed, was imported at all (the first poll is the check that it shows). Run twice: with a site
+answering conditional requests (304 Not Modified), and with one that ignores them and sends every feed whole
+(then newsbot must recognise each entry as stored).
 
 Usage:
     .venv/bin/python -m bench.unchanged_poll --out bench/out/unchanged-poll.json
@@ -34,7 +35,7 @@ from ingest import new_source
 
 FEEDS = 20
 ENTRIES = 50
-MODEL_LOADED = "SentenceTransformer"  # sentence-transformers logs the model it loads; newsbot loads it only to embed
+MODEL_LOADED = "| sentence_transformers"  # in -X importtime's list: the library that embeds was imported
 
 
 def publish(site: FeedSite) -> None:
@@ -51,8 +52,10 @@ def publish(site: FeedSite) -> None:
                                                  start + timedelta(minutes=n)))  # fmt: skip
 
 
-def poll(env: dict[str, str], verbose: bool) -> tuple[float, str, str]:
-    cmd = [str(Path(sys.executable).with_name("newsbot")), *(["-v"] if verbose else []), "watch", "--once"]
+def poll(env: dict[str, str]) -> tuple[float, str, str]:
+    """`newsbot watch --once`, its imports listed on stderr (-X importtime): the embedding model's library is
+    imported only when something is embedded."""
+    cmd = [sys.executable, "-X", "importtime", str(Path(sys.executable).with_name("newsbot")), "watch", "--once"]
     started = time.perf_counter()
     done = subprocess.run(cmd, env=env, capture_output=True, text=True, check=True)
     return time.perf_counter() - started, done.stdout, done.stderr
@@ -80,14 +83,14 @@ def run_one(conditional: bool, work: Path) -> dict[str, Any]:
         env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSBOT_")}
         env.update(NEWSBOT_DATA_DIR=str(settings.data_dir), NEWSBOT_FETCH_ALLOW="127.0.0.1")
         env["TOKENIZERS_PARALLELISM"] = "false"
-        first_s, first_out, first_err = poll(env, verbose=True)
+        first_s, first_out, first_err = poll(env)
         after_first = len(site.requests())
         first = {"seconds": round(first_s, 1), "requests": counts(site, 0), "model_loaded": MODEL_LOADED in first_err}
         first["polled_lines"] = sum(line.startswith("polled:") for line in first_out.splitlines())
         stats_first = _stats(settings)
         time.sleep(max(0.0, now + 61 - time.time()))  # due again: every 1m
         load = load_avg()
-        second_s, second_out, second_err = poll(env, verbose=True)
+        second_s, second_out, second_err = poll(env)
         lines = second_out.splitlines()
         second = {
             "seconds": round(second_s, 1),
