@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import html
 import threading
+import time
 from dataclasses import dataclass
 from datetime import datetime
 from email.utils import format_datetime
@@ -35,6 +36,7 @@ class Request:
     kind: str  # feed, page, robots, other
     path: str
     status: int
+    at: float  # time.time() when it was answered
 
 
 class FeedSite:
@@ -116,7 +118,7 @@ class FeedSite:
             def do_GET(self) -> None:  # noqa: N802 (the stdlib's name)
                 kind, status, body, headers = site._answer(self.path, dict(self.headers.items()))
                 with site._lock:
-                    site._log.append(Request(kind, self.path, status))
+                    site._log.append(Request(kind, self.path, status, time.time()))
                 self.send_response(status)
                 for key, value in headers.items():
                     self.send_header(key, value)

@@ -290,8 +290,15 @@ async def _session(
         "goal_met": len(every_bot) == len(probes) and percentile(every_bot, 0.95) < goal_s,
         "probe_every_s": args.probe_every,
         "spacing_s": args.spacing,
-        "seconds_by_article": [{"article": p.article.id, **p.answered_s} for p in probes],
+        "seconds_by_article": [
+            {"article": p.article.id, "published": _utc(p.published), **p.answered_s} for p in probes
+        ],
+        "feed_reads": [_utc(r.at) for r in site.requests() if r.kind == "feed"],  # when the poller read the feed
     }
+
+
+def _utc(ts: float) -> str:
+    return datetime.fromtimestamp(ts, UTC).strftime("%H:%M:%S")
 
 
 def _count(site: FeedSite) -> dict[str, int]:
