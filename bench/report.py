@@ -176,7 +176,8 @@ def plot(query: dict[str, Any]) -> None:
     ax.set_xlabel("chunks in the store")
     ax.set_ylabel("warm latency of engine.answer (ms)")
     cpus = query.get("machine_at_start", {}).get("cpus")
-    ax.set_title(f"newsbot query latency against corpus size ({cpus} CPUs)")
+    loads = [m.get("load_avg_1m") or 0 for r in query["levels"] for m in (r["machine_at_start"], r["machine_at_end"])]
+    ax.set_title(f"newsbot query latency against corpus size ({cpus} CPUs, 1-min load average up to {max(loads):.0f})")
     ax.grid(True, which="both", alpha=0.3)
     ax.legend(fontsize=8)
     fig.tight_layout()
