@@ -342,7 +342,7 @@ def freshness_section(lines: list[str], runs: list[dict[str, Any]]) -> None:
             mem = f"{memory['rss']:,.0f} / {memory['peak']:,.0f}" if memory else "–"
             goal = ("met" if r["goal_met"] else "missed") if name == "every bot" else ""
             lines.append(
-                f"| {r['mode']} | {_fmt(r.get('store_chunks'))} | {procs} | {r['articles']} | {name} | "
+                f"| {r['mode']} | {r.get('store_chunks') or 0:,} | {procs} | {r['articles']} | {name} | "
                 f"{f['answered']} | {_fmt(f['p50_s'])} | {_fmt(f['p95_s'])} | {_fmt(f['max_s'])} | {goal} | "
                 f"{mem} | {load} |"
             )
