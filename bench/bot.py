@@ -10,18 +10,18 @@ Prints the answered count, p50/p95 reply latency, throughput, and the bot's own 
 answer log); writes everything to bench/out/bot.json.
 
 At scale (`--chunks N`): the store is first built like a level of bench/query.py, from its benchmark corpus
-(`--snapshot`, made once by `bench/query.py --prepare`): whole real articles with their stored embeddings,
+(`--snapshot`, made once by `python -m bench.query --prepare`): whole real articles with their stored embeddings,
 repeated under new ids when N exceeds the snapshot's distinct chunks (the JSON says how many). The coverage
 is then ingested on top as usual, and the questions are the sample's plus `--level-questions` questions of
 bench/query.py's question set whose gold articles the level holds.
 
 Usage:
-    .venv/bin/python bench/bot.py                            # 50 users x 5 questions over data/sample
-    .venv/bin/python bench/bot.py --users 20 --questions 3   # a quicker run
-    .venv/bin/python bench/bot.py --chroma-url http://127.0.0.1:8000   # server mode (a `chroma run`)
-    .venv/bin/python bench/bot.py --chunks 50000 --snapshot var/bench-corpus          # 50k chunks, embedded
-    .venv/bin/python bench/bot.py --chunks 50000 --snapshot var/bench-corpus --server # the same, server mode
-    .venv/bin/python bench/bot.py --coverage data/sample \
+    .venv/bin/python -m bench.bot                            # 50 users x 5 questions over data/sample
+    .venv/bin/python -m bench.bot --users 20 --questions 3   # a quicker run
+    .venv/bin/python -m bench.bot --chroma-url http://127.0.0.1:8000   # server mode (a `chroma run`)
+    .venv/bin/python -m bench.bot --chunks 50000 --snapshot var/bench-corpus          # 50k chunks, embedded
+    .venv/bin/python -m bench.bot --chunks 50000 --snapshot var/bench-corpus --server # the same, server mode
+    .venv/bin/python -m bench.bot --coverage data/sample \
         --coverage ../shared/corpora/realtimeqa_ukraine.corpus.jsonl \
         --data-dir var/bench-bot                             # a big store (ingested once, then reused)
 
@@ -52,11 +52,12 @@ from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO / "tests" / "telegram"))  # the emulator harness the tests use
-sys.path.insert(1, str(REPO / "bench"))  # bench/query.py: the benchmark corpus and how levels are built
-
-from botapi_emulator import Emulator, EmulatorClient, User  # noqa: E402
+from bench import REPO
+from bench.figures import percentile, wait_until_idle
+from bench.levels import QUESTIONS as LEVEL_QUESTIONS
+from bench.levels import SNAPSHOT, Snapshot, build_level, load_questions, select
+from bot.telegram.emulator import Emulator, EmulatorClient, User
+from vectorstore.server_process import start_chroma_server
 
 OUT = REPO / "bench" / "out" / "bot.json"
 TOKEN = "424242424:AAE-newsbot-bench"
@@ -80,15 +81,6 @@ class Tally:
     invalid: list[str] = field(default_factory=list)
 
 
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    if not ordered:
-        return float("nan")
-    k = (len(ordered) - 1) * q
-    lo, hi = int(k), min(int(k) + 1, len(ordered) - 1)
-    return ordered[lo] + (ordered[hi] - ordered[lo]) * (k - lo)
-
-
 def newsbot(*args: str) -> list[str]:
     script = Path(sys.executable).parent / "newsbot"
     return [str(script), *args] if script.exists() else [sys.executable, "-m", "bot.cli", *args]
@@ -102,26 +94,24 @@ def build_level_store(
     Runs in a child process (see `prebuilt_store`), so that no Chroma client of the benchmark stays open on
     an embedded store that the bot's processes then write and read.
     """
-    import query
-
     from bot.settings import Settings
 
-    source = query.Snapshot(snapshot)
+    source = Snapshot(snapshot)
     if not source.articles:
-        raise SystemExit(f"no benchmark corpus in {snapshot}: run bench/query.py --prepare first")
-    _, gold = query.load_questions(query.QUESTIONS, 0)
-    articles, copies = query.select(source.articles, chunks, gold)
+        raise SystemExit(f"no benchmark corpus in {snapshot}: run python -m bench.query --prepare first")
+    _, gold = load_questions(LEVEL_QUESTIONS, 0)
+    level = select(source.articles, chunks, gold)
     settings = Settings(data_dir=data_dir, collection=collection, chroma_url=chroma_url, _env_file=None)
-    build_s = query.build_level(settings, articles)
+    build_s = build_level(settings, level)
     # Embedded, Chroma indexes the new vectors in this process after the writes return: let it finish.
-    idle_s = 0.0 if chroma_url else query.wait_until_idle(os.getpid())
+    idle_s = 0.0 if chroma_url else wait_until_idle(os.getpid())
     return {
         "target_chunks": chunks,
-        "articles": len(articles),
-        "chunks": sum(len(s.chunks) for s in articles),
-        "copied_chunks": copies,
+        "articles": len(level.picks),
+        "chunks": level.chunks,
+        "copied_chunks": level.copies,
         "distinct_chunks_in_snapshot": source.chunks,
-        "built_from": query.provenance(articles, copies, source.chunks),
+        "built_from": level.provenance(),
         "build_s": round(build_s, 1),
         "indexing_after_build_s": round(idle_s, 1),
     }
@@ -142,9 +132,7 @@ def prebuilt_store(
     with ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn")) as pool:
         level = pool.submit(build_level_store, snapshot, chunks, data_dir, collection, chroma_url).result()
     if server_pid is not None:  # the server indexes the new vectors in the background: let it finish
-        import query
-
-        level["indexing_after_build_s"] = round(query.wait_until_idle(server_pid), 1)
+        level["indexing_after_build_s"] = round(wait_until_idle(server_pid), 1)
     marker.write_text(json.dumps({"wanted": wanted, "level": level}, indent=2) + "\n")
     print(f"built: {level['built_from']}", flush=True)
     return level
@@ -157,10 +145,11 @@ def chroma_for(args: argparse.Namespace, data_dir: Path) -> Iterator[tuple[str |
     if not args.server:
         yield args.chroma_url, None
         return
-    import query
-
-    with query.chroma_server(data_dir / "chroma-server") as url:
-        yield url, query.SERVER_PIDS[url]
+    server = start_chroma_server(data_dir / "chroma-server")
+    try:
+        yield server.url, server.pid
+    finally:
+        server.stop()
 
 
 def start_bot(
@@ -254,9 +243,7 @@ def shown(source: str) -> str:
 def level_questions(limit: int) -> list[str]:
     """The first `limit` answerable questions of bench/query.py's question set: the level holds their gold
     articles first, whatever its size."""
-    import query
-
-    questions, _ = query.load_questions(query.QUESTIONS, limit)
+    questions, _ = load_questions(LEVEL_QUESTIONS, limit)
     return questions
 
 
@@ -378,10 +365,8 @@ def main() -> None:
             level = None
             pool = list(QUESTIONS)
             if args.chunks:
-                import query
-
                 level = prebuilt_store(
-                    (args.snapshot or query.SNAPSHOT).resolve(),
+                    (args.snapshot or SNAPSHOT).resolve(),
                     args.chunks,
                     data_dir,
                     str(collection),

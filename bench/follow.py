@@ -1,6 +1,6 @@
 """Following a story at scale: 10k users following 3 topics each, a batch of 50 new articles.
 
-    .venv/bin/python bench/follow.py ../shared/corpora/realtimeqa_2022gold.corpus.jsonl
+    .venv/bin/python -m bench.follow ../shared/corpora/realtimeqa_2022gold.corpus.jsonl
 
 1. Ingests the 50 newest articles of the corpus into a fresh store (without followers, so the ingest is not
    timed with the matching), and 30,000 topics for 10,000 users: headlines of 1,000 other articles of the corpus,
@@ -29,18 +29,14 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
-sys.path.insert(1, str(REPO / "tests" / "telegram"))  # the emulator harness the tests use
-
-from botapi_emulator import Emulator, EmulatorClient  # noqa: E402
-
-from bot.follow.queueing import queue_followers  # noqa: E402
-from bot.follow.store import FollowStore  # noqa: E402
-from bot.runtime import Runtime  # noqa: E402
-from bot.settings import Settings  # noqa: E402
-from bot.telegram.push import Pusher  # noqa: E402
-from ingest import IngestReport  # noqa: E402
+from bench import REPO
+from bot.follow.queueing import queue_followers
+from bot.follow.store import FollowStore
+from bot.runtime import Runtime
+from bot.settings import Settings
+from bot.telegram.emulator import Emulator, EmulatorClient
+from bot.telegram.push import Pusher
+from ingest import IngestReport
 
 OUT = REPO / "bench" / "out" / "follow.json"
 LABELS = REPO / "bench" / "data" / "follow_labels.jsonl"

@@ -1,6 +1,6 @@
 """Precision of matching new articles to followed topics, on a labelled set of our own.
 
-    .venv/bin/python bench/follow_precision.py ../shared/corpora/realtimeqa_2022gold.corpus.jsonl
+    .venv/bin/python -m bench.follow_precision ../shared/corpora/realtimeqa_2022gold.corpus.jsonl
 
 `bench/data/follow_labels.jsonl` holds ten followed topics, each with articles of the RealTime QA corpus (by
 id; the texts stay in ../shared) labelled relevant (a follower would want to be told) or not (the same names,
@@ -25,13 +25,11 @@ from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from bot.follow.matching import MatchConfig, score_pair  # noqa: E402
-from bot.follow.queueing import new_articles  # noqa: E402
-from bot.runtime import Runtime  # noqa: E402
-from bot.settings import Settings  # noqa: E402
+from bench import REPO as ROOT
+from bot.follow.matching import MatchConfig, score_pair
+from bot.follow.queueing import new_articles
+from bot.runtime import Runtime
+from bot.settings import Settings
 
 LABELS = ROOT / "bench" / "data" / "follow_labels.jsonl"
 TARGET_PRECISION = 0.9

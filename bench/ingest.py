@@ -12,8 +12,8 @@ re-ingest repeats the same runs (site furniture is detected per run, so the same
 texts). --slices 1 is the plain sequence. Wall-clock and CPU time are both reported.
 
 Usage:
-    .venv/bin/python bench/ingest.py              # the whole corpus (10+ minutes on 2 idle cores)
-    .venv/bin/python bench/ingest.py --limit 300  # the first 300 articles
+    .venv/bin/python -m bench.ingest              # the whole corpus (10+ minutes on 2 idle cores)
+    .venv/bin/python -m bench.ingest --limit 300  # the first 300 articles
 
 Writes bench/out/ingest.json (or ingest-limitN.json for a --limit run). Goals (issue 2): ingest at >= 90% of
 the raw embedder throughput; the unchanged re-ingest >= 20x faster than the first.
@@ -26,7 +26,6 @@ import json
 import logging
 import os
 import platform
-import resource
 import sys
 import tempfile
 import time
@@ -34,10 +33,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
+from bench import REPO, SHARED
+from bench.figures import peak_rss_mb
 
-CORPUS = REPO / ".." / "shared" / "corpora" / "realtimeqa_ukraine.corpus.jsonl"
+CORPUS = SHARED / "corpora" / "realtimeqa_ukraine.corpus.jsonl"
 OUT = REPO / "bench" / "out" / "ingest.json"
 RATIO_GOAL = 0.90
 SPEEDUP_GOAL = 20.0
@@ -60,11 +59,6 @@ def _timed(clock: Clock, func: Any, *args: Any) -> Any:
     result = func(*args)
     clock.add(time.perf_counter() - w, time.process_time() - c)
     return result
-
-
-def _peak_rss_mb() -> float:
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux, bytes on macOS
-    return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024
 
 
 def _split(corpus: Path, limit: int | None, slices: int, directory: Path) -> list[Path]:
@@ -156,7 +150,7 @@ def run(corpus: Path, limit: int | None, slices: int) -> dict[str, Any]:
             "reingest_unchanged": unchanged,
             "speedup": round(speedup, 1),
             "speedup_goal": SPEEDUP_GOAL,
-            "peak_rss_mb": round(_peak_rss_mb(), 1),
+            "peak_rss_mb": peak_rss_mb(os.getpid()),
             "goals_met": ratio >= RATIO_GOAL and speedup >= SPEEDUP_GOAL and embedded_again == 0,
             "machine": {
                 "cpus": os.cpu_count(),

@@ -1,6 +1,6 @@
 """Lexical engine benchmark (issue 14, item 4): which BM25 engine keeps up with a 1M-chunk archive.
 
-Candidates, each fed the repo's own analysis (`vectorstore.analysis.terms`: lowercase, stopwords out, Snowball
+Candidates, each fed the repo's own analysis (`vectorstore.lexical.terms`: lowercase, stopwords out, Snowball
 stems), so only the engine differs:
 - `bm25s`: today's index, in memory, rebuilt whole on every change;
 - `fts5`: SQLite FTS5 on disk, `bm25()` ranking, rows inserted and deleted in place;
@@ -16,8 +16,8 @@ analysis of the new texts included) and to see it in search; at 100k the overlap
 with bm25s's. Writes bench/out/lexical.json.
 
 Usage:
-    .venv/bin/python bench/lexical.py                                   # 1k, 100k, 1M; all engines
-    .venv/bin/python bench/lexical.py --levels 1000,100000 --engines fts5,bm25s
+    .venv/bin/python -m bench.lexical                                   # 1k, 100k, 1M; all engines
+    .venv/bin/python -m bench.lexical --levels 1000,100000 --engines fts5,bm25s
 """
 
 from __future__ import annotations
@@ -28,7 +28,6 @@ import json
 import os
 import pickle
 import platform
-import resource
 import shutil
 import sqlite3
 import statistics
@@ -41,14 +40,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
+from bench import REPO, SHARED
+from bench.figures import peak_rss_mb, percentile, rss_mb
+from ingest.chunking import chunk_article
+from vectorstore.analysis import terms
+from vectorstore.models import Article
 
-from ingest.chunking import chunk_article  # noqa: E402
-from vectorstore.analysis import terms  # noqa: E402
-from vectorstore.models import Article  # noqa: E402
-
-SHARED = REPO.parent / "shared"
 CORPORA = sorted((SHARED / "corpora").glob("*.corpus.jsonl"))
 QUESTIONS = SHARED / "eval" / "realtimeqa_gold.qa.jsonl"
 CACHE = Path.home() / ".cache" / "newsbot" / "lexical-bench"
@@ -147,18 +144,6 @@ def update_batch(distinct: Sequence[Doc], docs_in_index: Sequence[str]) -> tuple
     return removed + replaced, new
 
 
-def rss_mb() -> float:
-    with open("/proc/self/status") as fh:
-        for line in fh:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    return 0.0
-
-
-def peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
 # ---- engines ----------------------------------------------------------------------------------------------
 
 
@@ -244,7 +229,7 @@ class Fts5Engine:
 
 class TantivyEngine:
     """tantivy over the analysed terms (whitespace tokenizer); the chunk row stored as JSON bytes. As in
-    vectorstore/lexical/manager.py: a writer is opened per update and closed after its merges, so the lock is free."""
+    vectorstore/lexical.py: a writer is opened per update and closed after its merges, so the lock is free."""
 
     def __init__(self, directory: Path) -> None:
         import tantivy
@@ -307,7 +292,7 @@ def run_one(engine_name: str, level: int, distinct_count: int, n_questions: int,
     distinct, _ = distinct_docs(distinct_count)
     qs = questions(n_questions)
     gc.collect()
-    base_rss = rss_mb()
+    base_rss = rss_mb(os.getpid())
     directory = Path(tempfile.mkdtemp(prefix=f"lexbench-{engine_name}-"))
     try:
         engine = ENGINES[engine_name](directory)
@@ -315,7 +300,7 @@ def run_one(engine_name: str, level: int, distinct_count: int, n_questions: int,
         engine.build(level_docs(distinct, level))
         build_s = time.perf_counter() - started
         gc.collect()
-        after_build = rss_mb()
+        after_build = rss_mb(os.getpid())
         for q in qs[:20]:  # warm-up
             engine.search(q, K)
         times, tops = [], []
@@ -332,10 +317,10 @@ def run_one(engine_name: str, level: int, distinct_count: int, n_questions: int,
             "build_s": round(build_s, 2),
             "rss_mb": round(after_build, 1),
             "rss_index_mb": round(after_build - base_rss, 1),
-            "peak_rss_mb": round(peak_rss_mb(), 1),
+            "peak_rss_mb": round(peak_rss_mb(os.getpid()), 1),
             "disk_mb": round(sum(p.stat().st_size for p in directory.rglob("*") if p.is_file()) / 2**20, 1),
-            "query_p50_ms": round(statistics.median(times), 2),
-            "query_p95_ms": round(times[int(0.95 * (len(times) - 1))], 2),
+            "query_p50_ms": round(percentile(times, 0.5), 2),
+            "query_p95_ms": round(percentile(times, 0.95), 2),
             "query_max_ms": round(times[-1], 2),
             "questions": len(qs),
             "tops": tops,
@@ -400,7 +385,8 @@ def main() -> None:
     for level in levels:
         for engine in engines:
             update = "1" if level == max(levels) else "0"
-            cmd = [sys.executable, __file__, "--one", f"{engine}:{level}:{update}", "--distinct", str(args.distinct)]
+            cmd = [sys.executable, "-m", "bench.lexical", "--one", f"{engine}:{level}:{update}"]
+            cmd += ["--distinct", str(args.distinct)]
             cmd += ["--questions", str(args.questions)]
             proc = subprocess.run(cmd, capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(REPO)})
             if proc.returncode != 0:

@@ -3,7 +3,8 @@
 A pytest plugin module: test files that need it say `pytest_plugins = ["chroma_server"]`.
 
 - `chroma_server` (session): one `chroma run --path <tmp> --host 127.0.0.1 --port <free>` for the whole
-  session, ready once its heartbeat answers, terminated (then killed) at the end.
+  session, ready once its heartbeat answers, terminated (then killed) at the end. The process itself is
+  started by `vectorstore/server_process.py`, which the benchmarks use too.
 - `mode_settings` (parametrised `embedded` / `server`): Settings for a fresh store in either mode. Server-mode
   tests share the one server, so each test gets its own collection name and drops it afterwards.
 
@@ -22,13 +23,7 @@ A test module runs its store tests in both modes by overriding the shared `setti
 
 from __future__ import annotations
 
-import os
 import shutil
-import signal
-import socket
-import subprocess
-import sys
-import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -38,85 +33,12 @@ from typing import TYPE_CHECKING
 import httpx
 import pytest
 
+from vectorstore.server_process import ChromaServer, start_chroma_server
+
 if TYPE_CHECKING:
     from bot.settings import Settings
 
-CHROMA_BIN = Path(sys.executable).with_name("chroma")
 STORE_MODES = ["embedded", pytest.param("server", marks=pytest.mark.server)]
-
-
-def free_port() -> int:
-    """A port that was free a moment ago on 127.0.0.1 (the server binds it right after)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@dataclass
-class ChromaServer:
-    """A running `chroma run` process; `url` is what NEWSBOT_CHROMA_URL takes."""
-
-    url: str
-    path: Path
-    log_path: Path
-    process: subprocess.Popen[bytes]
-
-    def log_tail(self, chars: int = 2000) -> str:
-        try:
-            return self.log_path.read_text(encoding="utf-8", errors="replace")[-chars:]
-        except OSError:
-            return ""
-
-    def stop(self, timeout_s: float = 10.0) -> None:
-        """Terminate, and kill if it does not exit in time."""
-        if self.process.poll() is not None:
-            return
-        self.process.send_signal(signal.SIGTERM)
-        try:
-            self.process.wait(timeout=timeout_s)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(timeout=timeout_s)
-
-
-def _die_with_parent() -> None:
-    """In the child: get SIGTERM when the test process dies, so a killed pytest leaves no server behind."""
-    if sys.platform.startswith("linux"):
-        import ctypes
-
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # 1 = PR_SET_PDEATHSIG
-
-
-def start_chroma_server(path: Path, timeout_s: float = 60.0) -> ChromaServer:
-    """Start `chroma run` on a free port of 127.0.0.1 and wait for its heartbeat."""
-    if not CHROMA_BIN.exists():
-        raise RuntimeError(f"the chroma CLI is not installed next to {sys.executable}")
-    path.mkdir(parents=True, exist_ok=True)
-    last_error = "not started"
-    for _attempt in range(3):  # the free port can be taken between probing and binding
-        port = free_port()
-        log_path = path.parent / f"{path.name}.port{port}.log"
-        with open(log_path, "wb") as log:
-            process = subprocess.Popen(
-                [str(CHROMA_BIN), "run", "--path", str(path), "--host", "127.0.0.1", "--port", str(port)],
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL,
-                env={**os.environ, "ANONYMIZED_TELEMETRY": "False"},
-                preexec_fn=_die_with_parent,
-            )
-        server = ChromaServer(f"http://127.0.0.1:{port}", path, log_path, process)
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline and process.poll() is None:
-            try:
-                if httpx.get(f"{server.url}/api/v2/heartbeat", timeout=1.0).status_code == 200:
-                    return server
-            except httpx.TransportError as exc:
-                last_error = f"{type(exc).__name__}: {exc}"
-            time.sleep(0.1)
-        server.stop()
-        last_error = f"exit code {process.returncode}; log: {server.log_tail()}"
-    raise RuntimeError(f"chroma run did not come up: {last_error}")
 
 
 @pytest.fixture(scope="session")
