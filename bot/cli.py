@@ -559,7 +559,7 @@ def eval_cmd(
     Example:
       newsbot eval ../shared/eval/seed_dev_qa.jsonl --corpus data/sample
       NEWSBOT_DATA_DIR=var/evalstore/rtqa2024 newsbot eval ../shared/eval/realtimeqa_2024.qa.jsonl \\
-          --pool ../shared/corpora/realtimeqa_2024.corpus.jsonl --sample 120 --as-of-question-date
+          --pool ../shared/corpora/realtimeqa_2024.corpus.jsonl --sample 60 --as-of-question-date
     Prints doc hit@1/@5, MRR, answer hit, citation precision and correct declines for newsbot and the
     baselines (BM25 alone; LangChain's 1000/200 dense top-4 recipe, built once in its own collection).
     """

@@ -49,6 +49,7 @@ def assert_one_error_line(result: Result, expected: str) -> None:
         ({"NEWSBOT_TOP_K": "five"}, "NEWSBOT_TOP_K must be a whole number (got five)"),
         ({"NEWSBOT_STALE_AFTER_DAYS": "0"}, "NEWSBOT_STALE_AFTER_DAYS must be at least 1 (got 0)"),
         ({"NEWSBOT_STALE_AFTER_DAYS": "99999"}, "NEWSBOT_STALE_AFTER_DAYS must be at most 36500 (got 99999)"),
+        ({"NEWSBOT_ANSWER_MIN_PROBABILITY": "1.5"}, "NEWSBOT_ANSWER_MIN_PROBABILITY must be at most 1 (got 1.5)"),
         ({"NEWSBOT_WEBHOOK_PORT": "70000"}, "NEWSBOT_WEBHOOK_PORT must be at most 65535 (got 70000)"),
         (
             {"NEWSBOT_CHROMA_URL": "localhost:8000"},

@@ -10,10 +10,13 @@ from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Protocol
 
-from bot.answer.extractive import candidate_sentences, entity_found, select, words_of
+from bot.answer.decline import DeclineModel, question_features
+from bot.answer.decline import load_model as load_decline_model
 from bot.answer.extractive import compose as compose_extractive
-from bot.answer.models import Answer
+from bot.answer.extractive import entity_found, select, words_of
+from bot.answer.models import Answer, ScoredSentence
 from bot.answer.question import analyse, essential_entities, standalone
+from bot.answer.ranker import RankerModel, candidate_sentences, load_model
 from vectorstore.models import Passage
 from vectorstore.recency import parse_date
 from vectorstore.retriever import HybridRetriever
@@ -39,9 +42,9 @@ class PassageAnswerer(Protocol):
 class EngineConfig:
     evidence_passages: int = 8  # passages whose sentences compete for the answer
     max_sentences: int = 3
-    # Calibrated on the dev sets (see `newsbot eval`): below this share of the question's weighted terms in
-    # the best sentence, the coverage does not answer the question.
-    min_coverage: float = 0.2
+    # Below this probability (the decline model's) that the best sentence answers, the coverage does not answer
+    # the question; None: the threshold shipped with the model.
+    min_answer_probability: float | None = None
     # Share of the question's entities that must appear in the evidence; "What did Portugal pledge?" scores
     # as high as a real question with this embedder, but Portugal is nowhere in the coverage.
     min_entity_share: float = 0.75
@@ -95,11 +98,21 @@ def missing_entities(entities: Sequence[Sequence[str]], passages: Sequence[Passa
 
 class AnswerEngine:
     def __init__(
-        self, retriever: HybridRetriever, config: EngineConfig, llm: PassageAnswerer | None = None
+        self,
+        retriever: HybridRetriever,
+        config: EngineConfig,
+        llm: PassageAnswerer | None = None,
+        ranker: RankerModel | None = None,
+        decline: DeclineModel | None = None,
     ) -> None:
         self.retriever = retriever
         self.config = config
         self.llm = llm
+        self.ranker = ranker or load_model()  # read once, at start-up
+        self.decline = decline or load_decline_model()
+        self.min_answer_probability = (
+            self.decline.threshold if config.min_answer_probability is None else config.min_answer_probability
+        )
 
     def answer(self, question: str, history: Sequence[str] = (), filters: Filters | None = None) -> Answer:
         started = time.perf_counter()
@@ -127,6 +140,7 @@ class AnswerEngine:
             return _decline(question, "the store holds no coverage", query)
         analysed = analyse(query)
         essential = essential_entities(analysed)
+        found_share = 1.0
         if essential:
             missing = missing_entities(essential, passages)
             found_share = 1 - len(missing) / len(essential)
@@ -135,8 +149,8 @@ class AnswerEngine:
         if not analysed.terms:
             return _decline(question, "the question has no content words", query)
         index = self.retriever.lexical.current()
-        scored = candidate_sentences(analysed, passages, index.idf)
-        if not scored or scored[0].coverage < self.config.min_coverage:
+        scored = candidate_sentences(analysed, passages, index.idf, self.ranker)
+        if not scored or self.answer_probability(scored, found_share) < self.min_answer_probability:
             return _decline(question, "no passage answers the question well enough", query)
         if self.llm is not None:
             generated = self.llm.answer(query, passages)
@@ -146,9 +160,16 @@ class AnswerEngine:
         return compose_extractive(question, chosen, passages)
 
 
+    def answer_probability(self, scored: Sequence[ScoredSentence], entities_found: float) -> float:
+        """The decline model's probability that the best of the ranked sentences answers the question."""
+        return self.decline.probability(question_features(scored, entities_found))
+
+
 def build_engine(settings: Settings, retriever: HybridRetriever) -> AnswerEngine:
     config = EngineConfig(
-        max_sentences=settings.max_answer_sentences, stale_after_days=settings.stale_after_days
+        max_sentences=settings.max_answer_sentences,
+        stale_after_days=settings.stale_after_days,
+        min_answer_probability=settings.answer_min_probability,
     )
     llm = None
     if settings.llm_model:
