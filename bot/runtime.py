@@ -11,10 +11,17 @@ from functools import cached_property
 from typing import TYPE_CHECKING
 
 from bot.settings import Settings
-from ingest.fetch_policy import AllowList
-from ingest.pipeline import IngestOptions, IngestReport, Progress, ingest
-from ingest.registry import SourceRegistry
-from ingest.sources import FetchOptions, Validators
+from ingest import (
+    AllowList,
+    FetchOptions,
+    IngestOptions,
+    IngestReport,
+    Progress,
+    SitemapLimits,
+    SourceRegistry,
+    Validators,
+    ingest,
+)
 from vectorstore.client import connect, has_collection, store_exists
 from vectorstore.embedder import Embedder, load_embedder
 from vectorstore.errors import StoreError, StoreMissingError, describe_chroma_error, describe_os_error
@@ -129,6 +136,12 @@ class Runtime:
                 user_agent=s.user_agent,
                 allow=AllowList.parse(s.fetch_allow),
                 summary_fallback=s.feed_summary_fallback,
+                sitemaps=SitemapLimits(
+                    max_depth=s.sitemap_max_depth,
+                    max_sitemaps=s.sitemap_max_sitemaps,
+                    max_urls=s.sitemap_max_urls,
+                    max_bytes=s.sitemap_max_bytes,
+                ),
             ),
         )
 

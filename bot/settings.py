@@ -15,7 +15,7 @@ from pydantic_core import ErrorDetails
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot.errors import ConfigError
-from ingest.fetch_policy import parse_allow_entry
+from ingest import parse_allow_entry
 from vectorstore import recency
 from vectorstore.client import ChromaConfig
 
@@ -100,6 +100,18 @@ class Settings(BaseSettings):
         "on-failure",
         description="when a feed entry's page cannot be had, store the feed's own summary instead: when the page "
         "failed (with a warning), also when its link was refused by the fetch policy, or never",
+    )
+
+    sitemap_max_depth: int = Field(
+        2, ge=0, le=5, description="levels of sitemap index followed below a followed sitemap (0: none)"
+    )
+    sitemap_max_sitemaps: int = Field(50, ge=1, le=10_000, description="sitemaps read per poll of one source")
+    sitemap_max_urls: int = Field(
+        500, ge=1, le=50_000, description="pages of a sitemap source fetched per poll, newest first"
+    )
+    sitemap_max_bytes: int = Field(
+        20_000_000, ge=1_000, le=2_000_000_000,
+        description="largest sitemap read (uncompressed); it is parsed as it streams in, never held whole",
     )
 
     # ---- retrieval and answers ----

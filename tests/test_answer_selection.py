@@ -13,7 +13,7 @@ from bot.answer.models import Evidence, ScoredSentence
 from bot.answer.question import analyse
 from bot.answer.ranker import candidate_sentences
 from bot.runtime import Runtime
-from vectorstore.lexical import terms
+from vectorstore.analysis import terms
 from vectorstore.models import Chunk, Passage
 
 SAMPLE_DIR = Path(__file__).resolve().parents[1] / "data" / "sample"

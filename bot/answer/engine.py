@@ -13,10 +13,11 @@ from typing import TYPE_CHECKING, Protocol
 from bot.answer.decline import DeclineModel, question_features
 from bot.answer.decline import load_model as load_decline_model
 from bot.answer.extractive import compose as compose_extractive
-from bot.answer.extractive import entity_found, select, words_of
+from bot.answer.extractive import entity_found, select
 from bot.answer.models import Answer, ScoredSentence
 from bot.answer.question import analyse, essential_entities, standalone
 from bot.answer.ranker import RankerModel, candidate_sentences, load_model
+from vectorstore.analysis import words_of
 from vectorstore.models import Passage
 from vectorstore.recency import parse_date
 from vectorstore.retriever import HybridRetriever
@@ -148,8 +149,7 @@ class AnswerEngine:
                 return _decline(question, f"not in the coverage: {', '.join(missing)}", query)
         if not analysed.terms:
             return _decline(question, "the question has no content words", query)
-        index = self.retriever.lexical.current()
-        scored = candidate_sentences(analysed, passages, index.idf, self.ranker)
+        scored = candidate_sentences(analysed, passages, self.retriever.term_idf(), self.ranker)
         if not scored or self.answer_probability(scored, found_share) < self.min_answer_probability:
             return _decline(question, "no passage answers the question well enough", query)
         if self.llm is not None:

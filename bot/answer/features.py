@@ -12,10 +12,9 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from bot.answer.extractive import entity_found, entity_share, type_match, words_of
+from bot.answer.extractive import entity_found, entity_share, type_match
 from bot.answer.question import Question
-from ingest.sentences import sentence_spans
-from vectorstore.lexical import terms
+from vectorstore.analysis import sentence_spans, terms, words_of
 from vectorstore.models import Passage
 
 # A sentence of fewer words is a caption, a dateline or a fragment, never an answer.
