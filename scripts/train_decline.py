@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import datetime
-import hashlib
 import json
 import sys
 from dataclasses import replace
@@ -27,7 +26,7 @@ import numpy as np
 import sklearn
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
-from train_ranker import evidence
+from train_ranker import article_parity, evidence
 
 from bot.answer import decline
 from bot.answer.engine import EngineConfig, missing_entities
@@ -77,14 +76,8 @@ def earlier(items: list[QAItem]) -> list[QAItem]:
 
 
 def squad_half(items: list[QAItem], parity: int, n: int) -> list[QAItem]:
-    """SQuAD questions of the articles (Wikipedia pages) whose title hashes to `parity`: split by article."""
-    def page(item: QAItem) -> str:
-        return (item.doc_id or "").rsplit("_", 1)[0]
-
-    def side(item: QAItem) -> int:
-        return hashlib.sha256(page(item).encode()).digest()[0] % 2
-
-    return evenly([i for i in items if side(i) == parity], n)
+    """SQuAD questions of the articles (Wikipedia pages) on one side of the split by article."""
+    return evenly([i for i in items if article_parity(i) == parity], n)
 
 
 def threshold_table(probs: np.ndarray, y: np.ndarray) -> list[dict[str, float]]:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import hashlib
 import json
 import sys
 from collections.abc import Callable, Iterator
@@ -32,7 +33,7 @@ from bot.answer import ranker
 from bot.answer.engine import EngineConfig
 from bot.answer.features import CONSENSUS, FEATURES, Candidate, candidates
 from bot.answer.question import Question, analyse
-from bot.eval_pool import select_pool
+from bot.eval_pool import evenly, select_pool
 from bot.evaluation import QAItem, contains_answer, load_questions
 from bot.settings import Settings
 from ingest.chunking import chunk_article
@@ -77,8 +78,26 @@ def evidence(
 
 def extract(questions: Path, corpus: Path, sample: int, per_question: int) -> list[Group]:
     items, records = select_pool(load_questions(questions), corpus, per_question, sample)
+    return groups_of(items, records, questions.stem)
+
+
+def squad_train_half(n: int) -> list[Group]:
+    """SQuAD 2.0 dev half's answerable questions on the articles of even title hash (the decline model validates on
+    the others): questions worded like their paragraph, which news quizzes rarely are."""
+    with open(SHARED / "corpora/squad2_dev_half.corpus.jsonl", encoding="utf-8") as fh:
+        records = [json.loads(line) for line in fh if line.strip()]
+    items = [i for i in load_questions(SHARED / "eval/squad2_dev_half.qa.jsonl") if i.answerable]
+    return groups_of(evenly([i for i in items if article_parity(i) == 0], n), records, "squad")
+
+
+def article_parity(item: QAItem) -> int:
+    """0 or 1 by a hash of the SQuAD question's Wikipedia page: the split by article."""
+    return hashlib.sha256((item.doc_id or "").rsplit("_", 1)[0].encode()).digest()[0] % 2
+
+
+def groups_of(items: list[QAItem], records: list[dict[str, Any]], name: str) -> list[Group]:
     groups = []
-    for item, passages, idf in evidence(items, records, questions.stem):
+    for item, passages, idf in evidence(items, records, name):
         question = analyse(item.question)
         cands = candidates(question, passages, idf)
         labels = [int(contains_answer(c.text, item.answers)) for c in cands]
@@ -131,6 +150,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--valid-year", default="2024")
     p.add_argument("--valid-sample", type=int, default=200)
     p.add_argument("--pool-articles", type=int, default=3)
+    p.add_argument("--squad", type=int, default=0, help="SQuAD questions added to the training data (0: none)")
     p.add_argument("--out", type=Path, default=ranker.MODEL_PATH)
     args = p.parse_args(argv)
 
@@ -138,7 +158,7 @@ def main(argv: list[str] | None = None) -> int:
         return extract(SHARED / f"eval/realtimeqa_{year}.qa.jsonl",
                        SHARED / f"corpora/realtimeqa_{year}.corpus.jsonl", sample, args.pool_articles)
 
-    train = load(args.train_year, args.train_sample)
+    train = load(args.train_year, args.train_sample) + (squad_train_half(args.squad) if args.squad else [])
     valid = load(args.valid_year, args.valid_sample)
     xb, y = base_matrix(train)
     base = fit(xb, y, FEATURES)
@@ -156,7 +176,8 @@ def main(argv: list[str] | None = None) -> int:
         "trained": datetime.date.today().isoformat(),
         "script": "scripts/train_ranker.py",
         "train": f"realtimeqa_{args.train_year}: {args.train_sample} questions spread over the year, each asked "
-                 f"on its date (BM25 over the pools of their first {args.pool_articles} retrieved articles)",
+                 f"on its date (BM25 over the pools of their first {args.pool_articles} retrieved articles); "
+                 f"{args.squad} answerable SQuAD 2.0 dev-half questions of the articles of even title hash",
         "validation": f"realtimeqa_{args.valid_year}, likewise {args.valid_sample} questions",
         "label": "the sentence contains the question's answer (case- and quote-folded)",
         "model": f"scikit-learn {sklearn.__version__} LogisticRegression(C={REGULARISATION_C}), standardised",

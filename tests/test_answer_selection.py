@@ -8,10 +8,9 @@ from pathlib import Path
 
 from store_checks import assert_grounded, write_jsonl
 
-from bot.answer.extractive import select
+from bot.answer.extractive import candidate_sentences, select
 from bot.answer.models import Evidence, ScoredSentence
 from bot.answer.question import analyse
-from bot.answer.ranker import candidate_sentences
 from bot.runtime import Runtime
 from vectorstore.analysis import terms
 from vectorstore.models import Chunk, Passage

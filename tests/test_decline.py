@@ -39,10 +39,11 @@ def test_the_shipped_decline_model_loads_with_its_threshold_and_metadata() -> No
 
 def test_the_threshold_is_a_setting_the_engine_reads(sample: Runtime) -> None:
     question = "What did Italy pledge?"
-    assert not sample.engine.answer(question).declined
-    assert sample.engine.min_answer_probability == load_model().threshold
-    strict = AnswerEngine(sample.retriever, EngineConfig(min_answer_probability=1.0))
+    learned = AnswerEngine(sample.retriever, EngineConfig(learned=True))
+    assert not learned.answer(question).declined
+    assert learned.min_answer_probability == load_model().threshold
+    strict = AnswerEngine(sample.retriever, EngineConfig(learned=True, min_answer_probability=1.0))
     answer = strict.answer(question)
     assert answer.declined and answer.decline_reason == "no passage answers the question well enough"
-    lenient = AnswerEngine(sample.retriever, EngineConfig(min_answer_probability=0.0))
+    lenient = AnswerEngine(sample.retriever, EngineConfig(learned=True, min_answer_probability=0.0))
     assert not lenient.answer("What did Zelensky and Meloni talk about?").declined

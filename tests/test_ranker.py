@@ -38,10 +38,10 @@ def _features(question: str, text: str = TEXT) -> dict[str, dict[str, float]]:
 def test_each_scoring_component_is_a_named_feature() -> None:
     f = _features("How much did Italy pledge?")
     # "pledge" is answered by "approved … package": a related word, not the word itself.
-    assert f["approved"]["coverage_related"] == f["approved"]["coverage_exact"] == 1 / 3  # "Italy" itself
-    assert f["pledged"]["coverage_exact"] == 1.0 and f["pledged"]["restates_only"] == 1.0
+    assert f["approved"]["coverage"] == pytest.approx((1 + 0.7) / 3)  # "Italy" itself, "approved" for "pledge"
+    assert f["pledged"]["coverage"] == 1.0 and f["pledged"]["restates_only"] == 1.0
     assert f["package"]["type_strong"] == 1.0 and f["approved"]["type_strong"] == 0.0  # an amount, asked for
-    assert f["package"]["coverage_nearby"] > 0  # "pledge"'s relatives are in the sentence before
+    assert f["Giorgia"]["coverage"] == 0.5  # every term in the sentence before only
     assert f["will"]["is_question"] == 1.0 and f["approved"]["is_question"] == 0.0
     assert f["approved"]["entity_share"] == 1.0 and f["approved"]["names_subject"] == 1.0
     assert f["Giorgia"]["entity_share"] == 0.25  # Italy is named in its passage only
