@@ -24,14 +24,13 @@ from typing import Any
 
 import numpy as np
 import sklearn
-from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
-from train_ranker import article_parity, evidence
+from train_ranker import article_parity, evidence, fit, write_model
 
 from bot.answer import decline
 from bot.answer.engine import EngineConfig, missing_entities
 from bot.answer.question import analyse, essential_entities
-from bot.answer.ranker import LinearModel, candidate_sentences, load_model
+from bot.answer.ranker import candidate_sentences, load_model
 from bot.eval_pool import evenly, select_pool
 from bot.evaluation import QAItem, contains_answer, load_questions
 
@@ -114,12 +113,7 @@ def main(argv: list[str] | None = None) -> int:
         data[f"{split}_squad"], data[f"{split}_rtqa"] = (sx, sy), (rx, ry)
 
     x, y = np.array(data["train"][0]), np.array(data["train"][1])
-    mean, scale = x.mean(axis=0), x.std(axis=0)
-    scale[scale == 0] = 1.0
-    lr = LogisticRegression(C=1.0, max_iter=2000).fit((x - mean) / scale, y)
-    w = lr.coef_[0] / scale
-    model = LinearModel(decline.QUESTION_FEATURES, tuple(float(v) for v in w),
-                        float(lr.intercept_[0] - (w * mean).sum()))
+    model = fit(x, y, decline.QUESTION_FEATURES)
     dm = decline.DeclineModel(model, 0.5)
 
     def probs(name: str) -> tuple[np.ndarray, np.ndarray]:
@@ -135,8 +129,9 @@ def main(argv: list[str] | None = None) -> int:
         report[name] = {"questions": int(len(ys)), "lead_holds_answer": round(float(ys.mean()), 3),
                         "auc": round(float(roc_auc_score(ys, ps)), 3) if 0 < ys.sum() < len(ys) else None,
                         "at_threshold": threshold_table(ps, ys)[table.index(chosen)]}
-    report["standardised_weights"] = {n: round(float(c), 3) for n, c in zip(model.features, lr.coef_[0],
-                                                                           strict=True)}
+    spread = x.std(axis=0)
+    report["standardised_weights"] = {n: round(w * sd, 3) for n, w, sd in zip(model.features, model.weights, spread,
+                                                                            strict=True)}
     metadata = {
         "trained": datetime.date.today().isoformat(),
         "script": "scripts/train_decline.py",
@@ -144,16 +139,13 @@ def main(argv: list[str] | None = None) -> int:
                  f"realtimeqa_2023 ({args.rtqa_samples[0]} pooled) on their date and {SHIFT_DAYS} days before",
         "validation": f"the other SQuAD articles; realtimeqa_2024 ({args.rtqa_samples[1]}) likewise",
         "label": "the ranker's lead sentence holds a gold answer (0 for unanswerable questions)",
-        "model": f"scikit-learn {sklearn.__version__} LogisticRegression(C=1.0), standardised",
+        "model": f"scikit-learn {sklearn.__version__} LogisticRegression(C=1.0), standardised (train_ranker.fit)",
         "threshold": f"highest answering at least {args.recall} of the validation questions whose lead holds the "
                      "answer (precision: metrics.chosen)",
         "metrics": report,
         "thresholds_validation": table,
     }
-    doc = {"model": model.to_json(), "threshold": chosen["threshold"], "metadata": metadata}
-    args.out.write_text(json.dumps(doc, indent=1) + "\n", encoding="utf-8")
-    json.dump(report, sys.stdout, indent=1)
-    print()
+    write_model(args.out, {"model": model.to_json(), "threshold": chosen["threshold"], "metadata": metadata}, report)
     return 0
 
 

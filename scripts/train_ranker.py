@@ -183,11 +183,15 @@ def main(argv: list[str] | None = None) -> int:
         "model": f"scikit-learn {sklearn.__version__} LogisticRegression(C={REGULARISATION_C}), standardised",
         "metrics": report,
     }
-    doc = {"base": base.to_json(), "full": full.to_json(), "metadata": metadata}
-    args.out.write_text(json.dumps(doc, indent=1) + "\n", encoding="utf-8")
+    write_model(args.out, {"base": base.to_json(), "full": full.to_json(), "metadata": metadata}, report)
+    return 0
+
+
+def write_model(path: Path, doc: dict[str, Any], report: dict[str, Any]) -> None:
+    """The model file (indented JSON, diffable), and the report on stdout."""
+    path.write_text(json.dumps(doc, indent=1) + "\n", encoding="utf-8")
     json.dump(report, sys.stdout, indent=1)
     print()
-    return 0
 
 
 if __name__ == "__main__":
