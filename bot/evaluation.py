@@ -35,6 +35,8 @@ class QAItem:
     doc_id: str | None
     context: str = ""
     date: str | None = None  # the day it was asked, when known
+    wrong_choices: tuple[str, ...] = ()  # a multiple-choice question's other choices (the strict reading)
+    retrieved_ids: tuple[str, ...] = ()  # its own articles, best first (RealTime QA 2023/2024)
 
     def filters(self, as_of_date: bool) -> Filters | None:
         """As of the question's day: only the coverage published by then (RealTime QA asks about "this week")."""
@@ -61,6 +63,8 @@ def load_questions(path: Path, answer_in_gold: bool = False, limit: int | None =
                 doc_id=rec.get("doc_id"),
                 context=rec.get("context") or "",
                 date=rec.get("date") or None,
+                wrong_choices=tuple(c for c in rec.get("wrong_choices") or [] if c),
+                retrieved_ids=tuple(rec.get("retrieved_ids") or []),
             )
             if answer_in_gold and item.answerable and item.context and not contains_answer(item.context, item.answers):
                 continue
@@ -75,6 +79,19 @@ def normalise(text: str) -> str:
 def contains_answer(text: str, answers: Iterable[str]) -> bool:
     haystack = normalise(text)
     return any(normalise(a).strip("\"'.,") in haystack for a in answers if normalise(a).strip("\"'.,"))
+
+
+def names_choice(text: str, choice: str) -> bool:
+    """The choice as whole words of the text ("UK" is not named by "Ukraine"), quotes and case folded."""
+    needle = normalise(choice).strip("\"'.,")
+    return bool(needle) and re.search(rf"(?<!\w){re.escape(needle)}(?!\w)", normalise(text)) is not None
+
+
+def strict_choice(text: str, item: QAItem) -> bool:
+    """The strict multiple-choice reading: the text names the right choice and none of the wrong ones."""
+    return any(names_choice(text, a) for a in item.answers) and not any(
+        names_choice(text, w) for w in item.wrong_choices
+    )
 
 
 def distinct(ids: Iterable[str]) -> list[str]:
@@ -92,11 +109,27 @@ class Tally:
     hit5: int = 0
     rr: float = 0.0
     answer_hit: int = 0
+    multiple_choice: int = 0  # answerable questions with wrong choices, for the strict reading
+    strict_hit: int = 0
     declined_answerable: int = 0
     correct_declines: int = 0
     cited: int = 0
     cited_correct: int = 0
     latencies_ms: list[float] = field(default_factory=list)
+    rows: dict[str, dict[str, bool]] = field(default_factory=dict)  # per question id: hit, strict
+
+    def add_answer(self, item: QAItem, text: str | None) -> bool:
+        """Score one answerable question's answer text (None: declined); returns the answer hit."""
+        hit = text is not None and contains_answer(text, item.answers)
+        self.answer_hit += hit
+        row = {"hit": hit}
+        if item.wrong_choices:
+            strict = text is not None and strict_choice(text, item)
+            self.multiple_choice += 1
+            self.strict_hit += strict
+            row["strict"] = strict
+        self.rows[item.id] = row
+        return hit
 
     def add_ranking(self, item: QAItem, docs: Sequence[str]) -> None:
         if not item.doc_id:
@@ -119,6 +152,8 @@ class Tally:
             "mrr@10": round(self.rr / a, 3),
             "answer_hit": round(self.answer_hit / a, 3),
         }
+        if self.multiple_choice:
+            out["strict_choice"] = round(self.strict_hit / self.multiple_choice, 3)
         if self.name == "newsbot":
             out["false_declines"] = round(self.declined_answerable / a, 3)
             out["citation_precision"] = round(self.cited_correct / self.cited, 3) if self.cited else None
@@ -150,15 +185,15 @@ def evaluate_newsbot(
             passages = engine.retriever.search(item.question, k=ranking_k, filters=filters)
             docs = distinct(p.chunk.article_id for p in passages)
             tally.add_ranking(item, docs)
-            hit = not answer.declined and contains_answer(answer.text, item.answers)
-            tally.answer_hit += hit
+            hit = tally.add_answer(item, None if answer.declined else answer.text)
             tally.declined_answerable += answer.declined
             for citation in answer.citations:
                 if citation.article_id not in texts:
                     texts[citation.article_id] = store.article_text(citation.article_id)
                 tally.cited += 1
                 tally.cited_correct += contains_answer(texts[citation.article_id] or "", item.answers)
-            row.update(answer_hit=hit, gold_rank=docs.index(item.doc_id) + 1 if item.doc_id in docs else None)
+            gold_rank = docs.index(item.doc_id) + 1 if item.doc_id in docs else None
+            row.update(answer_hit=hit, strict_choice=tally.rows[item.id].get("strict"), gold_rank=gold_rank)
         else:
             tally.unanswerable += 1
             tally.correct_declines += answer.declined
@@ -184,7 +219,7 @@ def evaluate_passages(
         chunks = list(search(item.question, item.filters(as_of_date)))
         tally.latencies_ms.append((time.perf_counter() - t0) * 1e3)
         tally.add_ranking(item, distinct(c.article_id for c in chunks))
-        tally.answer_hit += any(contains_answer(c.text, item.answers) for c in chunks[:answer_k])
+        tally.add_answer(item, "\n|\n".join(c.text for c in chunks[:answer_k]))  # no answer across two
     return tally
 
 
@@ -265,7 +300,7 @@ class LangChainDenseBaseline:
 
 
 def format_table(rows: Sequence[dict[str, Any]]) -> str:
-    columns = ["system", "doc_hit@1", "doc_hit@5", "mrr@10", "answer_hit", "citation_precision",
+    columns = ["system", "doc_hit@1", "doc_hit@5", "mrr@10", "answer_hit", "strict_choice", "citation_precision",
                "false_declines", "correct_declines", "p50_ms"]
     present = [c for c in columns if any(c in r for r in rows)]
     lines = ["| " + " | ".join(present) + " |", "|" + "---|" * len(present)]

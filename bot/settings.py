@@ -128,6 +128,14 @@ class Settings(BaseSettings):
         description="an answer citing only articles older than this, while newer coverage on the topic exists, "
         "says 'As of <date of its newest source>'",
     )
+    learned_ranker: bool = Field(
+        False, description="rank answer sentences and decide to decline by the learned models (bot/answer/ranker.py)"
+    )
+    answer_min_probability: float | None = Field(
+        None, ge=0, le=1,
+        description="with the learned ranker, answer only when the decline model's probability that the best "
+        "sentence answers is at least this; unset: the threshold shipped with the model",
+    )
     llm_model: str | None = Field(None, description="e.g. openai:gpt-4o-mini or ollama:llama3.1")
     llm_base_url: str | None = None
     llm_api_key: SecretStr | None = None

@@ -8,8 +8,8 @@ from pathlib import Path
 
 from store_checks import assert_grounded, write_jsonl
 
-from bot.answer.extractive import ScoredSentence, candidate_sentences, select
-from bot.answer.models import Evidence
+from bot.answer.extractive import candidate_sentences, select
+from bot.answer.models import Evidence, ScoredSentence
 from bot.answer.question import analyse
 from bot.runtime import Runtime
 from vectorstore.analysis import terms

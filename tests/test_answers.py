@@ -78,6 +78,29 @@ def test_a_number_that_only_sets_the_scene_need_not_be_in_the_coverage(sample: R
     assert sample.engine.answer("What did Italy pledge in 1850?").declined
 
 
+@pytest.mark.parametrize(
+    "question",
+    [
+        "What did the G7's decisions aim to restore?",  # a straight possessive on a short name
+        "What is the ‘Zbroiari,’ campaign for?",  # curly quotes and punctuation around the name
+        'What is "Zbroiari"?',
+    ],
+)
+def test_a_name_with_quotes_punctuation_or_a_possessive_is_found(sample: Runtime, question: str) -> None:
+    answer = sample.engine.answer(question)
+    assert not answer.declined, answer.decline_reason
+    assert_grounded(sample, answer)
+
+
+def test_the_entity_check_reads_names_through_quotes_and_possessives() -> None:
+    from bot.answer.extractive import entity_found, words_of
+
+    words = words_of("the G7 decisions and the EU path, the campaign called ‘Zbroiari,'” and «Brave1».")
+    for name in ("G7's", "EU’s", "EU's", "Zbroiari", "Brave1", "Zbroiari’s"):
+        assert entity_found((name,), words), name
+    assert not entity_found(("UN's",), words) and not entity_found(("G20",), words)
+
+
 def test_the_sample_questions_are_a_fair_fixture() -> None:
     """The fixture itself: both kinds of question, and each gold answer really is in its gold article."""
     answerable = [q for q in QUESTIONS if q.answerable]

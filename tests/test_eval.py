@@ -85,3 +85,44 @@ def test_the_langchain_baseline_follows_an_edited_article(runtime: Runtime, tmp_
     assert built == ["building the dense baseline for 1 articles"]
     texts = [c.text for c in baseline.search("Odesa ferry to Izmail", k=10) if c.article_id == "ferry-march"]
     assert texts and all("drone strike" in t for t in texts), texts
+
+
+def test_a_pool_of_each_question_s_own_articles_with_the_strict_choice_reading(
+    runtime: Runtime, tmp_path: Path
+) -> None:
+    """Only the articles the questions retrieved are ingested; a question whose own articles lack its answer is
+    left out; the strict reading fails an answer that also names a wrong choice."""
+    unrelated = {"id": "bakery", "title": "Bakery opens", "date": "2024-01-02",
+                 "text": "A bakery opened in Lviv on Monday with bread baked twice a day by volunteers."}
+    corpus = write_jsonl(tmp_path / "corpus.jsonl", [*STORY, unrelated])
+    questions = write_jsonl(tmp_path / "qa.jsonl", [
+        {"id": "p1", "question": "When does the Odesa ferry to Izmail sail?", "answers": ["four times a day"],
+         "wrong_choices": ["twice a day"], "date": "2024-05-07", "retrieved_ids": ["ferry-may", "ferry-march"]},
+        {"id": "p2", "question": "When does the Odesa ferry to Izmail sail?", "answers": ["twice a day"],
+         "wrong_choices": ["hourly"], "date": "2024-03-05", "retrieved_ids": ["ferry-march"]},
+        {"id": "p3", "question": "How often do trains leave Odesa?", "answers": ["hourly"],
+         "wrong_choices": ["daily"], "date": "2024-03-05", "retrieved_ids": ["ferry-march"]},
+    ])
+    out = tmp_path / "eval.json"
+    args = ["eval", str(questions), "--pool", str(corpus), "--pool-articles", "2", "--as-of-question-date",
+            "--baseline", "bm25", "--out", str(out)]
+    result = CliRunner().invoke(cli, args, obj={"runtime": runtime})
+    assert result.exit_code == 0, result.output
+    assert set(runtime.store.catalog()) == {"ferry-may", "ferry-march"}
+    written = json.loads(out.read_text())
+    rows = {r["id"]: r for r in written["rows"]}
+    assert set(rows) == {"p1", "p2"}  # p3's answer is in none of its articles
+    figures = {r["system"]: r for r in written["results"]}
+    assert figures["newsbot"]["answer_hit"] == 1.0
+    # BM25's top-4 passages on 7 May hold both tellings: the answer, and the March schedule, a wrong choice.
+    assert rows["p1"]["bm25_hit"] is True and rows["p1"]["bm25_strict"] is False
+    assert figures["bm25"]["strict_choice"] == 0.5
+
+
+def test_a_choice_is_named_as_whole_words() -> None:
+    from bot.evaluation import QAItem, names_choice, strict_choice
+
+    assert names_choice("The U.K. and the “UK” said", "UK") and not names_choice("Ukraine said", "UK")
+    item = QAItem("x", "Who won?", ("Luke Humphries",), None, wrong_choices=("Rob Cross",))
+    assert strict_choice("Luke Humphries beat Luke Littler.", item)
+    assert not strict_choice("Luke Humphries beat Rob Cross.", item)

@@ -50,6 +50,7 @@ def assert_one_error_line(result: Result, expected: str) -> None:
         ({"NEWSBOT_POLL_SOURCES": "maybe"}, "NEWSBOT_POLL_SOURCES must be true or false (got maybe)"),
         ({"NEWSBOT_STALE_AFTER_DAYS": "0"}, "NEWSBOT_STALE_AFTER_DAYS must be at least 1 (got 0)"),
         ({"NEWSBOT_STALE_AFTER_DAYS": "99999"}, "NEWSBOT_STALE_AFTER_DAYS must be at most 36500 (got 99999)"),
+        ({"NEWSBOT_ANSWER_MIN_PROBABILITY": "1.5"}, "NEWSBOT_ANSWER_MIN_PROBABILITY must be at most 1 (got 1.5)"),
         ({"NEWSBOT_WEBHOOK_PORT": "70000"}, "NEWSBOT_WEBHOOK_PORT must be at most 65535 (got 70000)"),
         ({"NEWSBOT_SITEMAP_MAX_URLS": "0"}, "NEWSBOT_SITEMAP_MAX_URLS must be at least 1 (got 0)"),
         ({"NEWSBOT_SITEMAP_MAX_DEPTH": "9"}, "NEWSBOT_SITEMAP_MAX_DEPTH must be at most 5 (got 9)"),

@@ -11,9 +11,13 @@ from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Protocol
 
 from bot.answer import extractive
+from bot.answer.decline import DeclineModel, question_features
+from bot.answer.decline import load_model as load_decline_model
 from bot.answer.extractive import candidate_sentences, entity_found, select
-from bot.answer.models import Answer
+from bot.answer.models import Answer, ScoredSentence
 from bot.answer.question import analyse, essential_entities, standalone
+from bot.answer.ranker import RankerModel, load_model
+from bot.answer.ranker import candidate_sentences as ranked_sentences
 from vectorstore.analysis import words_of
 from vectorstore.filters import Filters
 from vectorstore.models import Passage
@@ -41,8 +45,14 @@ class EngineConfig:
     evidence_passages: int = 8  # passages whose sentences compete for the answer
     max_sentences: int = 3
     # Calibrated on the dev sets (see `newsbot eval`): below this share of the question's weighted terms in
-    # the best sentence, the coverage does not answer the question.
+    # the best sentence, the coverage does not answer the question (the hand-set scorer's decline).
     min_coverage: float = 0.2
+    # The learned sentence ranker and decision to decline instead of the hand-set scorer (NEWSBOT_LEARNED_RANKER):
+    # better on RealTime QA 2024, worse on SQuAD and the sample questions so far (README, Quality).
+    learned: bool = False
+    # With `learned`: below this probability (the decline model's) that the best sentence answers, the coverage
+    # does not answer the question; None: the threshold shipped with the model.
+    min_answer_probability: float | None = None
     # Share of the question's entities that must appear in the evidence; "What did Portugal pledge?" scores
     # as high as a real question with this embedder, but Portugal is nowhere in the coverage.
     min_entity_share: float = 0.75
@@ -96,11 +106,22 @@ def missing_entities(entities: Sequence[Sequence[str]], passages: Sequence[Passa
 
 class AnswerEngine:
     def __init__(
-        self, retriever: HybridRetriever, config: EngineConfig, llm: PassageAnswerer | None = None
+        self,
+        retriever: HybridRetriever,
+        config: EngineConfig,
+        llm: PassageAnswerer | None = None,
+        ranker: RankerModel | None = None,
+        decline: DeclineModel | None = None,
     ) -> None:
         self.retriever = retriever
         self.config = config
         self.llm = llm
+        # Read once, at start-up (a few kilobytes of JSON each).
+        self.ranker = ranker or load_model() if config.learned else None
+        self.decline = decline or load_decline_model() if config.learned else None
+        shipped = self.decline.threshold if self.decline else 0.0
+        chosen = config.min_answer_probability
+        self.min_answer_probability = shipped if chosen is None else chosen
 
     def answer(self, question: str, history: Sequence[str] = (), filters: Filters | None = None) -> Answer:
         started = time.perf_counter()
@@ -129,6 +150,7 @@ class AnswerEngine:
             return _decline(question, "the store holds no coverage", query)
         analysed = analyse(query)
         essential = essential_entities(analysed)
+        found_share = 1.0
         if essential:
             missing = missing_entities(essential, passages)
             found_share = 1 - len(missing) / len(essential)
@@ -136,8 +158,14 @@ class AnswerEngine:
                 return _decline(question, f"not in the coverage: {', '.join(missing)}", query)
         if not analysed.terms:
             return _decline(question, "the question has no content words", query)
-        scored = candidate_sentences(analysed, passages, self.retriever.term_idf())
-        if not scored or scored[0].coverage < self.config.min_coverage:
+        idf = self.retriever.term_idf()
+        if self.ranker is not None:
+            scored = ranked_sentences(analysed, passages, idf, self.ranker)
+            weak = not scored or self.answer_probability(scored, found_share) < self.min_answer_probability
+        else:
+            scored = candidate_sentences(analysed, passages, idf)
+            weak = not scored or scored[0].coverage < self.config.min_coverage
+        if weak:
             return _decline(question, "no passage answers the question well enough", query)
         if self.llm is not None:
             generated = self.llm.answer(query, passages)
@@ -146,10 +174,18 @@ class AnswerEngine:
         chosen = select(scored, self.config.max_sentences)
         return extractive.compose(question, chosen, passages)
 
+    def answer_probability(self, scored: Sequence[ScoredSentence], entities_found: float) -> float:
+        """The decline model's probability that the best of the ranked sentences answers the question."""
+        assert self.decline is not None, "only with EngineConfig.learned"
+        return self.decline.probability(question_features(scored, entities_found))
+
 
 def build_engine(settings: Settings, retriever: HybridRetriever) -> AnswerEngine:
     config = EngineConfig(
-        max_sentences=settings.max_answer_sentences, stale_after_days=settings.stale_after_days
+        max_sentences=settings.max_answer_sentences,
+        stale_after_days=settings.stale_after_days,
+        learned=settings.learned_ranker,
+        min_answer_probability=settings.answer_min_probability,
     )
     llm = None
     if settings.llm_model:

@@ -57,6 +57,20 @@ class Evidence:
 
 
 @dataclass(frozen=True)
+class ScoredSentence:
+    """A candidate sentence as the ranker scored it, with what selection reads of it."""
+
+    evidence: Evidence
+    passage_rank: int  # rank of its article in retrieval
+    coverage: float  # share of the question's weighted terms it covers (related words, neighbours at a discount)
+    score: float  # the ranker's probability that it holds the answer
+    stems: frozenset[str]
+    names_subject: bool  # every entity of the question is named in the sentence itself
+    consensus: float = 0.0  # share of the strongest agreement it holds (1: the word the evidence agrees on most)
+    typed: bool = False  # holds the kind of thing asked for (an amount for "how many", a place for "where")
+
+
+@dataclass(frozen=True)
 class AnswerSentence:
     text: str
     citations: tuple[int, ...]  # citation numbers

@@ -29,7 +29,16 @@ from bot.cli.context import friendly_errors, runtime_from
     is_flag=True,
     help="Ask each question on its `date`: every system sees only the coverage published by then.",
 )
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Write the figures as JSON here.")
+@click.option(
+    "--pool",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="A corpus (JSON Lines) holding each question's `retrieved_ids`: ingest only their articles (cached).",
+)
+@click.option("--pool-articles", type=click.IntRange(1, 50), default=3, show_default=True,
+              help="With --pool: each question's first N retrieved articles; kept where they hold its answer.")
+@click.option("--sample", type=click.IntRange(1), help="With --pool: N questions spread evenly over the set.")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the figures and per-question rows as JSON here.")
 @click.pass_context
 @friendly_errors
 def eval_cmd(
@@ -40,6 +49,9 @@ def eval_cmd(
     limit: int | None,
     baselines: tuple[str, ...],
     as_of_question_date: bool,
+    pool: Path | None,
+    pool_articles: int,
+    sample: int | None,
     out: Path | None,
 ) -> None:
     """Measure newsbot on a question set (JSON Lines: question, answers, doc_id) against the store.
@@ -47,30 +59,44 @@ def eval_cmd(
     \b
     Example:
       newsbot eval ../shared/eval/seed_dev_qa.jsonl --corpus data/sample
+      NEWSBOT_DATA_DIR=var/evalstore/rtqa2024 newsbot eval ../shared/eval/realtimeqa_2024.qa.jsonl \\
+          --pool ../shared/corpora/realtimeqa_2024.corpus.jsonl --sample 60 --as-of-question-date
     Prints doc hit@1/@5, MRR, answer hit, citation precision and correct declines for newsbot and the
     baselines (BM25 alone; LangChain's 1000/200 dense top-4 recipe, built once in its own collection).
     """
     from bot import evaluation as ev
 
-    runtime = runtime_from(ctx, create_store=bool(corpus))  # without a corpus it only reads
-    if corpus:
-        report = runtime.ingest(list(corpus))
+    runtime = runtime_from(ctx, create_store=bool(corpus or pool))  # without a corpus it only reads
+    items = ev.load_questions(questions, answer_in_gold=answer_in_gold, limit=limit)
+    sources = list(corpus)
+    if pool:
+        from bot.eval_pool import select_pool, write_pool
+
+        items, records = select_pool(items, pool, pool_articles, sample)
+        name = f"{questions.stem}.k{pool_articles}" + (f".n{sample}" if sample else "") + ".jsonl"
+        sources.append(str(write_pool(records, runtime.settings.data_dir / "pools" / name)))
+    if sources:
+        report = runtime.ingest(sources)
         click.echo(f"corpus: {report.summary()}", err=True)
     runtime.retriever.refresh()
-    items = ev.load_questions(questions, answer_in_gold=answer_in_gold, limit=limit)
     dated = as_of_question_date
     tally, rows = ev.evaluate_newsbot(runtime.engine, runtime.store, items, as_of_date=dated)
     results = [tally.as_dict()]
+    tallies = []
     if "bm25" in baselines:
         bm25 = ev.bm25_baseline(runtime.retriever.lexical)
-        results.append(ev.evaluate_passages("bm25", bm25, items, as_of_date=dated).as_dict())
+        tallies.append(ev.evaluate_passages("bm25", bm25, items, as_of_date=dated))
     if "dense" in baselines:
         dense = ev.LangChainDenseBaseline(
             runtime.client, f"{runtime.settings.collection}-baseline-lc1000", runtime.embedder
         )
         with runtime.writing():  # it writes its own collection: one writer per embedded store
             dense.build(runtime.store, progress=lambda m: click.echo(m, err=True))
-        results.append(ev.evaluate_passages("langchain-dense", dense.search, items, as_of_date=dated).as_dict())
+        tallies.append(ev.evaluate_passages("langchain-dense", dense.search, items, as_of_date=dated))
+    results += [t.as_dict() for t in tallies]
+    for row in rows:  # the baselines' verdicts beside newsbot's, for error analysis
+        for t in tallies:
+            row.update({f"{t.name}_{k}": v for k, v in t.rows.get(row["id"], {}).items()})
     click.echo(f"{questions.name}: {len(items)} questions")
     click.echo(ev.format_table(results))
     if out:

@@ -1,0 +1,138 @@
+"""What the sentence ranker sees of each candidate sentence: named features, no weights.
+
+Every sentence of the evidence passages becomes one `Candidate` with a feature vector in the order of `FEATURES`;
+how much each feature counts is learned (`bot/answer/ranker.py`, trained by `scripts/train_ranker.py`). The features
+are what the hand-set scorer used to add up with literal weights (term coverage split by how a term is matched, the
+question's entities, the kind of answer asked for, the rank of the article), plus where the sentence stands in its
+article and how long it is. Pure functions: the engine and the training script compute them the same way."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from bot.answer.extractive import entity_found, entity_share, type_match
+from bot.answer.question import Question
+from vectorstore.analysis import sentence_spans, terms, words_of
+from vectorstore.models import Passage
+
+# A sentence of fewer words is a caption, a dateline or a fragment, never an answer.
+MIN_WORDS = 4
+# Question terms borrowed from the previous question of a follow-up count at this share of their IDF: the
+# follow-up's own words say what is asked. Follow-ups are absent from the training data, so this stays set.
+CONTEXT_TERM_WEIGHT = 0.5
+# How fully a term is covered by each kind of match (the hand-set credits the ranker was first built with).
+COVERAGE_CREDIT = {"exact": 1.0, "related": 0.7, "nearby": 0.5, "": 0.0}
+
+FEATURES: tuple[str, ...] = (
+    # IDF-weighted share of the question's terms in the sentence, related words ("pledge" ~ "package") and the
+    # neighbouring sentences counting at COVERAGE_CREDIT. Split into three features, related words were learned
+    # at nearly nothing (news-quiz questions rarely use the verbs they relate), which lost "What did Italy pledge?".
+    "coverage",
+    "entity_share",  # the question's entities named in the sentence (1) or its passage (1/4)
+    "names_subject",  # every entity of the question named in the sentence itself
+    "type_strong",  # holds an amount, a date, a place or a reason where the question asks for one
+    "type_name",  # holds a name the question lacks, where it asks who or which
+    "article_prior",  # 1 / (rank of the sentence's article in retrieval + 2)
+    "is_question",  # ends with "?": a question in the article is not an answer
+    "restates_only",  # holds no word beyond the question's terms: says nothing new
+    "position",  # log(1 + characters before it in its article / 100): news says the news first
+    "length",  # log(words)
+)
+CONSENSUS = "consensus"  # added by the ranker after a first pass: see `bot/answer/ranker.py`
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One sentence of the evidence with its features (in the order of `FEATURES`)."""
+
+    passage: Passage
+    article_rank: int
+    start: int  # character offsets into the article
+    end: int
+    text: str
+    stems: frozenset[str]
+    coverage: float  # IDF-weighted share of the question's terms, related words and neighbours at a discount
+    names_subject: bool
+    typed: bool
+    features: tuple[float, ...]
+
+
+def term_match(question: Question, term: str, stems: frozenset[str], nearby: frozenset[str]) -> str:
+    """How a sentence covers a question term: "exact", a "related" word ("pledge" ~ "package"), in the
+    "nearby" sentences only, or not at all ("")."""
+    if term in stems:
+        return "exact"
+    if any(e in stems for e in question.expansions.get(term, ())):
+        return "related"
+    return "nearby" if term in nearby else ""
+
+
+def _prior(rank: int) -> float:
+    return 1.0 / (rank + 2)
+
+
+def candidates(question: Question, passages: Sequence[Passage], idf: Callable[[str], float]) -> list[Candidate]:
+    """Every sentence of the passages of at least `MIN_WORDS` words; overlapping chunks give each sentence once.
+
+    The article prior is the rank of the sentence's article (its best passage), not of its passage: within an
+    article, what a sentence says decides, not which of its overlapping chunks ranked higher.
+    """
+    weights = {t: idf(t) for t in question.terms}
+    weights.update({t: CONTEXT_TERM_WEIGHT * idf(t) for t in question.context_terms})
+    total = sum(weights.values()) or 1.0
+    question_words = words_of(question.text)
+    article_rank: dict[str, int] = {}
+    for passage in passages:
+        article_rank.setdefault(passage.chunk.article_id, len(article_rank))
+    seen: set[tuple[str, int]] = set()
+    out: list[Candidate] = []
+    for passage in passages:
+        chunk = passage.chunk
+        spans = sentence_spans(chunk.text)
+        all_stems = [frozenset(terms(chunk.text[a:b])) for a, b in spans]
+        passage_words = words_of(chunk.text)
+        for i, (start, end) in enumerate(spans):
+            key = (chunk.article_id, chunk.start + start)
+            text = chunk.text[start:end]
+            if key in seen or len(text.split()) < MIN_WORDS:
+                continue
+            seen.add(key)
+            stems = all_stems[i]
+            nearby = frozenset().union(*all_stems[max(0, i - 1) : i], *all_stems[i + 1 : i + 2])
+            share = {"exact": 0.0, "related": 0.0, "nearby": 0.0, "": 0.0}
+            for term, weight in weights.items():
+                share[term_match(question, term, stems, nearby)] += weight / total
+            sentence_words = words_of(text)
+            names_subject = all(entity_found(g, sentence_words) for g in question.entities)
+            typed = type_match(question.answer_type, text, question_words)
+            name_kind = question.answer_type in ("person", "thing")
+            coverage = sum(COVERAGE_CREDIT[kind] * value for kind, value in share.items())
+            features = (
+                coverage,
+                entity_share(question, sentence_words, passage_words),
+                float(names_subject and bool(question.entities)),
+                float(typed and not name_kind),
+                float(typed and name_kind),
+                _prior(article_rank[chunk.article_id]),
+                float(text.rstrip().endswith("?")),
+                float(not stems - set(weights)),
+                math.log1p((chunk.start + start) / 100),
+                math.log(len(text.split())),
+            )
+            out.append(
+                Candidate(
+                    passage=passage,
+                    article_rank=article_rank[chunk.article_id],
+                    start=chunk.start + start,
+                    end=chunk.start + end,
+                    text=text,
+                    stems=stems,
+                    coverage=coverage,
+                    names_subject=names_subject,
+                    typed=typed,
+                    features=features,
+                )
+            )
+    return out

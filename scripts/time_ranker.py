@@ -1,0 +1,65 @@
+"""How long the sentence ranker takes per question: the features of the evidence sentences, then the model.
+
+Retrieval runs once per question, outside the timing; each step is timed `--repeat` times and the best kept
+(the least disturbed by the other processes of a shared machine). Prints p50 / p95 in milliseconds.
+
+    python scripts/time_ranker.py --store var/evalstore/rtqa2024 --questions ../shared/eval/realtimeqa_2024.qa.jsonl
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from bot.answer.engine import EngineConfig
+from bot.answer.features import candidates
+from bot.answer.question import analyse
+from bot.answer.ranker import load_model, rank
+from bot.evaluation import load_questions
+from bot.runtime import Runtime
+from bot.settings import Settings
+from vectorstore.store import Filters
+
+
+def best_ms(step: Callable[[], object], repeat: int) -> float:
+    times = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        step()
+        times.append((time.perf_counter() - t0) * 1e3)
+    return min(times)
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--store", type=Path, required=True)
+    p.add_argument("--questions", type=Path, required=True)
+    p.add_argument("--limit", type=int, default=60)
+    p.add_argument("--repeat", type=int, default=5)
+    args = p.parse_args()
+    runtime = Runtime(Settings(data_dir=args.store, _env_file=None), create_store=False)
+    retriever, model = runtime.retriever, load_model()
+    idf = retriever.lexical.current().idf
+    features_ms, model_ms, sentences = [], [], []
+    for item in load_questions(args.questions, limit=args.limit):
+        passages = retriever.search(item.question, k=EngineConfig().evidence_passages,
+                                    filters=Filters(date_to=item.date))
+        question = analyse(item.question)
+        cands = candidates(question, passages, idf)
+        features_ms.append(best_ms(lambda: candidates(question, passages, idf), args.repeat))  # noqa: B023
+        model_ms.append(best_ms(lambda: rank(question, cands, idf, model), args.repeat))  # noqa: B023
+        sentences.append(len(cands))
+
+    def pct(xs: list[float], q: int) -> float:
+        return statistics.quantiles(xs, n=100)[q - 1] if len(xs) > 1 else xs[0]
+
+    print(f"{len(sentences)} questions, {statistics.median(sentences):.0f} candidate sentences (median)")
+    for name, xs in (("features", features_ms), ("model", model_ms)):
+        print(f"{name}: p50 {pct(xs, 50):.2f} ms, p95 {pct(xs, 95):.2f} ms")
+
+
+if __name__ == "__main__":
+    main()

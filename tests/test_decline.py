@@ -1,0 +1,49 @@
+"""The learned decision to decline: the shipped model, its threshold as a setting, through the real engine."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from bot.answer.decline import MODEL_PATH, QUESTION_FEATURES, load_model, parse_model
+from bot.answer.engine import AnswerEngine, EngineConfig
+from bot.answer.ranker import ModelFileError
+from bot.runtime import Runtime
+from bot.settings import Settings
+from vectorstore.embedder import Embedder
+
+SAMPLE_DIR = Path(__file__).resolve().parents[1] / "data" / "sample"
+
+
+@pytest.fixture(scope="module")
+def sample(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> Iterator[Runtime]:
+    runtime = Runtime(Settings(data_dir=tmp_path_factory.mktemp("decline"), _env_file=None))
+    runtime.__dict__["embedder"] = embedder
+    assert runtime.ingest([str(SAMPLE_DIR)]).ok
+    yield runtime
+
+
+def test_the_shipped_decline_model_loads_with_its_threshold_and_metadata() -> None:
+    model = load_model()
+    assert model.model.features == QUESTION_FEATURES
+    assert 0 < model.threshold < 1
+    assert model.metadata["script"] == "scripts/train_decline.py" and "SQuAD" in model.metadata["train"]
+    data = json.loads(MODEL_PATH.read_text())
+    data["model"]["features"] = ["lead_logit"]
+    with pytest.raises(ModelFileError):
+        parse_model(data)
+
+
+def test_the_threshold_is_a_setting_the_engine_reads(sample: Runtime) -> None:
+    question = "What did Italy pledge?"
+    learned = AnswerEngine(sample.retriever, EngineConfig(learned=True))
+    assert not learned.answer(question).declined
+    assert learned.min_answer_probability == load_model().threshold
+    strict = AnswerEngine(sample.retriever, EngineConfig(learned=True, min_answer_probability=1.0))
+    answer = strict.answer(question)
+    assert answer.declined and answer.decline_reason == "no passage answers the question well enough"
+    lenient = AnswerEngine(sample.retriever, EngineConfig(learned=True, min_answer_probability=0.0))
+    assert not lenient.answer("What did Zelensky and Meloni talk about?").declined
