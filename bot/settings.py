@@ -22,7 +22,8 @@ from vectorstore.client import ChromaConfig
 
 ENV_PREFIX = "NEWSBOT_"
 # Chroma's rule for collection names (3-512 of [a-zA-Z0-9._-], alphanumeric at both ends), kept short enough for
-# the suffixes newsbot adds ("-articles", "-baseline-lc1000"); the name is also a directory of the lexical index.
+# the suffixes newsbot adds ("-articles", "-journal", "-baseline-lc1000"); the name is also a directory of the
+# lexical index.
 _COLLECTION = r"^[A-Za-z0-9][A-Za-z0-9._-]{1,198}[A-Za-z0-9]$"
 _HEADER_NAME = r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"  # an HTTP header name (RFC 9110 token)
 _BOT_TOKEN = re.compile(r"^\d+:[A-Za-z0-9_-]+$")  # what @BotFather issues: <bot id>:<secret>

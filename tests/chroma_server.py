@@ -117,7 +117,7 @@ def drop_collections(url: str, collection: str) -> None:
         host=host, port=int(port), settings=ChromaSettings(anonymized_telemetry=False)
     )
     existing = {c.name for c in client.list_collections()}
-    for name in (collection, f"{collection}-articles", f"{collection}-sources"):
+    for name in (collection, f"{collection}-articles", f"{collection}-journal", f"{collection}-sources"):
         if name in existing:
             client.delete_collection(name)
 

@@ -12,6 +12,7 @@ from ingest_support import markdown, raw_chunks, snapshot, versions_by_article, 
 
 from bot.runtime import Runtime
 from ingest.pipeline import embedding_text
+from vectorstore.journal import Journal
 from vectorstore.manifest import Manifest
 
 BODIES = {
@@ -218,6 +219,7 @@ def test_crash_after_the_flip_leaves_the_new_version_and_gc_removes_the_old(
 
     # Forgetting which version it replaced is what a writer killed right after the flip leaves behind.
     monkeypatch.setattr(Manifest, "live_versions", lambda self, ids: {})
+    monkeypatch.setattr(Journal, "close", lambda self, entries: None)  # killed: it never closed its entry
     assert runtime.ingest([str(coverage)]).updated == ["port"]
     monkeypatch.undo()
 

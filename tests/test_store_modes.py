@@ -119,7 +119,8 @@ def test_dead_versions_are_invisible_and_collected_after_the_grace_period(
     runtime: Runtime, embedder: Embedder, tmp_path: Path
 ) -> None:
     """What a writer killed between writing chunks and flipping the manifest leaves behind, written with
-    Chroma's own client: chunks of a version the manifest does not name, and of an article it doesn't list."""
+    Chroma's own client: chunks of a version the manifest does not name, and of an article it doesn't list, each
+    with the journal entry the writer opened before writing them. Chunks nobody journaled are never scanned for."""
     path, records = corpus(tmp_path)
     runtime.ingest([str(path)])
     before = {a: runtime.store.chunks_of(a) for a in runtime.store.catalog()}
@@ -148,6 +149,12 @@ def test_dead_versions_are_invisible_and_collected_after_the_grace_period(
             for a, v, t in leftovers.values()
         ],
     )
+    journal = runtime.client.get_collection(f"{runtime.settings.collection}-journal")  # type: ignore[attr-defined]
+    journal.upsert(
+        ids=[f"{a}::{v}" for a, v, _ in leftovers.values()],
+        metadatas=[{"article_id": a, "version": v, "written_at": t} for a, v, t in leftovers.values()],
+        embeddings=[[1.0]] * 3,
+    )
 
     # Readers never see them: not in the catalog, the article's chunks, dense search or a rebuilt index.
     assert set(runtime.store.catalog()) == {r["id"] for r in records}
@@ -167,6 +174,8 @@ def test_dead_versions_are_invisible_and_collected_after_the_grace_period(
     ids, _ = raw_rows(runtime, runtime.settings.collection)
     assert not [i for i in ids if i in leftovers]
     assert sum(assert_store_consistent(runtime).values()) == len(ids)
+    assert journal.count() == 0  # every entry closed: the next collection reads nothing
+    assert runtime.store.collect_garbage(grace_seconds=0) == 0
 
 
 # ---- reads -------------------------------------------------------------------------------------------------

@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -21,6 +21,7 @@ from vectorstore.dense import dense_search
 from vectorstore.errors import ModelMismatchError, StoreError
 from vectorstore.filters import Filters
 from vectorstore.guard import GuardedCollection, guard
+from vectorstore.journal import Entry, Journal
 from vectorstore.manifest import META_ID, PAGE, Manifest
 from vectorstore.metadata import article_metadata, chunk_from, chunk_metadata
 from vectorstore.models import Article, Chunk, StoredArticle
@@ -50,6 +51,8 @@ class ArticleStore:
         self._chunks = GuardedCollection(self._chunks)
         self._max_batch = int(guard(getattr(client, "get_max_batch_size", lambda: 5000))())
         self._manifest = Manifest(GuardedCollection(manifest), self._max_batch)
+        journal = guard(client.get_or_create_collection)(f"{collection}-journal", embedding_function=None)
+        self._journal = Journal(GuardedCollection(journal), self._max_batch)
         self._cache_lock = threading.Lock()
         self._catalog: dict[str, StoredArticle] | None = None
         self._catalog_token: str | None = None
@@ -107,6 +110,10 @@ class ArticleStore:
         for _article, chunks, embeddings in items:
             if len(chunks) != len(embeddings):
                 raise StoreError("chunks and embeddings differ in number")
+        # Opened before the first chunk is written, closed once the replaced chunks are gone (see journal.py).
+        entries: list[Entry] = [(a.id, chunks[0].version if chunks else a.content_hash()) for a, chunks, _ in items]
+        self._journal.open(entries, now)
+        for _article, chunks, embeddings in items:
             for chunk, vector in zip(chunks, embeddings, strict=True):
                 ids.append(chunk.id)
                 docs.append(chunk.text)
@@ -138,6 +145,7 @@ class ArticleStore:
             self._chunks.delete(where={"$and": [{"article_id": article_id}, {"version": version}]})
         if stale:
             self._manifest.bump()  # a reader that scanned while chunks were deleted rebuilds once more
+        self._journal.close(entries)
 
     def mark_checked(self, stamps: Mapping[str, datetime]) -> None:
         """Record, per live article, the feed's updated date up to which it was fetched again and found unchanged,
@@ -155,39 +163,41 @@ class ArticleStore:
         removed = self._manifest.live_versions([a for a in dict.fromkeys(article_ids) if a != META_ID])
         if not removed:
             return 0
+        entries = list(removed.items())
+        self._journal.open(entries, time.time())
         self._manifest.delete(list(removed))  # moves the token (the manifest count) in the same call
         self._forget_catalog()
         for article_id, version in removed.items():
             self._chunks.delete(where={"$and": [{"article_id": article_id}, {"version": version}]})
         self._manifest.bump()
+        self._journal.close(entries)
         return len(removed)
 
     def collect_garbage(self, grace_seconds: float) -> int:
-        """Delete chunks of versions that are not live (left by a crash), older than the grace period.
+        """Delete what killed writers left: chunks of the articles in their open journal entries that are not the
+        live version (all of them for an article no longer live), written before the grace period.
 
-        The grace period protects chunks another writer has written but not yet committed.
+        The grace period protects chunks another writer has written but not yet committed. Reads only the
+        journal and those articles' chunks, never the whole collection.
         """
-        catalog = self.catalog()
         cutoff = time.time() - grace_seconds
+        entries = self._journal.opened_before(cutoff)
+        if not entries:
+            return 0
+        articles = sorted({article_id for article_id, _ in entries})
+        live = self._manifest.live_versions(articles)
         dead: list[str] = []
-        for chunk_id, meta in self._scan(include=["metadatas"]):
-            live = catalog.get(meta["article_id"])
-            if (live is None or live.version != meta["version"]) and float(meta.get("written_at", 0)) <= cutoff:
-                dead.append(chunk_id)
+        for article_id in articles:
+            where: list[dict[str, Any]] = [{"article_id": article_id}, {"written_at": {"$lte": cutoff}}]
+            if article_id in live:
+                where.append({"version": {"$ne": live[article_id]}})
+            dead += self._chunks.get(where={"$and": where}, include=[])["ids"]
         for i in range(0, len(dead), self._max_batch):
             self._chunks.delete(ids=dead[i : i + self._max_batch])
+        self._journal.close(entries)
         return len(dead)
 
     # ---- reads --------------------------------------------------------------------------------------------
-
-    def _scan(self, include: list[str]) -> Iterator[tuple[str, dict[str, Any]]]:
-        offset = 0
-        while True:
-            page = self._chunks.get(include=include, limit=PAGE, offset=offset)
-            yield from zip(page["ids"], page["metadatas"] or [], strict=True)
-            if len(page["ids"]) < PAGE:
-                return
-            offset += PAGE
 
     def live_chunks(self) -> list[Chunk]:
         """Every chunk of every live article version (for the lexical index).
@@ -276,6 +286,6 @@ class ArticleStore:
         return int(self._chunks.count())
 
     def drop(self) -> None:
-        """Delete both collections (tests and benchmarks start afresh with it; no command offers it)."""
-        self._client.delete_collection(self.collection_name)
-        self._client.delete_collection(f"{self.collection_name}-articles")
+        """Delete the store's collections (tests and benchmarks start afresh with it; no command offers it)."""
+        for suffix in ("", "-articles", "-journal"):
+            self._client.delete_collection(f"{self.collection_name}{suffix}")
