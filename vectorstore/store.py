@@ -131,7 +131,7 @@ def _chunk_metadata(chunk: Chunk, written_at: float) -> dict[str, Any]:
         "title": chunk.title,
         "written_at": written_at,
     }
-    for key in ("url", "date", "source"):
+    for key in ("url", "date", "source", "language"):
         value = getattr(chunk, key)
         if value:
             meta[key] = value
@@ -164,6 +164,7 @@ def _chunk_from(text: str, meta: dict[str, Any]) -> Chunk:
         url=meta.get("url"),
         date=meta.get("date"),
         source=meta.get("source"),
+        language=meta.get("language"),
     )
 
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Protocol
 
+from bot.answer import crosslingual
 from bot.answer.extractive import candidate_sentences, entity_found, select, words_of
 from bot.answer.extractive import compose as compose_extractive
 from bot.answer.models import Answer
@@ -47,6 +48,12 @@ class EngineConfig:
     min_entity_share: float = 0.75
     # An answer whose newest source is older than this, while newer coverage on the topic exists, says "As of".
     stale_after_days: int = 30
+    # NEWSBOT_MULTILINGUAL: questions may be asked in another language than the coverage's (bot.answer.crosslingual).
+    cross_lingual: bool = False
+    # multilingual-e5-small's cosine similarity of a question and an unrelated sentence, measured on the sample
+    # (0.71-0.74 for questions it does not answer, 0.78-0.84 for those it does): e5's similarities crowd into
+    # 0.7-0.9, so a sentence's coverage of a question in another language counts from here.
+    similarity_floor: float = 0.72
 
 
 def _decline(question: str, reason: str, standalone_question: str) -> Answer:
@@ -128,14 +135,21 @@ class AnswerEngine:
         analysed = analyse(query)
         essential = essential_entities(analysed)
         if essential:
-            missing = missing_entities(essential, passages)
+            found = crosslingual.missing_entities if self.config.cross_lingual else missing_entities
+            missing = found(essential, passages)
             found_share = 1 - len(missing) / len(essential)
             if found_share < self.config.min_entity_share:
                 return _decline(question, f"not in the coverage: {', '.join(missing)}", query)
         if not analysed.terms:
             return _decline(question, "the question has no content words", query)
         index = self.retriever.lexical.current()
-        scored = candidate_sentences(analysed, passages, index.idf)
+        foreign = crosslingual.foreign_passages(query, passages) if self.config.cross_lingual else []
+        if foreign:
+            scored = crosslingual.candidate_sentences(
+                analysed, passages, foreign, index.idf, self.retriever.embedder, self.config.similarity_floor
+            )
+        else:
+            scored = candidate_sentences(analysed, passages, index.idf)
         if not scored or scored[0].coverage < self.config.min_coverage:
             return _decline(question, "no passage answers the question well enough", query)
         if self.llm is not None:
@@ -143,12 +157,18 @@ class AnswerEngine:
             if generated is not None:
                 return replace(generated, question=question)
         chosen = select(scored, self.config.max_sentences)
-        return compose_extractive(question, chosen, passages)
+        answer = compose_extractive(question, chosen, passages)
+        lead = next((p for p in foreign if p.chunk.article_id == chosen[0].evidence.article_id), None)
+        if lead is not None:  # quoted across languages
+            answer = replace(answer, quotes_language=crosslingual.passage_language(lead))
+        return answer
 
 
 def build_engine(settings: Settings, retriever: HybridRetriever) -> AnswerEngine:
     config = EngineConfig(
-        max_sentences=settings.max_answer_sentences, stale_after_days=settings.stale_after_days
+        max_sentences=settings.max_answer_sentences,
+        stale_after_days=settings.stale_after_days,
+        cross_lingual=settings.multilingual,
     )
     llm = None
     if settings.llm_model:
