@@ -45,7 +45,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from ingest.chunking import chunk_article  # noqa: E402
-from vectorstore.lexical import terms  # noqa: E402
+from vectorstore.analysis import terms  # noqa: E402
 from vectorstore.models import Article  # noqa: E402
 
 SHARED = REPO.parent / "shared"

@@ -110,7 +110,7 @@ def cli(ctx: click.Context, verbose: bool) -> None:
 @click.pass_context
 @friendly_errors
 def ingest_cmd(ctx: click.Context, sources: tuple[str, ...], prune: bool, quiet: bool) -> None:
-    """Ingest articles from files, directories, article URLs or RSS/Atom feeds.
+    """Ingest articles from files, directories, article URLs, RSS/Atom feeds or sitemaps.
 
     \b
     Examples:
@@ -217,7 +217,7 @@ def _when(ts: float | None) -> str:
 
 def _registered_sources(settings: Settings) -> list[Any]:
     """What the registry holds, read without creating a store or a collection."""
-    from ingest.registry import SourceRegistry
+    from ingest import SourceRegistry
     from vectorstore.client import connect
 
     config = settings.chroma_config()
@@ -237,6 +237,7 @@ def sources_cmd(ctx: click.Context, as_json: bool) -> None:
     \b
     Examples:
       newsbot sources add https://example.org/feed.xml --every 10m
+      newsbot sources add https://example.org/news-sitemap.xml --every 10m
       newsbot sources add ~/exports/site --every 1h
       newsbot sources
       newsbot sources remove 3f2a9c1e
@@ -250,7 +251,7 @@ def sources_cmd(ctx: click.Context, as_json: bool) -> None:
     import time
     from dataclasses import asdict
 
-    from ingest.registry import DEFAULT_EVERY_S, format_every, pending_seeds
+    from ingest import DEFAULT_EVERY_S, format_every, pending_seeds
 
     settings = settings_from(ctx)
     registered = _registered_sources(settings)
@@ -282,14 +283,14 @@ def sources_cmd(ctx: click.Context, as_json: bool) -> None:
 @click.pass_context
 @friendly_errors
 def sources_add_cmd(ctx: click.Context, location: str, every: str | None) -> None:
-    """Follow a feed, a page, a directory or a JSONL export; it is polled at the next round of the poller.
+    """Follow a feed, a sitemap (or index), a page, a directory or a JSONL export; polled at the poller's next round.
 
     Adding a source already followed changes its interval (with --every) and keeps its history.
     """
     import time
     from dataclasses import replace
 
-    from ingest.registry import DEFAULT_EVERY_S, format_every, new_source, parse_every
+    from ingest import DEFAULT_EVERY_S, format_every, new_source, parse_every
 
     now = time.time()
     try:
@@ -321,7 +322,7 @@ def sources_add_cmd(ctx: click.Context, location: str, every: str | None) -> Non
 @friendly_errors
 def sources_remove_cmd(ctx: click.Context, source_id: str) -> None:
     """Stop following a source (its articles stay; `newsbot remove` removes articles)."""
-    from ingest.registry import new_source
+    from ingest import new_source
 
     runtime = runtime_from(ctx)
     if not _registered_sources(runtime.settings):

@@ -19,12 +19,12 @@ from typing import Any
 
 from bot.answer.engine import AnswerEngine
 from bot.answer.models import Answer
+from vectorstore.analysis import PLAIN_PUNCTUATION
 from vectorstore.embedder import Embedder
+from vectorstore.filters import Filters, date_int
 from vectorstore.lexical import LexicalIndexManager
 from vectorstore.models import Chunk
-from vectorstore.store import ArticleStore, Filters, date_int
-
-_QUOTES = str.maketrans({"“": '"', "”": '"', "‘": "'", "’": "'", "–": "-", "—": "-"})
+from vectorstore.store import ArticleStore
 
 
 @dataclass(frozen=True)
@@ -69,7 +69,7 @@ def load_questions(path: Path, answer_in_gold: bool = False, limit: int | None =
 
 
 def normalise(text: str) -> str:
-    return re.sub(r"\s+", " ", text.translate(_QUOTES).lower()).strip()
+    return re.sub(r"\s+", " ", text.translate(PLAIN_PUNCTUATION).lower()).strip()
 
 
 def contains_answer(text: str, answers: Iterable[str]) -> bool:

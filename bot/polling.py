@@ -18,8 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
-from ingest.registry import Lease, Outcome, Source, after_poll, is_due, lease_available
-from ingest.sources import Validators
+from ingest import Lease, Outcome, Source, Validators, after_poll, is_due, lease_available
 from vectorstore.errors import StoreError, StoreLockedError
 from vectorstore.lock import acquire
 
@@ -164,7 +163,7 @@ class Poller:
         if self._seeded or not self.runtime.settings.sources:
             self._seeded = True
             return
-        from ingest.registry import DEFAULT_EVERY_S
+        from ingest import DEFAULT_EVERY_S
 
         with self.runtime.writing():
             added = self.runtime.registry.seed(self.runtime.settings.sources, DEFAULT_EVERY_S, now)

@@ -10,11 +10,20 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING
 
+from bot.follow.queueing import queue_followers
+from bot.follow.store import FollowStore
 from bot.settings import Settings
-from ingest.fetch_policy import AllowList
-from ingest.pipeline import IngestOptions, IngestReport, Progress, ingest
-from ingest.registry import SourceRegistry
-from ingest.sources import FetchOptions, Validators
+from ingest import (
+    AllowList,
+    FetchOptions,
+    IngestOptions,
+    IngestReport,
+    Progress,
+    SitemapLimits,
+    SourceRegistry,
+    Validators,
+    ingest,
+)
 from vectorstore.client import connect, has_collection, store_exists
 from vectorstore.embedder import DEFAULT_MODEL, MULTILINGUAL_MODEL, Embedder, load_embedder
 from vectorstore.errors import StoreError, StoreMissingError, describe_chroma_error, describe_os_error
@@ -132,6 +141,12 @@ class Runtime:
                 user_agent=s.user_agent,
                 allow=AllowList.parse(s.fetch_allow),
                 summary_fallback=s.feed_summary_fallback,
+                sitemaps=SitemapLimits(
+                    max_depth=s.sitemap_max_depth,
+                    max_sitemaps=s.sitemap_max_sitemaps,
+                    max_urls=s.sitemap_max_urls,
+                    max_bytes=s.sitemap_max_bytes,
+                ),
             ),
         )
 
@@ -158,7 +173,26 @@ class Runtime:
                 options = self.ingest_options(prune)
                 report = ingest(sources, self.store, lambda: self.embedder, options, progress, validators)
             self._read_own_writes()
+        self._queue_followers(report)
         return report
+
+    @cached_property
+    def follows(self) -> FollowStore:
+        """Followed topics and their notifications, in the SQLite database beside the store."""
+        return FollowStore(self.settings.feedback_db)
+
+    def _queue_followers(self, report: IngestReport) -> None:
+        """Tell the followers of a story about what this ingest added or updated; a failure here is logged and
+        never fails the ingest (the articles are stored)."""
+        if not (report.added or report.updated):
+            return
+        try:
+            queue_followers(
+                report, self.store, self.follows, lambda: self.retriever.lexical.current().idf,
+                self.settings.follow_threshold,
+            )  # fmt: skip
+        except Exception:  # noqa: BLE001 (the ingest succeeded; only the notifications are lost)
+            log.exception("matching new articles against followed topics failed")
 
     def remove(self, article_ids: Sequence[str]) -> int:
         with self.disk_errors():

@@ -15,7 +15,8 @@ from pydantic_core import ErrorDetails
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot.errors import ConfigError
-from ingest.fetch_policy import parse_allow_entry
+from bot.follow.schedule import parse_offset
+from ingest import parse_allow_entry
 from vectorstore import recency
 from vectorstore.client import ChromaConfig
 from vectorstore.embedder import DEFAULT_MODEL, MULTILINGUAL_MODEL
@@ -108,6 +109,18 @@ class Settings(BaseSettings):
         "failed (with a warning), also when its link was refused by the fetch policy, or never",
     )
 
+    sitemap_max_depth: int = Field(
+        2, ge=0, le=5, description="levels of sitemap index followed below a followed sitemap (0: none)"
+    )
+    sitemap_max_sitemaps: int = Field(50, ge=1, le=10_000, description="sitemaps read per poll of one source")
+    sitemap_max_urls: int = Field(
+        500, ge=1, le=50_000, description="pages of a sitemap source fetched per poll, newest first"
+    )
+    sitemap_max_bytes: int = Field(
+        20_000_000, ge=1_000, le=2_000_000_000,
+        description="largest sitemap read (uncompressed); it is parsed as it streams in, never held whole",
+    )
+
     # ---- retrieval and answers ----
     top_k: int = Field(5, ge=1, le=100)  # passages the retriever returns to LangChain callers (`invoke`)
     candidate_k: int = Field(30, ge=1, le=1000)
@@ -142,6 +155,21 @@ class Settings(BaseSettings):
     webhook_secret: SecretStr | None = None
     poll_interval_s: float = Field(0.0, ge=0, le=60)
     answer_workers: int = Field(4, ge=1, le=64)
+
+    # ---- following a story ----
+    follow_max_topics: int = Field(20, ge=1, le=1000, description="topics one user may follow")
+    follow_threshold: float = Field(
+        0.95, ge=0, le=3,
+        description="a new article is pushed to a topic's followers when its match score (dense similarity plus "
+        "the best sentence's coverage of the topic) reaches this; calibrated in bench/follow_precision.py",
+    )
+    follow_push_per_s: float = Field(
+        20.0, gt=0, le=30, description="notifications sent per second at most (Telegram allows about 30 overall)"
+    )
+    follow_tick_s: float = Field(5.0, gt=0, le=3600, description="how often queued notifications are looked for")
+    follow_utc_offset: str = Field(
+        "+00:00", description="quiet hours' and digests' time zone for users who gave none, e.g. +01:00"
+    )
 
     @field_validator("sources", mode="before")
     @classmethod
@@ -201,6 +229,13 @@ class Settings(BaseSettings):
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("follow_utc_offset")
+    @classmethod
+    def _offset_form(cls, value: str) -> str:
+        if parse_offset(value) is None:
+            raise ValueError("must be an offset from UTC between -12:00 and +14:00, such as +01:00 or -05:30")
+        return value
 
     @field_validator("telegram_token")
     @classmethod
@@ -269,6 +304,10 @@ class Settings(BaseSettings):
             is_bearer = self.chroma_auth_header.lower() == "authorization" and " " not in token
             headers[self.chroma_auth_header] = f"Bearer {token}" if is_bearer else token
         return ChromaConfig(path=self.store_path, url=self.chroma_url, headers=headers)
+
+    @property
+    def follow_utc_offset_min(self) -> int:
+        return parse_offset(self.follow_utc_offset) or 0
 
     def telegram_token_value(self) -> str | None:
         if self.telegram_token is not None:

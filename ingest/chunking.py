@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ingest.sentences import sentence_spans
+from vectorstore.analysis import sentence_spans
 from vectorstore.language import detect_language
 from vectorstore.models import Article, Chunk
 

@@ -15,7 +15,9 @@ from urllib.parse import urlparse
 from ingest.boilerplate import drop_paragraphs, repeated_paragraphs
 from ingest.chunking import chunk_article
 from ingest.errors import ItemError, ItemWarning
-from ingest.sources import FetchOptions, SourceResult, StoredAt, Validators, is_url, read_source
+from ingest.fetching import FetchOptions, Validators
+from ingest.source_result import SourceResult, StoredAt
+from ingest.sources import is_url, read_source
 from vectorstore.embedder import Embedder
 from vectorstore.models import Article, Chunk, StoredArticle
 from vectorstore.store import ArticleStore

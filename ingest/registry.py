@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
-from vectorstore.store import _guard, _Guarded
+from vectorstore.guard import GuardedCollection, guard
 
 log = logging.getLogger(__name__)
 
@@ -193,12 +193,12 @@ class SourceRegistry:
     not safe for two writing processes); Chroma's transport errors become StoreError, as in the article store."""
 
     def __init__(self, collection: Any) -> None:
-        self._records = _Guarded(collection)
+        self._records = GuardedCollection(collection)
 
     @classmethod
     def open(cls, client: Any, collection: str) -> SourceRegistry:
         """Open the registry, creating its collection if needed."""
-        return cls(_guard(client.get_or_create_collection)(registry_name(collection), embedding_function=None))
+        return cls(guard(client.get_or_create_collection)(registry_name(collection), embedding_function=None))
 
     @classmethod
     def open_existing(cls, client: Any, collection: str) -> SourceRegistry | None:
@@ -206,7 +206,7 @@ class SourceRegistry:
         from chromadb.errors import NotFoundError
 
         try:
-            return cls(_guard(client.get_collection)(registry_name(collection), embedding_function=None))
+            return cls(guard(client.get_collection)(registry_name(collection), embedding_function=None))
         except (NotFoundError, ValueError):  # older Chroma versions raised ValueError for a missing collection
             return None
 

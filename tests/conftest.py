@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -76,9 +76,10 @@ class Route:
     """What one path serves. `delay_s` waits before the headers (a slow server); `drip_s` sends the body one
     byte at a time with that pause between bytes (a server that never finishes); `length=False` omits
     Content-Length so the body ends when the connection closes. `headers` are sent as well, `{base}` in their
-    values replaced too (a redirect's Location). With `etag`, an ETag (a hash of the body) is sent and a request
-    whose If-None-Match names it gets 304 Not Modified; with `last_modified`, that Last-Modified is sent and a
-    request with no If-None-Match whose If-Modified-Since repeats it gets 304 too."""
+    values replaced too (a redirect's Location). `stream` makes the body piece by piece from the base URL instead
+    of `body` (one too large to hold), sent without Content-Length. With `etag`, an ETag (a hash of the body) is
+    sent and a request whose If-None-Match names it gets 304 Not Modified; with `last_modified`, that
+    Last-Modified is sent and a request with no If-None-Match whose If-Modified-Since repeats it gets 304 too."""
 
     body: bytes
     content_type: str = "text/html; charset=utf-8"
@@ -89,6 +90,7 @@ class Route:
     headers: dict[str, str] = field(default_factory=dict)
     etag: bool = False
     last_modified: str | None = None
+    stream: Callable[[str], Iterator[bytes]] | None = None
 
 
 @dataclass
@@ -188,10 +190,14 @@ def http_server() -> Iterator[WebServer]:
                     self.send_header(name, value)
                 for name, value in route.headers.items():
                     self.send_header(name, value.replace("{base}", site.base_url))
-                if route.length:
+                if route.length and route.stream is None:
                     self.send_header("Content-Length", str(len(body)))
                 self.send_header("Connection", "close")
                 self.end_headers()
+                if route.stream is not None:
+                    for part in route.stream(site.base_url):
+                        self.wfile.write(part)
+                    return
                 if not route.drip_s:
                     self.wfile.write(body)
                     return

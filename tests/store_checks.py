@@ -16,7 +16,7 @@ from typing import Any
 from bot.answer.models import Answer
 from bot.runtime import Runtime
 from bot.settings import Settings
-from vectorstore.store import META_ID
+from vectorstore.manifest import META_ID
 
 NEWSBOT = Path(sys.executable).with_name("newsbot")
 

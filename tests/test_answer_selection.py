@@ -12,7 +12,7 @@ from bot.answer.extractive import ScoredSentence, candidate_sentences, select
 from bot.answer.models import Evidence
 from bot.answer.question import analyse
 from bot.runtime import Runtime
-from vectorstore.lexical import terms
+from vectorstore.analysis import terms
 from vectorstore.models import Chunk, Passage
 
 SAMPLE_DIR = Path(__file__).resolve().parents[1] / "data" / "sample"

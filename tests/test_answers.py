@@ -18,6 +18,7 @@ from bot.cli import cli
 from bot.evaluation import QAItem, load_questions
 from bot.runtime import Runtime
 from bot.settings import Settings
+from vectorstore.analysis import terms
 from vectorstore.embedder import Embedder
 from vectorstore.store import Filters
 
@@ -127,6 +128,14 @@ def test_the_retriever_is_a_langchain_retriever(sample: Runtime) -> None:
     docs = sample.retriever.invoke("Italy €140 million package")
     assert docs and docs[0].metadata["article_id"] == ITALY_ARTICLE
     assert "140 million" in docs[0].page_content
+
+
+def test_the_retriever_weighs_terms_by_its_index(sample: Runtime) -> None:
+    """The engine takes IDF from the retriever (one snapshot per question), not from inside its lexical index."""
+    idf = sample.retriever.term_idf()
+    italy, unseen = terms("Italy nosuchword")
+    assert idf(italy) == sample.retriever.lexical.current().idf(italy)
+    assert 0 < idf(italy) < idf(unseen)
 
 
 def test_ask_cli_prints_sources_and_json_spans(sample: Runtime) -> None:

@@ -13,9 +13,9 @@ from store_checks import write_jsonl
 from bot.cli import cli
 from bot.runtime import Runtime
 from vectorstore.errors import InvalidFilterError, StoreError
+from vectorstore.filters import Filters, date_int
 from vectorstore.models import Chunk
 from vectorstore.recency import parse_date
-from vectorstore.store import Filters, date_int
 
 # One story told three times in 2026: early January, mid January, end of November.
 STORY = [

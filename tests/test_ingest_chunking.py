@@ -12,7 +12,7 @@ from ingest_support import all_chunk_texts, markdown, write
 from bot.runtime import Runtime
 from bot.settings import Settings
 from ingest.chunking import chunk_spans
-from ingest.sentences import sentence_spans
+from vectorstore.analysis import sentence_spans
 from vectorstore.embedder import Embedder
 
 SAMPLE_IDS = {"000_17fa544b3ee55eda", "004_47dad2c8b746e476"}

@@ -19,8 +19,9 @@ from store_checks import article_record, codeword, newsbot, wait_for, write_json
 
 from bot.runtime import Runtime
 from bot.settings import Settings
+from vectorstore.analysis import terms
 from vectorstore.embedder import Embedder
-from vectorstore.lexical import LexicalIndex, LexicalIndexManager, index_text, terms
+from vectorstore.lexical import LexicalIndex, LexicalIndexManager, index_text
 
 pytest_plugins = ["chroma_server"]
 

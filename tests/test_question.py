@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from bot.answer.extractive import entity_found, words_of
+from bot.answer.extractive import entity_found
 from bot.answer.question import analyse, essential_entities
+from vectorstore.analysis import words_of
 
 
 @pytest.mark.parametrize(
@@ -64,3 +65,18 @@ def test_answer_type(question: str, kind: str) -> None:
 )
 def test_essential_entities(question: str, essential: tuple[tuple[str, ...], ...]) -> None:
     assert essential_entities(analyse(question)) == essential
+
+
+@pytest.mark.parametrize(
+    ("question", "term", "related"),
+    [
+        ("Who gave Ukraine tanks?", "gave", "sent"),  # the past tense relates to past tenses (lemminflect's)
+        ("What did Canada give?", "give", "send"),
+        ("Which team won the cup?", "won", "win"),
+        ("Who hosted the summit?", "host", "held"),
+        ("What did the G7 pledge?", "g7", "seven"),  # an abbreviation's spelled-out words
+        ("What did the G7 pledge?", "pledg", "promis"),
+    ],
+)
+def test_related_terms_are_read_from_word_tables(question: str, term: str, related: str) -> None:
+    assert related in analyse(question).expansions[term]

@@ -9,8 +9,8 @@ import pytest
 from store_checks import write_jsonl
 
 from bot.runtime import Runtime
+from vectorstore.filters import Filters
 from vectorstore.recency import recency_credit
-from vectorstore.store import Filters
 
 
 def test_credit_halves_every_half_life_and_ignores_undated_and_future_articles() -> None:

@@ -50,6 +50,9 @@ def assert_one_error_line(result: Result, expected: str) -> None:
         ({"NEWSBOT_STALE_AFTER_DAYS": "0"}, "NEWSBOT_STALE_AFTER_DAYS must be at least 1 (got 0)"),
         ({"NEWSBOT_STALE_AFTER_DAYS": "99999"}, "NEWSBOT_STALE_AFTER_DAYS must be at most 36500 (got 99999)"),
         ({"NEWSBOT_WEBHOOK_PORT": "70000"}, "NEWSBOT_WEBHOOK_PORT must be at most 65535 (got 70000)"),
+        ({"NEWSBOT_SITEMAP_MAX_URLS": "0"}, "NEWSBOT_SITEMAP_MAX_URLS must be at least 1 (got 0)"),
+        ({"NEWSBOT_SITEMAP_MAX_DEPTH": "9"}, "NEWSBOT_SITEMAP_MAX_DEPTH must be at most 5 (got 9)"),
+        ({"NEWSBOT_SITEMAP_MAX_BYTES": "lots"}, "NEWSBOT_SITEMAP_MAX_BYTES must be a whole number (got lots)"),
         (
             {"NEWSBOT_CHROMA_URL": "localhost:8000"},
             "NEWSBOT_CHROMA_URL must look like http://host:port or https://host:port (got localhost:8000)",

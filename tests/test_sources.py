@@ -237,6 +237,26 @@ def test_a_failing_source_backs_off_with_its_error_listed_while_another_is_inges
     assert row["failures"] == 0 and row["last_error"] is None and row["next_due"] == T0 + 420
 
 
+def test_a_feed_whose_pages_all_fail_fails_alone_and_stores_nothing(runtime: Runtime, http_server: WebServer) -> None:
+    """With NEWSBOT_FEED_SUMMARY_FALLBACK=never nothing of a feed whose every page fails can be stored: its poll
+    fails with the first error and a count, and it backs off, while a healthy feed in the same round is stored."""
+    runtime.settings.feed_summary_fallback = "never"
+    http_server.routes["/dead.rss"] = Route(
+        rss(("Gone", "{base}/status/404", "Gone."), ("Broken", "{base}/status/500", "Broken.")), "application/rss+xml"
+    )
+    http_server.routes["/live.rss"] = Route(
+        rss(("Odesa grain corridor reopens", "{base}/grain-corridor.html", "Ships sail again.")), "application/rss+xml"
+    )
+    dead, live = add(runtime, http_server.url("/dead.rss")), add(runtime, http_server.url("/live.rss"))
+    results = {r.source_id: r for r in poll_due(runtime, T0)}
+    assert not results[dead.id].ok and results[dead.id].added == 0
+    assert results[dead.id].error == f"{http_server.url('/status/404')}: HTTP 404 Not Found (and 1 more)"
+    assert results[live.id].ok and results[live.id].added == 1
+    assert list(runtime.store.catalog()) == [http_server.url("/grain-corridor.html")]
+    state = runtime.registry.get(dead.id)
+    assert state is not None and state.failures == 1 and state.next_due == T0 + 1200
+
+
 def test_a_source_polled_after_the_clock_went_back_is_polled_again(
     runtime: Runtime, http_server: WebServer
 ) -> None:

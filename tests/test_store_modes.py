@@ -25,9 +25,10 @@ from bot.settings import Settings
 from vectorstore.client import connect
 from vectorstore.embedder import Embedder
 from vectorstore.errors import ModelMismatchError, StoreError
+from vectorstore.filters import Filters
 from vectorstore.lexical import LexicalIndex
 from vectorstore.models import Chunk
-from vectorstore.store import ArticleStore, Filters
+from vectorstore.store import ArticleStore
 
 if TYPE_CHECKING:
     from chroma_server import AuthProxy, ChromaServer

@@ -25,7 +25,6 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
-import re
 import shutil
 import sqlite3
 import tempfile
@@ -33,56 +32,25 @@ import threading
 import time
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import asdict, dataclass, replace
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-import Stemmer
 import tantivy
 
+from vectorstore.analysis import terms
 from vectorstore.errors import StoreError
 from vectorstore.models import Chunk, StoredArticle
 from vectorstore.store import ArticleStore, Filters, date_int
 
 log = logging.getLogger(__name__)
-logging.getLogger("bm25s").setLevel(logging.WARNING)  # bm25s sets itself to DEBUG on import
 
-_WORD = re.compile(r"(?u)\b\w\w+\b")
 FORMAT = "tantivy-1"  # bump when the schema or the analysis changes: the index is then rebuilt
 _ALL = "1"  # every document carries it in the `all` field: its document frequency counts deleted ones too
 EXACT_DF_MAX = 1000  # idf() counts live chunks exactly up to this frequency (~0.03 ms a term at 1M chunks)
 _LOCK_WAIT_S = 3600.0  # how long an update waits for another process's (a first build at 1M: ~10 minutes)
 _NO_DATE = -1
 _MAX_DATE = 99_991_231
-
-
-@lru_cache(maxsize=1)
-def _stemmer() -> Stemmer.Stemmer:
-    return Stemmer.Stemmer("english")
-
-
-# Function words beyond bm25s's short English list: question words and pronouns carry no topic.
-_MORE_STOPWORDS = """
-what which who whom whose when where why how am is are was were be been being do does did doing have has had
-having i me my myself we our ours ourselves you your yours he him his she her hers it its they them their theirs
-this that these those here there all any both each few more most other some such only own same so than too very
-can will just should now also would could may might must shall about above after again against below between
-during into through under until upon over off out up down once further whether while within without s t
-""".split()
-
-
-@lru_cache(maxsize=1)
-def _stopwords() -> frozenset[str]:
-    from bm25s.stopwords import STOPWORDS_EN
-
-    return frozenset(STOPWORDS_EN) | frozenset(_MORE_STOPWORDS)
-
-
-def terms(text: str) -> list[str]:
-    """The index's analysis (lowercase, English stopwords out, Snowball stems), for anyone matching words."""
-    words = [w for w in _WORD.findall(text.lower()) if w not in _stopwords()]
-    return list(_stemmer().stemWords(words))
 
 
 def _date_or_missing(iso: str | None) -> int:

@@ -12,28 +12,12 @@ lost.
 from __future__ import annotations
 
 import re
-from functools import lru_cache
+
+from vectorstore.analysis import DETERMINERS, inflect
 
 # The auxiliary, and the Penn tag its main verb takes once the auxiliary is gone.
 _AUXILIARIES = {"did": "VBD", "does": "VBZ", "do": "VBP"}
-# After these a word is a noun ("the war cost" is subject "the war" and verb "cost").
-_DETERMINERS = {
-    "the", "a", "an", "his", "her", "its", "their", "our", "this", "that", "these", "those", "my", "your",
-    "some", "any", "each", "every", "no",
-}
 _WORD = re.compile(r"[a-z]+")
-
-
-@lru_cache(maxsize=4096)
-def _inflect(word: str, tag: str) -> str | None:
-    """`word` in tense `tag` when `word` is a verb's bare form; None when it is anything else."""
-    import lemminflect  # loads its tables on first use (~0.5 s), so only when a question is embedded
-
-    lemmas = lemminflect.getAllLemmas(word).get("VERB")
-    if not lemmas or lemmas[0] != word:
-        return None
-    forms = lemminflect.getInflection(word, tag)
-    return forms[0] if forms else None
 
 
 def declarative(question: str) -> str:
@@ -49,9 +33,9 @@ def declarative(question: str) -> str:
         return question
     for j in range(aux + 2, len(words)):
         word = words[j]
-        if not _WORD.fullmatch(word) or lowered[j - 1] in _DETERMINERS:
+        if not _WORD.fullmatch(word) or lowered[j - 1] in DETERMINERS:
             continue
-        inflected = _inflect(word, _AUXILIARIES[lowered[aux]])
+        inflected = inflect(word, _AUXILIARIES[lowered[aux]])
         if inflected:
             return " ".join(words[:aux] + words[aux + 1 : j] + [inflected] + words[j + 1 :])
     return question

@@ -7,7 +7,7 @@ answer engine, the bot and the evaluation share.
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -108,6 +108,11 @@ class HybridRetriever(BaseRetriever):
             for chunk, score, ranks in fused
         ]
         return sorted(rescored, key=lambda item: item[1], reverse=True)
+
+    def term_idf(self) -> Callable[[str], float]:
+        """The IDF of analysed terms (`vectorstore.analysis.terms`) over the live chunks, from the lexical index's
+        current snapshot: take it once per question, so that all of the question's weights agree."""
+        return self.lexical.current().idf
 
     def refresh(self) -> None:
         """Make this process see the store as it is now (after its own writes)."""

@@ -14,11 +14,11 @@ from dataclasses import replace
 
 from bot.answer import extractive
 from bot.answer.aliases import names_of, skeleton
-from bot.answer.extractive import ScoredSentence, entity_found, words_of
+from bot.answer.extractive import ScoredSentence, entity_found
 from bot.answer.question import Question
+from vectorstore.analysis import terms, words_of
 from vectorstore.embedder import Embedder
 from vectorstore.language import detect_language
-from vectorstore.lexical import terms
 from vectorstore.models import Passage
 
 

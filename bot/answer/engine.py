@@ -11,10 +11,11 @@ from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Protocol
 
 from bot.answer import crosslingual
-from bot.answer.extractive import candidate_sentences, entity_found, select, words_of
+from bot.answer.extractive import candidate_sentences, entity_found, select
 from bot.answer.extractive import compose as compose_extractive
 from bot.answer.models import Answer
 from bot.answer.question import analyse, essential_entities, standalone
+from vectorstore.analysis import words_of
 from vectorstore.models import Passage
 from vectorstore.recency import parse_date
 from vectorstore.retriever import HybridRetriever
@@ -142,14 +143,14 @@ class AnswerEngine:
                 return _decline(question, f"not in the coverage: {', '.join(missing)}", query)
         if not analysed.terms:
             return _decline(question, "the question has no content words", query)
-        index = self.retriever.lexical.current()
+        idf = self.retriever.term_idf()
         foreign = crosslingual.foreign_passages(query, passages) if self.config.cross_lingual else []
         if foreign:
             scored = crosslingual.candidate_sentences(
-                analysed, passages, foreign, index.idf, self.retriever.embedder, self.config.similarity_floor
+                analysed, passages, foreign, idf, self.retriever.embedder, self.config.similarity_floor
             )
         else:
-            scored = candidate_sentences(analysed, passages, index.idf)
+            scored = candidate_sentences(analysed, passages, idf)
         if not scored or scored[0].coverage < self.config.min_coverage:
             return _decline(question, "no passage answers the question well enough", query)
         if self.llm is not None:

@@ -6,49 +6,46 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
-from vectorstore.lexical import terms
+from vectorstore.analysis import ABBREVIATIONS, QUESTION_WORDS, past_tense, stems, terms
 
-_QUESTION_WORDS = {
-    "what", "which", "who", "whom", "whose", "when", "where", "why", "how", "did", "does", "do", "is", "are",
-    "was", "were", "will", "would", "can", "could", "should", "has", "have", "had", "the", "a", "an", "and",
-    "also", "according", "in", "on", "of", "for", "to", "tell", "me", "please", "i", "what's", "who's",
-    "recently", "this", "that", "these", "those", "there", "then", "now", "it", "its", "they", "their", "he",
-    "she", "his", "her", "we", "our", "you", "your", "but", "or", "so", "after", "before", "during", "as",
-    "at", "by", "from", "with", "about", "into", "over", "under", "between", "among", "any", "some",
-    "many", "much", "more", "most", "new", "last", "next", "first", "second", "week", "month", "year", "today",
-    "yesterday", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "us",
-}
 # Words that carry no content of their own in a question ("what did X do", "what happened").
-_GENERIC = {"do", "did", "done", "doe", "happen", "happened", "say", "said", "news", "coverag", "coverage",
-            "report", "tell", "know", "thing", "anyth", "someth", "els"}
+_GENERIC = frozenset(
+    stems("do did done does happen say said news coverage report tell know thing anything something else".split())
+)
 
-# News verbs whose answers use other words: "pledge" is answered by "approved a €140 million package".
-_EXPANSIONS: dict[str, tuple[str, ...]] = {
-    "pledg": ("promis", "commit", "approv", "announc", "packag", "aid", "send", "provid", "offer", "allocat",
-              "donat", "contribut", "million", "billion"),
-    "promis": ("pledg", "commit", "vow", "announc"),
-    "give": ("provid", "send", "donat", "deliv", "suppli", "packag", "aid"),
-    "gave": ("provid", "sent", "donat", "deliv", "suppli", "packag", "aid"),
-    "send": ("sent", "deliv", "suppli", "provid", "packag"),
-    "talk": ("discuss", "call", "spoke", "convers", "meet"),
-    "discuss": ("talk", "call", "convers", "meet"),
-    "host": ("presid", "chair", "hold", "held"),
-    "win": ("won", "victori", "beat", "champion"),
-    "won": ("win", "victori", "beat", "champion"),
-    "kill": ("dead", "death", "die", "kill"),
-    "die": ("dead", "death", "kill", "pass"),
-    "elect": ("vote", "won", "win", "presid"),
-    "resign": ("step", "quit", "resign"),
-    "arrest": ("detain", "custodi", "charg"),
-    "ban": ("prohibit", "outlaw", "restrict"),
-    "cost": ("price", "averag", "pay", "paid"),
-    "join": ("member", "join", "allianc"),
-    "g7": ("seven",),
-    "g20": ("twenti",),
-    "eu": ("european", "union"),
-    "un": ("nation", "unit"),
-}
+
+@lru_cache(maxsize=1)
+def _related_terms() -> dict[str, tuple[str, ...]]:
+    """News verbs whose answers use other words ("pledge" is answered by "approved a €140 million package"), as
+    stems: question term -> related terms that count for it at a discount. Built on first use (lemminflect)."""
+    related: dict[str, tuple[str, ...]] = {
+        "pledge": ("promise", "commit", "approve", "announce", "package", "aid", "send", "provide", "offer",
+                   "donate", "contribute", "million", "billion"),
+        "promise": ("pledge", "commit", "vow", "announce"),
+        "give": ("provide", "send", "donate", "deliver", "supply", "package", "aid"),
+        past_tense("give"): ("provide", past_tense("send"), "donate", "deliver", "supply", "package", "aid"),
+        "send": (past_tense("send"), "deliver", "supply", "provide", "package"),
+        "talk": ("discuss", "call", past_tense("speak"), "conversation", "meet"),
+        "discuss": ("talk", "call", "conversation", "meet"),
+        "host": ("preside", "chair", "hold", past_tense("hold")),
+        "win": (past_tense("win"), "victory", "beat", "champion"),
+        past_tense("win"): ("win", "victory", "beat", "champion"),
+        "kill": ("dead", "death", "die"),
+        "die": ("dead", "death", "kill", "pass"),
+        "elect": ("vote", past_tense("win"), "win", "preside"),
+        "resign": ("step", "quit"),
+        "arrest": ("detain", "custody", "charge"),
+        "ban": ("prohibit", "outlaw", "restrict"),
+        "cost": ("price", "average", "pay", past_tense("pay")),
+        "join": ("member", "alliance"),
+    }  # fmt: skip
+    # Spelled out, these abbreviations are related terms too; "group" is in far more sentences than the G7's.
+    for abbreviation in ("g7", "g20", "eu", "un"):
+        related[abbreviation] = tuple(w for w in ABBREVIATIONS[abbreviation] if w != "group")
+    return {stems([word])[0]: stems(words) for word, words in related.items()}
+
 
 # Where a question's statements end: "Gas prices have fallen for 50 days. What was the record high?"
 _SENTENCE_END = re.compile(r"(?<=[.?!])\s+")
@@ -117,7 +114,7 @@ def entity_groups(text: str) -> tuple[tuple[str, ...], ...]:
         words = [_LOWER_SUFFIX.sub("", w.strip(".,'’-")) for w in _SPLIT_WORD.split(sentence)]
         words = [w for w in words if w]
         flags = [
-            _capitalised(w) and w.lower() not in _QUESTION_WORDS and not (w.isupper() and len(w) == 1) for w in words
+            _capitalised(w) and w.lower() not in QUESTION_WORDS and not (w.isupper() and len(w) == 1) for w in words
         ]
         if flags and flags[0] and not words[0][0].isdigit() and not words[0].isupper():
             flags[0] = len(flags) > 1 and flags[1] and not words[1][0].isdigit()
@@ -161,7 +158,8 @@ def analyse(text: str) -> Question:
         context, text = match.group(1), text[: match.start()]
     content = list(dict.fromkeys(t for t in terms(text) if t not in _GENERIC))
     borrowed = tuple(t for t in dict.fromkeys(terms(context)) if t not in content and t not in _GENERIC)
-    expansions = {t: _EXPANSIONS.get(t, ()) for t in (*content, *borrowed)}
+    related = _related_terms()
+    expansions = {t: related.get(t, ()) for t in (*content, *borrowed)}
     return Question(
         text=text.strip(),
         terms=tuple(content),

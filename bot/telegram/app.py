@@ -34,12 +34,14 @@ from telegram.ext import (
 from telegram.request import HTTPXRequest
 
 from bot.errors import ConfigError
-from bot.telegram import handlers
+from bot.telegram import admin, buttons, subscribers
+from bot.telegram.failures import on_error
 from bot.telegram.feedback import FeedbackStore
-from bot.telegram.handlers import BotData, Services
+from bot.telegram.follow import register_follow
 from bot.telegram.memory import ChatMemory
 from bot.telegram.polling import schedule_source_polling
 from bot.telegram.ratelimit import RateLimiter
+from bot.telegram.services import BotData, Services
 from bot.telegram.sources import register_source_commands
 
 if TYPE_CHECKING:
@@ -54,6 +56,7 @@ PUBLIC_COMMANDS = [
     BotCommand("ask", "Ask a question (handy in groups)"),
     BotCommand("sources", "What coverage is loaded"),
     BotCommand("latest", "The newest articles"),
+    BotCommand("following", "Stories you follow"),
     BotCommand("help", "How to use the bot"),
 ]
 ADMIN_COMMANDS = [
@@ -61,6 +64,7 @@ ADMIN_COMMANDS = [
     BotCommand("reindex", "Re-ingest the configured sources"),
     BotCommand("remove", "Remove an article by id"),
     BotCommand("stats", "Articles, questions and feedback"),
+    BotCommand("pushes", "Pause or resume notifications: off|on"),
     BotCommand("sources_add", "Follow a feed or page: URL [every]"),
     BotCommand("sources_remove", "Stop following a source: ID"),
 ]
@@ -109,7 +113,7 @@ def api_urls(base_url: str | None) -> dict[str, str]:
 
 def _request(pool_size: int, read_timeout: float) -> HTTPXRequest:
     # Connection failures are retried by the transport (nothing was sent yet, so it is always safe); failed
-    # sends are retried by `handlers.send`; flood control (429) by the AIORateLimiter.
+    # sends are retried by `sending.send`; flood control (429) by the AIORateLimiter.
     transport = httpx.AsyncHTTPTransport(
         retries=3, limits=httpx.Limits(max_connections=pool_size, max_keepalive_connections=pool_size)
     )
@@ -161,6 +165,7 @@ def build_application(settings: Settings, runtime: Runtime) -> Application:  # t
     application = builder.build()
     application.bot_data.services = services
     register_source_commands(application)  # before register_handlers: its catch-all answers unknown commands
+    register_follow(application)  # likewise, and its buttons before the catch-all button handler
     register_handlers(application)
     schedule_source_polling(application, settings)
     return application
@@ -170,29 +175,29 @@ def register_handlers(application: Application) -> None:  # type: ignore[type-ar
     new = filters.UpdateType.MESSAGE  # edited messages are not asked again
     private, groups = filters.ChatType.PRIVATE, filters.ChatType.GROUPS
     for name, callback in [
-        ("start", handlers.start),
-        ("help", handlers.help_command),
-        ("sources", handlers.sources),
-        ("latest", handlers.latest),
-        ("ask", handlers.ask),
-        ("ingest", handlers.ingest),
-        ("reindex", handlers.reindex),
-        ("remove", handlers.remove),
-        ("stats", handlers.stats),
+        ("start", subscribers.start),
+        ("help", subscribers.help_command),
+        ("sources", subscribers.sources),
+        ("latest", subscribers.latest),
+        ("ask", subscribers.ask),
+        ("ingest", admin.ingest),
+        ("reindex", admin.reindex),
+        ("remove", admin.remove),
+        ("stats", admin.stats),
     ]:
         application.add_handler(CommandHandler(name, callback, filters=new))
-    application.add_handler(CallbackQueryHandler(handlers.button))
+    application.add_handler(CallbackQueryHandler(buttons.button))
     application.add_handler(
-        MessageHandler(new & private & filters.TEXT & ~filters.COMMAND, handlers.private_text)
+        MessageHandler(new & private & filters.TEXT & ~filters.COMMAND, subscribers.private_text)
     )
     application.add_handler(
-        MessageHandler(new & groups & filters.TEXT & ~filters.COMMAND, handlers.group_text)
+        MessageHandler(new & groups & filters.TEXT & ~filters.COMMAND, subscribers.group_text)
     )
-    application.add_handler(MessageHandler(new & private & filters.COMMAND, handlers.unknown_command))
+    application.add_handler(MessageHandler(new & private & filters.COMMAND, subscribers.unknown_command))
     application.add_handler(
-        MessageHandler(new & private & ~filters.TEXT & ~filters.StatusUpdate.ALL, handlers.non_text)
+        MessageHandler(new & private & ~filters.TEXT & ~filters.StatusUpdate.ALL, subscribers.non_text)
     )
-    application.add_error_handler(handlers.on_error)
+    application.add_error_handler(on_error)
 
 
 async def _post_init(application: Application) -> None:  # type: ignore[type-arg]

@@ -7,12 +7,13 @@ The schema grows through small, named, append-only migrations; each runs once, i
 from __future__ import annotations
 
 import json
-import sqlite3
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+
+from bot.database import connect, migrate, now_iso
 
 MIGRATIONS: tuple[tuple[str, str], ...] = (
     (
@@ -73,48 +74,18 @@ class NotTheAsker:
     user_id: int
 
 
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
-
-
 class FeedbackStore:
     """One connection shared by threads under a lock; every call is a short transaction."""
 
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
         self._lock = threading.Lock()
-        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=10.0)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.execute("PRAGMA foreign_keys=ON")
+        self._db = connect(path)
         self.migrate()
 
     def migrate(self) -> list[str]:
         """Apply the migrations not applied yet; returns their names."""
-        applied: list[str] = []
-        with self._lock:
-            self._db.execute(
-                "CREATE TABLE IF NOT EXISTS migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)"
-            )
-            done = {row[0] for row in self._db.execute("SELECT name FROM migrations")}
-            for name, sql in MIGRATIONS:
-                if name in done:
-                    continue
-                self._db.execute("BEGIN IMMEDIATE")
-                try:
-                    for statement in sql.split(";"):
-                        if statement.strip():
-                            self._db.execute(statement)
-                    self._db.execute(
-                        "INSERT INTO migrations (name, applied_at) VALUES (?, ?)", (name, _now())
-                    )
-                    self._db.execute("COMMIT")
-                except BaseException:
-                    self._db.execute("ROLLBACK")
-                    raise
-                applied.append(name)
-        return applied
+        return migrate(self._db, self._lock, MIGRATIONS)
 
     def record_answer(
         self,
@@ -133,7 +104,7 @@ class FeedbackStore:
                 " (asked_at, chat_id, user_id, question, answer, declined, article_ids, latency_ms)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 (
-                    _now(),
+                    now_iso(),
                     chat_id,
                     user_id,
                     question,
@@ -165,9 +136,15 @@ class FeedbackStore:
                 "INSERT INTO feedback (answer_id, user_id, rating, rated_at) VALUES (?, ?, ?, ?)"
                 " ON CONFLICT (answer_id, user_id)"
                 " DO UPDATE SET rating = excluded.rating, rated_at = excluded.rated_at",
-                (answer_id, user_id, rating, _now()),
+                (answer_id, user_id, rating, now_iso()),
             )
             return Rated(answer_id, user_id, rating, row[0], row[1])
+
+    def asked(self, answer_id: int) -> tuple[int | None, str] | None:
+        """Who asked what, for an answer id (the 🔔 button follows the question); None if unknown."""
+        with self._lock:
+            row = self._db.execute("SELECT user_id, question FROM answers WHERE id = ?", (answer_id,)).fetchone()
+        return (row[0], row[1]) if row else None
 
     def rating(self, answer_id: int, user_id: int) -> int | None:
         with self._lock:

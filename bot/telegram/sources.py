@@ -9,16 +9,17 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Sequence
 from typing import Any
 
-from telegram import Update
+from telegram import Message, Update
 from telegram.ext import Application, CommandHandler, filters
 
-from bot.telegram.handlers import Context, Services, admin_only, send_parts
-from bot.telegram.render import esc, split_html
-from ingest.registry import DEFAULT_EVERY_S, Source, format_every, new_source, parse_every
-from ingest.sources import is_url
+from bot.telegram.admin import admin_only
+from bot.telegram.failures import STORE_UNREACHABLE, failure_reason
+from bot.telegram.render import esc, render_failure, render_source_added, render_source_removed
+from bot.telegram.sending import send_parts
+from bot.telegram.services import Context, Services
+from ingest import DEFAULT_EVERY_S, Source, is_url, new_source, parse_every
 from vectorstore.errors import StoreError
 
 log = logging.getLogger(__name__)
@@ -28,16 +29,6 @@ ADD_USAGE = (
     "Directories and exports are added with <code>newsbot sources add</code> on the server."
 )
 REMOVE_USAGE = "Usage: /sources_remove <i>source id</i> (the ids are in /sources_add's list)"
-
-
-def render_sources(sources: Sequence[Source]) -> str:
-    if not sources:
-        return "No sources are followed yet."
-    lines = ["<b>Followed sources</b>"]
-    for s in sources:
-        state = f"⚠️ {esc(s.last_error[:200])}" if s.last_error else "ok" if s.last_success else "not polled yet"
-        lines.append(f"<code>{esc(s.id)}</code> every {format_every(s.every_s)}: {esc(s.location)} ({state})")
-    return "\n".join(lines)
 
 
 def _add(services: Services, url: str, every_s: int) -> tuple[Source, bool, list[Source]]:
@@ -57,6 +48,12 @@ def _remove(services: Services, source_id: str) -> tuple[bool, list[Source]]:
         return removed, runtime.registry.all()
 
 
+async def _refuse(message: Message, what: str, exc: StoreError, command: str, admin: int | None) -> None:
+    """A store failure, named as for the other admin commands (`failure_reason`)."""
+    log.warning("%s by admin=%s failed: %s", command, admin, type(exc).__name__)
+    await message.reply_html(render_failure(what, failure_reason(exc) or STORE_UNREACHABLE))
+
+
 @admin_only
 async def sources_add(update: Update, context: Context) -> None:
     """/sources_add URL [EVERY]: follow a feed or a page."""
@@ -74,12 +71,9 @@ async def sources_add(update: Update, context: Context) -> None:
         await message.reply_html(f"{esc(str(exc))}\n\n{ADD_USAGE}")
         return
     except StoreError as exc:
-        log.warning("sources_add by admin=%s failed: %s", user.id if user else None, type(exc).__name__)
-        await message.reply_html("The store is busy or unreachable; please try again in a moment.")
+        await _refuse(message, "Follow", exc, "sources_add", user.id if user else None)
         return
-    head = "✅ Now following" if added else "Already following"
-    lines = [f"{head} <code>{esc(source.id)}</code>: {esc(source.location)}", "", render_sources(everything)]
-    await send_parts(context.bot, message.chat_id, split_html("\n".join(lines)))
+    await send_parts(context.bot, message.chat_id, render_source_added(source, added, everything, time.time()))
     log.info("sources_add by admin=%s: source=%s added=%s", user.id if user else None, source.id, added)
 
 
@@ -96,13 +90,9 @@ async def sources_remove(update: Update, context: Context) -> None:
     try:
         removed, everything = await asyncio.to_thread(_remove, context.bot_data.services, args[0])
     except StoreError as exc:
-        log.warning("sources_remove by admin=%s failed: %s", user.id if user else None, type(exc).__name__)
-        await message.reply_html("The store is busy or unreachable; please try again in a moment.")
+        await _refuse(message, "Unfollow", exc, "sources_remove", user.id if user else None)
         return
-    head = f"🗑 Stopped following <code>{esc(args[0])}</code>; its articles stay." if removed else (
-        f"No source <code>{esc(args[0][:64])}</code>."
-    )
-    await send_parts(context.bot, message.chat_id, split_html(f"{head}\n\n{render_sources(everything)}"))
+    await send_parts(context.bot, message.chat_id, render_source_removed(args[0], removed, everything, time.time()))
     log.info("sources_remove by admin=%s: removed=%s", user.id if user else None, removed)
 
 

@@ -12,7 +12,7 @@ if TYPE_CHECKING:
 
     from bot.runtime import Runtime
     from bot.settings import Settings
-    from bot.telegram.handlers import Services
+    from bot.telegram.services import Services
     from ingest.pipeline import IngestReport
 
 TOKEN = "123456789:AAE-newsbot-test-token-do-not-log"

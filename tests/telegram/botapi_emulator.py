@@ -214,6 +214,10 @@ class EmulatorClient:
         """Answer the bot's next `n` sendMessage calls in a parse mode with 400 Bad Request (can't parse entities)."""
         await self.call("/client/control", {"rejectHtmlNext": n})
 
+    async def block_chats(self, chat_ids: list[int]) -> None:
+        """Answer the bot's sendMessage calls to these chats with 403 Forbidden, as for a user who blocked it."""
+        await self.call("/client/control", {"blockChats": chat_ids})
+
     async def drop_next(self, n: int) -> None:
         """Close the connection of the bot's next `n` sendMessage calls without an answer."""
         await self.call("/client/control", {"dropNext": n})

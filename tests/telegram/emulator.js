@@ -20,7 +20,8 @@
  *                          sendMessage calls with 429 Too Many Requests (retry after 1 s); dropNext: close the
  *                          connection of the next N sendMessage calls without answering (a network error);
  *                          rejectHtmlNext: answer the next N sendMessage calls in a parse mode with 400 Bad Request
- *                          (can't parse entities), as Telegram answers markup it refuses
+ *                          (can't parse entities), as Telegram answers markup it refuses; blockChats: a list of
+ *                          chat ids whose sendMessage calls get 403 Forbidden (the user blocked the bot)
  */
 const path = require('path');
 const { createRequire } = require('module');
@@ -44,7 +45,7 @@ const JSON_FIELDS = ['reply_markup', 'entities', 'reply_parameters', 'link_previ
 
 const tg = new TelegramServer({ port: 0, host: '127.0.0.1', storeTimeout: 24 * 3600 });
 tg.setMaxListeners(0);
-const control = { failChatAction: false, floodNext: 0, dropNext: 0, rejectHtmlNext: 0 };
+const control = { failChatAction: false, floodNext: 0, dropNext: 0, rejectHtmlNext: 0, blockChats: [] };
 const calls = []; // every bot call but getUpdates: {seq, at, token, method, params}
 
 // A malformed request must not take the emulator down (the bare one crashes on a rejected promise).
@@ -167,6 +168,9 @@ app.all('/bot:token/:method', async (req, res, next) => {
           ok: false, error_code: 429, description: 'Too Many Requests: retry after 1', parameters: { retry_after: 1 },
         });
       }
+      if (control.blockChats.includes(Number(params.chat_id))) {
+        return res.status(403).json({ ok: false, error_code: 403, description: 'Forbidden: bot was blocked by the user' });
+      }
       if (control.dropNext > 0) {
         control.dropNext -= 1;
         return req.socket.destroy();
@@ -272,6 +276,7 @@ app.post('/client/control', (req, res) => {
   if ('floodNext' in req.body) control.floodNext = Number(req.body.floodNext) || 0;
   if ('dropNext' in req.body) control.dropNext = Number(req.body.dropNext) || 0;
   if ('rejectHtmlNext' in req.body) control.rejectHtmlNext = Number(req.body.rejectHtmlNext) || 0;
+  if ('blockChats' in req.body) control.blockChats = (req.body.blockChats || []).map(Number);
   return ok(res, control);
 });
 

@@ -181,6 +181,7 @@ def store_locked_elsewhere(bot: RunningBot) -> Iterator[None]:
 
 
 REPO = Path(__file__).resolve().parents[2]
+LOCKED_FEED = "https://news.example/locked.xml"  # never fetched: following it is refused
 HOLD_LOCK = """
 import sys
 from pathlib import Path
@@ -209,6 +210,11 @@ async def test_ingest_and_reindex_while_another_process_writes_say_so(
         "❌ <b>Remove</b> failed. Another process is writing to the store; try again when it finishes."
     )
     assert set(bot.runtime.store.catalog()) == before
+    for command, what in ((f"/sources_add {LOCKED_FEED}", "Follow"), ("/sources_remove x", "Unfollow")):
+        await editor.command(command)
+        assert (await editor.reply()).text == (
+            f"❌ <b>{what}</b> failed. Another process is writing to the store; try again when it finishes."
+        )
 
 
 async def test_a_second_admin_job_while_one_runs_is_refused_clearly(
@@ -234,7 +240,7 @@ async def test_a_second_admin_job_while_one_runs_is_refused_clearly(
 
 
 def test_admin_failures_are_named_and_never_show_exception_text(tmp_path: Path) -> None:
-    from bot.telegram.handlers import DISK_FULL, NOT_WRITABLE, STORE_LOCKED, STORE_UNREACHABLE, failure_reason
+    from bot.telegram.failures import DISK_FULL, NOT_WRITABLE, STORE_LOCKED, STORE_UNREACHABLE, failure_reason
     from vectorstore.client import ChromaConfig, connect
     from vectorstore.errors import StoreError
     from vectorstore.lock import writer_lock

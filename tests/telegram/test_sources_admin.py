@@ -16,7 +16,7 @@ async def test_admins_add_and_remove_sources(tg: EmulatorClient, bot: RunningBot
     await editor.command(f"/sources_add {FEED} 1h")
     added = (await editor.reply()).text
     assert added.startswith(f"✅ Now following <code>{source_id}</code>: {FEED}")
-    assert f"<code>{source_id}</code> every 1h: {FEED} (not polled yet)" in added
+    assert f"<code>{source_id}</code> every 1h: {FEED}\n  last check never · last success never" in added
     state = bot.runtime.registry.get(source_id)
     assert state is not None and state.every_s == 3600
 

@@ -18,8 +18,8 @@ from bot_harness import ADMIN_ID, LogSpy, RunningBot
 from botapi_emulator import EmulatorClient, Reply
 from telegram_html import visible_text
 
+from bot.telegram.failures import APOLOGY
 from bot.telegram.feedback import FeedbackStore
-from bot.telegram.handlers import APOLOGY
 
 ITALY = "What did Italy pledge?"
 ITALY_TITLE = re.compile(r"Five Italian companies join Ukraine(?:'|’|&#x27;)s Defense Industries Alliance")
@@ -70,7 +70,7 @@ async def test_start_welcomes_and_offers_example_questions_that_ask_themselves(
 async def test_commands_are_registered_for_everyone_and_admins_get_theirs(tg: EmulatorClient) -> None:
     registered = [c["params"] for c in await tg.calls() if c["method"] == "setMyCommands"]
     public = next(p for p in registered if "scope" not in p)
-    assert [c["command"] for c in public["commands"]] == ["start", "ask", "sources", "latest", "help"]
+    assert [c["command"] for c in public["commands"]] == ["start", "ask", "sources", "latest", "following", "help"]
     admin = next(p for p in registered if p.get("scope", {}).get("chat_id") == ADMIN_ID)
     assert {"ingest", "reindex", "remove", "stats"} <= {c["command"] for c in admin["commands"]}
 
@@ -276,7 +276,7 @@ async def test_an_unexpected_error_gets_a_fixed_apology_and_the_bot_keeps_runnin
         services.feedback = FeedbackStore(bot.settings.feedback_db)
     assert apology.text == APOLOGY  # fixed text, never the exception's
     assert any(
-        line.startswith("bot.telegram.handlers ERROR unhandled error in update=") for line in log_spy.lines
+        line.startswith("bot.telegram.failures ERROR unhandled error in update=") for line in log_spy.lines
     )
     assert any("Traceback" in line and "closed database" in line for line in log_spy.lines)
     await kim.say(ITALY)
@@ -346,7 +346,9 @@ async def test_a_message_telegram_refuses_is_sent_again_as_plain_text_not_an_apo
 async def test_stale_and_unknown_buttons_and_over_long_questions_get_clear_answers(
     tg: EmulatorClient, bot: RunningBot
 ) -> None:
-    from bot.telegram.handlers import EXAMPLE_GONE, MAX_QUESTION_CHARS, RATED_UNKNOWN, TOO_LONG
+    from bot.answer.engine import MAX_QUESTION_CHARS
+    from bot.telegram.buttons import EXAMPLE_GONE, RATED_UNKNOWN
+    from bot.telegram.subscribers import TOO_LONG
 
     ned = tg.user(523, "Ned")
     await ned.command("/start")

@@ -1,0 +1,156 @@
+"""Text analysis: the sentences, terms and word lists that the chunker, the lexical index and the answer engine
+share. Questions and passages must be analysed alike, or a question's terms miss the index's, so every package
+takes its word analysis from here (this module sits at the bottom of the import graph and imports none of ours).
+
+Word tables elsewhere are written in words and stemmed when loaded (`stems`), never in stemmer output.
+"""
+
+from __future__ import annotations
+
+import calendar
+import logging
+import re
+from collections.abc import Iterable
+from functools import lru_cache
+
+import blingfire
+import Stemmer
+
+logging.getLogger("bm25s").setLevel(logging.WARNING)  # bm25s sets itself to DEBUG on import
+
+# ---- sentences ----
+
+_PARAGRAPH = re.compile(r"[^\n]+")
+
+
+def sentence_spans(text: str) -> list[tuple[int, int]]:
+    """(start, end) of each sentence, exact offsets into `text` so every chunk and citation points into the article;
+    paragraphs (lines) never merge, since blingfire joins across newlines."""
+    spans: list[tuple[int, int]] = []
+    for para in _PARAGRAPH.finditer(text):
+        line = para.group()
+        if not line.strip():
+            continue
+        _, offsets = blingfire.text_to_sentences_and_offsets(line)
+        base = para.start()
+        for start, end in offsets:
+            # blingfire trims whitespace, so offsets already exclude it; keep spans inside the paragraph.
+            if end > start:
+                spans.append((base + start, base + min(end, len(line))))
+    return spans
+
+
+# ---- terms: what the lexical index holds and what a question's words are matched by ----
+
+_TERM = re.compile(r"(?u)\b\w\w+\b")
+
+# Function words beyond bm25s's short English list: question words and pronouns carry no topic.
+_MORE_STOPWORDS = """
+what which who whom whose when where why how am is are was were be been being do does did doing have has had
+having i me my myself we our ours ourselves you your yours he him his she her hers it its they them their theirs
+this that these those here there all any both each few more most other some such only own same so than too very
+can will just should now also would could may might must shall about above after again against below between
+during into through under until upon over off out up down once further whether while within without s t
+""".split()
+
+
+@lru_cache(maxsize=1)
+def _stemmer() -> Stemmer.Stemmer:
+    return Stemmer.Stemmer("english")
+
+
+@lru_cache(maxsize=1)
+def stopwords() -> frozenset[str]:
+    """The words `terms` drops (the lexical index's analysis: changing them means rebuilding the index)."""
+    from bm25s.stopwords import STOPWORDS_EN
+
+    return frozenset(STOPWORDS_EN) | frozenset(_MORE_STOPWORDS)
+
+
+def terms(text: str) -> list[str]:
+    """The index's analysis (lowercase, English stopwords out, Snowball stems), for anyone matching words."""
+    words = [w for w in _TERM.findall(text.lower()) if w not in stopwords()]
+    return list(_stemmer().stemWords(words))
+
+
+def stems(words: Iterable[str]) -> tuple[str, ...]:
+    """The Snowball stems of words, in order without repeats: how word tables become comparable with `terms`."""
+    return tuple(dict.fromkeys(_stemmer().stemWords([w.lower() for w in words])))
+
+
+# ---- words: lowercase, keeping numbers and codes whole ("21,000" as "21000", "ba.5", "$1.2") ----
+
+_WORD = re.compile(r"[\w’'-]+(?:[.,]\w+)*")
+
+
+def normal_word(word: str) -> str:
+    """A word as entity matching compares it: lowercased, edge apostrophes and dots stripped, "21,000" as "21000"."""
+    return word.lower().strip("’'.").replace(",", "")
+
+
+def words_of(text: str) -> set[str]:
+    return {normal_word(w) for w in _WORD.findall(text)}
+
+
+# ---- verb forms (lemminflect) ----
+
+
+@lru_cache(maxsize=4096)
+def inflect(word: str, tag: str) -> str | None:
+    """`word` in the Penn tag `tag` (VBD: past tense) when `word` is a verb's bare form; None when it is not."""
+    import lemminflect  # loads its tables on first use (~0.5 s), so only when a question needs them
+
+    lemmas = lemminflect.getAllLemmas(word).get("VERB")
+    if not lemmas or lemmas[0] != word:
+        return None
+    forms = lemminflect.getInflection(word, tag)
+    return forms[0] if forms else None
+
+
+def past_tense(verb: str) -> str:
+    """'give' -> 'gave'; a word that is no verb's bare form comes back as given."""
+    return inflect(verb, "VBD") or verb
+
+
+# ---- word lists ----
+# Distinct lists for distinct jobs, on purpose: merged, each job would change. "May", "Will" or "Down" are
+# stopwords to the index but names when a question capitalises them; "new" or "week" carry a topic to the index
+# but name nothing in a question.
+
+# English names whatever the locale: Python leaves LC_TIME at "C" unless a program changes it, and newsbot does not.
+MONTH_NAMES = tuple(name.lower() for name in calendar.month_name[1:])
+WEEKDAY_NAMES = tuple(name.lower() for name in calendar.day_name)
+
+# Words that are not names when a question capitalises them ("What…", "Tell me…", "Last Monday…").
+QUESTION_WORDS = frozenset(
+    """
+    what which who whom whose when where why how did does do is are was were will would can could should has have
+    had the a an and also according in on of for to tell me please i what's who's recently this that these those
+    there then now it its they their he she his her we our you your but or so after before during as at by from
+    with about into over under between among any some many much more most new last next first second week month
+    year today yesterday us
+    """.split()
+) | frozenset(WEEKDAY_NAMES)
+
+# After these a word is a noun, not a verb ("the war cost" is subject "the war" and verb "cost").
+DETERMINERS = frozenset(
+    "the a an his her its their our this that these those my your some any each every no".split()
+)
+
+# Abbreviations that news copy spells out as often as not ("G7" ~ "Group of Seven").
+ABBREVIATIONS: dict[str, tuple[str, ...]] = {
+    "g7": ("group", "seven"), "g20": ("group", "twenty"), "eu": ("european", "union"),
+    "un": ("united", "nations"), "us": ("united", "states"), "uk": ("united", "kingdom"),
+    "nato": ("north", "atlantic"), "iaea": ("atomic", "energy"), "who": ("world", "health"),
+    "wwii": ("world", "war"), "ww2": ("world", "war"),
+}  # fmt: skip
+
+# ---- normalisation: the typographic variants of quote marks, dashes and ellipses, as plain ASCII ----
+
+PUNCTUATION_VARIANTS: dict[str, str] = {
+    **dict.fromkeys("\u2018\u2019\u201a\u201b\u2032\u0060\u00b4", "'"),
+    **dict.fromkeys("\u201c\u201d\u201e\u201f\u2033\u00ab\u00bb", '"'),
+    **dict.fromkeys("\u2010\u2011\u2012\u2013\u2014\u2015\u2212", "-"),
+    "\u2026": "...",
+}
+PLAIN_PUNCTUATION = str.maketrans(PUNCTUATION_VARIANTS)  # for str.translate

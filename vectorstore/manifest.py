@@ -1,0 +1,100 @@
+"""The version manifest: one record per live article (which version of its chunks is live, and what the catalog
+shows), plus a meta record whose random token moves with every committed write.
+
+Chroma has no transactions, so an article's chunks are written under a new version first and its manifest record
+is flipped afterwards (`flip`); readers only see chunks of the version the manifest names. The token rides in
+the same Chroma call as each flip, and the record count moves in the same call as each removal, so a writer
+killed right after either cannot leave it unannounced; every process notices other processes' writes with one
+cheap read (`token`).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from vectorstore.guard import GuardedCollection
+from vectorstore.metadata import stored_from
+from vectorstore.models import StoredArticle
+
+META_ID = "__newsbot_meta__"
+PAGE = 2000  # rows per read when scanning a collection
+
+
+def _meta_record() -> dict[str, Any]:
+    return {"kind": "meta", "token": uuid.uuid4().hex}
+
+
+class Manifest:
+    """The `<collection>-articles` collection: article records and the change token."""
+
+    def __init__(self, collection: GuardedCollection, max_batch: int) -> None:
+        self._records = collection
+        self._max_batch = max_batch
+
+    def token(self) -> str:
+        """Changes on every committed write by any process."""
+        got = self._records.get(ids=[META_ID], include=["metadatas"])
+        metas = got.get("metadatas") or []
+        token = str(metas[0].get("token", "")) if metas and metas[0] else ""
+        return f"{token}:{self._records.count()}"
+
+    def bump(self) -> None:
+        """Move the token without a flip (after deleting chunks, so a reader that scanned meanwhile reads again)."""
+        self._records.upsert(ids=[META_ID], embeddings=[[1.0]], metadatas=[_meta_record()])
+
+    def articles(self) -> dict[str, StoredArticle]:
+        """Every live article by id, read now."""
+        catalog: dict[str, StoredArticle] = {}
+        offset = 0
+        while True:
+            page = self._records.get(where={"kind": "article"}, include=["metadatas"], limit=PAGE, offset=offset)
+            ids = page["ids"]
+            for article_id, meta in zip(ids, page["metadatas"] or [], strict=True):
+                catalog[article_id] = stored_from(article_id, meta)
+            if len(ids) < PAGE:
+                return catalog
+            offset += PAGE
+
+    def text(self, article_id: str) -> str | None:
+        got = self._records.get(ids=[article_id], include=["documents"])
+        docs = got.get("documents") or []
+        return docs[0] if docs else None
+
+    def live_versions(self, article_ids: Sequence[str]) -> dict[str, str]:
+        """The live version of each of these articles that has one, read from the manifest now (no cache)."""
+        out: dict[str, str] = {}
+        for i in range(0, len(article_ids), self._max_batch):
+            got = self._records.get(ids=list(article_ids[i : i + self._max_batch]), include=["metadatas"])
+            for article_id, meta in zip(got["ids"], got["metadatas"] or [], strict=True):
+                if meta and meta.get("kind") == "article":
+                    out[article_id] = str(meta["version"])
+        return out
+
+    def flip(self, ids: Sequence[str], texts: Sequence[str], metas: Sequence[dict[str, Any]]) -> None:
+        """Make these article records (each naming its live version) live, with the token in the same call."""
+        step = self._max_batch - 1
+        for i in range(0, len(ids), step):
+            sl = slice(i, i + step)
+            # Chroma applies one call as one log record: the flip and the token move together.
+            self._records.upsert(
+                ids=[*ids[sl], META_ID],
+                documents=[*texts[sl], ""],
+                metadatas=[*metas[sl], _meta_record()],
+                embeddings=[[1.0]] * (len(ids[sl]) + 1),
+            )
+
+    def delete(self, article_ids: Sequence[str]) -> None:
+        """Drop these articles' records; the record count, hence the token, moves in the same call."""
+        self._records.delete(ids=list(article_ids))
+
+    def mark_checked(self, stamps: Mapping[str, datetime]) -> int:
+        """Record, per article, the feed date up to which it was found unchanged; how many were marked."""
+        ids = [a for a in stamps if a != META_ID]
+        for i in range(0, len(ids), self._max_batch):
+            sl = ids[i : i + self._max_batch]
+            metas = [{"checked_at": stamps[a].astimezone(UTC).isoformat(timespec="seconds")} for a in sl]
+            self._records.update(ids=sl, metadatas=metas)
+        return len(ids)
