@@ -529,6 +529,12 @@ def chat_cmd(ctx: click.Context) -> None:
     is_flag=True,
     help="Ask each question on its `date`: every system sees only the coverage published by then.",
 )
+@click.option(
+    "--languages",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="Also ask the set in other languages: a folder of translations by question id and declines per language "
+    "(data/eval/multilingual); prints newsbot's figures per language.",
+)
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Write the figures as JSON here.")
 @click.pass_context
 @friendly_errors
@@ -540,13 +546,15 @@ def eval_cmd(
     limit: int | None,
     baselines: tuple[str, ...],
     as_of_question_date: bool,
+    languages: Path | None,
     out: Path | None,
 ) -> None:
     """Measure newsbot on a question set (JSON Lines: question, answers, doc_id) against the store.
 
     \b
-    Example:
+    Examples:
       newsbot eval ../shared/eval/seed_dev_qa.jsonl --corpus data/sample
+      NEWSBOT_MULTILINGUAL=true newsbot eval ../shared/eval/seed_dev_qa.jsonl --languages data/eval/multilingual
     Prints doc hit@1/@5, MRR, answer hit, citation precision and correct declines for newsbot and the
     baselines (BM25 alone; LangChain's 1000/200 dense top-4 recipe, built once in its own collection).
     """
@@ -573,9 +581,25 @@ def eval_cmd(
         results.append(ev.evaluate_passages("langchain-dense", dense.search, items, as_of_date=dated).as_dict())
     click.echo(f"{questions.name}: {len(items)} questions")
     click.echo(ev.format_table(results))
+    if languages:
+        results = [{**r, "language": "all"} for r in results] + _eval_languages(runtime, items, languages, dated)
     if out:
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(json.dumps({"questions": str(questions), "results": results, "rows": rows}, indent=2))
+
+
+def _eval_languages(runtime: Any, items: list[Any], folder: Path, dated: bool) -> list[dict[str, Any]]:
+    """newsbot's figures on the set's questions in each language of `folder` (eval --languages)."""
+    from bot import eval_languages as el
+    from bot import evaluation as ev
+
+    rows = []
+    for language in el.languages(folder):
+        asked = el.in_language(items, folder, language)
+        tally, _ = ev.evaluate_newsbot(runtime.engine, runtime.store, asked, as_of_date=dated)
+        rows.append({**tally.as_dict(), "language": language})
+    click.echo(el.format_languages(rows))
+    return rows
 
 
 # ---- the Telegram bot (bot/telegram) --------------------------------------------------------------------

@@ -217,3 +217,30 @@ def test_in_llm_mode_the_answer_is_asked_for_in_the_questions_language_and_quote
     assert answer.text == "Італія схвалила пакет на 140 мільйонів євро. [1]"  # the fabricated quote is dropped
     (citation,) = answer.citations
     assert citation.article_id == ITALY_ARTICLE and citation.quote == pledge
+
+
+# ---- the evaluation per language -------------------------------------------------------------------------------
+
+
+def test_eval_reports_newsbots_figures_per_language(multilingual_sample: Runtime, tmp_path: Path) -> None:
+    folder = tmp_path / "languages"
+    folder.mkdir()
+    translation = {"id": "s03", "uk": "Яку систему ППО Італія була готова надіслати?",
+                   "it": "Quale sistema di difesa aerea l'Italia era pronta a inviare?"}
+    decline = {"id": "x1", "en": "What did Portugal pledge?", "uk": "Що пообіцяла Португалія?",
+               "it": "Che cosa ha promesso il Portogallo?"}
+    (folder / "translations.jsonl").write_text(json.dumps(translation, ensure_ascii=False) + "\n", encoding="utf-8")
+    (folder / "declines.jsonl").write_text(json.dumps(decline, ensure_ascii=False) + "\n", encoding="utf-8")
+    out = tmp_path / "figures.json"
+    questions = Path(__file__).resolve().parent / "data" / "sample_questions.jsonl"
+    args = ["eval", str(questions), "--baseline", "none", "--languages", str(folder), "--out", str(out)]
+
+    result = CliRunner().invoke(cli, args, obj={"runtime": multilingual_sample})
+
+    assert result.exit_code == 0, result.output
+    rows = {r["language"]: r for r in json.loads(out.read_text())["results"] if r["language"] != "all"}
+    assert list(rows) == ["en", "it", "uk"]
+    for row in rows.values():  # the same question and decline in each language
+        assert (row["answerable"], row["unanswerable"], row["correct_declines"]) == (1, 1, 1.0)
+        assert row["doc_hit@5"] == 1.0
+    assert "| uk | 1 | 1 | 1.0 |" in result.output
