@@ -118,6 +118,7 @@ class Runtime:
             k=s.top_k,
             recency_weight=s.recency_weight,
             recency_half_life_days=s.recency_half_life_days,
+            cross_lingual=s.multilingual,
         )
 
     @cached_property

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from vectorstore.analysis import sentence_spans
-from vectorstore.language import detect_language
+from vectorstore.analysis import detect_language, sentence_spans
 from vectorstore.models import Article, Chunk
 
 

@@ -120,6 +120,15 @@ def test_each_chunk_records_its_articles_language(multilingual_sample: Runtime) 
     assert {p.chunk.language for p in searched if p.chunk.article_id == PORT_ARTICLE} == {"it"}
 
 
+def test_a_question_in_another_language_is_ranked_on_the_dense_side_alone(multilingual_sample: Runtime) -> None:
+    """"Zbroiari" is a word of the English coverage, but the rest of the Ukrainian question is not: its few
+    accidental word matches would only add noise to the fusion. A question in the coverage's language keeps both."""
+    ukrainian = multilingual_sample.retriever.search("Що таке Zbroiari?")
+    assert ukrainian and all(p.lexical_rank is None for p in ukrainian)
+    english = multilingual_sample.retriever.search("What is Zbroiari?")
+    assert any(p.lexical_rank is not None for p in english)
+
+
 # ---- answers across languages --------------------------------------------------------------------------------
 
 

@@ -13,7 +13,7 @@ from functools import lru_cache
 
 from anyascii import anyascii
 
-from vectorstore.language import SNOWBALL
+from vectorstore.analysis import SNOWBALL
 
 # Cities named in other languages by their alternate names; smaller ones are rarely named across languages, and
 # their alternate names (often ordinary words) would only add false matches.

@@ -16,9 +16,8 @@ from bot.answer import extractive
 from bot.answer.aliases import names_of, skeleton
 from bot.answer.extractive import ScoredSentence, entity_found
 from bot.answer.question import Question
-from vectorstore.analysis import terms, words_of
+from vectorstore.analysis import detect_language, terms, words_of
 from vectorstore.embedder import Embedder
-from vectorstore.language import detect_language
 from vectorstore.models import Passage
 
 
