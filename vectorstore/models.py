@@ -44,6 +44,7 @@ class Chunk:
     url: str | None = None
     date: str | None = None
     source: str | None = None
+    language: str | None = None  # ISO 639-1, detected at ingest (vectorstore.analysis); None in older stores
 
     @property
     def id(self) -> str:

@@ -19,6 +19,7 @@ from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict, Field
 
 from vectorstore import recency
+from vectorstore.analysis import detect_language
 from vectorstore.embedder import Embedder
 from vectorstore.filters import Filters
 from vectorstore.lexical import LexicalIndexManager
@@ -74,6 +75,9 @@ class HybridRetriever(BaseRetriever):
     recency_weight: float = recency.DEFAULT_WEIGHT  # see vectorstore/recency.py
     recency_half_life_days: float = recency.DEFAULT_HALF_LIFE_DAYS
     filters: Filters | None = Field(default=None, description="default filters for invoke()")
+    # NEWSBOT_MULTILINGUAL: a question in another language than the passages dense search found shares no words
+    # with them, and the few it shares by accident would only add noise: it is ranked on the dense side alone.
+    cross_lingual: bool = False
 
     def search(
         self, query: str, k: int | None = None, filters: Filters | None = None, as_of: date | None = None
@@ -96,6 +100,8 @@ class HybridRetriever(BaseRetriever):
         dense = self.store.dense_search(vector, self.candidate_k, filters, known=index.chunk_by_id)
         t2 = time.perf_counter()
         lexical = index.search(query, self.candidate_k, filters)
+        if self.cross_lingual and not same_language(query, [c for c, _ in dense]):
+            lexical = []
         t3 = time.perf_counter()
         timings = {"embed_ms": (t1 - t0) * 1e3, "dense_ms": (t2 - t1) * 1e3, "lexical_ms": (t3 - t2) * 1e3}
         dense_sim = {c.id: s for c, s in dense}
@@ -157,6 +163,12 @@ def passage_document(passage: Passage) -> Document:
     return Document(page_content=c.text, metadata={k: v for k, v in metadata.items() if v is not None}, id=c.id)
 
 
+def same_language(query: str, chunks: Sequence[Chunk]) -> bool:
+    """Whether the question is in a language of the chunks (those of older stores, of no recorded language, agree)."""
+    languages = {c.language for c in chunks if c.language}
+    return not languages or detect_language(query) in languages
+
+
 def build_retriever(
     store: ArticleStore,
     embedder: Embedder,
@@ -165,6 +177,7 @@ def build_retriever(
     k: int = 5,
     recency_weight: float = recency.DEFAULT_WEIGHT,
     recency_half_life_days: float = recency.DEFAULT_HALF_LIFE_DAYS,
+    cross_lingual: bool = False,
 ) -> HybridRetriever:
     return HybridRetriever(
         store=store,
@@ -174,4 +187,5 @@ def build_retriever(
         k=k,
         recency_weight=recency_weight,
         recency_half_life_days=recency_half_life_days,
+        cross_lingual=cross_lingual,
     )

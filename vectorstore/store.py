@@ -45,7 +45,8 @@ class ArticleStore:
         if stored_model and stored_model != embedding_model:
             raise ModelMismatchError(
                 f"collection {collection!r} was built with the embedding model {stored_model!r}, "
-                f"but {embedding_model!r} is configured; use another NEWSBOT_COLLECTION or re-ingest"
+                f"but {embedding_model!r} is configured (NEWSBOT_MULTILINGUAL, NEWSBOT_EMBEDDING_MODEL); configure "
+                f"that model again, or set NEWSBOT_COLLECTION to a new collection and ingest the coverage there"
             )
         manifest = guard(client.get_or_create_collection)(f"{collection}-articles", embedding_function=None)
         self._chunks = GuardedCollection(self._chunks)

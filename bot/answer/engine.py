@@ -10,7 +10,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Protocol
 
-from bot.answer import extractive
+from bot.answer import crosslingual, extractive
 from bot.answer.decline import DeclineModel, question_features
 from bot.answer.decline import load_model as load_decline_model
 from bot.answer.extractive import candidate_sentences, entity_found, select
@@ -58,6 +58,12 @@ class EngineConfig:
     min_entity_share: float = 0.75
     # An answer whose newest source is older than this, while newer coverage on the topic exists, says "As of".
     stale_after_days: int = 30
+    # NEWSBOT_MULTILINGUAL: questions may be asked in another language than the coverage's (bot.answer.crosslingual).
+    cross_lingual: bool = False
+    # multilingual-e5-small's cosine similarity of a question and an unrelated sentence, measured on the sample
+    # (0.71-0.74 for questions it does not answer, 0.78-0.84 for those it does): e5's similarities crowd into
+    # 0.7-0.9, so a sentence's coverage of a question in another language counts from here.
+    similarity_floor: float = 0.72
 
 
 def _decline(question: str, reason: str, standalone_question: str) -> Answer:
@@ -152,14 +158,21 @@ class AnswerEngine:
         essential = essential_entities(analysed)
         found_share = 1.0
         if essential:
-            missing = missing_entities(essential, passages)
+            found = crosslingual.missing_entities if self.config.cross_lingual else missing_entities
+            missing = found(essential, passages)
             found_share = 1 - len(missing) / len(essential)
             if found_share < self.config.min_entity_share:
                 return _decline(question, f"not in the coverage: {', '.join(missing)}", query)
         if not analysed.terms:
             return _decline(question, "the question has no content words", query)
         idf = self.retriever.term_idf()
-        if self.ranker is not None:
+        foreign = crosslingual.foreign_passages(query, passages) if self.config.cross_lingual else []
+        if foreign:
+            scored = crosslingual.candidate_sentences(
+                analysed, passages, foreign, idf, self.retriever.embedder, self.config.similarity_floor
+            )
+            weak = not scored or scored[0].coverage < self.config.min_coverage
+        elif self.ranker is not None:
             scored = ranked_sentences(analysed, passages, idf, self.ranker)
             weak = not scored or self.answer_probability(scored, found_share) < self.min_answer_probability
         else:
@@ -172,7 +185,11 @@ class AnswerEngine:
             if generated is not None:
                 return replace(generated, question=question)
         chosen = select(scored, self.config.max_sentences)
-        return extractive.compose(question, chosen, passages)
+        answer = extractive.compose(question, chosen, passages)
+        lead = next((p for p in foreign if p.chunk.article_id == chosen[0].evidence.article_id), None)
+        if lead is not None:  # quoted across languages
+            answer = replace(answer, quotes_language=crosslingual.passage_language(lead))
+        return answer
 
     def answer_probability(self, scored: Sequence[ScoredSentence], entities_found: float) -> float:
         """The decline model's probability that the best of the ranked sentences answers the question."""
@@ -186,6 +203,7 @@ def build_engine(settings: Settings, retriever: HybridRetriever) -> AnswerEngine
         stale_after_days=settings.stale_after_days,
         learned=settings.learned_ranker,
         min_answer_probability=settings.answer_min_probability,
+        cross_lingual=settings.multilingual,
     )
     llm = None
     if settings.llm_model:

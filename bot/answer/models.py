@@ -95,6 +95,19 @@ class Answer:
     # The date (YYYY-MM-DD) of the newest cited article when the answer is drawn only from old articles while
     # the store holds newer coverage on the topic (see `bot.answer.engine.as_of_date`); each front says "As of ...".
     as_of: str | None = None
+    # The language (ISO 639-1) of the quoted articles when the question was asked in another one: the quotes stay
+    # verbatim, and the answer says so (`language_note`).
+    quotes_language: str | None = None
+
+    @property
+    def language_note(self) -> str:
+        """'The quotes are in English, the language of the articles.' for an answer across languages, else ''."""
+        if not self.quotes_language:
+            return ""
+        from babel import Locale
+
+        name = Locale("en").languages.get(self.quotes_language, self.quotes_language)
+        return QUOTES_LANGUAGE_NOTE.format(language=name)
 
     @property
     def as_of_note(self) -> str:
@@ -116,3 +129,5 @@ class Answer:
 
 
 DECLINE_TEXT = "The coverage I have doesn't answer that."
+# In English for now, kept here so that localisation translates it in one place (issue 16).
+QUOTES_LANGUAGE_NOTE = "The quotes are in {language}, the language of the articles."

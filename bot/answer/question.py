@@ -50,7 +50,10 @@ def _related_terms() -> dict[str, tuple[str, ...]]:
 # Where a question's statements end: "Gas prices have fallen for 50 days. What was the record high?"
 _SENTENCE_END = re.compile(r"(?<=[.?!])\s+")
 _LOWER_SUFFIX = re.compile(r"(?<=[A-Za-z0-9])-[a-z][a-z-]*$")
-_CAPITALISED = re.compile(r"[A-Z][\w’'.-]*|\d[\d,.]*\w*")
+# A name in any script ("Italy", "Італія", "Élysée"), or a number; the capital is checked by `_capitalised`.
+_CAPITALISED = re.compile(r"[^\W\d_][\w’'.-]*|\d[\d,.]*\w*")
+# Italian and French elide an article or preposition into the name: "l'Italia", "dell'Ucraina", "d'Italie".
+_ELIDED = re.compile(r"\b((?:[a-zà-ù]{1,5}|L|D|Dell|Dall|Nell|Sull|All)['’])([^\W\d_])")
 _SPLIT_WORD = re.compile(r"[\s\"“”‘’?!:;()\[\]]+")
 _FOLLOW_UP = re.compile(
     r"^\s*(and|also|what about|how about|and what about|what else|anything else|same for)\b|"
@@ -60,19 +63,31 @@ _FOLLOW_UP = re.compile(
 
 # "Which city", "which of the following US cities".
 _WHICH = r"\bwhich (of the (following )?)?"
+# The same question words in the other languages subscribers ask in (NEWSBOT_MULTILINGUAL): Ukrainian, Russian,
+# Italian, German, French, Spanish, Polish.
+_WHO = r"хто|кто|chi|wer|qui|quién|quien|kto"
+_HOW_MUCH = r"скільки|сколько|quant[oiae]|wie viele?|combien|cuánt[oa]s?|ile"
+_PROMISED = r"обіц|пообіц|обещ|пообещ|promess|promett|versproch|promi[st]|prometi|obieca"
+_WHEN = r"коли|когда|quando|wann|quand|cuándo|kiedy"
+_WHERE = r"де|где|dove|wo|où|dónde|gdzie"
+_WHY = r"чому|почему|perché|warum|pourquoi|por qué|dlaczego"
 _ANSWER_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("person", re.compile(r"\b(who|whom|whose)\b|\bwhich (person|man|woman|leader|official|star|player|celebrit)")),
-    ("amount", re.compile(r"\bhow (much|many|long|big|large|old|far)\b|\bwhat (percentage|share|number|amount)\b")),
+    ("person", re.compile(
+        rf"\b(who|whom|whose|{_WHO})\b|\bwhich (person|man|woman|leader|official|star|player|celebrit)"
+    )),
+    ("amount", re.compile(
+        rf"\bhow (much|many|long|big|large|old|far)\b|\bwhat (percentage|share|number|amount)\b|\b({_HOW_MUCH})\b"
+    )),
     # What was pledged or spent is an amount, unless the question asks "which" thing ("Which item showed the
     # largest price spike?" is answered by "eggs").
-    ("amount", re.compile(r"^(?!.*\bwhich\b).*(\bpledg|\bpromis|\bcosts?\b|\bprice|\bspend|\bworth)")),
-    ("date", re.compile(r"\bwhen\b|\bwhat (date|day|year|time)\b")),
+    ("amount", re.compile(rf"^(?!.*\bwhich\b).*(\bpledg|\bpromis|\bcosts?\b|\bprice|\bspend|\bworth|\b({_PROMISED}))")),
+    ("date", re.compile(rf"\bwhen\b|\bwhat (date|day|year|time)\b|\b({_WHEN})\b")),
     # "Which state…" is answered by a state, not by the country its sentences also name.
     ("state", re.compile(rf"{_WHICH}(us |u\.s\. )?states?\b")),
     ("country", re.compile(rf"{_WHICH}(countr(y|ies)|nations?)\b")),
     ("city", re.compile(rf"{_WHICH}(us |u\.s\. )?(city|cities)\b")),
-    ("place", re.compile(r"\bwhere\b|\bwhich (continent|region)\b")),
-    ("reason", re.compile(r"\bwhy\b")),
+    ("place", re.compile(rf"\bwhere\b|\bwhich (continent|region)\b|\b({_WHERE})\b")),
+    ("reason", re.compile(rf"\bwhy\b|\b({_WHY})\b")),
 )
 
 
@@ -95,11 +110,11 @@ def entity_groups(text: str) -> tuple[tuple[str, ...], ...]:
     groups: list[tuple[str, ...]] = []
     for sentence in _SENTENCE_END.split(text):
         # "WWII-era", "Russian-led": the name is the capitalised part.
+        sentence = _ELIDED.sub(_split_elision, sentence)
         words = [_LOWER_SUFFIX.sub("", w.strip(".,'’-")) for w in _SPLIT_WORD.split(sentence)]
         words = [w for w in words if w]
         flags = [
-            bool(_CAPITALISED.fullmatch(w)) and w.lower() not in QUESTION_WORDS and not (w.isupper() and len(w) == 1)
-            for w in words
+            _capitalised(w) and w.lower() not in QUESTION_WORDS and not (w.isupper() and len(w) == 1) for w in words
         ]
         if flags and flags[0] and not words[0][0].isdigit() and not words[0].isupper():
             flags[0] = len(flags) > 1 and flags[1] and not words[1][0].isdigit()
@@ -114,6 +129,16 @@ def entity_groups(text: str) -> tuple[tuple[str, ...], ...]:
         if current:
             groups.append(tuple(current))
     return tuple(groups)
+
+
+def _split_elision(match: re.Match[str]) -> str:
+    """ "all'Ucraina" -> "all' Ucraina": the elided word is a word of its own, which ends a run of names."""
+    elided, initial = match.groups()
+    return f"{elided} {initial}" if initial.isupper() else match.group()
+
+
+def _capitalised(word: str) -> bool:
+    return bool(_CAPITALISED.fullmatch(word)) and (word[0].isupper() or word[0].isdigit())
 
 
 def answer_type(text: str) -> str:

@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from bot.cli.context import friendly_errors, runtime_from
+
+if TYPE_CHECKING:
+    from bot.evaluation import QAItem
+    from bot.runtime import Runtime
 
 
 @click.command("eval")
@@ -30,6 +35,12 @@ from bot.cli.context import friendly_errors, runtime_from
     help="Ask each question on its `date`: every system sees only the coverage published by then.",
 )
 @click.option(
+    "--languages",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="Also ask the set in other languages: a folder of translations by question id and declines per language "
+    "(data/eval/multilingual); prints newsbot's figures per language.",
+)
+@click.option(
     "--pool",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="A corpus (JSON Lines) holding each question's `retrieved_ids`: ingest only their articles (cached).",
@@ -49,6 +60,7 @@ def eval_cmd(
     limit: int | None,
     baselines: tuple[str, ...],
     as_of_question_date: bool,
+    languages: Path | None,
     pool: Path | None,
     pool_articles: int,
     sample: int | None,
@@ -59,6 +71,7 @@ def eval_cmd(
     \b
     Example:
       newsbot eval ../shared/eval/seed_dev_qa.jsonl --corpus data/sample
+      NEWSBOT_MULTILINGUAL=true newsbot eval ../shared/eval/seed_dev_qa.jsonl --languages data/eval/multilingual
       NEWSBOT_DATA_DIR=var/evalstore/rtqa2024 newsbot eval ../shared/eval/realtimeqa_2024.qa.jsonl \\
           --pool ../shared/corpora/realtimeqa_2024.corpus.jsonl --sample 60 --as-of-question-date
     Prints doc hit@1/@5, MRR, answer hit, citation precision and correct declines for newsbot and the
@@ -99,6 +112,22 @@ def eval_cmd(
             row.update({f"{t.name}_{k}": v for k, v in t.rows.get(row["id"], {}).items()})
     click.echo(f"{questions.name}: {len(items)} questions")
     click.echo(ev.format_table(results))
+    if languages:
+        results = [{**r, "language": "all"} for r in results] + _eval_languages(runtime, items, languages, dated)
     if out:
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(json.dumps({"questions": str(questions), "results": results, "rows": rows}, indent=2))
+
+
+def _eval_languages(runtime: Runtime, items: list[QAItem], folder: Path, dated: bool) -> list[dict[str, Any]]:
+    """newsbot's figures on the set's questions in each language of `folder` (eval --languages)."""
+    from bot import eval_languages as el
+    from bot import evaluation as ev
+
+    rows = []
+    for language in el.languages(folder):
+        asked = el.in_language(items, folder, language)
+        tally, _ = ev.evaluate_newsbot(runtime.engine, runtime.store, asked, as_of_date=dated)
+        rows.append({**tally.as_dict(), "language": language})
+    click.echo(el.format_languages(rows))
+    return rows

