@@ -19,7 +19,8 @@ from store_checks import assert_grounded
 
 from bot.answer.engine import build_engine
 from bot.answer.models import DECLINE_TEXT
-from bot.cli import cli, format_answer
+from bot.cli import cli
+from bot.cli.questions import format_answer
 from bot.runtime import Runtime
 from bot.settings import Settings
 from vectorstore.embedder import MULTILINGUAL_MODEL, Embedder
