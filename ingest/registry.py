@@ -126,7 +126,10 @@ def new_source(location: str, every_s: int, now: float) -> Source:
     if every_s < MIN_EVERY_S:
         raise ValueError(f"interval {every_s}s is too short: {format_every(MIN_EVERY_S)} at least")
     normalized, kind = normalize_location(location)
-    return Source(id=source_id(normalized), location=normalized, kind=kind, every_s=every_s, created_at=now)
+    # Microseconds: Chroma's metadata keeps six decimals, so a finer time would read back as another float and the
+    # stored source would differ from the one made here.
+    created_at = round(now, 6)
+    return Source(id=source_id(normalized), location=normalized, kind=kind, every_s=every_s, created_at=created_at)
 
 
 def delay_s(every_s: int, failures: int) -> float:
