@@ -165,10 +165,15 @@ async def test_serve_by_webhook_with_a_secret_token(
     assert secret not in log and token.split(":")[1] not in log
 
 
+def runner_env(data: Path) -> dict[str, str | None]:
+    """CliRunner's env: every NEWSBOT_ variable of this shell unset, the store in `data`."""
+    unset: dict[str, str | None] = {k: None for k in os.environ if k.startswith("NEWSBOT_")}
+    return {**unset, "NEWSBOT_DATA_DIR": str(data)}
+
+
 def test_serve_without_a_token_is_a_clean_one_line_error(tmp_path: Path) -> None:
     runner = CliRunner()
-    unset: dict[str, str | None] = {k: None for k in os.environ if k.startswith("NEWSBOT_")}
-    env = {**unset, "NEWSBOT_DATA_DIR": str(tmp_path)}
+    env = runner_env(tmp_path)
     with runner.isolated_filesystem(temp_dir=tmp_path):  # no .env from the checkout
         result = runner.invoke(cli, ["serve"], env=env)
         assert result.exit_code == 1
@@ -189,8 +194,7 @@ def test_start_without_a_token_opens_the_terminal_chat(
 ) -> None:
     monkeypatch.setattr("bot.runtime.load_embedder", lambda *args, **kwargs: embedder)  # the session's model
     runner = CliRunner()
-    unset: dict[str, str | None] = {k: None for k in os.environ if k.startswith("NEWSBOT_")}
-    env = {**unset, "NEWSBOT_DATA_DIR": str(tmp_path / "data")}
+    env = runner_env(tmp_path / "data")
     with runner.isolated_filesystem(temp_dir=tmp_path):
         result = runner.invoke(cli, ["start"], env=env, input=f"{ITALY}\nquit\n")
     assert result.exit_code == 0, result.output
@@ -245,8 +249,7 @@ def test_a_second_start_finds_the_sample_unchanged(
     """`start` is cheap when the sample is already stored: the second run ingests nothing."""
     monkeypatch.setattr("bot.runtime.load_embedder", lambda *args, **kwargs: embedder)  # the session's model
     runner = CliRunner()
-    unset: dict[str, str | None] = {k: None for k in os.environ if k.startswith("NEWSBOT_")}
-    env = {**unset, "NEWSBOT_DATA_DIR": str(tmp_path / "data")}
+    env = runner_env(tmp_path / "data")
     with runner.isolated_filesystem(temp_dir=tmp_path):
         first = runner.invoke(cli, ["start"], env=env, input="quit\n")
         second = runner.invoke(cli, ["start"], env=env, input="quit\n")
