@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 import sklearn
 from sklearn.metrics import roc_auc_score
-from train_ranker import article_parity, evidence, fit, write_model
+from train_ranker import article_parity, evidence, fit, standardised_weights, write_model
 
 from bot.answer import decline
 from bot.answer.engine import EngineConfig, missing_entities
@@ -129,9 +129,7 @@ def main(argv: list[str] | None = None) -> int:
         report[name] = {"questions": int(len(ys)), "lead_holds_answer": round(float(ys.mean()), 3),
                         "auc": round(float(roc_auc_score(ys, ps)), 3) if 0 < ys.sum() < len(ys) else None,
                         "at_threshold": threshold_table(ps, ys)[table.index(chosen)]}
-    spread = x.std(axis=0)
-    report["standardised_weights"] = {n: round(w * sd, 3) for n, w, sd in zip(model.features, model.weights, spread,
-                                                                            strict=True)}
+    report["standardised_weights"] = standardised_weights(model, x)
     metadata = {
         "trained": datetime.date.today().isoformat(),
         "script": "scripts/train_decline.py",

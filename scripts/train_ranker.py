@@ -168,10 +168,7 @@ def main(argv: list[str] | None = None) -> int:
         xf = full_matrix(groups, base)
         model_scores = xf @ np.array(full.weights) + full.intercept
         report[name] = metrics(groups, model_scores)
-    xs = full_matrix(train, base)
-    spread = xs.std(axis=0)
-    report["standardised_weights"] = {n: round(w * s, 3) for n, w, s in zip(full.features, full.weights, spread,
-                                                                           strict=True)}
+    report["standardised_weights"] = standardised_weights(full, full_matrix(train, base))
     metadata = {
         "trained": datetime.date.today().isoformat(),
         "script": "scripts/train_ranker.py",
@@ -185,6 +182,12 @@ def main(argv: list[str] | None = None) -> int:
     }
     write_model(args.out, {"base": base.to_json(), "full": full.to_json(), "metadata": metadata}, report)
     return 0
+
+
+def standardised_weights(model: ranker.LinearModel, x: np.ndarray) -> dict[str, float]:
+    """Each weight times its feature's spread over the training rows `x`: what carries the model, comparably."""
+    spread = x.std(axis=0)
+    return {n: round(w * sd, 3) for n, w, sd in zip(model.features, model.weights, spread, strict=True)}
 
 
 def write_model(path: Path, doc: dict[str, Any], report: dict[str, Any]) -> None:
