@@ -99,8 +99,9 @@ async def send(settings: Settings, runtime: Runtime, emulator: Emulator, send_us
             follows.pause_user(user)
     app = build_application(settings, runtime)
     await app.initialize()
+    languages = app.bot_data.services.languages
     try:
-        first = Pusher(app.bot, follows, settings, claimer="bench-first")
+        first = Pusher(app.bot, follows, settings, languages, claimer="bench-first")
         # A restart mid-batch: the first sender is stopped once about half is out, as a kill would stop it.
         task = asyncio.create_task(first.run_once())
         async with EmulatorClient(emulator.url, TOKEN) as client:
@@ -108,7 +109,7 @@ async def send(settings: Settings, runtime: Runtime, emulator: Emulator, send_us
                 await asyncio.sleep(0.05)
             task.cancel()
             await asyncio.gather(task, return_exceptions=True)
-            second = Pusher(app.bot, follows, settings, claimer="bench-second")
+            second = Pusher(app.bot, follows, settings, languages, claimer="bench-second")
             started = time.perf_counter()
             rounds = 0
             while follows.pending_users(time.time()):

@@ -7,6 +7,7 @@ import random
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from bot.telegram.i18n import texts
 from bot.telegram.render import render_answer
 
 if TYPE_CHECKING:
@@ -43,5 +44,5 @@ def test_a_run_on_sentence_is_cited_up_to_a_word_boundary_with_an_ellipsis(runti
         after = source[at + len(sentence.text) : at + len(sentence.text) + 1]
         assert after == "" or after.isspace(), f"cut mid-word: …{sentence.text[-20:]!r}|{after!r}"
         assert sentence.continues and sentence.shown.endswith("…")
-    (html,) = render_answer(answer)
+    (html,) = render_answer(answer, texts("en"))
     assert "… [1]" in html

@@ -129,5 +129,5 @@ class Answer:
 
 
 DECLINE_TEXT = "The coverage I have doesn't answer that."
-# In English for now, kept here so that localisation translates it in one place (issue 16).
+# The command line's English; the Telegram bot says it in the user's language (bot/telegram/render/answer.py).
 QUOTES_LANGUAGE_NOTE = "The quotes are in {language}, the language of the articles."

@@ -18,6 +18,7 @@ from telegram import Message, Update
 from telegram.error import TelegramError
 
 from bot.telegram.failures import STORE_LOCKED, failure_reason
+from bot.telegram.i18n import N_
 from bot.telegram.render import (
     Coverage,
     render_failure,
@@ -34,7 +35,8 @@ from ingest import is_url
 log = logging.getLogger(__name__)
 
 PROGRESS_EVERY_S = 1.5  # edits of a progress message, at most
-NOT_ALLOWED = "Sorry, you're not allowed to use that command: it is for the newsroom's admins."
+# Admins' texts stay in English; this one is what a subscriber meets, so it is translated.
+NOT_ALLOWED = N_("Sorry, you're not allowed to use that command: it is for the newsroom's admins.")
 
 
 def admin_only(
@@ -50,7 +52,7 @@ def admin_only(
         command = (message.text or "").split(maxsplit=1)[0] if message else "?"
         log.warning("refused admin command %s from user=%s", command[:32], user.id if user else None)
         if message is not None:
-            await message.reply_html(NOT_ALLOWED)
+            await message.reply_html((await context.bot_data.services.texts(user))._(NOT_ALLOWED))
 
     guarded.__name__ = handler.__name__
     guarded.__doc__ = handler.__doc__

@@ -38,6 +38,9 @@ from bot.telegram import admin, buttons, subscribers
 from bot.telegram.failures import on_error
 from bot.telegram.feedback import FeedbackStore
 from bot.telegram.follow import register_follow
+from bot.telegram.i18n import DEFAULT_LANGUAGE, LANGUAGES, N_, Texts, texts
+from bot.telegram.language import register_language
+from bot.telegram.language_store import LanguageStore
 from bot.telegram.memory import ChatMemory
 from bot.telegram.polling import schedule_source_polling
 from bot.telegram.ratelimit import RateLimiter
@@ -52,13 +55,15 @@ log = logging.getLogger(__name__)
 
 ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]
 PUBLIC_COMMANDS = [
-    BotCommand("start", "Welcome and example questions"),
-    BotCommand("ask", "Ask a question (handy in groups)"),
-    BotCommand("sources", "What coverage is loaded"),
-    BotCommand("latest", "The newest articles"),
-    BotCommand("following", "Stories you follow"),
-    BotCommand("help", "How to use the bot"),
+    ("start", N_("Welcome and example questions")),
+    ("ask", N_("Ask a question (handy in groups)")),
+    ("sources", N_("What coverage is loaded")),
+    ("latest", N_("The newest articles")),
+    ("following", N_("Stories you follow")),
+    ("language", N_("The language I speak to you")),
+    ("help", N_("How to use the bot")),
 ]
+# Admins' menu stays in English, like their reports.
 ADMIN_COMMANDS = [
     BotCommand("ingest", "Add articles from a URL or feed"),
     BotCommand("reindex", "Re-ingest the configured sources"),
@@ -68,6 +73,11 @@ ADMIN_COMMANDS = [
     BotCommand("sources_add", "Follow a feed, sitemap or page: URL [every]"),
     BotCommand("sources_remove", "Stop following a source: ID"),
 ]
+
+
+def public_commands(t: Texts) -> list[BotCommand]:
+    """The subscribers' command menu in `t`'s language."""
+    return [BotCommand(name, t._(description)) for name, description in PUBLIC_COMMANDS]
 
 
 class MissingTokenError(RuntimeError):
@@ -139,6 +149,7 @@ def build_application(settings: Settings, runtime: Runtime) -> Application:  # t
         settings=settings,
         runtime=runtime,
         feedback=FeedbackStore(settings.feedback_db),
+        languages=LanguageStore(settings.feedback_db),
         memory=ChatMemory(settings.memory_ttl_s),
         limiter=RateLimiter(settings.rate_limit_per_minute, window_s=60.0),
         answer_workers=ThreadPoolExecutor(
@@ -166,6 +177,7 @@ def build_application(settings: Settings, runtime: Runtime) -> Application:  # t
     application.bot_data.services = services
     register_source_commands(application)  # before register_handlers: its catch-all answers unknown commands
     register_follow(application)  # likewise, and its buttons before the catch-all button handler
+    register_language(application)  # likewise
     register_handlers(application)
     schedule_source_polling(application, settings)
     return application
@@ -205,12 +217,16 @@ async def _post_init(application: Application) -> None:  # type: ignore[type-arg
     services: Services = application.bot_data.services
     bot = application.bot
     try:
-        await bot.set_my_commands(PUBLIC_COMMANDS)
+        await bot.set_my_commands(public_commands(texts(DEFAULT_LANGUAGE)))
+        for language in LANGUAGES:  # Telegram shows users the menu of their app's language, if there is one
+            if language != DEFAULT_LANGUAGE:
+                await bot.set_my_commands(public_commands(texts(language)), language_code=language)
     except TelegramError as exc:
         log.warning("could not register the bot's commands: %s", type(exc).__name__)
     for admin_id in services.settings.admin_ids:
         try:
-            await bot.set_my_commands(PUBLIC_COMMANDS + ADMIN_COMMANDS, scope=BotCommandScopeChat(admin_id))
+            commands = public_commands(texts(DEFAULT_LANGUAGE)) + ADMIN_COMMANDS
+            await bot.set_my_commands(commands, scope=BotCommandScopeChat(admin_id))
         except TelegramError as exc:  # e.g. the admin has not started a chat with the bot yet
             log.warning("could not register admin commands for user=%s: %s", admin_id, type(exc).__name__)
     articles = await asyncio.to_thread(_warm_up, services.runtime)
@@ -234,6 +250,7 @@ async def _post_shutdown(application: Application) -> None:  # type: ignore[type
     services: Services = application.bot_data.services
     services.answer_workers.shutdown(wait=False, cancel_futures=True)
     services.feedback.close()
+    services.languages.close()
 
 
 class _QuietBootstrapFailure(logging.Filter):

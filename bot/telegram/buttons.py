@@ -11,6 +11,7 @@ from telegram.error import BadRequest
 
 from bot.telegram.examples import find_example
 from bot.telegram.feedback import NotTheAsker
+from bot.telegram.i18n import N_, Texts
 from bot.telegram.keyboards import EXAMPLE, FEEDBACK, rated_keyboard
 from bot.telegram.sending import send
 from bot.telegram.services import Context
@@ -18,10 +19,10 @@ from bot.telegram.subscribers import answer_question
 
 log = logging.getLogger(__name__)
 
-EXAMPLE_GONE = "That example is no longer available. Just type your question instead."
-RATED_UNKNOWN = "Sorry, I can't find that answer any more."
-NOT_THE_ASKER = "Only the person who asked can rate this answer."
-RATED = {1: "Thanks! Glad it helped.", -1: "Thanks, noted. The newsroom reviews these."}
+EXAMPLE_GONE = N_("That example is no longer available. Just type your question instead.")
+RATED_UNKNOWN = N_("Sorry, I can't find that answer any more.")
+NOT_THE_ASKER = N_("Only the person who asked can rate this answer.")
+RATED = {1: N_("Thanks! Glad it helped."), -1: N_("Thanks, noted. The newsroom reviews these.")}
 
 
 async def button(update: Update, context: Context) -> None:
@@ -30,6 +31,7 @@ async def button(update: Update, context: Context) -> None:
     if query is None or query.data is None:
         return
     kind, _, rest = query.data.partition(":")
+    t = await context.bot_data.services.texts(update.effective_user)
     if kind == EXAMPLE:
         await query.answer()
         services = context.bot_data.services
@@ -37,16 +39,16 @@ async def button(update: Update, context: Context) -> None:
         chat = update.effective_chat
         if example is None:
             if chat is not None:
-                await send(context.bot, chat.id, EXAMPLE_GONE)
+                await send(context.bot, chat.id, t._(EXAMPLE_GONE))
             return
         await answer_question(update, context, example.question, asked=example.question)
     elif kind == FEEDBACK:
-        await _rate(update, context, rest)
+        await _rate(update, context, rest, t)
     else:
         await query.answer()
 
 
-async def _rate(update: Update, context: Context, data: str) -> None:
+async def _rate(update: Update, context: Context, data: str, t: Texts) -> None:
     query = update.callback_query
     user = update.effective_user
     if query is None or user is None:
@@ -61,14 +63,14 @@ async def _rate(update: Update, context: Context, data: str) -> None:
         return
     rated = await asyncio.to_thread(context.bot_data.services.feedback.rate, answer_id, user.id, rating)
     if rated is None:
-        await query.answer(RATED_UNKNOWN)
+        await query.answer(t._(RATED_UNKNOWN))
         return
     if isinstance(rated, NotTheAsker):
         log.info("feedback refused answer=%s user=%s: not the asker", answer_id, user.id)
-        await query.answer(NOT_THE_ASKER)
+        await query.answer(t._(NOT_THE_ASKER))
         return
     log.info("feedback answer=%s user=%s rating=%+d", answer_id, user.id, rating)
-    await query.answer(RATED[rating])
+    await query.answer(t._(RATED[rating]))
     # The buttons show the choice; only the asker's taps count, so this holds in groups too.
     message = query.message
     if isinstance(message, Message) and message.reply_markup is not None:

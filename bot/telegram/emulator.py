@@ -31,6 +31,8 @@ from typing import Any
 import httpx
 
 from bot.telegram.html_check import assert_valid
+from bot.telegram.i18n import LANGUAGES, texts
+from bot.telegram.render import render_help
 
 HERE = Path(__file__).resolve().parents[2] / "tests" / "telegram"
 LAUNCHER = HERE / "emulator.js"
@@ -185,8 +187,12 @@ class EmulatorClient:
         first_name: str = "Ann",
         chat_id: int | None = None,
         chat_type: str = "private",
+        language_code: str | None = None,
     ) -> User:
-        return User(self, user_id, first_name, chat_id if chat_id is not None else user_id, chat_type)
+        """A user; `language_code` is what their Telegram app sends (its language), none by default."""
+        user = User(self, user_id, first_name, chat_id if chat_id is not None else user_id, chat_type)
+        user.language_code = language_code
+        return user
 
     async def calls(self, since: int = 0) -> list[dict[str, Any]]:
         """Every Bot API call the bot made (but getUpdates), from sequence number `since` on."""
@@ -235,10 +241,12 @@ class User:
         self.first_name = first_name
         self.chat_id = chat_id
         self.chat_type = chat_type
+        self.language_code: str | None = None  # the app's language, sent with every message and tap
 
     @property
     def sender(self) -> dict[str, Any]:
-        return {"id": self.id, "is_bot": False, "first_name": self.first_name, "username": f"user{self.id}"}
+        sender = {"id": self.id, "is_bot": False, "first_name": self.first_name, "username": f"user{self.id}"}
+        return {**sender, "language_code": self.language_code} if self.language_code else sender
 
     @property
     def chat(self) -> dict[str, Any]:
@@ -345,7 +353,8 @@ class User:
         whatever the bot sends for earlier updates before it answers a later one is caught."""
         await self.command("/help")
         got = await self.replies(1, timeout_s)
-        assert len(got) == 1 and got[0].text.startswith("<b>How to use me</b>"), [r.text[:80] for r in got]
+        headings = tuple(render_help(False, texts(code)).partition("\n")[0] for code in LANGUAGES)  # any language
+        assert len(got) == 1 and got[0].text.startswith(headings), [r.text[:80] for r in got]
 
     async def no_reply(self, wait_s: float = 1.0) -> None:
         raw = await self.client.call(

@@ -5,16 +5,19 @@ from __future__ import annotations
 
 import errno
 import logging
+import sqlite3
 
 from telegram import Update
 from telegram.error import TelegramError
 
+from bot.telegram.i18n import DEFAULT_LANGUAGE, N_, Texts, texts
 from bot.telegram.services import Context
 from vectorstore.errors import ModelMismatchError, StoreError, StoreLockedError
 
 log = logging.getLogger(__name__)
 
-APOLOGY = "Sorry, something went wrong on my side. Please try again in a moment."
+APOLOGY = N_("Sorry, something went wrong on my side. Please try again in a moment.")
+# The reasons below are for admins, whose texts stay in English.
 STORE_LOCKED = "Another process is writing to the store; try again when it finishes."
 STORE_UNREACHABLE = "The article store can't be reached (is the Chroma server running?); try again later."
 MODEL_MISMATCH = "The store was built with another embedding model than the one configured."
@@ -53,13 +56,21 @@ def failure_reason(exc: BaseException) -> str | None:
     return None
 
 
+async def _texts(update: Update, context: Context) -> Texts:
+    """The user's texts; English if their language cannot be read (the failure may be the database's)."""
+    try:
+        return await context.bot_data.services.texts(update.effective_user)
+    except sqlite3.Error:
+        return texts(DEFAULT_LANGUAGE)
+
+
 async def on_error(update: object, context: Context) -> None:
     """Log with the exception attached and apologise with fixed text; the bot keeps running."""
     update_id = update.update_id if isinstance(update, Update) else None
     log.error("unhandled error in update=%s", update_id, exc_info=context.error)
     if isinstance(update, Update) and update.effective_chat is not None:
         try:
-            await context.bot.send_message(update.effective_chat.id, APOLOGY)
+            await context.bot.send_message(update.effective_chat.id, (await _texts(update, context))._(APOLOGY))
         except TelegramError as exc:
             log.warning("could not apologise in chat=%s: %s", update.effective_chat.id, type(exc).__name__)
 

@@ -20,6 +20,8 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filt
 from bot.follow.schedule import parse_clock, parse_offset
 from bot.follow.store import AlreadyFollowed, FollowStore, TooMany
 from bot.telegram.admin import admin_only
+from bot.telegram.buttons import RATED
+from bot.telegram.i18n import N_
 from bot.telegram.push import Pusher, schedule_pushes
 from bot.telegram.render.follow import (
     DIGEST_USAGE,
@@ -43,10 +45,11 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 MAX_TOPIC_CHARS = 300  # a topic is a question or a headline's worth of words
-FOLLOW_GONE = "Sorry, I can't find that answer any more. Use /follow <i>topic</i> instead."
-NOT_YOURS = "Only the person who asked can follow this from here; use /follow <i>topic</i>."
-STOPPED_ALREADY = "That story is no longer followed."
-RATED = {1: "Thanks! Glad it helped.", -1: "Thanks, noted. The newsroom reviews these."}
+FOLLOW_GONE = N_("Sorry, I can't find that answer any more. Use /follow <i>topic</i> instead.")
+NOT_YOURS = N_("Only the person who asked can follow this from here; use /follow <i>topic</i>.")
+STOPPED_ALREADY = N_("That story is no longer followed.")
+UNFOLLOW_USAGE = N_("Usage: /unfollow <i>number</i> (as in /following) or /unfollow all")
+STOPPED = N_("🔕 Stopped.")
 
 
 def _follows(context: Context) -> FollowStore:
@@ -64,17 +67,20 @@ async def follow_text(update: Update, context: Context, text: str) -> None:
     if chat is None or user is None or message is None:
         return
     text = " ".join(text.split())[:MAX_TOPIC_CHARS]
+    t = await s.texts(user)
+    # Notifications go out when the user is not writing: they are sent in the language of their app as of now.
+    await asyncio.to_thread(s.languages.saw, user.id, user.language_code)
     loop = asyncio.get_running_loop()
     vector = await loop.run_in_executor(s.answer_workers, s.runtime.embedder.embed_query, text)
     limit = s.settings.follow_max_topics
     result = await asyncio.to_thread(s.runtime.follows.follow, user.id, chat.id, text, vector, limit)
     if isinstance(result, TooMany):
-        reply = render_too_many(result.limit)
+        reply = render_too_many(result.limit, t)
     elif isinstance(result, AlreadyFollowed):
-        reply = render_already(result.topic)
+        reply = render_already(result.topic, t)
     else:
         count = len(await asyncio.to_thread(s.runtime.follows.topics, user.id))
-        reply = render_followed(result.topic, count, limit)
+        reply = render_followed(result.topic, count, limit, t)
         log.info("followed topic=%s user=%s chat=%s topics=%d", result.topic.id, user.id, chat.id, count)
     await context.bot.send_message(chat.id, reply)
 
@@ -86,7 +92,8 @@ async def follow_command(update: Update, context: Context) -> None:
         return
     text = (message.text or "").partition(" ")[2].strip()
     if not text:
-        await message.reply_html(FOLLOW_USAGE)
+        t = await context.bot_data.services.texts(update.effective_user)
+        await message.reply_html(t._(FOLLOW_USAGE))
         return
     await follow_text(update, context, text)
 
@@ -99,7 +106,10 @@ async def _show_following(update: Update, context: Context) -> None:
     topics = await asyncio.to_thread(follows.topics, user.id)
     prefs = await asyncio.to_thread(follows.preferences, user.id)
     offset = context.bot_data.services.settings.follow_utc_offset_min
-    await message.reply_html(render_following(topics, prefs, offset), reply_markup=following_keyboard(topics))
+    t = await context.bot_data.services.texts(user)
+    await message.reply_html(
+        render_following(topics, prefs, offset, t), reply_markup=following_keyboard(topics, t)
+    )
 
 
 async def following(update: Update, context: Context) -> None:
@@ -123,12 +133,13 @@ async def unfollow(update: Update, context: Context) -> None:
         chosen = topics
     elif args[0].isdigit() and 1 <= int(args[0]) <= len(topics):
         chosen = [topics[int(args[0]) - 1]]
+    t = await context.bot_data.services.texts(user)
     if not chosen:
-        await message.reply_html("Usage: /unfollow <i>number</i> (as in /following) or /unfollow all")
+        await message.reply_html(t._(UNFOLLOW_USAGE))
         return
-    stopped = [t for t in [await asyncio.to_thread(follows.stop, user.id, t.id) for t in chosen] if t]
+    stopped = [topic for topic in [await asyncio.to_thread(follows.stop, user.id, c.id) for c in chosen] if topic]
     log.info("unfollowed user=%s topics=%d", user.id, len(stopped))
-    await message.reply_html("\n".join(render_stopped(t) for t in stopped) or STOPPED_ALREADY)
+    await message.reply_html("\n".join(render_stopped(topic, t) for topic in stopped) or t._(STOPPED_ALREADY))
 
 
 async def _set_preferences(update: Update, context: Context, change: dict[str, Any], offset: str | None) -> None:
@@ -142,7 +153,8 @@ async def _set_preferences(update: Update, context: Context, change: dict[str, A
     prefs = replace(prefs, **change)
     await asyncio.to_thread(follows.set_preferences, prefs)
     default = context.bot_data.services.settings.follow_utc_offset_min
-    shown = render_digest(prefs, default) if "digest_at" in change else render_quiet(prefs, default)
+    t = await context.bot_data.services.texts(user)
+    shown = render_digest(prefs, default, t) if "digest_at" in change else render_quiet(prefs, default, t)
     await message.reply_html(shown)
 
 
@@ -165,7 +177,7 @@ async def digest(update: Update, context: Context) -> None:
     clock = parse_clock(args[1]) if len(args) >= 2 and args[0].lower() == "daily" else None
     offset, ok = _offset_arg(args[2:3])
     if clock is None or not ok or len(args) > 3:
-        await message.reply_html(DIGEST_USAGE)
+        await message.reply_html((await context.bot_data.services.texts(update.effective_user))._(DIGEST_USAGE))
         return
     await _set_preferences(update, context, {"digest_at": clock}, offset)
 
@@ -182,7 +194,7 @@ async def quiet(update: Update, context: Context) -> None:
     start, end = (parse_clock(args[0]), parse_clock(args[1])) if len(args) >= 2 else (None, None)
     offset, ok = _offset_arg(args[2:3])
     if start is None or end is None or start == end or not ok or len(args) > 3:
-        await message.reply_html(QUIET_USAGE)
+        await message.reply_html((await context.bot_data.services.texts(update.effective_user))._(QUIET_USAGE))
         return
     await _set_preferences(update, context, {"quiet_from": start, "quiet_to": end}, offset)
 
@@ -223,25 +235,26 @@ async def button(update: Update, context: Context) -> None:
         await query.answer()
         return
     follows = _follows(context)
+    t = await context.bot_data.services.texts(user)
     if kind == "fo":
         asked = await asyncio.to_thread(context.bot_data.services.feedback.asked, number)
         if asked is None or asked[0] != user.id:
-            await query.answer(NOT_YOURS if asked else None)
+            await query.answer(t._(NOT_YOURS) if asked else None)
             if asked is None and update.effective_chat is not None:
-                await context.bot.send_message(update.effective_chat.id, FOLLOW_GONE)
+                await context.bot.send_message(update.effective_chat.id, t._(FOLLOW_GONE))
             return
         await query.answer()
         await follow_text(update, context, asked[1])
     elif kind == "fs":
         stopped = await asyncio.to_thread(follows.stop, user.id, number)
-        await query.answer("🔕 Stopped." if stopped else STOPPED_ALREADY)
+        await query.answer(t._(STOPPED) if stopped else t._(STOPPED_ALREADY))
         if stopped is not None:
             log.info("unfollowed topic=%s user=%s", number, user.id)
             if update.effective_chat is not None:
-                await context.bot.send_message(update.effective_chat.id, render_stopped(stopped))
+                await context.bot.send_message(update.effective_chat.id, render_stopped(stopped, t))
     elif kind == "nf" and rating in (-1, 1):
         rated = await asyncio.to_thread(follows.rate, number, user.id, rating)
-        await query.answer(RATED[rating] if rated else None)
+        await query.answer(t._(RATED[rating]) if rated else None)
         message = query.message
         if rated and isinstance(message, Message) and message.reply_markup is not None:
             rows = [
@@ -269,7 +282,7 @@ def register_follow(application: Application[Any, Any, Any, Any, Any, Any]) -> P
         application.add_handler(CommandHandler(name, callback, filters=new))
     application.add_handler(CallbackQueryHandler(button, pattern=r"^(fo|fs|nf):"))
     services: Services = application.bot_data.services
-    pusher = Pusher(application.bot, services.runtime.follows, services.settings)
+    pusher = Pusher(application.bot, services.runtime.follows, services.settings, services.languages)
     schedule_pushes(application, pusher)
     return pusher
 

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.telegram.examples import Example
+from bot.telegram.i18n import Texts
 from bot.telegram.render.follow import follow_button
 
 EXAMPLE = "ex"  # callback data `ex:KEY`: ask the example question KEY
@@ -30,11 +31,11 @@ def feedback_row(answer_id: int, chosen: int | None = None) -> list[InlineKeyboa
 
 
 def answer_keyboard(
-    answer_id: int, suggestions: Sequence[Example] = (), followable: bool = False
+    answer_id: int, t: Texts, suggestions: Sequence[Example] = (), followable: bool = False
 ) -> InlineKeyboardMarkup:
     """The buttons under an answer: example questions to try instead (after a decline), "🔔 Follow this story"
     (under an answer that answered), then 👍/👎."""
-    follow = [follow_button(answer_id)] if followable else []
+    follow = [follow_button(answer_id, t)] if followable else []
     return InlineKeyboardMarkup([*examples_keyboard(suggestions), *follow, feedback_row(answer_id)])
 
 

@@ -29,6 +29,8 @@ from telegram.ext import Application, ContextTypes
 
 from bot.follow.schedule import deliverable
 from bot.follow.store import FollowStore
+from bot.telegram.i18n import choose_language, texts
+from bot.telegram.language_store import LanguageStore
 from bot.telegram.render.follow import notification_keyboard, render_notification
 from bot.telegram.sending import send_parts
 
@@ -91,6 +93,7 @@ class Pusher:
     bot: Bot
     follows: FollowStore
     settings: Settings
+    languages: LanguageStore
     claimer: str = field(default_factory=sender_id)
     pacer: Pacer | None = None
     _busy: asyncio.Lock = field(default_factory=asyncio.Lock)
@@ -146,7 +149,8 @@ class Pusher:
         assert self.pacer is not None
         await self.pacer.wait(batch.chat_id)
         try:
-            await send_parts(self.bot, batch.chat_id, render_notification(batch), notification_keyboard(batch))
+            t = texts(choose_language(*await asyncio.to_thread(self.languages.for_notifications, batch.user_id)))
+            await send_parts(self.bot, batch.chat_id, render_notification(batch, t), notification_keyboard(batch, t))
         except RetryAfter as exc:  # the rate limiter's retries ran out: back to the queue until Telegram says
             delay = exc.retry_after if isinstance(exc.retry_after, int | float) else exc.retry_after.total_seconds()
             await asyncio.to_thread(self.follows.retry_later, batch.id, time.time() + float(delay))

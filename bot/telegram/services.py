@@ -9,10 +9,13 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeAlias
 
+from telegram import User
 from telegram.ext import CallbackContext, ExtBot
 
 from bot.answer.models import Answer
 from bot.telegram.feedback import FeedbackStore
+from bot.telegram.i18n import Texts, choose_language, texts
+from bot.telegram.language_store import LanguageStore
 from bot.telegram.memory import ChatMemory
 from bot.telegram.ratelimit import RateLimiter
 
@@ -32,6 +35,7 @@ class Services:
     memory: ChatMemory
     limiter: RateLimiter
     answer_workers: ThreadPoolExecutor
+    languages: LanguageStore
     admin_job: asyncio.Lock = field(default_factory=asyncio.Lock)
     _answering: int = 0  # answers being computed right now, in the workers
     _answering_lock: threading.Lock = field(default_factory=threading.Lock)
@@ -50,6 +54,13 @@ class Services:
         finally:
             with self._answering_lock:
                 self._answering -= 1
+
+    async def texts(self, user: User | None) -> Texts:
+        """The texts in the user's language: their /language choice, else their Telegram app's, else English."""
+        if user is None:
+            return texts(choose_language(None, None))
+        chosen = await asyncio.to_thread(self.languages.chosen, user.id)
+        return texts(choose_language(chosen, user.language_code))
 
     async def catalog(self) -> dict[str, StoredArticle]:
         """The stored articles, read in a worker thread."""

@@ -19,6 +19,7 @@ from telegram.constants import ChatType
 
 from bot.answer.engine import MAX_QUESTION_CHARS
 from bot.telegram.examples import examples
+from bot.telegram.i18n import N_
 from bot.telegram.keyboards import answer_keyboard, examples_keyboard
 from bot.telegram.render import (
     LATEST_ARTICLES,
@@ -40,11 +41,12 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-NON_TEXT_HINT = (
+NON_TEXT_HINT = N_(
     "I can only read text. Type your question about the news, for example: <i>What did Italy pledge?</i>"
 )
-EMPTY_QUESTION = "Ask me a question about the news, for example: <i>What did Italy pledge?</i>"
-TOO_LONG = f"That's a long one! Please keep questions under {MAX_QUESTION_CHARS} characters."
+EMPTY_QUESTION = N_("Ask me a question about the news, for example: <i>What did Italy pledge?</i>")
+TOO_LONG = N_("That's a long one! Please keep questions under %(limit)d characters.")
+UNKNOWN_COMMAND = N_("I don't know that command. /help lists what I can do.")
 
 
 async def start(update: Update, context: Context) -> None:
@@ -54,9 +56,10 @@ async def start(update: Update, context: Context) -> None:
         return
     catalog = await context.bot_data.services.catalog()
     user = update.effective_user
+    t = await context.bot_data.services.texts(user)
     keyboard = examples_keyboard(examples(catalog, context.bot_data.services.settings.example_questions))
     await message.reply_html(
-        render_welcome(user.first_name if user else None, Coverage.of(catalog)),
+        render_welcome(user.first_name if user else None, Coverage.of(catalog), t),
         reply_markup=InlineKeyboardMarkup(keyboard) if keyboard else None,
     )
 
@@ -66,7 +69,8 @@ async def help_command(update: Update, context: Context) -> None:
     if message is None:
         return
     user = update.effective_user
-    await message.reply_html(render_help(context.bot_data.services.is_admin(user.id if user else None)))
+    t = await context.bot_data.services.texts(user)
+    await message.reply_html(render_help(context.bot_data.services.is_admin(user.id if user else None), t))
 
 
 def _followed_sources(runtime: Runtime) -> list[Source]:
@@ -90,7 +94,8 @@ async def sources(update: Update, context: Context) -> None:
     except StoreError as exc:  # the coverage is still worth showing
         log.warning("sources: the registry could not be read: %s", type(exc).__name__)
     admin = services.is_admin(user.id if user else None)
-    await send_parts(context.bot, chat.id, render_sources(Coverage.of(catalog), followed, time.time(), admin))
+    t = await services.texts(user)
+    await send_parts(context.bot, chat.id, render_sources(Coverage.of(catalog), t, followed, time.time(), admin))
 
 
 async def latest(update: Update, context: Context) -> None:
@@ -99,7 +104,8 @@ async def latest(update: Update, context: Context) -> None:
     if chat is None:
         return
     catalog = await context.bot_data.services.catalog()
-    await send_parts(context.bot, chat.id, render_latest(Coverage.of(catalog, newest=LATEST_ARTICLES)))
+    t = await context.bot_data.services.texts(update.effective_user)
+    await send_parts(context.bot, chat.id, render_latest(Coverage.of(catalog, newest=LATEST_ARTICLES), t))
 
 
 async def ask(update: Update, context: Context) -> None:
@@ -150,13 +156,15 @@ async def non_text(update: Update, context: Context) -> None:
     """Photos, stickers, voice and the like in a private chat: a hint instead of an error."""
     message = update.effective_message
     if message is not None:
-        await message.reply_html(NON_TEXT_HINT)
+        t = await context.bot_data.services.texts(update.effective_user)
+        await message.reply_html(t._(NON_TEXT_HINT))
 
 
 async def unknown_command(update: Update, context: Context) -> None:
     message = update.effective_message
     if message is not None:
-        await message.reply_html("I don't know that command. /help lists what I can do.")
+        t = await context.bot_data.services.texts(update.effective_user)
+        await message.reply_html(t._(UNKNOWN_COMMAND))
 
 
 def _is_group(update: Update) -> bool:
@@ -174,18 +182,19 @@ async def answer_question(
     if chat is None or user is None:
         return
     reply_to = message.message_id if quote and message is not None else None
+    t = await services.texts(user)
     question = " ".join(question.split())
     if not question:
-        await send_parts(context.bot, chat.id, [EMPTY_QUESTION], reply_to=reply_to)
+        await send_parts(context.bot, chat.id, [t._(EMPTY_QUESTION)], reply_to=reply_to)
         return
     if len(question) > MAX_QUESTION_CHARS:
-        await send_parts(context.bot, chat.id, [TOO_LONG], reply_to=reply_to)
+        await send_parts(context.bot, chat.id, [t._(TOO_LONG, limit=MAX_QUESTION_CHARS)], reply_to=reply_to)
         return
     verdict = services.limiter.check(user.id)
     if not verdict.allowed:
         log.info("rate limited user=%s chat=%s retry_after_s=%.0f", user.id, chat.id, verdict.retry_after_s)
         if verdict.first_refusal:
-            text = render_slow_down(services.limiter.limit, verdict.retry_after_s)
+            text = render_slow_down(services.limiter.limit, verdict.retry_after_s, t)
             await send_parts(context.bot, chat.id, [text], reply_to=reply_to)
         return
 
@@ -211,8 +220,8 @@ async def answer_question(
         latency_ms=answer_ms,
     )
     suggestions = examples(await services.catalog(), services.settings.example_questions) if answer.declined else []
-    parts = render_answer(answer, asked=asked)
-    keyboard = answer_keyboard(answer_id, suggestions, followable=not answer.declined)
+    parts = render_answer(answer, t, asked=asked)
+    keyboard = answer_keyboard(answer_id, t, suggestions, followable=not answer.declined)
     await send_parts(context.bot, chat.id, parts, keyboard, reply_to)
     log.info(
         "answered answer=%s chat=%s user=%s declined=%s citations=%d history=%d parts=%d "

@@ -45,6 +45,11 @@ async def client(follow_bot: RunningBot, emulator: Emulator, tg: EmulatorClient)
         yield c
 
 
+def pusher_of(bot: RunningBot) -> Pusher:
+    """A second sender beside the bot's own, as another process would be."""
+    return Pusher(bot.application.bot, bot.runtime.follows, bot.settings, bot.services.languages)
+
+
 async def publish(bot: RunningBot, folder: Path, *names: str, suffix: str) -> None:
     """New articles: copies of tests/data/follow's under ids ending in `suffix`, ingested as a poll would."""
     folder.mkdir(parents=True, exist_ok=True)
@@ -135,7 +140,7 @@ async def test_a_digest_waits_for_its_time(follow_bot: RunningBot, client: Emula
     await publish(follow_bot, tmp_path, "italy-samp-t", suffix="c")
     follows = follow_bot.runtime.follows
     await wait_until(lambda: follows.sent_items(8103) == [("italy-samp-t-c", "pending")], "the queued notification")
-    pusher = Pusher(follow_bot.application.bot, follows, follow_bot.settings)
+    pusher = pusher_of(follow_bot)
     assert (await pusher.run_once()).sent == 0  # now: it waits for the digest time
     await user.nothing_more()
     tomorrow = await pusher.run_once(now=time.time() + 3 * 3600 + 60)
@@ -195,7 +200,7 @@ async def test_an_admin_pauses_every_push_and_sees_the_counts(
         await publish(follow_bot, tmp_path, "italy-samp-t", suffix="g")
         follows = follow_bot.runtime.follows
         await wait_until(lambda: follows.sent_items(8106) == [("italy-samp-t-g", "pending")], "the queue")
-        pusher = Pusher(follow_bot.application.bot, follows, follow_bot.settings)
+        pusher = pusher_of(follow_bot)
         assert (await pusher.run_once()).sent == 0
         await reader.nothing_more()
         await admin.command("/stats")

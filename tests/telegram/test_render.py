@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from telegram_html import problems, visible_text
 
 from bot.answer.models import Answer, AnswerSentence, Citation
+from bot.telegram.i18n import texts
 from bot.telegram.render import (
     LATEST_ARTICLES,
     Coverage,
@@ -30,6 +31,8 @@ from ingest.errors import ItemError
 from ingest.pipeline import IngestReport
 from ingest.registry import new_source
 from vectorstore.models import StoredArticle
+
+EN = texts("en")
 
 
 def citation(
@@ -62,7 +65,7 @@ def test_answer_has_inline_markers_and_a_numbered_sources_block() -> None:
         [("Italy approved a €140 million package.", (1,)), ("It may send SAMP/T.", (1, 2))],
         [citation(1), citation(2, "Air defence", None)],
     )
-    (html,) = render_answer(a)
+    (html,) = render_answer(a, EN)
     assert problems(html) == []
     assert "Italy approved a €140 million package. [1] It may send SAMP/T. [1][2]" in html
     assert "<b>Sources</b>" in html
@@ -75,13 +78,13 @@ def test_answer_has_inline_markers_and_a_numbered_sources_block() -> None:
 
 def test_an_as_of_answer_leads_with_its_date_after_the_example_question() -> None:
     a = answer([("The council approved 42 million euros.", (1,))], [citation(1)], as_of="2024-01-10")
-    (html,) = render_answer(a, asked="How much <did> it cost?")
+    (html,) = render_answer(a, EN, asked="How much <did> it cost?")
     assert problems(html) == [], html
     assert html.startswith(
         "❓ <i>How much &lt;did&gt; it cost?</i>\n\n"
         "<i>As of 10 Jan 2024:</i> The council approved 42 million euros. [1]"
     )
-    assert "As of" not in render_answer(answer([("Now.", (1,))], [citation(1)]))[0]
+    assert "As of" not in render_answer(answer([("Now.", (1,))], [citation(1)]), EN)[0]
 
 
 def test_everything_from_users_and_articles_is_escaped() -> None:
@@ -92,7 +95,7 @@ def test_everything_from_users_and_articles_is_escaped() -> None:
         question="what <i>now</i>?",
         standalone_question="what <i>now</i> about Italy?",
     )
-    (html,) = render_answer(a, asked=hostile)
+    (html,) = render_answer(a, EN, asked=hostile)
     assert problems(html) == []
     assert "<script>" not in html and "&lt;script&gt;" in html
     assert 'href="https://evil.example/&quot;&gt;&lt;b&gt;x&lt;/b&gt;"' in html
@@ -101,13 +104,13 @@ def test_everything_from_users_and_articles_is_escaped() -> None:
 
 def test_javascript_and_file_links_are_not_made_clickable() -> None:
     a = answer([("Claim.", (1,))], [citation(1, url="javascript:alert(1)"), citation(2, url="/srv/a.md")])
-    (html,) = render_answer(a)
+    (html,) = render_answer(a, EN)
     assert "<a " not in html
 
 
 def test_decline_is_friendly_and_points_to_what_can_be_answered() -> None:
     a = answer([], [], declined=True, decline_reason="not in the coverage: Australia")
-    (html,) = render_answer(a)
+    (html,) = render_answer(a, EN)
     assert problems(html) == []
     assert "doesn't answer that" in html
     assert "/sources" in html and "Try one of the questions below" in html
@@ -138,17 +141,17 @@ def test_welcome_sources_and_help_are_valid_html() -> None:
     assert coverage.articles == 8 and coverage.chunks == 24 and coverage.outlets == ("Kyiv <Post>",)
     assert [a.id for a in coverage.newest] == ["id7", "id6", "id5", "id4", "id3"]
     for html in (
-        render_welcome("<Ann>", coverage),
-        render_welcome(None, Coverage.of({})),
-        *render_sources(coverage),
-        *render_sources(Coverage.of({})),
-        render_help(True),
-        render_help(False),
+        render_welcome("<Ann>", coverage, EN),
+        render_welcome(None, Coverage.of({}), EN),
+        *render_sources(coverage, EN),
+        *render_sources(Coverage.of({}), EN),
+        render_help(True, EN),
+        render_help(False, EN),
     ):
         assert problems(html) == [], html
-    (sources,) = render_sources(coverage)
+    (sources,) = render_sources(coverage, EN)
     assert "1 Jan 2024 – 8 Jan 2024" in sources
-    assert "/ingest" in render_help(True) and "/ingest" not in render_help(False)
+    assert "/ingest" in render_help(True, EN) and "/ingest" not in render_help(False, EN)
 
 
 def test_latest_lists_the_newest_articles_by_date_then_ingest_order_linked() -> None:
@@ -167,19 +170,19 @@ def test_latest_lists_the_newest_articles_by_date_then_ingest_order_linked() -> 
             article("undated", None, "2024-07-01T10:00:00+00:00"),
         )
     }
-    (latest,) = render_latest(Coverage.of(catalog, newest=LATEST_ARTICLES))
+    (latest,) = render_latest(Coverage.of(catalog, newest=LATEST_ARTICLES), EN)
     assert problems(latest) == [], latest
     assert latest.startswith("🆕 <b>Latest articles</b>\n• ")
     order = [m.group(1) for m in re.finditer(r"Story (\w+) &lt;b&gt;", latest)]
     assert order == ["second", "first", "old", "undated"]
     linked = '<a href="https://x.example/second?a=1&amp;b=2">Story second &lt;b&gt;</a>'
     assert f"{linked} · The Ledger, 12 May 2024" in latest
-    assert render_latest(Coverage.of({})) == ["No articles are loaded yet."]
+    assert render_latest(Coverage.of({}), EN) == ["No articles are loaded yet."]
 
 
 def test_sources_shows_the_last_update_and_admins_many_long_followed_sources_fit_valid_parts() -> None:
     catalog = {"a": StoredArticle(id="a", title="A", version="v", chunks=1, ingested_at="2026-12-01T16:05:09+00:00")}
-    (public,) = render_sources(Coverage.of(catalog))
+    (public,) = render_sources(Coverage.of(catalog), EN)
     assert "🕒 Last updated 1 Dec 2026, 16:05 UTC" in public and "Followed" not in public
     now = 1_800_000_000.0
     followed = [
@@ -189,16 +192,16 @@ def test_sources_shows_the_last_update_and_admins_many_long_followed_sources_fit
         )  # fmt: skip
         for i in range(40)
     ]
-    (subscriber,) = render_sources(Coverage.of(catalog), followed, now)
+    (subscriber,) = render_sources(Coverage.of(catalog), EN, followed, now)
     assert "Followed" not in subscriber and "sources last checked" not in subscriber  # none succeeded yet
-    (subscriber,) = render_sources(Coverage.of(catalog), [replace(followed[0], last_success=now - 120)], now)
+    (subscriber,) = render_sources(Coverage.of(catalog), EN, [replace(followed[0], last_success=now - 120)], now)
     assert f"🕒 Last updated 1 Dec 2026, 16:05 UTC · sources last checked {format_time(now - 120)}" in subscriber
-    parts = render_sources(Coverage.of(catalog), followed, now, admin=True)
+    parts = render_sources(Coverage.of(catalog), EN, followed, now, admin=True)
     assert len(parts) > 1 and parts[0].startswith("📚 <b>1 article</b>")
     assert_telegram_parts(parts)
     shown = "\n".join(parts)
     assert shown.count("<code>") == 40 and "due now" in shown and "last success never" in shown
-    (none,) = render_sources(Coverage.of({}), [], now, admin=True)
+    (none,) = render_sources(Coverage.of({}), EN, [], now, admin=True)
     assert "No articles are loaded yet." in none and "/sources_add" in none
     assert format_time(None) == format_time("garbage") == ""
 
@@ -329,12 +332,12 @@ def test_a_very_long_url_is_not_linked_and_the_answer_fits_one_message() -> None
         [("Italy approved a €140 million package.", (1,)), ("It may send SAMP/T.", (2,))],
         [citation(1, url=LONG_URL), citation(2)],
     )
-    (html,) = render_answer(a)  # one part: the 4,500-character link no longer counts
+    (html,) = render_answer(a, EN)  # one part: the 4,500-character link no longer counts
     assert_telegram_parts([html])
     assert '[1] <a href="https://news.example/">Italy pledges aid</a>' in html  # the outlet's page instead
     assert "a" * 600 not in html
     (sources,) = render_sources(
-        Coverage.of({"x": StoredArticle(id="x", title="Long", version="v", chunks=1, url=LONG_URL)})
+        Coverage.of({"x": StoredArticle(id="x", title="Long", version="v", chunks=1, url=LONG_URL)}), EN
     )
     assert_telegram_parts([sources])
 
@@ -345,7 +348,7 @@ def test_many_long_sources_pack_into_whole_lines_with_the_heading_kept_on_its_fi
         [(f"Claim number {i} about the aid package.", (i,)) for i in range(1, 21)],
         [citation(i, title=title, url=f"https://news.example/{i}/" + "p" * 580) for i in range(1, 21)],
     )
-    parts = render_answer(a)
+    parts = render_answer(a, EN)
     assert len(parts) >= 2
     assert_telegram_parts(parts)
     sources = "\n".join(parts)[parts[0].find("<b>Sources</b>") :] if "<b>Sources</b>" in parts[0] else ""
@@ -387,7 +390,7 @@ def test_every_part_is_valid_telegram_html_within_the_limit_whatever_the_coverag
         Citation(i + 1, f"a{i}", t, urls[i], "2024-01-12", outlet, 0, 1, "q") for i, t in enumerate(titles)
     ]
     a = answer([(text, (min(n, len(titles)),)) for text, n in sentences], citations)
-    parts = render_answer(a, asked=asked)
+    parts = render_answer(a, EN, asked=asked)
     assert_telegram_parts(parts)
     shown = visible_text("\n".join(parts))
     for n in {min(n, len(titles)) for _, n in sentences}:
@@ -396,9 +399,9 @@ def test_every_part_is_valid_telegram_html_within_the_limit_whatever_the_coverag
         f"id{i}": StoredArticle(id=f"id{i}", title=t, version="v", chunks=1, url=urls[i], source=outlet)
         for i, t in enumerate(titles)
     }
-    assert_telegram_parts(render_sources(Coverage.of(catalog)))
-    assert_telegram_parts(render_latest(Coverage.of(catalog, newest=LATEST_ARTICLES)))
-    assert_telegram_parts([render_welcome(asked, Coverage.of(catalog))])
+    assert_telegram_parts(render_sources(Coverage.of(catalog), EN))
+    assert_telegram_parts(render_latest(Coverage.of(catalog, newest=LATEST_ARTICLES), EN))
+    assert_telegram_parts([render_welcome(asked, Coverage.of(catalog), EN)])
 
 
 def test_an_ingest_report_lists_failures_skips_and_warnings_and_fits_one_message() -> None:

@@ -1,10 +1,12 @@
-"""Admins' reports as Telegram HTML: an ingest run, its progress and failures, removals, the stats."""
+"""Admins' reports as Telegram HTML: an ingest run, its progress and failures, removals, the stats; in English,
+like the admin commands."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
+from bot.telegram.i18n import DEFAULT_LANGUAGE, texts
 from bot.telegram.render.coverage import Coverage, followed_block
 from bot.telegram.render.follow import render_follow_stats
 from bot.telegram.render.markup import MAX_MESSAGE_CHARS, MAX_NAME_HTML, MAX_TITLE_HTML, byline, esc, shorten, utf16_len
@@ -94,7 +96,7 @@ def render_stats(coverage: Coverage, numbers: Stats, follows: FollowStats | None
     ]
     if coverage.newest:
         newest = coverage.newest[0]
-        meta = byline(newest.source, newest.date)
+        meta = byline(newest.source, newest.date, texts(DEFAULT_LANGUAGE))
         lines.append(f"Newest: {_article_ref(newest.title, newest.id)}" + (f" · {meta}" if meta else ""))
     return "\n".join(lines)
 

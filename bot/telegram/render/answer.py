@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from bot.answer.models import DECLINE_TEXT, Answer, AnswerSentence, Citation
+from bot.answer.models import Answer, AnswerSentence, Citation
+from bot.telegram.i18n import Texts
 from bot.telegram.render.markup import byline, esc, link, markers, shorten
 from bot.telegram.render.split import Block, pack, split_html
 
@@ -11,9 +12,9 @@ MAX_SENTENCE_HTML = 3000  # an answer sentence; longer ones are shortened at a w
 MAX_ASKED_HTML = 400  # the example question shown above its answer
 
 
-def _source_line(citation: Citation) -> str:
-    line = f"[{citation.number}] {link(citation.title, citation.url)}"
-    meta = byline(citation.source, citation.date)
+def _source_line(citation: Citation, t: Texts) -> str:
+    line = f"[{citation.number}] {link(citation.title, citation.url, t)}"
+    meta = byline(citation.source, citation.date, t)
     return f"{line} · {meta}" if meta else line
 
 
@@ -22,16 +23,18 @@ def _sentence(sentence: AnswerSentence) -> str:
     return f"{shorten(' '.join(sentence.shown.split()), MAX_SENTENCE_HTML)} {markers(sentence.citations)}".strip()
 
 
-def render_answer(answer: Answer, asked: str | None = None) -> list[str]:
-    """The answer as HTML message parts (usually one): body with markers, then the numbered sources.
+def render_answer(answer: Answer, t: Texts, asked: str | None = None) -> list[str]:
+    """The answer as HTML message parts (usually one): body with markers, then the numbered sources; the
+    bot's own words in `t`'s language, the quotes verbatim.
 
     `asked` is shown as a header when the question is not the user's own message (an example button).
     """
     if answer.declined:
-        return split_html(render_decline())
+        return split_html(render_decline(t))
     sentences = [_sentence(s) for s in answer.sentences]
-    if answer.as_of_note and sentences:  # it leads the first sentence, so it never stands alone in a part
-        sentences[0] = f"<i>{esc(answer.as_of_note)}:</i> {sentences[0]}"
+    as_of = t.date(answer.as_of) if answer.as_of else ""
+    if as_of and sentences:  # it leads the first sentence, so it never stands alone in a part
+        sentences[0] = "<i>" + t._("As of %(day)s:", day=esc(as_of)) + f"</i> {sentences[0]}"
     blocks = [
         Block(tuple(sentences[i : i + SENTENCES_PER_PARAGRAPH]), " ")
         for i in range(0, len(sentences), SENTENCES_PER_PARAGRAPH)
@@ -41,27 +44,34 @@ def render_answer(answer: Answer, asked: str | None = None) -> list[str]:
         first = blocks[0] if blocks else Block((), " ")
         units = (f"{header}\n\n{first.units[0]}" if first.units else header, *first.units[1:])
         blocks[:1] = [Block(units, " ")]
-    if answer.language_note:
-        blocks.append(Block((f"<i>{esc(answer.language_note)}</i>",), " "))
+    if answer.quotes_language:
+        language = esc(t.language_name(answer.quotes_language))
+        note = t._("The quotes are in %(language)s, the language of the articles.", language=language)
+        blocks.append(Block((f"<i>{note}</i>",), " "))
     if answer.citations:
-        lines = [_source_line(c) for c in sorted(answer.citations, key=lambda c: c.number)]
-        blocks.append(Block((f"<b>Sources</b>\n{lines[0]}", *lines[1:]), "\n"))
+        lines = [_source_line(c, t) for c in sorted(answer.citations, key=lambda c: c.number)]
+        heading = "<b>" + t._("Sources") + "</b>"
+        blocks.append(Block((f"{heading}\n{lines[0]}", *lines[1:]), "\n"))
     return pack(blocks)
 
 
-def render_decline() -> str:
-    return (
-        f"🤷 {esc(DECLINE_TEXT)}\n\n"
+def render_decline(t: Texts) -> str:
+    return "🤷 " + t._(
+        "The coverage I have doesn't answer that.\n\n"
         "I only answer from the articles I have, so I'd rather say nothing than guess. "
         "Try one of the questions below, rephrase with names, places or dates, "
         "or see /sources for what's covered."
     )
 
 
-def render_slow_down(limit_per_minute: int, retry_after_s: float) -> str:
+def render_slow_down(limit_per_minute: int, retry_after_s: float, t: Texts) -> str:
     """The rate limiter's refusal, said once per wait."""
     wait = max(1, round(retry_after_s))
-    return (
-        f"You're asking faster than I can keep up: I take {limit_per_minute} questions a minute "
-        f"per person. Please try again in {wait} seconds."
+    return t.ngettext(
+        "You're asking faster than I can keep up: I take %(limit)d questions a minute per person. "
+        "Please try again in %(n)d second.",
+        "You're asking faster than I can keep up: I take %(limit)d questions a minute per person. "
+        "Please try again in %(n)d seconds.",
+        wait,
+        limit=limit_per_minute,
     )

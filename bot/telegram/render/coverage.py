@@ -6,16 +6,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from bot.telegram.render.markup import (
-    MAX_NAME_HTML,
-    byline,
-    esc,
-    format_date,
-    format_time,
-    link,
-    plural,
-    shorten,
-)
+from bot.telegram.i18n import Texts
+from bot.telegram.render.markup import MAX_NAME_HTML, byline, esc, format_time, link, shorten
 from bot.telegram.render.split import Block, pack
 from ingest import Source, format_every
 from vectorstore.models import StoredArticle
@@ -54,38 +46,43 @@ class Coverage:
             updated_at=max((a.ingested_at for a in items if a.ingested_at), default=None),
         )
 
-    def span(self) -> str:
+    def span(self, t: Texts) -> str:
         if not self.first_date or not self.last_date:
             return ""
-        first, last = format_date(self.first_date), format_date(self.last_date)
+        first, last = t.date(self.first_date), t.date(self.last_date)
         return first if first == last else f"{first} – {last}"
 
 
 
-def render_welcome(first_name: str | None, coverage: Coverage) -> str:
-    hello = f"👋 Hi {shorten(first_name, MAX_NAME_HTML)}!" if first_name else "👋 Hi!"
+def render_welcome(first_name: str | None, coverage: Coverage, t: Texts) -> str:
+    hello = t._("👋 Hi %(name)s!", name=shorten(first_name, MAX_NAME_HTML)) if first_name else t._("👋 Hi!")
     if coverage.articles == 0:
-        return (
-            f"{hello} I answer questions about a newsroom's coverage, citing the source of each claim.\n\n"
+        return f"{hello} " + t._(
+            "I answer questions about a newsroom's coverage, citing the source of each claim.\n\n"
             "No articles are loaded yet, so I can't answer anything right now. Please check back soon."
         )
-    outlets = ", ".join(shorten(o, MAX_NAME_HTML) for o in coverage.outlets[:3])
-    what = f"<b>{plural(coverage.articles, 'article')}</b>"
-    if outlets:
-        what += f" from {outlets}"
-    span = coverage.span()
-    if span:
-        what += f" ({shorten(span, MAX_NAME_HTML * 2)})"
-    return (
-        f"{hello} I answer questions about the news from our own reporting, "
+    what = _articles(coverage, 3, t)
+    return f"{hello} " + t._(
+        "I answer questions about the news from our own reporting, "
         "and every claim links to the article it comes from.\n\n"
-        f"I currently know {what}. Ask in your own words, or tap an example below.\n\n"
-        "/latest lists the newest articles · /sources what's covered · /help explains the rest"
+        "I currently know %(what)s. Ask in your own words, or tap an example below.\n\n"
+        "/latest lists the newest articles · /sources what's covered · /help explains the rest",
+        what=what,
     )
 
 
-def render_help(is_admin: bool) -> str:
-    text = (
+def _articles(coverage: Coverage, outlets: int, t: Texts) -> str:
+    """'<b>12 articles</b> from Outlet, Other (3 Jan 2024 – 5 Feb 2024)', for the welcome and /sources."""
+    what = "<b>" + t.ngettext("%(n)d article", "%(n)d articles", coverage.articles) + "</b>"
+    names = ", ".join(shorten(o, MAX_NAME_HTML) for o in coverage.outlets[:outlets])
+    if names:
+        what = t._("%(articles)s from %(outlets)s", articles=what, outlets=names)
+    span = coverage.span(t)
+    return f"{what} ({shorten(span, MAX_NAME_HTML * 2)})" if span else what
+
+
+def render_help(is_admin: bool, t: Texts) -> str:
+    text = t._(
         "<b>How to use me</b>\n"
         "Send any question as a message, e.g. <i>What did Italy pledge?</i> "
         "I answer only from the articles I have; numbers like [1] point to the sources listed underneath. "
@@ -98,10 +95,11 @@ def render_help(is_admin: bool) -> str:
         "/ask – ask a question (handy in groups)\n"
         "/follow <i>topic</i> – be told of new coverage (or tap 🔔 under an answer)\n"
         "/following – your stories · /digest daily <i>08:00</i> · /quiet <i>22:00 07:00</i>\n"
+        "/language – the language I speak to you\n"
         "/help – this message\n\n"
         "Tap 👍 or 👎 under an answer to tell the newsroom how I did."
     )
-    if is_admin:
+    if is_admin:  # admins' texts stay in English, like their reports
         text += (
             "\n\n<b>Admin</b>\n"
             "/ingest <i>URL or feed</i> – add or update articles\n"
@@ -116,31 +114,29 @@ def render_help(is_admin: bool) -> str:
     return text
 
 
-
 def render_sources(
-    coverage: Coverage, followed: Sequence[Source] = (), now: float = 0.0, admin: bool = False
+    coverage: Coverage, t: Texts, followed: Sequence[Source] = (), now: float = 0.0, admin: bool = False
 ) -> list[str]:
     """/sources as message parts (usually one): counts, outlets, dates, when the coverage was last updated (and
     when the followed sources were last read successfully), the newest articles linked; for `admin`, each
     followed source's last check, success, error and next check as of `now`."""
     blocks: list[Block] = []
     if coverage.articles == 0:
-        blocks.append(Block(("No articles are loaded yet.",), ""))
+        blocks.append(Block((t._("No articles are loaded yet."),), ""))
     else:
-        head = f"📚 <b>{plural(coverage.articles, 'article')}</b>"
-        if coverage.outlets:
-            head += " from " + ", ".join(shorten(o, MAX_NAME_HTML) for o in coverage.outlets[:5])
-        span = coverage.span()
-        if span:
-            head += f", {shorten(span, MAX_NAME_HTML * 2)}"
-        updated = format_time(coverage.updated_at)
-        checked = format_time(max((f.last_success for f in followed if f.last_success), default=None))
-        if updated:
-            head += f"\n🕒 Last updated {updated}" + (f" · sources last checked {checked}" if checked else "")
-        lines = [_article_line(a) for a in coverage.newest]
+        head = f"📚 {_articles(coverage, 5, t)}"
+        updated = t.time(coverage.updated_at)
+        checked = t.time(max((f.last_success for f in followed if f.last_success), default=None))
+        if updated and checked:
+            head += "\n🕒 " + t._("Last updated %(updated)s · sources last checked %(checked)s", updated=updated,
+                                  checked=checked)  # fmt: skip
+        elif updated:
+            head += "\n🕒 " + t._("Last updated %(updated)s", updated=updated)
+        lines = [_article_line(a, t) for a in coverage.newest]
         blocks.append(Block((head,), ""))
         if lines:
-            blocks.append(Block((f"<b>Newest</b>\n{lines[0]}", *lines[1:]), "\n"))
+            heading = "<b>" + t._("Newest") + "</b>"
+            blocks.append(Block((f"{heading}\n{lines[0]}", *lines[1:]), "\n"))
     if admin:
         blocks.append(followed_block(followed, now))
     return pack(blocks)
@@ -168,16 +164,17 @@ def _followed_line(source: Source, now: float) -> str:
 
 
 
-def render_latest(coverage: Coverage) -> list[str]:
+def render_latest(coverage: Coverage, t: Texts) -> list[str]:
     """/latest as message parts (usually one): the newest articles, by date then ingest order, linked."""
     if coverage.articles == 0:
-        return ["No articles are loaded yet."]
-    lines = [_article_line(a) for a in coverage.newest]
-    return pack([Block((f"🆕 <b>Latest articles</b>\n{lines[0]}", *lines[1:]), "\n")])
+        return [t._("No articles are loaded yet.")]
+    lines = [_article_line(a, t) for a in coverage.newest]
+    heading = "🆕 <b>" + t._("Latest articles") + "</b>"
+    return pack([Block((f"{heading}\n{lines[0]}", *lines[1:]), "\n")])
 
 
-def _article_line(article: StoredArticle) -> str:
-    line = f"• {link(article.title, article.url)}"
-    meta = byline(article.source, article.date)
+def _article_line(article: StoredArticle, t: Texts) -> str:
+    line = f"• {link(article.title, article.url, t)}"
+    meta = byline(article.source, article.date, t)
     return f"{line} · {meta}" if meta else line
 

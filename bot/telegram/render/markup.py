@@ -9,11 +9,10 @@ long), so every unit of a message fits in one message.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import UTC, datetime
 from html import escape as _escape
 from urllib.parse import urlparse
 
-from bot.answer.models import day_label
+from bot.telegram.i18n import DEFAULT_LANGUAGE, Texts, texts
 
 MAX_MESSAGE_CHARS = 4096
 # Bounds on what articles and users bring, as escaped HTML (UTF-16 units), so that any unit fits in a message.
@@ -54,10 +53,8 @@ def shorten(text: str, max_html: int) -> str:
 
 
 def format_date(iso: str | None) -> str:
-    """'2024-01-12' -> '12 Jan 2024'; anything unparseable is returned as it is."""
-    if not iso:
-        return ""
-    return day_label(iso) or iso
+    """'2024-01-12' -> '12 Jan 2024' (admins' texts are English); anything unparseable is returned as it is."""
+    return texts(DEFAULT_LANGUAGE).date(iso)
 
 
 def href(url: str | None) -> str | None:
@@ -78,15 +75,15 @@ def href(url: str | None) -> str | None:
     return outlet if utf16_len(outlet) <= MAX_HREF_HTML else None
 
 
-def link(title: str, url: str | None) -> str:
+def link(title: str, url: str | None, t: Texts) -> str:
     """A linked, escaped title of bounded length; only web links are made clickable."""
-    text = shorten(" ".join(title.split()) or "Untitled", MAX_TITLE_HTML)
+    text = shorten(" ".join(title.split()) or t._("Untitled"), MAX_TITLE_HTML)
     target = href(url)
     return f'<a href="{target}">{text}</a>' if target else text
 
 
-def byline(source: str | None, iso_date: str | None) -> str:
-    parts = (" ".join((source or "").split()), format_date(iso_date))
+def byline(source: str | None, iso_date: str | None, t: Texts) -> str:
+    parts = (" ".join((source or "").split()), t.date(iso_date))
     return ", ".join(shorten(part, MAX_NAME_HTML) for part in parts if part)
 
 
@@ -97,18 +94,4 @@ def markers(numbers: Iterable[int]) -> str:
 
 def format_time(ts: float | str | None) -> str:
     """A moment (epoch seconds or ISO 8601) as '1 Dec 2026, 16:05 UTC'; '' when unknown or unreadable."""
-    if ts is None or ts == "":
-        return ""
-    try:
-        moment = datetime.fromtimestamp(ts, UTC) if isinstance(ts, float | int) else datetime.fromisoformat(ts)
-    except (ValueError, OverflowError, OSError):
-        return ""
-    if moment.tzinfo is not None:
-        moment = moment.astimezone(UTC)
-    return f"{moment.day} {moment:%b %Y, %H:%M} UTC"
-
-
-
-def plural(n: int, word: str) -> str:
-    return f"{n} {word}" if n == 1 else f"{n} {word}s"
-
+    return texts(DEFAULT_LANGUAGE).time(ts)
