@@ -84,6 +84,12 @@ def newsbot(*args: str) -> list[str]:
     return [str(Path(sys.executable).with_name("newsbot")), *args]
 
 
+def bot_process() -> list[str]:
+    """`newsbot serve` with debug logging: each answer's evidence (chunk ids) is logged, so an article a bot
+    missed can be told apart as not retrieved or retrieved and declined."""
+    return newsbot("-v", "serve")
+
+
 def base_env(store: Path, chroma_url: str | None, emulator: Emulator) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSBOT_")}
     env.update(
@@ -200,11 +206,11 @@ def commands_for(args: argparse.Namespace, env: dict[str, str]) -> dict[str, tup
     bot_a = dict(env, NEWSBOT_TELEGRAM_TOKEN=TOKENS[0])
     bot_b = dict(env, NEWSBOT_TELEGRAM_TOKEN=TOKENS[1], NEWSBOT_POLL_SOURCES="false")
     if args.mode == "embedded":
-        return {"bot-polling": (newsbot("serve"), bot_a), "bot-reader": (newsbot("serve"), bot_b)}
+        return {"bot-polling": (bot_process(), bot_a), "bot-reader": (bot_process(), bot_b)}
     bot_a["NEWSBOT_POLL_SOURCES"] = "false"
     return {
-        "bot-a": (newsbot("serve"), bot_a),
-        "bot-b": (newsbot("serve"), bot_b),
+        "bot-a": (bot_process(), bot_a),
+        "bot-b": (bot_process(), bot_b),
         "watch": (newsbot("watch"), env),
     }
 
