@@ -11,7 +11,7 @@ import calendar
 import logging
 import re
 from collections.abc import Iterable
-from functools import lru_cache
+from functools import cache, lru_cache
 from typing import Any
 
 import blingfire
@@ -55,23 +55,43 @@ during into through under until upon over off out up down once further whether w
 """.split()
 
 
-@lru_cache(maxsize=1)
-def _stemmer() -> Stemmer.Stemmer:
-    return Stemmer.Stemmer("english")
+# Ukrainian function words (neither Snowball nor bm25s has a list; one-letter words are no terms anyway).
+_UKRAINIAN_STOPWORDS = """
+та але або чи що як це цей ця ці цього цієї цих той ті то тому на до із зі від за по про для під над між при
+через без не ні так же би бо вже ще лише тільки також теж він вона воно вони ми ви ти його її їх їм йому їй нам
+вам мене тебе себе свій своя своє свої був була було були є буде будуть який яка яке які якого якої яких якому
+якій яку яким якими хто
+коли де чому навіщо скільки куди звідки чий чия чиє чиї якщо щоб там тут все всі усі весь вся уже ж
+""".split()
 
 
-@lru_cache(maxsize=1)
-def stopwords() -> frozenset[str]:
-    """The words `terms` drops (the lexical index's analysis: changing them means rebuilding the index)."""
-    from bm25s.stopwords import STOPWORDS_EN
-
-    return frozenset(STOPWORDS_EN) | frozenset(_MORE_STOPWORDS)
+@cache
+def _stemmer(language: str = "en") -> Stemmer.Stemmer:
+    """The Snowball stemmer of a language (`SNOWBALL`; English for one not listed)."""
+    return Stemmer.Stemmer(SNOWBALL.get(language, SNOWBALL[DEFAULT_LANGUAGE]))
 
 
-def terms(text: str) -> list[str]:
-    """The index's analysis (lowercase, English stopwords out, Snowball stems), for anyone matching words."""
-    words = [w for w in _TERM.findall(text.lower()) if w not in stopwords()]
-    return list(_stemmer().stemWords(words))
+@cache
+def stopwords(language: str = "en") -> frozenset[str]:
+    """The words `terms` drops in a language (the lexical index's analysis: changing them means rebuilding the
+    index): bm25s's lists, with our question words for English and our own for Ukrainian; none for a language
+    bm25s has no list for (Polish, Czech, ...), whose words are only stemmed."""
+    from bm25s import stopwords as lists
+
+    if language not in SNOWBALL:
+        language = DEFAULT_LANGUAGE
+    if language == DEFAULT_LANGUAGE:
+        return frozenset(lists.STOPWORDS_EN) | frozenset(_MORE_STOPWORDS)
+    if language == "uk":
+        return frozenset(_UKRAINIAN_STOPWORDS)
+    return frozenset(getattr(lists, f"STOPWORDS_{SNOWBALL[language].upper()}", ()))
+
+
+def terms(text: str, language: str = "en") -> list[str]:
+    """The index's analysis (lowercase, the language's stop words out, its Snowball stems), for anyone matching
+    words. English unless told (`language`, ISO 639-1: NEWSBOT_MULTILINGUAL analyses each chunk in its own)."""
+    words = [w for w in _TERM.findall(text.lower()) if w not in stopwords(language)]
+    return list(_stemmer(language).stemWords(words))
 
 
 def stems(words: Iterable[str]) -> tuple[str, ...]:
@@ -159,9 +179,10 @@ PLAIN_PUNCTUATION = str.maketrans(PUNCTUATION_VARIANTS)  # for str.translate
 
 # ---- languages: which one a text is in (a question's may differ from its coverage's, NEWSBOT_MULTILINGUAL) ----
 
-# ISO 639-1 code -> Snowball stemmer (PyStemmer); None: no stemmer, words are matched as written.
-SNOWBALL: dict[str, str | None] = {
-    "en": "english", "uk": None, "ru": "russian", "it": "italian", "de": "german", "fr": "french", "es": "spanish",
+# ISO 639-1 code -> Snowball stemmer (PyStemmer). Snowball has no Ukrainian: Russian's endings join most of its
+# case and verb forms (Україна/України/Україну, пообіцяла/пообіцяв), not those ending in і, ї or є (Україні).
+SNOWBALL: dict[str, str] = {
+    "en": "english", "uk": "russian", "ru": "russian", "it": "italian", "de": "german", "fr": "french", "es": "spanish",
     "pl": "polish", "pt": "portuguese", "nl": "dutch", "sv": "swedish", "da": "danish", "no": "norwegian",
     "fi": "finnish", "hu": "hungarian", "ro": "romanian", "tr": "turkish", "cs": "czech", "el": "greek",
     "lt": "lithuanian", "et": "estonian", "ca": "catalan", "eu": "basque", "ga": "irish", "sr": "serbian",

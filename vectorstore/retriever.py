@@ -22,7 +22,7 @@ from vectorstore import recency
 from vectorstore.analysis import detect_language
 from vectorstore.embedder import Embedder
 from vectorstore.filters import Filters
-from vectorstore.lexical import LexicalIndexManager
+from vectorstore.lexical import Analysis, LexicalIndexManager
 from vectorstore.models import Chunk, Passage
 from vectorstore.recency import parse_date, recency_credit
 from vectorstore.store import ArticleStore
@@ -182,7 +182,7 @@ def build_retriever(
     return HybridRetriever(
         store=store,
         embedder=embedder,
-        lexical=LexicalIndexManager(store, index_dir),
+        lexical=LexicalIndexManager(store, index_dir, analysis=Analysis(per_language=cross_lingual)),
         candidate_k=candidate_k,
         k=k,
         recency_weight=recency_weight,

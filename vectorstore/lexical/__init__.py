@@ -20,7 +20,16 @@ fresh build's after the rebuild. `idf()` (the answer engine's term weights) is e
 terms in up to 1,000 chunks, where one deleted chunk matters; commoner terms are within that same share.
 """
 
-from vectorstore.lexical.index import EXACT_DF_MAX, FORMAT, LexicalIndex, index_text
+from vectorstore.lexical.index import EXACT_DF_MAX, FORMAT, PER_LANGUAGE_FORMAT, Analysis, LexicalIndex, index_text
 from vectorstore.lexical.manager import LexicalIndexManager, Update
 
-__all__ = ["EXACT_DF_MAX", "FORMAT", "LexicalIndex", "LexicalIndexManager", "Update", "index_text"]
+__all__ = [
+    "EXACT_DF_MAX",
+    "FORMAT",
+    "PER_LANGUAGE_FORMAT",
+    "Analysis",
+    "LexicalIndex",
+    "LexicalIndexManager",
+    "Update",
+    "index_text",
+]

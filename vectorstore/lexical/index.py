@@ -5,19 +5,22 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import tantivy
 
-from vectorstore.analysis import terms
+from vectorstore.analysis import DEFAULT_LANGUAGE, detect_language, terms
 from vectorstore.errors import StoreError
 from vectorstore.filters import Filters, date_int
 from vectorstore.models import Chunk
 
 FORMAT = "tantivy-1"  # bump when the schema or the analysis changes: the index is then rebuilt
+# The same with each chunk analysed in its language (NEWSBOT_MULTILINGUAL); bump when that analysis changes. A
+# separate name, so that English indexes (the default) are not rebuilt when only the per-language one changes.
+PER_LANGUAGE_FORMAT = f"{FORMAT}+languages-1"
 _ALL = "1"  # every document carries it in the `all` field: its document frequency counts deleted ones too
 EXACT_DF_MAX = 1000  # idf() counts live chunks exactly up to this frequency (~0.03 ms a term at 1M chunks)
 _NO_DATE = -1
@@ -37,6 +40,40 @@ def index_text(chunk: Chunk) -> str:
     return f"{chunk.title}\n{chunk.text}" if chunk.title else chunk.text
 
 
+@dataclass(frozen=True)
+class Analysis:
+    """How the index analyses words (`vectorstore.analysis.terms`): everything as English (the default), or, with
+    `per_language` (NEWSBOT_MULTILINGUAL), each chunk in the language it was stored with and a question in the
+    one it is written in, so that Italian is stemmed as Italian and its stop words dropped.
+
+    A chunk in another language than English also holds, once each, the English analysis's terms that its own
+    lacks: the answer engine weighs a question's words by the index's IDF and still analyses every sentence as
+    English, so those terms must keep the document frequencies they had."""
+
+    per_language: bool = False
+
+    @property
+    def format(self) -> str:
+        """What the index record says it holds: another analysis means a rebuild."""
+        return PER_LANGUAGE_FORMAT if self.per_language else FORMAT
+
+    def chunk_terms(self, chunk: Chunk) -> list[str]:
+        text = index_text(chunk)
+        english = terms(text)
+        language = chunk.language or DEFAULT_LANGUAGE
+        if not self.per_language or language == DEFAULT_LANGUAGE:
+            return english
+        own = terms(text, language)
+        present = set(own)
+        return own + [t for t in dict.fromkeys(english) if t not in present]
+
+    def query_terms(self, query: str) -> list[str]:
+        return terms(query, detect_language(query) if self.per_language else DEFAULT_LANGUAGE)
+
+
+ENGLISH = Analysis()
+
+
 def schema() -> tantivy.Schema:
     """Pre-analysed terms (split on spaces: `terms()` did the analysis), filter fields, and the chunk itself."""
     builder = tantivy.SchemaBuilder()
@@ -50,9 +87,9 @@ def schema() -> tantivy.Schema:
     return builder.build()
 
 
-def document(chunk: Chunk) -> tantivy.Document:
+def document(chunk: Chunk, analysis: Analysis = ENGLISH) -> tantivy.Document:
     return tantivy.Document(
-        terms=" ".join(terms(index_text(chunk))),
+        terms=" ".join(analysis.chunk_terms(chunk)),
         article=chunk.article_id,
         id=chunk.id,
         source=chunk.source or "",
@@ -102,9 +139,10 @@ class _ChunkLookup(Mapping[str, Chunk]):
 class LexicalIndex:
     """BM25 over a snapshot of the live chunks: one tantivy searcher, and the store token it was brought to."""
 
-    def __init__(self, index: tantivy.Index, token: str, generation: str) -> None:
+    def __init__(self, index: tantivy.Index, token: str, generation: str, analysis: Analysis = ENGLISH) -> None:
         self.token = token
         self.generation = generation
+        self.analysis = analysis
         self._index = index
         self._schema = index.schema
         self._searcher = index.searcher()
@@ -113,19 +151,19 @@ class LexicalIndex:
         self._has_deleted = int(self._searcher.doc_freq("all", _ALL)) != len(self)
 
     @classmethod
-    def build(cls, chunks: Iterable[Chunk], token: str) -> LexicalIndex:
+    def build(cls, chunks: Iterable[Chunk], token: str, analysis: Analysis = ENGLISH) -> LexicalIndex:
         """An index of these chunks in memory (tests and tools; the manager's live on disk)."""
         index = tantivy.Index(schema())
         index.config_reader("manual")
         writer = index.writer(heap_size=15_000_000, num_threads=1)
         try:
             for chunk in chunks:
-                writer.add_document(document(chunk))
+                writer.add_document(document(chunk, analysis))
             writer.commit()
         finally:
             writer.wait_merging_threads()
         index.reload()
-        return cls(index, token, "memory")
+        return cls(index, token, "memory", analysis)
 
     def __len__(self) -> int:
         return int(self._searcher.num_docs)
@@ -175,7 +213,7 @@ class LexicalIndex:
         return value
 
     def search(self, query: str, k: int, filters: Filters | None = None) -> list[tuple[Chunk, float]]:
-        words = list(dict.fromkeys(terms(query)))
+        words = list(dict.fromkeys(self.analysis.query_terms(query)))
         if k <= 0 or not words or len(self) == 0:
             return []
         q = tantivy.Query

@@ -18,7 +18,7 @@ from pathlib import Path
 import tantivy
 
 from vectorstore.errors import StoreError
-from vectorstore.lexical.index import LexicalIndex, document, open_index, schema
+from vectorstore.lexical.index import ENGLISH, Analysis, LexicalIndex, document, open_index, schema
 from vectorstore.lexical.record import IndexRecord, IndexState
 from vectorstore.models import StoredArticle
 from vectorstore.store import ArticleStore
@@ -52,8 +52,10 @@ class LexicalIndexManager:
         check_interval_s: float = 1.0,
         rest_factor: float = 2.0,
         max_deleted_share: float = 0.1,
+        analysis: Analysis = ENGLISH,
     ) -> None:
         self._store = store
+        self._analysis = analysis
         self._dir = directory if directory is not None else Path(tempfile.mkdtemp(prefix="newsbot-lexical-"))
         self._interval = check_interval_s
         # After an update that took t seconds, background updates wait rest_factor * t, so a store written
@@ -149,7 +151,7 @@ class LexicalIndexManager:
             for article_id in dict.fromkeys([*gone, *(a.id for a in changed)]):
                 writer.delete_documents_by_term("article", article_id)
             for chunk in chunks:
-                writer.add_document(document(chunk))
+                writer.add_document(document(chunk, self._analysis))
             writer.commit()
         finally:
             writer.wait_merging_threads()  # also frees the writer lock for the next process
@@ -175,7 +177,7 @@ class LexicalIndexManager:
         n = 0
         try:
             for chunk in self._store.live_chunks():
-                writer.add_document(document(chunk))
+                writer.add_document(document(chunk, self._analysis))
                 n += 1
             writer.commit()
         finally:
@@ -225,7 +227,7 @@ class LexicalIndexManager:
             index.reload()
         else:
             index = open_index(self._dir / state.generation)
-        self._view = LexicalIndex(index, state.token, state.generation)
+        self._view = LexicalIndex(index, state.token, state.generation, self._analysis)
         return self._view
 
     def _usable(self, state: IndexState) -> bool:
@@ -244,12 +246,12 @@ class LexicalIndexManager:
             self._remove_legacy_files()
             path = self._dir / "index.sqlite3"
             try:
-                self._record = IndexRecord(path)
+                self._record = IndexRecord(path, self._analysis.format)
             except sqlite3.DatabaseError as exc:  # a damaged record costs a rebuild, no more
                 log.warning("the lexical index record is unusable (%s); rebuilding the index", exc)
                 for stale in self._dir.glob("index.sqlite3*"):
                     stale.unlink(missing_ok=True)
-                self._record = IndexRecord(path)
+                self._record = IndexRecord(path, self._analysis.format)
         return self._record
 
     def _remove_generations(self, keep: set[str]) -> None:

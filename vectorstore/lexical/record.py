@@ -22,7 +22,8 @@ class IndexRecord:
     """The SQLite file beside the tantivy index: the index's format, generation and token, and the version of
     each article it holds. Its write lock serialises updates across processes; readers never wait (WAL)."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, format: str = FORMAT) -> None:
+        self.format = format  # of the index this process reads and writes (`Analysis.format`)
         path.parent.mkdir(parents=True, exist_ok=True)
         self.db = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=0.0)
         self.db.execute("PRAGMA journal_mode=WAL")
@@ -32,7 +33,7 @@ class IndexRecord:
 
     def state(self) -> IndexState | None:
         meta = dict(self.db.execute("SELECT key, value FROM meta").fetchall())
-        if meta.get("format") != FORMAT or not meta.get("generation"):
+        if meta.get("format") != self.format or not meta.get("generation"):
             return None
         return IndexState(meta["generation"], meta.get("token", ""))
 
@@ -57,7 +58,7 @@ class IndexRecord:
     def replace_all(self, versions: Mapping[str, str], generation: str) -> None:
         self.db.execute("DELETE FROM article")
         self.db.executemany("INSERT INTO article (id, version) VALUES (?, ?)", list(versions.items()))
-        self.set(format=FORMAT, generation=generation)
+        self.set(format=self.format, generation=generation)
 
     def claim_compaction(self, expires_s: float = 3600.0) -> bool:
         """True if no other process claimed a compaction within `expires_s` (a killed one's claim expires);
