@@ -78,7 +78,6 @@ def make_article(
     fallback_id: str,
     origin: str,
     fields: Mapping[str, Any],
-    clean: bool = True,
     headline_in_text: bool = True,
     problems: list[ItemError] | None = None,
 ) -> Article:
@@ -89,7 +88,7 @@ def make_article(
     A published headline becomes the first line of the text, so it can be cited: it is often the most direct
     statement of the news. A title that is only metadata (Markdown front matter) stays out of the text.
     """
-    body = clean_text(text) if clean else text.strip()
+    body = clean_text(text)
     if not body.strip():
         raise ItemError(item, "no article text found")
     url = str(fields.get("url") or "").strip() or None

@@ -49,6 +49,8 @@ def parse_text(content: str, item: str, stem: str, origin: str) -> Parsed:
 
 
 def parse_markdown(content: str, item: str, stem: str, origin: str) -> Parsed:
+    """Markdown: YAML front matter gives the fields (its title stays out of the text), else a leading `# heading`
+    is the headline."""
     fields: dict[str, Any] = {}
     body = content
     match = _FRONT_MATTER.match(content)
@@ -178,21 +180,14 @@ def parse_jsonl(content: str, item: str, stem: str, origin: str, max_bytes: int 
     return articles, errors
 
 
-def parse_bytes(
-    data: bytes,
-    item: str,
-    suffix: str,
-    stem: str,
-    origin: str,
-    url: str | None = None,
-    max_bytes: int | None = None,
-) -> Parsed:
+def parse_bytes(data: bytes, item: str, suffix: str, stem: str, origin: str, max_bytes: int | None = None) -> Parsed:
+    """A local file's bytes, read by the reader its suffix names (plain text for any other)."""
     content = decode(data, item)
     suffix = suffix.lower()
     if suffix in (".md", ".markdown"):
         return parse_markdown(content, item, stem, origin)
     if suffix in (".html", ".htm"):
-        return parse_html(content, item, stem, origin, url=url)
+        return parse_html(content, item, stem, origin)
     if suffix == ".json":
         return parse_json(content, item, stem, origin)
     if suffix in (".jsonl", ".ndjson"):
