@@ -16,7 +16,6 @@ class Connection:
     """One connection shared by threads under a lock; every call is a short transaction."""
 
     def __init__(self, path: Path) -> None:
-        self.path = path
         self._lock = threading.Lock()
         self._db = connect(path)
         migrate(self._db, self._lock, MIGRATIONS)
