@@ -200,7 +200,8 @@ def test_the_answering_figure_or_name_is_bold_in_telegram_and_nowhere_in_the_ans
     assert spans == [bold], spans
     assert f"<b>{bold}</b>" in render_answer(answer)[0]
     assert "<b>" not in answer.text and bold in answer.text  # what `newsbot eval` and the CLI read
-    result = CliRunner().invoke(cli, ["ask", "--json", question], env={"NEWSBOT_DATA_DIR": str(sample.settings.data_dir)})
+    env = {"NEWSBOT_DATA_DIR": str(sample.settings.data_dir)}
+    result = CliRunner().invoke(cli, ["ask", "--json", question], env=env)
     assert result.exit_code == 0, result.output
     assert [s["highlight"] for s in json.loads(result.stdout)["sentences"] if s["highlight"]] == [
         list(s.highlight) for s in answer.sentences if s.highlight

@@ -100,14 +100,25 @@ def test_an_llm_sentence_is_highlighted_only_where_its_verified_quote_holds_the_
     assert two.sentences[0].highlight is None
 
 
-def test_an_extractive_answer_is_highlighted_sentence_by_sentence_and_its_text_is_unchanged() -> None:
+def extractive_answer(question: str, *sentences: str) -> Answer:
     citation = Citation(1, "a1", "t", None, None, None, 0, 1, "q")
-    answer = Answer(
-        "How much did Italy pledge?",
-        (AnswerSentence(TAJANI, (1,)), AnswerSentence("Italy and Ukraine signed two deals for 3 years.", (1,))),
-        (citation,),
-    )
+    return Answer(question, tuple(AnswerSentence(text, (1,)) for text in sentences), (citation,))
+
+
+def test_the_lead_sentence_decides_the_span_and_the_answer_text_is_unchanged() -> None:
+    answer = extractive_answer("How much did Italy pledge?", TAJANI, "Italy and Ukraine signed deals worth $3 billion.")
     highlighted = with_highlights(answer, analyse(answer.question), MIN_NAME_WORDS)
+    # The second sentence's one figure is context, not the answer: not bold.
     assert [s.highlight for s in highlighted.sentences] == [(TAJANI.index("€"), TAJANI.index(" package")), None]
     assert highlighted.text == answer.text
     assert highlighted.sentences[0].shown_parts[1] == "€140 million ($ 150 mn)"
+
+
+def test_a_later_sentence_naming_the_same_answer_is_bold_too_and_none_is_without_a_lead_span() -> None:
+    question = "Who did Zelensky call?"
+    same = extractive_answer(question, "Zelensky called Giorgia Meloni.", "Giorgia Meloni thanked him.")
+    spans = [s.highlight for s in with_highlights(same, analyse(question), MIN_NAME_WORDS).sentences]
+    assert spans == [(16, 30), (0, 14)]
+    # The lead names two people: no sentence is bold, not even one naming a single other person.
+    two = extractive_answer(question, "Zelensky called Giorgia Meloni and Olaf Scholz.", "Antonio Tajani was there.")
+    assert [s.highlight for s in with_highlights(two, analyse(question), MIN_NAME_WORDS).sentences] == [None, None]

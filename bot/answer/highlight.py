@@ -14,7 +14,7 @@ from collections.abc import Collection
 from dataclasses import replace
 from functools import lru_cache
 
-from bot.answer.models import Answer, AnswerSentence
+from bot.answer.models import Answer
 from bot.answer.places import KINDS, place_names, place_spans
 from bot.answer.question import Question
 from vectorstore.analysis import DETERMINERS, MONTH_NAMES, QUESTION_WORDS, WEEKDAY_NAMES, words_of
@@ -207,12 +207,14 @@ def answer_span(question: Question, sentence: str, min_name_words: int) -> Span 
 
 
 def with_highlights(answer: Answer, question: Question, min_name_words: int) -> Answer:
-    """The answer with each sentence's answering span. A generated (LLM) sentence gets one only where its
-    verified quotes hold exactly one candidate and the sentence that same one, so what is bold is quoted."""
-    if answer.declined:
+    """The answer with its answering span marked. The lead sentence, the one that answers, decides it; a later
+    sentence (added context) is marked only where its one candidate is the same ("Giorgia Meloni" again), never
+    with a figure or a place of its own, which answers nothing. A generated (LLM) sentence gets a span only where
+    its verified quotes hold exactly one candidate and the sentence that same one, so what is bold is quoted."""
+    if answer.declined or not answer.sentences:
         return answer
     quotes = {c.number: c.quote for c in answer.citations}
-    sentences: list[AnswerSentence] = []
+    spans: list[Span | None] = []
     for sentence in answer.sentences:
         span = answer_span(question, sentence.text, min_name_words)
         if span is not None and answer.mode == "llm":
@@ -221,5 +223,10 @@ def with_highlights(answer: Answer, question: Question, min_name_words: int) -> 
                 for a, b in answer_spans(question, q, min_name_words)
             }  # fmt: skip
             span = span if quoted == {sentence.text[span[0] : span[1]]} else None
-        sentences.append(replace(sentence, highlight=span))
-    return replace(answer, sentences=tuple(sentences))
+        spans.append(span)
+    lead = answer.sentences[0].text[spans[0][0] : spans[0][1]] if spans[0] else None
+    sentences = tuple(
+        replace(s, highlight=span if span and lead == s.text[span[0] : span[1]] else None)
+        for s, span in zip(answer.sentences, spans, strict=True)
+    )
+    return replace(answer, sentences=sentences)

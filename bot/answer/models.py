@@ -76,7 +76,8 @@ class AnswerSentence:
     citations: tuple[int, ...]  # citation numbers
     continues: bool = False  # a piece of a sentence too long to cite whole; it goes on in the source ("…")
     # (start, end) in `text` of the one name, figure, date or place that answers the question, which the fronts
-    # show in bold (`bot.answer.highlight`); None when the question asks for none or the sentence holds 0 or 2+.
+    # show in bold (`bot.answer.highlight`: the lead sentence decides it); None when the question asks for none,
+    # the sentence holds 0 or 2+, or its one is not the lead's.
     highlight: tuple[int, int] | None = None
 
     @property
