@@ -72,8 +72,7 @@ _NOT_NAME = frozenset(
     """.split()
 ) | QUESTION_WORDS | DETERMINERS | frozenset(MONTH_NAMES) | frozenset(_NUMBER_WORDS)
 # "Italian", "Ukrainian", "Chinese", "British": an adjective of a country, never a name, is its stem plus one of these.
-_DEMONYM = re.compile(r"(?:ian|ean|an|ese|ish|n|i)$")
-_MIN_DEMONYM_STEM = 4  # shorter stems match too much: "Adr-ian"
+_DEMONYM_ENDINGS = ("ian", "ean", "an", "ese", "ish", "n", "i")
 _WORD = re.compile(r"[^\W\d_][\w’'.-]*")
 _PARTICLES = frozenset("von van der den de da di du la le bin al del dos das".split())  # "Ursula von der Leyen"
 _POSSESSIVE = re.compile(r"['’]s$")
@@ -90,9 +89,7 @@ def _name_runs(sentence: str) -> list[list[tuple[str, int, int]]]:
         written = match.group().rstrip(".-")
         word = _POSSESSIVE.sub("", written)
         follows = bool(current) and not sentence[written_end : match.start()].strip()
-        after = next((m.group() for m in matches[i + 1 :] if m.group() not in _PARTICLES), "")
-        next_capital = after[:1].isupper()
-        joins = word[:1].isupper() or (word in _PARTICLES and follows and next_capital)
+        joins = word[:1].isupper() or (word in _PARTICLES and follows and _name_follows(matches[i + 1 :]))
         if current and not (joins and follows):
             runs.append(current)
             current = []
@@ -105,6 +102,12 @@ def _name_runs(sentence: str) -> list[list[tuple[str, int, int]]]:
     if current:
         runs.append(current)
     return runs
+
+
+def _name_follows(rest: list[re.Match[str]]) -> bool:
+    """Whether the next word after any particles is capitalised: "von der Leyen"."""
+    after = next((m.group() for m in rest if m.group() not in _PARTICLES), "")
+    return after[:1].isupper()
 
 
 def _people(sentence: str, min_words: int) -> list[Span]:
@@ -131,12 +134,10 @@ def _country_names() -> tuple[str, ...]:
 
 
 def _is_demonym(word: str) -> bool:
-    """Whether a capitalised word is the adjective of a country or continent ("Italian": Italy)."""
-    for match in _DEMONYM.finditer(word):
-        stem = word[: match.start()]
-        if len(stem) >= _MIN_DEMONYM_STEM and any(name.startswith(stem) for name in _country_names()):
-            return True
-    return False
+    """Whether a capitalised word is the adjective of a country or continent: its stem is most of the country's
+    name ("Ital-ian": Italy, "Brit-ish": Britain; not "Christ-ian": Christmas Island)."""
+    stems = [word[: -len(ending)] for ending in _DEMONYM_ENDINGS if word.endswith(ending)]
+    return any(name.startswith(stem) and 2 * len(stem) > len(name) for stem in stems for name in _country_names())
 
 
 def _places(sentence: str, kinds: Collection[str]) -> list[Span]:
