@@ -41,7 +41,7 @@ async def button(update: Update, context: Context) -> None:
             if chat is not None:
                 await send(context.bot, chat.id, t._(EXAMPLE_GONE))
             return
-        await answer_question(update, context, example.question, asked=example.question)
+        await answer_question(update, context, example.question, asked=example.shown(t))
     elif kind == FEEDBACK:
         await _rate(update, context, rest, t)
     else:

@@ -10,10 +10,12 @@ import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from bot.telegram.i18n import N_, Texts
 from vectorstore.models import StoredArticle
 
 LABEL_CHARS = 48
 QUESTION_TITLE_CHARS = 300  # of a title asked about: well within a question's length limit
+ABOUT = N_("Tell me about: %(title)s")  # asked in English, the coverage's; shown in the user's language
 
 
 @dataclass(frozen=True)
@@ -21,6 +23,11 @@ class Example:
     key: str
     label: str  # what the button shows
     question: str  # what tapping it asks
+    title: str | None = None  # the article's, for an example drawn from one
+
+    def shown(self, t: Texts) -> str:
+        """The question as shown above its answer, in the user's language."""
+        return t._(ABOUT, title=self.title) if self.title is not None else self.question
 
 
 def example_key(article_id: str) -> str:
@@ -36,7 +43,7 @@ def _example(article: StoredArticle) -> Example:
     title = " ".join(article.title.split())
     if len(title) > QUESTION_TITLE_CHARS:  # a feed's run-on title; its first words say what it is about
         title = title[:QUESTION_TITLE_CHARS].rsplit(" ", 1)[0]
-    return Example(key=example_key(article.id), label=_label(title), question=f"Tell me about: {title}")
+    return Example(example_key(article.id), _label(title), ABOUT % {"title": title}, title)
 
 
 def _configured(question: str) -> Example:

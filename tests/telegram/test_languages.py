@@ -28,6 +28,10 @@ async def test_a_ukrainian_app_gets_ukrainian_texts_and_menu(tg: EmulatorClient,
     assert welcome.text.startswith("👋 Привіт, Olena! Я відповідаю на запитання про новини")
     assert f"<b>{texts('uk').ngettext('%(n)d article', '%(n)d articles', articles)}</b>" in welcome.text
     assert "статт" in welcome.text and "articles" not in welcome.text
+    example = next(b.data for row in welcome.buttons for b in row if b.data and b.data.startswith("ex:"))
+    await olena.tap(welcome, example or "")
+    asked = await olena.reply()  # asked in English, the coverage's language; shown in hers
+    assert asked.text.startswith("❓ <i>Розкажіть про: ") and "<b>Джерела</b>\n[1] " in asked.text
     await olena.command("/help")
     assert (await olena.reply()).text.startswith("<b>Як мною користуватися</b>")
     await olena.command("/nonsense")
