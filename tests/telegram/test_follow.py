@@ -210,3 +210,24 @@ async def test_an_admin_pauses_every_push_and_sees_the_counts(
         await admin.command("/pushes on")
         assert "being sent" in (await admin.reply()).text
     assert "New on “Italy" in (await reader.reply()).text
+
+
+async def test_notifications_come_in_the_followers_language(
+    follow_bot: RunningBot, client: EmulatorClient, tmp_path: Path
+) -> None:
+    """A notification answers no message, so it goes out in the language chosen with /language, else the one
+    the user's app had when they followed."""
+    giulia = client.user(8107, "Giulia", language_code="it")
+    taras = client.user(8108, "Taras", language_code="it")
+    await taras.command("/language uk")
+    assert (await taras.reply()).text.startswith("🌐 Відтепер")
+    for user, followed in ((giulia, "🔔 Segui “"), (taras, "🔔 Стежу за темою “")):
+        await user.command(f"/follow {AID}")
+        assert (await user.reply()).text.startswith(followed)
+
+    await publish(follow_bot, tmp_path, "italy-samp-t", suffix="i")
+    italian, ukrainian = await giulia.reply(), await taras.reply()
+    assert italian.text.startswith(f"🔔 <b>Novità su “{AID}”</b>")
+    assert italian.buttons[0][0].text.startswith("🔕 Smetti di seguire: ")
+    assert ukrainian.text.startswith(f"🔔 <b>Нове на тему “{AID}”</b>")
+    assert ukrainian.buttons[0][0].text.startswith("🔕 Не стежити: ")
