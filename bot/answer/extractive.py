@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import replace
 
 from bot.answer.models import Answer, AnswerSentence, Citation, Evidence, ScoredSentence
@@ -37,7 +38,7 @@ _SENTENCE_END = re.compile(r"[.!?…:;][\"'”’»)\]]*\s*$")
 _POSSESSIVE = re.compile(r"(?<=\w)['’]s$")
 
 
-def entity_found(group: Sequence[str], words: set[str]) -> bool:
+def entity_found(group: Sequence[str], words: AbstractSet[str]) -> bool:
     """Every word of an entity appears, allowing inflection, demonyms ("Italy" ~ "Italian") and spelled-out
     abbreviations ("G7" ~ "Group of Seven")."""
     for word in group:
@@ -122,13 +123,25 @@ def term_credit(question: Question, stems: frozenset[str], nearby: frozenset[str
     return credit
 
 
+def term_weights(question: Question, idf: Callable[[str], float]) -> dict[str, float]:
+    """Each question term's weight in a sentence's coverage: its IDF, half that for a term a follow-up borrowed."""
+    weights = {t: idf(t) for t in question.terms}
+    weights.update({t: 0.5 * idf(t) for t in question.context_terms})
+    return weights
+
+
+def coverage_of(question: Question, weights: dict[str, float], stems: frozenset[str], nearby: frozenset[str]) -> float:
+    """The share of the question's weighted terms a sentence covers (at most 1)."""
+    total = sum(weights.values()) or 1.0
+    credit = term_credit(question, stems, nearby)
+    return sum(weights[t] * c for t, c in credit.items()) / total
+
+
 def candidate_sentences(
     question: Question, passages: Sequence[Passage], idf: Callable[[str], float]
 ) -> list[ScoredSentence]:
     """Every sentence of the passages, scored; overlapping chunks contribute each sentence once."""
-    weights = {t: idf(t) for t in question.terms}
-    weights.update({t: 0.5 * idf(t) for t in question.context_terms})
-    total = sum(weights.values()) or 1.0
+    weights = term_weights(question, idf)
     question_words = words_of(question.text)
     # A follow-up ("And what did Canada do?") is about its entity and nothing else, so the answer must name it.
     # In a standalone question the entities often describe the answer instead ("Which Ivy League school…" is
@@ -147,6 +160,7 @@ def candidate_sentences(
         rank = article_rank[chunk.article_id]
         spans = sentence_spans(chunk.text)
         all_stems = [frozenset(terms(chunk.text[a:b])) for a, b in spans]
+        chunk_words = words_of(chunk.text)
         for i, (start, end) in enumerate(spans):
             key = (chunk.article_id, chunk.start + start)
             if key in seen:
@@ -157,10 +171,9 @@ def candidate_sentences(
                 continue
             stems = all_stems[i]
             nearby = frozenset().union(*all_stems[max(0, i - 1) : i], *all_stems[i + 1 : i + 2])
-            credit = term_credit(question, stems, nearby)
-            coverage = sum(weights[t] * c for t, c in credit.items()) / total
+            coverage = coverage_of(question, weights, stems, nearby)
             sentence_words = words_of(text)
-            entities = entity_share(question, sentence_words, words_of(chunk.text))
+            entities = entity_share(question, sentence_words, chunk_words)
             names_subject = all(entity_found(g, sentence_words) for g in question.entities)
             novelty = 1.0 if stems - set(weights) else 0.0  # a sentence that only repeats the question says nothing
             bonus = 1.0 if type_match(question.answer_type, text, question_words) else 0.0
