@@ -25,6 +25,7 @@ import argparse
 import asyncio
 import html
 import json
+import logging
 import os
 import random
 import signal
@@ -92,15 +93,35 @@ def follow_all(runtime: Runtime, topics: list[list[str]]) -> float:
     return time.perf_counter() - started
 
 
+class MatchingCounts(logging.Handler):
+    """The matching's count of its own work, from its INFO line: topics, distinct texts, pairs close, read."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.INFO)
+        self.counts: tuple[Any, ...] = ()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.counts = tuple(record.args or ())
+
+
 def time_matching(runtime: Runtime, report: IngestReport, n: int) -> dict[str, Any]:
     part = IngestReport(added=report.added[:n])
+    counts = MatchingCounts()
+    logger = logging.getLogger("bot.follow.matching")
+    logger.setLevel(logging.INFO)
+    logger.addHandler(counts)
     started = time.perf_counter()
     queued = queue_followers(
         part, runtime.store, runtime.follows, lambda: runtime.retriever.lexical.current().idf,
         runtime.settings.follow_threshold,
     )  # fmt: skip
     seconds = time.perf_counter() - started
-    timing = {"articles": n, "seconds": round(seconds, 2), "per_article_s": round(seconds / n, 3), "queued": queued}
+    logger.removeHandler(counts)
+    _, _, distinct, close, read = counts.counts
+    timing = {
+        "articles": n, "seconds": round(seconds, 2), "per_article_s": round(seconds / n, 3), "queued": queued,
+        "distinct_topics": distinct, "pairs_above_floor": close, "pairs_read_in_full": read,
+    }  # fmt: skip
     print(f"matching: {timing}", file=sys.stderr, flush=True)
     return timing
 

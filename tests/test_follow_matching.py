@@ -215,10 +215,12 @@ def test_matching_drops_no_match_that_scoring_every_follower_and_article_finds(r
     config = MatchConfig()
     full = {}
     for row, text in enumerate(topics.texts):
+        topic = read_topic(text, idf)
         for article in articles:
             sims = article.vectors @ topics.vectors[row]
-            pair = score_pair(text, article, sims, idf, config)
-            bounds = list(coverage_bounds(read_topic(text, idf), read_article(article)))
+            reading = read_article(article)
+            pair = score_pair(topic, article, reading, sims, idf, config)
+            bounds = list(coverage_bounds(topic, reading))
             assert bounds == sorted(bounds, reverse=True) and bounds[-1] >= pair.coverage
             if pair.dense >= config.dense_floor:
                 full[row, article.id] = pair

@@ -17,6 +17,7 @@ topic's names, is dropped before the engine's full sentence scoring, which only 
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
@@ -31,12 +32,14 @@ from bot.follow.store import TopicMatrix
 from vectorstore.analysis import QUESTION_WORDS, sentence_spans, terms, words_of
 from vectorstore.models import Chunk, Passage
 
+log = logging.getLogger(__name__)
+
 
 @dataclass(frozen=True)
 class MatchConfig:
     # Below this cosine similarity between a topic and an article's closest chunk, a pair is not read further:
-    # on the labelled set no relevant pair scored under 0.3, and the floor keeps the lexical reading to a few
-    # pairs per article at 10k topics.
+    # on the labelled set no relevant pair scored under 0.3. At 10k followers about 90 distinct topics per article
+    # pass it (bench/follow.py), and the coverage bounds leave one or two of them for the engine's full reading.
     dense_floor: float = 0.3
     coverage_weight: float = 1.0  # the best sentence's coverage of the topic's terms, added to the similarity
     # The engine's rule for a question's key entities (names, numbers): this share must be in the evidence.
@@ -136,17 +139,6 @@ def coverage_bounds(topic: TopicReading, article: ArticleReading) -> Iterator[fl
 
 
 def score_pair(
-    topic: str,
-    article: NewArticle,
-    similarities: npt.NDArray[np.float32],
-    idf: Callable[[str], float],
-    config: MatchConfig,
-) -> PairScore:
-    """How well an article matches a topic, given the topic's similarity to each of its chunks."""
-    return _score(read_topic(topic, idf), article, read_article(article), similarities, idf, config)
-
-
-def _score(
     topic: TopicReading,
     article: NewArticle,
     reading: ArticleReading,
@@ -154,6 +146,7 @@ def _score(
     idf: Callable[[str], float],
     config: MatchConfig,
 ) -> PairScore:
+    """How well an article matches a topic, given the topic's similarity to each of its chunks."""
     dense = float(similarities.max()) if len(similarities) else 0.0
     found = entities_found(topic, reading, config)
     question = topic.question
@@ -204,6 +197,7 @@ def match_articles(
     distinct = distinct_topics(topics)
     readings: dict[int, TopicReading] = {}  # read on first use: only topics close to some new article
     best: dict[tuple[int, str], Match] = {}
+    close = read = 0  # pairs above the floor, and those read in full
     for article in articles:
         if not article.chunks:
             continue
@@ -211,7 +205,9 @@ def match_articles(
         sims = distinct.vectors @ article.vectors.T  # distinct topics x chunks
         closest = sims.max(axis=1)
         hits: list[tuple[int, float, PairScore]] = []  # (topic matrix row, score, pair)
-        for d in map(int, np.nonzero(closest >= config.dense_floor)[0]):
+        candidates = np.nonzero(closest >= config.dense_floor)[0]
+        close += len(candidates)
+        for d in map(int, candidates):
             if d not in readings:
                 readings[d] = read_topic(distinct.texts[d], idf)
             topic = readings[d]
@@ -223,7 +219,8 @@ def match_articles(
                 continue  # a pair without the topic's names scores 0
             if dense + config.coverage_weight * next(bounds) < threshold:
                 continue  # cannot reach the threshold, even with the sentence that covers the topic best
-            pair = _score(topic, article, reading, sims[d], idf, config)
+            pair = score_pair(topic, article, reading, sims[d], idf, config)
+            read += 1
             score = pair.score(config)
             if score >= threshold and pair.sentence:
                 hits.extend((row, score, pair) for row in distinct.rows[d])
@@ -248,4 +245,8 @@ def match_articles(
                 score=score,
                 updated=article.updated,
             )
+    log.info(
+        "matching: %d articles, %d topics (%d distinct texts), %d pairs above the similarity floor, %d read in full",
+        len(articles), len(topics), len(distinct.texts), close, read,
+    )  # fmt: skip
     return list(best.values())
