@@ -5,18 +5,27 @@ Created once in the CLI's entry point and passed down; nothing reads the environ
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
-from typing import Annotated, Any, Literal, Self
-from urllib.parse import urlparse
+from typing import Any, Literal, Self
 
-from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
-from pydantic_core import ErrorDetails
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic import Field, SecretStr, ValidationError, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot.errors import ConfigError
 from bot.follow.schedule import parse_offset
-from ingest import parse_allow_entry
+from bot.settings_errors import describe_errors
+from bot.settings_parsing import (
+    AllowList,
+    BotToken,
+    Directory,
+    OptionalHttpUrl,
+    OptionalText,
+    QuestionList,
+    SourceList,
+    UserIds,
+    UtcOffset,
+    WebhookSecret,
+)
 from vectorstore import recency
 from vectorstore.client import ChromaConfig
 from vectorstore.embedder import DEFAULT_MODEL, MULTILINGUAL_MODEL
@@ -27,8 +36,6 @@ ENV_PREFIX = "NEWSBOT_"
 # lexical index.
 _COLLECTION = r"^[A-Za-z0-9][A-Za-z0-9._-]{1,198}[A-Za-z0-9]$"
 _HEADER_NAME = r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$"  # an HTTP header name (RFC 9110 token)
-_BOT_TOKEN = re.compile(r"^\d+:[A-Za-z0-9_-]+$")  # what @BotFather issues: <bot id>:<secret>
-_WEBHOOK_SECRET = re.compile(r"^[A-Za-z0-9_-]{1,256}$")  # Telegram's rule for secret_token
 # Settings whose value never appears in an error message.
 _SECRET_FIELDS = frozenset({"chroma_auth_token", "llm_api_key", "telegram_token", "webhook_secret"})
 # The expected form of settings checked by a pattern, for the error message.
@@ -43,21 +50,6 @@ def _default_data_dir() -> Path:
     return Path.home() / ".local" / "share" / "newsbot"
 
 
-def _optional_http_url(value: str | None) -> str | None:
-    """None for an unset or empty value; otherwise it must be an http(s) URL with a host."""
-    if value is None or not value.strip():
-        return None
-    value = value.strip()
-    parsed = urlparse(value)
-    if parsed.scheme not in ("http", "https") or not parsed.hostname:
-        raise ValueError("must look like http://host:port or https://host:port")
-    try:
-        parsed.port  # noqa: B018 (raises on a port that is not a number or out of range)
-    except ValueError:
-        raise ValueError("must look like http://host:port with a port number from 1 to 65535") from None
-    return value
-
-
 class Settings(BaseSettings):
     """Every setting with its bounds: a value outside them is refused when the settings are read (see
     `load_settings`), never discovered later as a hang, a silent no-op or a traceback."""
@@ -67,9 +59,9 @@ class Settings(BaseSettings):
     )
 
     # ---- storage ----
-    data_dir: Path = Field(default_factory=_default_data_dir, description="store, lexical index, feedback db")
+    data_dir: Directory = Field(default_factory=_default_data_dir, description="store, lexical index, feedback db")
     collection: str = Field("newsbot", pattern=_COLLECTION)
-    chroma_url: str | None = Field(None, description="http://host:port of a `chroma run` server")
+    chroma_url: OptionalHttpUrl = Field(None, description="http://host:port of a `chroma run` server")
     chroma_auth_header: str = Field("Authorization", pattern=_HEADER_NAME)
     chroma_auth_token: SecretStr | None = None
 
@@ -90,7 +82,7 @@ class Settings(BaseSettings):
     fetch_concurrency: int = Field(4, ge=1, le=64)
     fetch_per_host: int = Field(2, ge=1, le=16, description="pages fetched at once from one host")
     user_agent: str = Field("newsbot/0.1 (+https://github.com/newsbot)", min_length=1, pattern=r"^[^\x00-\x1f\x7f]+$")
-    sources: Annotated[list[str], NoDecode] = Field(default_factory=list, description="what /reindex re-ingests")
+    sources: SourceList = Field(default_factory=list, description="what /reindex re-ingests")
     gc_grace_s: float = Field(600.0, ge=0)
     poll_sources: bool = Field(
         True, description="poll the registered sources when due (`serve`); false for answer-only instances"
@@ -100,7 +92,7 @@ class Settings(BaseSettings):
         300.0, ge=1, le=86_400,
         description="server mode: how long a poller's lease lasts unless renewed (a killed one's expires)",
     )
-    fetch_allow: Annotated[list[str], NoDecode] = Field(
+    fetch_allow: AllowList = Field(
         default_factory=list,
         description="hosts, IP addresses or CIDR networks that may be fetched although not public, comma-separated",
     )
@@ -143,25 +135,25 @@ class Settings(BaseSettings):
         description="with the learned ranker, answer only when the decline model's probability that the best "
         "sentence answers is at least this; unset: the threshold shipped with the model",
     )
-    llm_model: str | None = Field(None, description="e.g. openai:gpt-4o-mini or ollama:llama3.1")
-    llm_base_url: str | None = None
+    llm_model: OptionalText = Field(None, description="e.g. openai:gpt-4o-mini or ollama:llama3.1")
+    llm_base_url: OptionalHttpUrl = None
     llm_api_key: SecretStr | None = None
     llm_timeout_s: float = Field(60.0, gt=0, le=3600)
 
     # ---- telegram ----
-    telegram_token: SecretStr | None = None
+    telegram_token: BotToken = None
     telegram_token_file: Path | None = None
-    telegram_base_url: str | None = Field(None, description="Bot API server, e.g. a self-hosted one")
-    admin_ids: Annotated[list[Annotated[int, Field(gt=0)]], NoDecode] = Field(default_factory=list)
-    example_questions: Annotated[list[str], NoDecode] = Field(
+    telegram_base_url: OptionalHttpUrl = Field(None, description="Bot API server, e.g. a self-hosted one")
+    admin_ids: UserIds = Field(default_factory=list)
+    example_questions: QuestionList = Field(
         default_factory=list, description="questions /start offers as buttons, separated by |"
     )
     rate_limit_per_minute: int = Field(10, ge=1, le=10_000)
     memory_ttl_s: float = Field(900.0, ge=0)
-    webhook_url: str | None = None
+    webhook_url: OptionalHttpUrl = None
     webhook_listen: str = Field("127.0.0.1", pattern=r"^[A-Za-z0-9.:\[\]-]+$")
     webhook_port: int = Field(8443, ge=1, le=65_535)
-    webhook_secret: SecretStr | None = None
+    webhook_secret: WebhookSecret = None
     poll_interval_s: float = Field(0.0, ge=0, le=60)
     answer_workers: int = Field(4, ge=1, le=64)
 
@@ -176,91 +168,9 @@ class Settings(BaseSettings):
         20.0, gt=0, le=30, description="notifications sent per second at most (Telegram allows about 30 overall)"
     )
     follow_tick_s: float = Field(5.0, gt=0, le=3600, description="how often queued notifications are looked for")
-    follow_utc_offset: str = Field(
+    follow_utc_offset: UtcOffset = Field(
         "+00:00", description="quiet hours' and digests' time zone for users who gave none, e.g. +01:00"
     )
-
-    @field_validator("sources", mode="before")
-    @classmethod
-    def _split_sources(cls, value: object) -> object:
-        if isinstance(value, str):
-            return [s.strip() for s in value.replace("\n", ",").split(",") if s.strip()]
-        return value
-
-    @field_validator("fetch_allow", mode="before")
-    @classmethod
-    def _split_allow(cls, value: object) -> object:
-        if isinstance(value, str):
-            return [s.strip() for s in value.replace(" ", ",").split(",") if s.strip()]
-        return value
-
-    @field_validator("fetch_allow")
-    @classmethod
-    def _check_allow(cls, value: list[str]) -> list[str]:
-        for entry in value:
-            parse_allow_entry(entry)  # its ValueError names the entry and the expected form
-        return value
-
-    @field_validator("example_questions", mode="before")
-    @classmethod
-    def _split_questions(cls, value: object) -> object:
-        if isinstance(value, str):  # questions contain commas, so they are separated by | or new lines
-            return [q.strip() for q in value.replace("\n", "|").split("|") if q.strip()]
-        return value
-
-    @field_validator("admin_ids", mode="before")
-    @classmethod
-    def _split_ids(cls, value: object) -> object:
-        if isinstance(value, str):
-            ids = [s.strip() for s in value.replace(" ", ",").split(",") if s.strip()]
-            if not all(re.fullmatch(r"[+-]?\d+", i) for i in ids):
-                raise ValueError("must be Telegram user ids (whole numbers) separated by commas")
-            return [int(i) for i in ids]
-        if isinstance(value, int):
-            return [value]
-        return value
-
-    @field_validator("data_dir", mode="before")
-    @classmethod
-    def _data_dir(cls, value: object) -> object:
-        if isinstance(value, str):
-            if not value.strip():
-                raise ValueError("must be a directory path")
-            return Path(value.strip()).expanduser()
-        return value
-
-    @field_validator("chroma_url", "llm_base_url", "telegram_base_url", "webhook_url", mode="before")
-    @classmethod
-    def _urls(cls, value: object) -> object:
-        return _optional_http_url(value) if isinstance(value, str) or value is None else value
-
-    @field_validator("llm_model", mode="before")
-    @classmethod
-    def _empty_is_unset(cls, value: object) -> object:
-        return None if isinstance(value, str) and not value.strip() else value
-
-    @field_validator("follow_utc_offset")
-    @classmethod
-    def _offset_form(cls, value: str) -> str:
-        if parse_offset(value) is None:
-            raise ValueError("must be an offset from UTC between -12:00 and +14:00, such as +01:00 or -05:30")
-        return value
-
-    @field_validator("telegram_token")
-    @classmethod
-    def _token_form(cls, value: SecretStr | None) -> SecretStr | None:
-        if value is None or not value.get_secret_value().strip():
-            return None
-        if not _BOT_TOKEN.match(value.get_secret_value().strip()):
-            raise ValueError("must be a bot token as @BotFather gives it: digits, a colon, then letters/digits/_/-")
-        return value
-
-    @field_validator("webhook_secret")
-    @classmethod
-    def _secret_form(cls, value: SecretStr | None) -> SecretStr | None:
-        if value is not None and not _WEBHOOK_SECRET.match(value.get_secret_value()):
-            raise ValueError("must be 1-256 characters of letters, digits, _ or - (Telegram's rule)")
-        return value
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:
@@ -331,49 +241,4 @@ def load_settings(**overrides: Any) -> Settings:
     try:
         return Settings(**overrides)
     except ValidationError as exc:
-        raise ConfigError("\n".join(describe_errors(exc))) from None
-
-
-def describe_errors(exc: ValidationError) -> list[str]:
-    """One line per problem, naming the environment variable and the expected form (secrets never shown)."""
-    return list(dict.fromkeys(_describe(error) for error in exc.errors(include_url=False)))
-
-
-def _number(bound: float) -> str:
-    return str(int(bound)) if float(bound).is_integer() else str(bound)
-
-
-def _describe(error: ErrorDetails) -> str:
-    loc = error["loc"]
-    if not loc:  # a model validator's message names its variables itself
-        return str(error.get("ctx", {}).get("error") or error["msg"])
-    field = str(loc[0])
-    name = f"{ENV_PREFIX}{field.upper()}"
-    ctx: dict[str, Any] = dict(error.get("ctx") or {})
-    raw = error["input"]
-    shown = raw if isinstance(raw, str) and raw else repr(raw)
-    got = "" if field in _SECRET_FIELDS else f" (got {shown[:80]!s})"
-    kind = error["type"]
-    if kind == "greater_than_equal":
-        return f"{name} must be at least {_number(ctx['ge'])}{got}"
-    if kind == "greater_than":
-        return f"{name} must be greater than {_number(ctx['gt'])}{got}"
-    if kind == "less_than_equal":
-        return f"{name} must be at most {_number(ctx['le'])}{got}"
-    if kind == "less_than":
-        return f"{name} must be less than {_number(ctx['lt'])}{got}"
-    if kind in ("int_parsing", "int_type", "int_from_float"):
-        return f"{name} must be a whole number{got}"
-    if kind in ("bool_parsing", "bool_type"):
-        return f"{name} must be true or false{got}"
-    if kind in ("float_parsing", "float_type", "finite_number"):
-        return f"{name} must be a finite number{got}"
-    if kind in ("bool_parsing", "bool_type"):
-        return f"{name} must be true or false{got}"
-    if kind == "literal_error":
-        return f"{name} must be one of {ctx['expected']}{got}"
-    if kind == "string_pattern_mismatch" or kind == "string_too_short":
-        return f"{name} must be {_FORMS.get(field, 'a non-empty value')}{got}"
-    if kind == "value_error":
-        return f"{name} {ctx['error']}{got}"
-    return f"{name}: {error['msg']}{got}"
+        raise ConfigError("\n".join(describe_errors(exc, ENV_PREFIX, _SECRET_FIELDS, _FORMS))) from None

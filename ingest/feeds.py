@@ -6,10 +6,10 @@ import calendar
 from dataclasses import replace
 from datetime import UTC, datetime
 
+from ingest.articles import clean_id, make_article
 from ingest.errors import ItemError
 from ingest.fetching import Refused
 from ingest.pages import Crawl, check_stored, crawl_each, read_linked_page
-from ingest.readers import clean_id, make_article
 from ingest.source_result import SourceResult, StoredAt
 
 _FEED_TYPES = ("application/rss+xml", "application/atom+xml", "application/rdf+xml", "application/feed+json")

@@ -16,9 +16,11 @@ from urllib.parse import urlparse
 
 import httpx
 
+from ingest.articles import clean_id
+from ingest.decoding import decode_page
 from ingest.errors import ItemError
 from ingest.fetching import Fetched, FetchOptions, fetch
-from ingest.readers import clean_id, decode_page, parse_html
+from ingest.readers import parse_html
 from ingest.robots import Robots
 from ingest.source_result import SourceResult, StoredAt
 

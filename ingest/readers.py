@@ -1,4 +1,5 @@
-"""Turn the bytes of one source item into articles: text, Markdown with front matter, HTML, JSON records.
+"""Turn the bytes of one source item into articles, one reader per format: text, Markdown with front matter,
+HTML, JSON and JSON Lines records.
 
 Each reader returns a list of articles and per-record problems: an ItemError for a record that was not stored,
 an ItemWarning for one stored without a bad field (a date). A problem with the whole item raises ItemError.
@@ -6,26 +7,22 @@ an ItemWarning for one stored without a bad field (a date). A problem with the w
 
 from __future__ import annotations
 
-import codecs
 import json
 import re
 from collections.abc import Mapping
-from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
 import yaml
 
-from ingest.boilerplate import clean_text
-from ingest.errors import ItemError, ItemWarning
+from ingest.articles import make_article
+from ingest.decoding import decode
+from ingest.errors import ItemError
 from vectorstore.models import Article
-from vectorstore.recency import parse_date
 
 TEXT_SUFFIXES = {".txt", ".md", ".markdown", ".html", ".htm", ".json", ".jsonl", ".ndjson"}
 _FRONT_MATTER = re.compile(r"\A---\s*\n(.*?)\n---\s*\n", re.DOTALL)
-_ID_UNSAFE = re.compile(r"[^\w.:/@-]+")
-_ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 class _FrontMatterLoader(yaml.SafeLoader):
@@ -36,221 +33,6 @@ class _FrontMatterLoader(yaml.SafeLoader):
 _FrontMatterLoader.add_constructor("tag:yaml.org,2002:timestamp", yaml.SafeLoader.construct_yaml_str)
 
 Parsed = tuple[list[Article], list[ItemError]]
-
-
-# Longest first: the UTF-32 LE mark begins with the UTF-16 LE one.
-_BOMS = (
-    (codecs.BOM_UTF32_LE, "utf-32"),
-    (codecs.BOM_UTF32_BE, "utf-32"),
-    (codecs.BOM_UTF8, "utf-8-sig"),
-    (codecs.BOM_UTF16_LE, "utf-16"),
-    (codecs.BOM_UTF16_BE, "utf-16"),
-)
-# Bytes that are control characters in every ASCII-compatible encoding (tab, new lines, form feed and escape
-# excepted): text has next to none of them, binary formats have many.
-_CONTROL = bytes(b for b in range(32) if b not in b"\t\n\v\f\r\x1b") + b"\x7f"
-_SAMPLE = 8192
-
-
-def decode(data: bytes, item: str) -> str:
-    """A byte order mark, else strict UTF-8, else the legacy encoding charset-normalizer recognises (cp1252,
-    latin-1, cp1251, ...). What none of them reads is refused: mojibake could never be cited correctly."""
-    if not data.strip():
-        raise ItemError(item, "empty")
-    bom = _bom_encoding(data)
-    if bom:
-        try:
-            text = data.decode(bom)
-        except UnicodeDecodeError as exc:
-            reason = f"not {bom.removesuffix('-sig').upper()} text, as its byte order mark says (offset {exc.start})"
-            raise ItemError(item, reason) from None
-        if not text.strip():
-            raise ItemError(item, "empty")
-        return text
-    head = data[:_SAMPLE]
-    if b"\x00" in head or sum(head.count(c) for c in _CONTROL) * 100 > len(head):
-        raise ItemError(item, "binary file, not text")
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        offset = exc.start
-    legacy = _legacy_text(data)
-    if legacy is None:
-        raise ItemError(item, f"not text in UTF-8 or a known legacy encoding (invalid UTF-8 at offset {offset})")
-    return legacy
-
-
-def _bom_encoding(data: bytes) -> str | None:
-    return next((name for bom, name in _BOMS if data.startswith(bom)), None)
-
-
-def _legacy_text(data: bytes) -> str | None:
-    """charset-normalizer tells Cyrillic, Greek, CJK... apart well, but between the Western code pages (cp1252,
-    cp1250, mac_roman, cp850) a news text rarely decides it. cp1252, by far the most common of them (and the
-    HTML standard's default), wins when it reads the text as well: Latin letters, and no symbol inside a word
-    (as "Za¿ó³æ", Polish read as cp1252, has)."""
-    import charset_normalizer
-
-    best = charset_normalizer.from_bytes(data).best()
-    if best is None:
-        return None
-    text = str(best)
-    if _latin_script(text):
-        try:
-            western = data.decode("cp1252")
-        except UnicodeDecodeError:
-            return text
-        if _latin_script(western) and not _SYMBOL_IN_WORD.search(western):
-            return western
-    return text
-
-
-_SYMBOL_IN_WORD = re.compile(r"[^\W\d_][^\w\s'’‘´\-.,:;!?/&@()\[\]\"“”]+[^\W\d_]")
-
-
-def _latin_script(text: str) -> bool:
-    import unicodedata
-
-    letters = {c for c in text if ord(c) > 127 and c.isalpha()}
-    return all(unicodedata.name(c, "").startswith("LATIN") for c in letters)
-
-
-_META_CHARSET = re.compile(rb"""<meta[^>]+?charset\s*=\s*["']?\s*([A-Za-z0-9._:-]+)""", re.IGNORECASE)
-_UTF8_NAMES = ("utf8", "usascii", "ascii")
-
-
-def decode_page(data: bytes, item: str, charset: str | None = None) -> str:
-    """A web page in the charset its byte order mark, its server or its own <meta> declares, in that order (as
-    browsers do); undeclared, as `decode` finds it. A declared charset that is no text encoding fails the page."""
-    if not data.strip():
-        raise ItemError(item, "empty")
-    declared = None if _bom_encoding(data) else charset or _meta_charset(data)
-    if not declared:
-        return decode(data, item)
-    codec = text_codec(declared, item)
-    if codec.replace("-", "").replace("_", "") in _UTF8_NAMES:
-        return decode(data, item)
-    try:
-        return data.decode(codec)
-    except UnicodeDecodeError as exc:
-        reason = f"not {declared} text, as declared (invalid byte at offset {exc.start})"
-        raise ItemError(item, reason) from None
-
-
-def text_codec(name: str, item: str) -> str:
-    """The codec a declared charset names, if it is a text encoding: rot13 and base64 are codecs too."""
-    try:
-        info = codecs.lookup(name)
-    except LookupError:
-        raise ItemError(item, f"declares an unknown charset ({name[:40]!r})") from None
-    if not info._is_text_encoding:
-        raise ItemError(item, f"declares charset {name[:40]!r}, which is not a text encoding") from None
-    return info.name
-
-
-def _meta_charset(data: bytes) -> str | None:
-    """A <meta> that could be read as ASCII cannot truthfully declare UTF-16 or UTF-32; the HTML standard reads
-    such a page as UTF-8."""
-    match = _META_CHARSET.search(data[:4096])
-    if not match:
-        return None
-    name = match.group(1).decode("ascii")
-    return "utf-8" if name.lower().replace("-", "").replace("_", "").startswith(("utf16", "utf32")) else name
-
-
-def iso_date(value: Any) -> str | None:
-    """Normalise the many date spellings of feeds, pages and records to YYYY-MM-DD; None when there is none.
-
-    One parser per spelling, strict where the spelling is: an ISO date (`2024-03-05`, `2024-03-05T10:00Z`)
-    must be a real day (the store's `parse_date`, so ingest and queries agree), RFC 2822 as feeds write it
-    (`email.utils`), and dateparser for the rest ("5 March 2024"). Raises ValueError for a value that is
-    given but is no date at all, or an impossible one (`2024-13-45`), rather than storing it as is.
-    """
-    if value is None or (isinstance(value, str) and not value.strip()):
-        return None
-    if isinstance(value, datetime | date):
-        return value.isoformat()[:10]
-    text = str(value).strip()
-    if _ISO_DAY.match(text):
-        day = parse_date(text[:10])
-        if day is None:
-            raise ValueError(f"no such day: {text[:10]}")
-        return day.isoformat()
-    try:
-        from email.utils import parsedate_to_datetime
-
-        return parsedate_to_datetime(text).date().isoformat()
-    except (TypeError, ValueError, IndexError):
-        pass
-    try:
-        import dateparser
-
-        parsed = dateparser.parse(text, settings={"PREFER_DAY_OF_MONTH": "first"})
-    except Exception:  # dateparser raises assorted errors on junk
-        parsed = None
-    if parsed is None:
-        raise ValueError("not a date")
-    return parsed.date().isoformat()
-
-
-def _checked_date(value: Any, item: str, problems: list[ItemError] | None) -> str | None:
-    """A bad date costs the date, not the article: it is left out, with a warning when someone listens."""
-    try:
-        return iso_date(value)
-    except ValueError:
-        if problems is not None:
-            shown = " ".join(str(value).split())
-            shown = shown if len(shown) <= 40 else shown[:39] + "…"
-            problems.append(ItemWarning(item, f"date {shown!r} is not a valid date; stored without a date"))
-        return None
-
-
-def clean_id(value: str) -> str:
-    return _ID_UNSAFE.sub("_", value.strip())[:200]
-
-
-def make_article(
-    *,
-    item: str,
-    text: str,
-    fallback_id: str,
-    origin: str,
-    fields: Mapping[str, Any],
-    clean: bool = True,
-    headline_in_text: bool = True,
-    problems: list[ItemError] | None = None,
-) -> Article:
-    """Identity: an explicit id, else the canonical URL, else the fallback (a file name without extension).
-
-    A date that is not a date is left out and reported to `problems` as an ItemWarning.
-
-    A published headline becomes the first line of the text, so it can be cited: it is often the most direct
-    statement of the news. A title that is only metadata (Markdown front matter) stays out of the text.
-    """
-    body = clean_text(text) if clean else text.strip()
-    if not body.strip():
-        raise ItemError(item, "no article text found")
-    url = str(fields.get("url") or "").strip() or None
-    explicit = str(fields.get("id") or "").strip()
-    article_id = clean_id(explicit or url or fallback_id)
-    title = " ".join(str(fields.get("title") or "").split()) or _first_words(body)
-    if headline_in_text and fields.get("title") and not body.lstrip().startswith(title):
-        body = f"{title}\n{body.strip()}"
-    return Article(
-        id=article_id,
-        title=title,
-        text=body,
-        url=url,
-        date=_checked_date(fields.get("date"), item, problems),
-        source=(str(fields.get("source") or fields.get("sitename") or "").strip() or None),
-        author=(str(fields.get("author") or fields.get("authors") or "").strip() or None),
-        origin=origin,
-    )
-
-
-def _first_words(text: str, n: int = 12) -> str:
-    words = text.split()
-    return " ".join(words[:n]) + ("…" if len(words) > n else "")
 
 
 def parse_text(content: str, item: str, stem: str, origin: str) -> Parsed:
@@ -267,6 +49,8 @@ def parse_text(content: str, item: str, stem: str, origin: str) -> Parsed:
 
 
 def parse_markdown(content: str, item: str, stem: str, origin: str) -> Parsed:
+    """Markdown: YAML front matter gives the fields (its title stays out of the text), else a leading `# heading`
+    is the headline."""
     fields: dict[str, Any] = {}
     body = content
     match = _FRONT_MATTER.match(content)
@@ -396,21 +180,14 @@ def parse_jsonl(content: str, item: str, stem: str, origin: str, max_bytes: int 
     return articles, errors
 
 
-def parse_bytes(
-    data: bytes,
-    item: str,
-    suffix: str,
-    stem: str,
-    origin: str,
-    url: str | None = None,
-    max_bytes: int | None = None,
-) -> Parsed:
+def parse_bytes(data: bytes, item: str, suffix: str, stem: str, origin: str, max_bytes: int | None = None) -> Parsed:
+    """A local file's bytes, read by the reader its suffix names (plain text for any other)."""
     content = decode(data, item)
     suffix = suffix.lower()
     if suffix in (".md", ".markdown"):
         return parse_markdown(content, item, stem, origin)
     if suffix in (".html", ".htm"):
-        return parse_html(content, item, stem, origin, url=url)
+        return parse_html(content, item, stem, origin)
     if suffix == ".json":
         return parse_json(content, item, stem, origin)
     if suffix in (".jsonl", ".ndjson"):

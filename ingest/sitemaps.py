@@ -28,10 +28,10 @@ from urllib.parse import urlparse
 
 from lxml import etree
 
+from ingest.articles import clean_id
 from ingest.errors import ItemError
 from ingest.fetching import Validators, capped, stream
 from ingest.pages import Crawl, crawl_each, read_linked_page, stored_state
-from ingest.readers import clean_id
 from ingest.source_result import SourceResult, StoredAt
 
 SNIFF_BYTES = 4096  # how much of a body is read to tell a sitemap from a feed or a page

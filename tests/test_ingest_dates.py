@@ -15,7 +15,7 @@ from ingest_support import markdown, write
 
 from bot.cli import cli
 from bot.runtime import Runtime
-from ingest.readers import iso_date
+from ingest.articles import iso_date
 
 BODY = "The Zhytomyr water utility replaced 12 kilometres of pipes this summer. Outages fell by half."
 

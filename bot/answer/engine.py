@@ -145,10 +145,13 @@ class AnswerEngine:
             "retrieve_ms": (retrieved - started) * 1e3,
             "total_ms": (time.perf_counter() - started) * 1e3,
         }
+        # The decline's kind, never its detail (which quotes the question's words); passage ids say what was read.
         log.info(
             "answered in %.0f ms: mode=%s declined=%s sources=%d",
-            timings["total_ms"], answer.mode, answer.declined, len(answer.citations),
-        )
+            timings["total_ms"], answer.mode, answer.decline_reason.partition(":")[0] or answer.declined,
+            len(answer.citations),
+        )  # fmt: skip
+        log.debug("evidence: %s", " ".join(p.chunk.id for p in passages))
         return replace(answer, standalone_question=query, timings_ms=timings)
 
     def _answer(self, question: str, query: str, passages: Sequence[Passage]) -> Answer:

@@ -28,10 +28,10 @@ log = logging.getLogger(__name__)
 def new_articles(store: ArticleStore, added: Sequence[str], updated: Sequence[str]) -> list[NewArticle]:
     """The live chunks and stored vectors of these articles: one read of each, however many topics there are."""
     catalog = store.catalog()
-    versions = {a: catalog[a].version for a in [*added, *updated] if a in catalog}
-    if not versions:
+    articles = [catalog[a] for a in dict.fromkeys([*added, *updated]) if a in catalog]
+    if not articles:
         return []
-    chunks = store.chunks_of_versions(versions)
+    chunks = store.chunks_of_versions(articles)
     vectors = store.embeddings_of([c.id for c in chunks])
     by_article: dict[str, list[tuple[Chunk, list[float]]]] = {}
     out = []

@@ -1,4 +1,4 @@
-"""A strict checker for Telegram's HTML parse mode, because the emulator accepts anything (bot/telegram/emulator.py).
+"""A strict checker for Telegram's HTML parse mode, because the emulator accepts anything (bot/telegram/emulator/).
 
 Rules (https://core.telegram.org/bots/api#html-style): only the listed tags and attributes; tags balanced and
 properly nested; `<`, `>` and `&` outside tags written as entities, and only the four named entities Telegram

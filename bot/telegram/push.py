@@ -3,7 +3,7 @@
 Each round (on the JobQueue, every NEWSBOT_FOLLOW_TICK_S) claims, per user whose news may go out now (not in
 quiet hours; a digest user's once their digest time has passed), what is queued for them, and sends it as one
 message. Claims are transactions in the shared SQLite, so bot processes sharing a data dir never send the same
-notification twice, and a claim is never resent (see `bot/follow/store.py`).
+notification twice, and a claim is never resent (see `bot/follow/notifications.py`).
 
 Pacing: at most NEWSBOT_FOLLOW_PUSH_PER_S messages a second overall (Telegram allows about 30, and answers
 need some), one a second per private chat and one every three seconds per group (20 a minute). A 429 is

@@ -140,7 +140,7 @@ class LexicalIndexManager:
         held = record.versions()
         gone = [a for a, version in held.items() if a not in catalog or catalog[a].version != version]
         changed = [a for a in catalog.values() if held.get(a.id) != a.version]
-        chunks = self._store.chunks_of_versions({a.id: a.version for a in changed}) if changed else []
+        chunks = self._store.chunks_of_versions(changed) if changed else []
         index = open_index(self._dir / state.generation)
         writer = index.writer(heap_size=50_000_000, num_threads=1)
         try:

@@ -1,152 +1,19 @@
-"""The Bot API emulator as the tests and the benchmarks use it: the node process, and users acting through it.
-
-    emulator = Emulator.start()                       # node tests/telegram/emulator.js on a free port
-    async with EmulatorClient(emulator.url, TOKEN) as client:
-        ann = client.user(501, first_name="Ann")
-        await ann.command("/start")
-        reply = await ann.reply()                       # every reply is checked as Telegram would check it
-        await ann.tap(reply, reply.buttons[0][0].data)
-    emulator.stop()
-
-Users' messages are built the way Telegram builds them (commands carry a bot_command entity, mentions a
-mention entity), so the bot under test sees realistic updates. tests/README.md lists the emulator's gaps
-and how emulator.js bridges them. It lives in the package, not in tests/, so that the tests and bench/ import
-one harness; it needs a source checkout (the emulator itself is tests/emulator, installed by
-`scripts/bootstrap.sh --dev`) and raises EmulatorUnavailable otherwise.
-"""
+"""The emulator's client side: users who send messages, commands, mentions, stickers and button taps as Telegram
+builds them, wait for the bot's replies (each checked as Telegram would check it), and inject failures."""
 
 from __future__ import annotations
 
 import asyncio
-import json
-import os
-import select
-import shutil
-import subprocess
 import time
-from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import httpx
 
+from bot.telegram.emulator.replies import Reply
 from bot.telegram.html_check import assert_valid
 
-HERE = Path(__file__).resolve().parents[2] / "tests" / "telegram"
-LAUNCHER = HERE / "emulator.js"
-PACKAGE_DIR = HERE.parent / "emulator"
 BOT_ID = 666  # what the emulator's getMe says
 BOT_USERNAME = "TestNameBot"
-
-
-class EmulatorUnavailable(RuntimeError):
-    pass
-
-
-@dataclass
-class Emulator:
-    """The emulator process; `url` is its root, `bot_api_url` what NEWSBOT_TELEGRAM_BASE_URL should be."""
-
-    process: subprocess.Popen[bytes]
-    port: int
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    @property
-    def bot_api_url(self) -> str:
-        return f"{self.url}/bot"
-
-    @classmethod
-    def start(cls, timeout_s: float = 30.0) -> Emulator:
-        node = shutil.which("node")
-        if node is None:
-            raise EmulatorUnavailable("node is not installed")
-        if not (PACKAGE_DIR / "node_modules" / "telegram-test-api").is_dir():
-            raise EmulatorUnavailable(
-                "telegram-test-api is missing: run scripts/bootstrap.sh --dev (npm ci in tests/emulator)"
-            )
-        process = subprocess.Popen(
-            [node, str(LAUNCHER), "0"],
-            stdout=subprocess.PIPE,
-            stderr=None,  # the emulator's complaints go to the test output
-            cwd=HERE,
-            env={**os.environ, "NODE_ENV": "production"},
-        )
-        assert process.stdout is not None
-        deadline = time.monotonic() + timeout_s
-        line = b""
-        # poll, not select: after a long test session this process may hold descriptors past select's 1024.
-        poller = select.poll()
-        poller.register(process.stdout, select.POLLIN | select.POLLHUP)
-        while time.monotonic() < deadline and not line.endswith(b"\n"):
-            if poller.poll(100):
-                chunk = os.read(process.stdout.fileno(), 256)
-                if not chunk:
-                    break
-                line += chunk
-        if not line.endswith(b"\n"):
-            process.kill()
-            raise EmulatorUnavailable(f"the emulator did not start (exit code {process.poll()})")
-        return cls(process=process, port=int(json.loads(line)["port"]))
-
-    def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(timeout=5)
-
-
-@dataclass(frozen=True)
-class Button:
-    text: str
-    data: str | None
-    url: str | None
-
-
-@dataclass(frozen=True)
-class Reply:
-    """A message the bot sent to a chat, as it sent it."""
-
-    message_id: int
-    chat_id: int
-    text: str
-    parse_mode: str | None
-    buttons: tuple[tuple[Button, ...], ...]
-    reply_to: int | None
-    raw: dict[str, Any] = field(repr=False)
-
-    @classmethod
-    def of(cls, raw: dict[str, Any]) -> Reply:
-        markup = raw.get("reply_markup") or {}
-        rows = tuple(
-            tuple(Button(b.get("text", ""), b.get("callback_data"), b.get("url")) for b in row)
-            for row in markup.get("inline_keyboard", [])
-        )
-        reply_to = (raw.get("reply_parameters") or {}).get("message_id") or raw.get("reply_to_message_id")
-        return cls(
-            message_id=int(raw["message_id"]),
-            chat_id=int(raw["chat_id"]),
-            text=str(raw.get("text", "")),
-            parse_mode=raw.get("parse_mode"),
-            buttons=rows,
-            reply_to=int(reply_to) if reply_to is not None else None,
-            raw=raw,
-        )
-
-    def button(self, label_contains: str) -> Button:
-        for row in self.buttons:
-            for b in row:
-                if label_contains in b.text:
-                    return b
-        raise AssertionError(f"no button with {label_contains!r} in {self.buttons}")
-
-    @property
-    def callback_data(self) -> list[str]:
-        return [b.data for row in self.buttons for b in row if b.data]
 
 
 class EmulatorClient:
@@ -346,14 +213,6 @@ class User:
         await self.command("/help")
         got = await self.replies(1, timeout_s)
         assert len(got) == 1 and got[0].text.startswith("<b>How to use me</b>"), [r.text[:80] for r in got]
-
-    async def no_reply(self, wait_s: float = 1.0) -> None:
-        raw = await self.client.call(
-            "/client/replies",
-            {"botToken": self.client.token, "chatId": self.chat_id, "timeout": wait_s},
-            timeout_s=wait_s + 10,
-        )
-        assert not raw, f"expected no reply in chat {self.chat_id}, got {raw}"
 
     async def state(self, message_id: int) -> Reply:
         """A bot message as it is now, after any edits."""
