@@ -11,7 +11,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from collections.abc import Set as AbstractSet
-from dataclasses import replace
+from dataclasses import dataclass, replace
+from functools import lru_cache
 
 from bot.answer.models import Answer, AnswerSentence, Citation, Evidence, ScoredSentence
 from bot.answer.places import KINDS, places_in
@@ -83,7 +84,7 @@ def type_match(answer_type: str, sentence: str, question_words: set[str]) -> boo
     return False
 
 
-def entity_share(question: Question, words: set[str], passage_words: set[str]) -> float:
+def entity_share(question: Question, words: AbstractSet[str], passage_words: AbstractSet[str]) -> float:
     """Share of the question's entities in the sentence (full credit) or its passage (a quarter): the
     answer to "What did Canada do?" names Canada, or stands right next to where Canada is named."""
     if not question.entities:
@@ -137,6 +138,31 @@ def coverage_of(question: Question, weights: dict[str, float], stems: frozenset[
     return sum(weights[t] * c for t, c in credit.items()) / total
 
 
+# Chunks kept split into sentences and stemmed: a new article is read for each followed topic that may match it
+# (one article at a time, rarely over a few hundred chunks), and an answer's passages are often the previous
+# question's. About 15 kB each (measured on news chunks), so 15 MB at most.
+CHUNK_CACHE_SIZE = 1024
+
+
+@dataclass(frozen=True)
+class ChunkSentences:
+    """A chunk's sentences as the scorer reads them: their offsets, their stems, and the chunk's words."""
+
+    spans: tuple[tuple[int, int], ...]
+    stems: tuple[frozenset[str], ...]
+    words: frozenset[str]
+
+    def nearby(self, i: int) -> frozenset[str]:
+        """The stems of the sentences either side of sentence i, within the chunk."""
+        return frozenset().union(*self.stems[max(0, i - 1) : i], *self.stems[i + 1 : i + 2])
+
+
+@lru_cache(maxsize=CHUNK_CACHE_SIZE)
+def chunk_sentences(text: str) -> ChunkSentences:
+    spans = tuple(sentence_spans(text))
+    return ChunkSentences(spans, tuple(frozenset(terms(text[a:b])) for a, b in spans), frozenset(words_of(text)))
+
+
 def candidate_sentences(
     question: Question, passages: Sequence[Passage], idf: Callable[[str], float]
 ) -> list[ScoredSentence]:
@@ -158,10 +184,8 @@ def candidate_sentences(
     for passage in passages:
         chunk = passage.chunk
         rank = article_rank[chunk.article_id]
-        spans = sentence_spans(chunk.text)
-        all_stems = [frozenset(terms(chunk.text[a:b])) for a, b in spans]
-        chunk_words = words_of(chunk.text)
-        for i, (start, end) in enumerate(spans):
+        sentences = chunk_sentences(chunk.text)
+        for i, (start, end) in enumerate(sentences.spans):
             key = (chunk.article_id, chunk.start + start)
             if key in seen:
                 continue
@@ -169,11 +193,10 @@ def candidate_sentences(
             text = chunk.text[start:end]
             if len(text.split()) < 4:
                 continue
-            stems = all_stems[i]
-            nearby = frozenset().union(*all_stems[max(0, i - 1) : i], *all_stems[i + 1 : i + 2])
-            coverage = coverage_of(question, weights, stems, nearby)
+            stems = sentences.stems[i]
+            coverage = coverage_of(question, weights, stems, sentences.nearby(i))
             sentence_words = words_of(text)
-            entities = entity_share(question, sentence_words, chunk_words)
+            entities = entity_share(question, sentence_words, sentences.words)
             names_subject = all(entity_found(g, sentence_words) for g in question.entities)
             novelty = 1.0 if stems - set(weights) else 0.0  # a sentence that only repeats the question says nothing
             bonus = 1.0 if type_match(question.answer_type, text, question_words) else 0.0

@@ -25,11 +25,11 @@ import numpy as np
 import numpy.typing as npt
 
 from bot.answer.engine import EngineConfig
-from bot.answer.extractive import candidate_sentences, coverage_of, entity_found, term_weights
+from bot.answer.extractive import candidate_sentences, chunk_sentences, coverage_of, entity_found, term_weights
 from bot.answer.question import Question, analyse, essential_entities
 from bot.follow.models import Match
 from bot.follow.store import TopicMatrix
-from vectorstore.analysis import QUESTION_WORDS, sentence_spans, terms, words_of
+from vectorstore.analysis import QUESTION_WORDS, words_of
 from vectorstore.models import Chunk, Passage
 
 log = logging.getLogger(__name__)
@@ -90,11 +90,14 @@ class TopicReading:
     question: Question
     essential: tuple[tuple[str, ...], ...]  # the names a matching article must hold (`topic_entities`)
     weights: dict[str, float]  # its terms' weights in a sentence's coverage
+    stems: frozenset[str]  # its terms and their related words: a sentence with none of them near covers nothing
 
 
 def read_topic(text: str, idf: Callable[[str], float]) -> TopicReading:
     question = analyse(text)
-    return TopicReading(question, topic_entities(question), term_weights(question, idf))
+    related = (e for expansions in question.expansions.values() for e in expansions)
+    stems = frozenset((*question.terms, *question.context_terms, *related))
+    return TopicReading(question, topic_entities(question), term_weights(question, idf), stems)
 
 
 @dataclass(frozen=True)
@@ -111,10 +114,9 @@ def read_article(article: NewArticle) -> ArticleReading:
     words: set[str] = set()
     sentences: list[tuple[frozenset[str], frozenset[str]]] = []
     for chunk in article.chunks:
-        words |= words_of(chunk.title) | words_of(chunk.text)
-        stems = [frozenset(terms(chunk.text[a:b])) for a, b in sentence_spans(chunk.text)]
-        for i, own in enumerate(stems):
-            sentences.append((own, frozenset().union(*stems[max(0, i - 1) : i], *stems[i + 1 : i + 2])))
+        read = chunk_sentences(chunk.text)
+        words |= words_of(chunk.title) | read.words
+        sentences.extend((own, read.nearby(i)) for i, own in enumerate(read.stems))
     return ArticleReading(frozenset(words), frozenset().union(*(own for own, _ in sentences)), tuple(sentences))
 
 
@@ -135,7 +137,8 @@ def coverage_bounds(topic: TopicReading, article: ArticleReading) -> Iterator[fl
         yield 0.0
         return
     yield coverage_of(question, topic.weights, article.stems, frozenset())
-    yield max((coverage_of(question, topic.weights, own, near) for own, near in article.sentences), default=0.0)
+    near_topic = (s for s in article.sentences if not (topic.stems.isdisjoint(s[0]) and topic.stems.isdisjoint(s[1])))
+    yield max((coverage_of(question, topic.weights, own, near) for own, near in near_topic), default=0.0)
 
 
 def score_pair(
