@@ -137,9 +137,35 @@ def busiest_second(times: list[float]) -> int:
     return best
 
 
+def pace(times: list[float]) -> dict[str, float]:
+    """Messages, from the first to the last, their mean rate, and the most in any one second."""
+    span = max(times) - min(times) if times else 0.0
+    return {
+        "messages": len(times), "seconds": round(span, 1), "rate_per_s": round(len(times) / span, 1) if span else 0.0,
+        "busiest_second": busiest_second(times),
+    }  # fmt: skip
+
+
 def statuses(database: Path) -> Counter[str]:
     with sqlite3.connect(f"file:{database}?mode=ro", uri=True) as db:
         return Counter(dict(db.execute("SELECT status, COUNT(*) FROM notifications GROUP BY status").fetchall()))
+
+
+def users_told(database: Path) -> int:
+    with sqlite3.connect(f"file:{database}?mode=ro", uri=True) as db:
+        (told,) = db.execute("SELECT COUNT(DISTINCT user_id) FROM notifications WHERE status = 'sent'").fetchone()
+    return int(told)
+
+
+def batches(database: Path, senders: dict[int, str]) -> dict[str, int]:
+    """Each sender's message batches by outcome (none: claimed and never finished, as a killed sender leaves them)."""
+    with sqlite3.connect(f"file:{database}?mode=ro", uri=True) as db:
+        rows = db.execute("SELECT claimed_by, outcome, COUNT(*) FROM batches GROUP BY claimed_by, outcome").fetchall()
+
+    def sender(claimer: str) -> str:  # `bot.telegram.push.sender_id`: host:pid
+        return senders.get(int(claimer.rsplit(":", 1)[-1]), claimer)
+
+    return {f"{sender(by)} {outcome or 'unfinished'}": int(n) for by, outcome, n in rows}
 
 
 def serve(data_dir: Path, emulator: Emulator, log: Path) -> subprocess.Popen[bytes]:
@@ -170,10 +196,11 @@ def send(data_dir: Path, emulator: Emulator, titles: list[str]) -> dict[str, Any
         (users,) = db.execute("SELECT COUNT(DISTINCT user_id) FROM notifications").fetchone()
     first = serve(data_dir, emulator, log)
     try:
-        wait_for(lambda: statuses(database)["sent"] >= users // 2, first, log, START_TIMEOUT_S)
+        wait_for(lambda: users_told(database) >= users // 2, first, log, START_TIMEOUT_S)
     finally:
         first.send_signal(signal.SIGKILL)
         first.wait(timeout=60)
+    killed_at = time.time()
     at_kill = statuses(database)
     started = time.perf_counter()
     second = serve(data_dir, emulator, log)
@@ -207,8 +234,8 @@ def send(data_dir: Path, emulator: Emulator, titles: list[str]) -> dict[str, Any
     return {
         "users_with_news": users,
         "messages": len(sent),
-        "seconds": round(max(at) - min(at), 1) if at else 0.0,
-        "rate_per_s": round(len(sent) / (max(at) - min(at)), 1) if len(at) > 1 else 0.0,
+        "first_sender": pace([t for t in at if t < killed_at]),
+        "second_sender": pace([t for t in at if t >= killed_at]),
         "busiest_second": busiest_second(at),
         "busiest_chat_second": max(busiest_second(v) for v in per_chat.values()) if per_chat else 0,
         "duplicate_messages": sum(n - 1 for n in messages.values()),
@@ -216,6 +243,7 @@ def send(data_dir: Path, emulator: Emulator, titles: list[str]) -> dict[str, Any
         "statuses_at_kill": dict(at_kill),
         "restart_to_done_s": round(restart_s, 1),
         "statuses": dict(final),
+        "batches": batches(database, {first.pid: "first", second.pid: "second"}),
     }
 
 
