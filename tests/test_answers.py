@@ -18,6 +18,7 @@ from bot.cli import cli
 from bot.evaluation import QAItem, load_questions
 from bot.runtime import Runtime
 from bot.settings import Settings
+from bot.telegram.render import render_answer
 from vectorstore.analysis import terms
 from vectorstore.embedder import Embedder
 from vectorstore.filters import Filters
@@ -184,6 +185,27 @@ def test_ask_cli_prints_sources_and_json_spans(sample: Runtime) -> None:
     assert text is not None
     assert "€140 million" in text[citation["start"] : citation["end"]]
     assert data["declined"] is False and "[1]" in data["text"]
+
+
+@pytest.mark.parametrize(
+    ("question", "bold"),
+    [("How much did Italy pledge?", "€140 million ($ 150 mn)"), ("Who is Italy's foreign minister?", "Antonio Tajani")],
+)
+def test_the_answering_figure_or_name_is_bold_in_telegram_and_nowhere_in_the_answer_text(
+    sample: Runtime, question: str, bold: str
+) -> None:
+    answer = sample.engine.answer(question)
+    assert_grounded(sample, answer)
+    spans = [s.text[s.highlight[0] : s.highlight[1]] for s in answer.sentences if s.highlight]
+    assert spans == [bold], spans
+    assert f"<b>{bold}</b>" in render_answer(answer)[0]
+    assert "<b>" not in answer.text and bold in answer.text  # what `newsbot eval` and the CLI read
+    env = {"NEWSBOT_DATA_DIR": str(sample.settings.data_dir)}
+    result = CliRunner().invoke(cli, ["ask", "--json", question], env=env)
+    assert result.exit_code == 0, result.output
+    assert [s["highlight"] for s in json.loads(result.stdout)["sentences"] if s["highlight"]] == [
+        list(s.highlight) for s in answer.sentences if s.highlight
+    ]
 
 
 @pytest.fixture(scope="module")

@@ -3,13 +3,18 @@ shows), plus a meta record whose random token moves with every committed write.
 
 Chroma has no transactions, so an article's chunks are written under a new version first and its manifest record
 is flipped afterwards (`flip`); readers only see chunks of the version the manifest names. The token rides in
-the same Chroma call as each flip, and the record count moves in the same call as each removal, so a writer
-killed right after either cannot leave it unannounced; every process notices other processes' writes with one
-cheap read (`token`).
+the same Chroma call as each flip and each removal, so a writer killed right after either cannot leave it
+unannounced; every process notices other processes' writes with one cheap read (`token`).
+
+Every write stamps the records it touches with `seq` (nanoseconds since the epoch), and a removal leaves a
+tombstone record (kind `removed`) instead of deleting: a process that holds a catalog then reads only what
+changed since its last read (`changed_since`), a few records, where reading the whole manifest costs ~40 s at
+70k articles (1M chunks) because Chroma pages by offset.
 """
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
@@ -21,6 +26,7 @@ from vectorstore.models import StoredArticle
 
 META_ID = "__newsbot_meta__"
 PAGE = 2000  # rows per read when scanning a collection
+ARTICLE, REMOVED = "article", "removed"  # record kinds: a live article, a removed one's tombstone
 
 
 def _meta_record() -> dict[str, Any]:
@@ -50,7 +56,7 @@ class Manifest:
         catalog: dict[str, StoredArticle] = {}
         offset = 0
         while True:
-            page = self._records.get(where={"kind": "article"}, include=["metadatas"], limit=PAGE, offset=offset)
+            page = self._records.get(where={"kind": ARTICLE}, include=["metadatas"], limit=PAGE, offset=offset)
             ids = page["ids"]
             for article_id, meta in zip(ids, page["metadatas"] or [], strict=True):
                 catalog[article_id] = stored_from(article_id, meta)
@@ -58,10 +64,27 @@ class Manifest:
                 return catalog
             offset += PAGE
 
+    def changed_since(self, seq: int) -> tuple[dict[str, StoredArticle], set[str]]:
+        """The live articles and the removed ones whose records were written at `seq` or later."""
+        changed: dict[str, StoredArticle] = {}
+        removed: set[str] = set()
+        offset = 0
+        while True:
+            page = self._records.get(where={"seq": {"$gte": seq}}, include=["metadatas"], limit=PAGE, offset=offset)
+            ids = page["ids"]
+            for article_id, meta in zip(ids, page["metadatas"] or [], strict=True):
+                if meta.get("kind") == ARTICLE:
+                    changed[article_id] = stored_from(article_id, meta)
+                elif meta.get("kind") == REMOVED:
+                    removed.add(article_id)
+            if len(ids) < PAGE:
+                return changed, removed
+            offset += PAGE
+
     def text(self, article_id: str) -> str | None:
-        got = self._records.get(ids=[article_id], include=["documents"])
-        docs = got.get("documents") or []
-        return docs[0] if docs else None
+        got = self._records.get(ids=[article_id], include=["documents", "metadatas"])
+        docs, metas = got.get("documents") or [], got.get("metadatas") or []
+        return docs[0] if docs and metas and (metas[0] or {}).get("kind") == ARTICLE else None
 
     def live_versions(self, article_ids: Sequence[str]) -> dict[str, str]:
         """The live version of each of these articles that has one, read from the manifest now (no cache)."""
@@ -69,7 +92,7 @@ class Manifest:
         for i in range(0, len(article_ids), self._max_batch):
             got = self._records.get(ids=list(article_ids[i : i + self._max_batch]), include=["metadatas"])
             for article_id, meta in zip(got["ids"], got["metadatas"] or [], strict=True):
-                if meta and meta.get("kind") == "article":
+                if meta and meta.get("kind") == ARTICLE:
                     out[article_id] = str(meta["version"])
         return out
 
@@ -79,22 +102,36 @@ class Manifest:
         for i in range(0, len(ids), step):
             sl = slice(i, i + step)
             # Chroma applies one call as one log record: the flip and the token move together.
+            seq = time.time_ns()
+            stamped = [{**meta, "seq": seq} for meta in metas[sl]]
             self._records.upsert(
                 ids=[*ids[sl], META_ID],
                 documents=[*texts[sl], ""],
-                metadatas=[*metas[sl], _meta_record()],
+                metadatas=[*stamped, _meta_record()],
                 embeddings=[[1.0]] * (len(ids[sl]) + 1),
             )
 
     def delete(self, article_ids: Sequence[str]) -> None:
-        """Drop these articles' records; the record count, hence the token, moves in the same call."""
-        self._records.delete(ids=list(article_ids))
+        """Turn these articles' records into tombstones, the token moving in the same call. Tombstones stay: a
+        process that last read the catalog before the removal learns of it from them (`changed_since`)."""
+        ids = list(article_ids)
+        step = self._max_batch - 1
+        for i in range(0, len(ids), step):
+            sl = ids[i : i + step]
+            tombstone = {"kind": REMOVED, "seq": time.time_ns()}
+            self._records.upsert(
+                ids=[*sl, META_ID],
+                documents=[""] * (len(sl) + 1),
+                metadatas=[*[tombstone] * len(sl), _meta_record()],
+                embeddings=[[1.0]] * (len(sl) + 1),
+            )
 
     def mark_checked(self, stamps: Mapping[str, datetime]) -> int:
         """Record, per article, the feed date up to which it was found unchanged; how many were marked."""
         ids = [a for a in stamps if a != META_ID]
         for i in range(0, len(ids), self._max_batch):
             sl = ids[i : i + self._max_batch]
-            metas = [{"checked_at": stamps[a].astimezone(UTC).isoformat(timespec="seconds")} for a in sl]
+            seq = time.time_ns()  # a catalog reading what changed sees the new checked_at too
+            metas = [{"checked_at": stamps[a].astimezone(UTC).isoformat(timespec="seconds"), "seq": seq} for a in sl]
             self._records.update(ids=sl, metadatas=metas)
         return len(ids)

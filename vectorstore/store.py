@@ -26,6 +26,8 @@ from vectorstore.manifest import META_ID, PAGE, Manifest
 from vectorstore.metadata import article_metadata, chunk_from, chunk_metadata
 from vectorstore.models import Article, Chunk, StoredArticle, chunk_id
 
+CATALOG_OVERLAP_NS = 60 * 1_000_000_000  # see `catalog`
+
 log = logging.getLogger(__name__)
 
 
@@ -58,6 +60,7 @@ class ArticleStore:
         self._catalog: dict[str, StoredArticle] | None = None
         self._catalog_token: str | None = None
         self._catalog_checked_at = 0.0
+        self._catalog_read_at = 0  # time.time_ns() when the cached catalog's records were read
         self.read_max_age_s = 1.0  # how stale the catalog may be on the question path (dense_search)
 
     # ---- change detection -------------------------------------------------------------------------------
@@ -69,30 +72,42 @@ class ArticleStore:
     # ---- manifest -----------------------------------------------------------------------------------------
 
     def catalog(self, max_age_s: float = 0.0) -> dict[str, StoredArticle]:
-        """Every live article by id, cached until the change token moves.
+        """Every live article by id, cached until the change token moves, then brought up to date by reading
+        only the manifest records written since the last read (`Manifest.changed_since`).
 
         With `max_age_s`, a cached catalog whose token was checked less than that long ago is returned
         without asking Chroma (the question path: other processes' writes show within that delay, like the
-        lexical index's; this process's own writes drop the cache at once).
+        lexical index's; this process's own writes are read at its next call).
         """
         with self._cache_lock:
             fresh = time.monotonic() - self._catalog_checked_at < max_age_s
             if self._catalog is not None and fresh:
                 return self._catalog
-        token = self.token()
+        token = self.token()  # before the records: a write landing meanwhile moves it again, so none is missed
         checked_at = time.monotonic()
         with self._cache_lock:
             if self._catalog is not None and token == self._catalog_token:
                 self._catalog_checked_at = checked_at
                 return self._catalog
-        catalog = self._manifest.articles()
+            base, read_at = self._catalog, self._catalog_read_at
+        started = time.time_ns()
+        if base is None:
+            catalog = self._manifest.articles()
+        else:
+            # Records are stamped when written, not when their write commits, and writers may run on other
+            # machines: reading back CATALOG_OVERLAP_NS covers a write in flight and clocks that disagree.
+            changed, removed = self._manifest.changed_since(read_at - CATALOG_OVERLAP_NS)
+            catalog = {a: stored for a, stored in base.items() if a not in removed}
+            catalog.update(changed)
         with self._cache_lock:
             self._catalog, self._catalog_token, self._catalog_checked_at = catalog, token, checked_at
+            self._catalog_read_at = started
         return catalog
 
     def _forget_catalog(self) -> None:
+        """After this process's own write: the next `catalog` reads what changed, whatever `max_age_s`."""
         with self._cache_lock:
-            self._catalog, self._catalog_token, self._catalog_checked_at = None, None, 0.0
+            self._catalog_token, self._catalog_checked_at = None, 0.0
 
     def article_text(self, article_id: str) -> str | None:
         return self._manifest.text(article_id)

@@ -14,6 +14,7 @@ from bot.answer import crosslingual, extractive
 from bot.answer.decline import DeclineModel, question_features
 from bot.answer.decline import load_model as load_decline_model
 from bot.answer.extractive import candidate_sentences, entity_found, select
+from bot.answer.highlight import with_highlights
 from bot.answer.models import Answer, ScoredSentence
 from bot.answer.question import analyse, essential_entities, standalone
 from bot.answer.ranker import RankerModel, load_model
@@ -64,6 +65,9 @@ class EngineConfig:
     # (0.71-0.74 for questions it does not answer, 0.78-0.84 for those it does): e5's similarities crowd into
     # 0.7-0.9, so a sentence's coverage of a question in another language counts from here.
     similarity_floor: float = 0.72
+    # The fewest capitalised words a person's name must have to be bolded as the answer to "who": a lone
+    # capitalised word is as often an outlet, a place or a sentence's first word (bot.answer.highlight).
+    highlight_min_name_words: int = 2
 
 
 def _decline(question: str, reason: str, standalone_question: str) -> Answer:
@@ -183,12 +187,13 @@ class AnswerEngine:
             weak = not scored or scored[0].coverage < self.config.min_coverage
         if weak:
             return _decline(question, "no passage answers the question well enough", query)
+        min_name_words = self.config.highlight_min_name_words
         if self.llm is not None:
             generated = self.llm.answer(query, passages)
             if generated is not None:
-                return replace(generated, question=question)
+                return with_highlights(replace(generated, question=question), analysed, min_name_words)
         chosen = select(scored, self.config.max_sentences)
-        answer = extractive.compose(question, chosen, passages)
+        answer = with_highlights(extractive.compose(question, chosen, passages), analysed, min_name_words)
         lead = next((p for p in foreign if p.chunk.article_id == chosen[0].evidence.article_id), None)
         if lead is not None:  # quoted across languages
             answer = replace(answer, quotes_language=crosslingual.passage_language(lead))

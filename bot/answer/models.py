@@ -75,11 +75,23 @@ class AnswerSentence:
     text: str
     citations: tuple[int, ...]  # citation numbers
     continues: bool = False  # a piece of a sentence too long to cite whole; it goes on in the source ("…")
+    # (start, end) in `text` of the one name, figure, date or place that answers the question, which the fronts
+    # show in bold (`bot.answer.highlight`: the lead sentence decides it); None when the question asks for none,
+    # the sentence holds 0 or 2+, or its one is not the lead's.
+    highlight: tuple[int, int] | None = None
 
     @property
     def shown(self) -> str:
         """The sentence as a reader sees it: a piece that goes on ends with an ellipsis."""
         return f"{self.text}…" if self.continues else self.text
+
+    @property
+    def shown_parts(self) -> tuple[str, str, str]:
+        """`shown` as (before, answering span, after); the span is '' when there is none."""
+        if self.highlight is None:
+            return self.shown, "", ""
+        start, end = self.highlight
+        return self.text[:start], self.text[start:end], self.shown[end:]
 
 
 @dataclass(frozen=True)

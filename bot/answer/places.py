@@ -53,8 +53,15 @@ def _min_population(country_code: str) -> int:
 
 def places_in(text: str, kinds: Collection[str] = KINDS) -> Iterator[str]:
     """The place names of the given kinds a text mentions, as written ("Antarctica’s" gives "Antarctica")."""
+    for name, _, _ in place_spans(text, kinds):
+        yield name
+
+
+def place_spans(text: str, kinds: Collection[str] = KINDS) -> Iterator[tuple[str, int, int]]:
+    """Each place name of the given kinds in a text, with its start and end offsets (a possessive left out)."""
     names = place_names()
-    words = [_strip(w) for w in _TOKEN.findall(text)]
+    tokens = [(_strip(m.group()), m.start()) for m in _TOKEN.finditer(text)]
+    words = [word for word, _ in tokens]
     i = 0
     while i < len(words):
         length = 1
@@ -63,7 +70,8 @@ def places_in(text: str, kinds: Collection[str] = KINDS) -> Iterator[str]:
                 candidate = " ".join(words[i : i + n])
                 if candidate in names:
                     if not names[candidate].isdisjoint(kinds):
-                        yield candidate
+                        last, last_start = tokens[i + n - 1]
+                        yield candidate, tokens[i][1], last_start + len(last)
                     length = n
                     break
         i += length

@@ -99,6 +99,22 @@ def test_everything_from_users_and_articles_is_escaped() -> None:
     assert "❓ <i>&lt;script&gt;" in html
 
 
+def test_the_answering_span_is_bold_inside_the_escaped_sentence() -> None:
+    text = "R&D <funds>:\n Tom & Jerry   got €5 million."
+    a = answer([(text, (1,))], [citation(1)])
+    bold = replace(a, sentences=(replace(a.sentences[0], highlight=(text.index("Tom"), text.index("   got"))),))
+    (html,) = render_answer(bold)
+    assert problems(html) == [], html
+    assert html.startswith("R&amp;D &lt;funds&gt;: <b>Tom &amp; Jerry</b> got €5 million. [1]")
+    assert visible_text(html) == visible_text(render_answer(a)[0])  # the same words, one span bold
+    # Too long to show whole, the sentence is cut as before, and never inside an open tag.
+    long = "x " * 2000 + text
+    cut = replace(bold, sentences=(AnswerSentence(long, (1,), highlight=(long.index("Tom"), long.index("   got"))),))
+    parts = render_answer(cut)
+    assert all(problems(part) == [] for part in parts)
+    assert "<b>Tom" not in parts[0]
+
+
 def test_javascript_and_file_links_are_not_made_clickable() -> None:
     a = answer([("Claim.", (1,))], [citation(1, url="javascript:alert(1)"), citation(2, url="/srv/a.md")])
     (html,) = render_answer(a)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
+
 from bot.answer.models import DECLINE_TEXT, Answer, AnswerSentence, Citation
-from bot.telegram.render.markup import byline, esc, link, markers, shorten
+from bot.telegram.render.markup import byline, esc, link, markers, shorten, utf16_len
 from bot.telegram.render.split import Block, pack, split_html
 
 SENTENCES_PER_PARAGRAPH = 3
@@ -18,8 +20,13 @@ def _source_line(citation: Citation) -> str:
 
 
 def _sentence(sentence: AnswerSentence) -> str:
-    """A sentence with its markers, as one unit: the markers never part from their sentence."""
-    return f"{shorten(' '.join(sentence.shown.split()), MAX_SENTENCE_HTML)} {markers(sentence.citations)}".strip()
+    """A sentence with its markers, as one unit: the markers never part from their sentence. Its answering span
+    is bold, unless the sentence is too long to show whole (a cut could fall inside the span)."""
+    before, span, after = (re.sub(r"\s+", " ", part) for part in sentence.shown_parts)
+    html = f"{esc(before.lstrip())}<b>{esc(span)}</b>{esc(after.rstrip())}"
+    if not span or utf16_len(html) > MAX_SENTENCE_HTML:
+        html = shorten(" ".join(sentence.shown.split()), MAX_SENTENCE_HTML)
+    return f"{html} {markers(sentence.citations)}".strip()
 
 
 def render_answer(answer: Answer, asked: str | None = None) -> list[str]:
