@@ -35,6 +35,8 @@ import sys
 import tempfile
 import time
 from collections import Counter
+from collections.abc import Callable
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -146,21 +148,23 @@ def pace(times: list[float]) -> dict[str, float]:
     }  # fmt: skip
 
 
+def query(database: Path, sql: str) -> list[tuple[Any, ...]]:
+    """A read of the bot's SQLite (read-only, while the senders write it)."""
+    with closing(sqlite3.connect(f"file:{database}?mode=ro", uri=True)) as db:
+        return db.execute(sql).fetchall()
+
+
 def statuses(database: Path) -> Counter[str]:
-    with sqlite3.connect(f"file:{database}?mode=ro", uri=True) as db:
-        return Counter(dict(db.execute("SELECT status, COUNT(*) FROM notifications GROUP BY status").fetchall()))
+    return Counter(dict(query(database, "SELECT status, COUNT(*) FROM notifications GROUP BY status")))
 
 
 def users_told(database: Path) -> int:
-    with sqlite3.connect(f"file:{database}?mode=ro", uri=True) as db:
-        (told,) = db.execute("SELECT COUNT(DISTINCT user_id) FROM notifications WHERE status = 'sent'").fetchone()
-    return int(told)
+    return int(query(database, "SELECT COUNT(DISTINCT user_id) FROM notifications WHERE status = 'sent'")[0][0])
 
 
 def batches(database: Path, senders: dict[int, str]) -> dict[str, int]:
     """Each sender's message batches by outcome (none: claimed and never finished, as a killed sender leaves them)."""
-    with sqlite3.connect(f"file:{database}?mode=ro", uri=True) as db:
-        rows = db.execute("SELECT claimed_by, outcome, COUNT(*) FROM batches GROUP BY claimed_by, outcome").fetchall()
+    rows = query(database, "SELECT claimed_by, outcome, COUNT(*) FROM batches GROUP BY claimed_by, outcome")
 
     def sender(claimer: str) -> str:  # `bot.telegram.push.sender_id`: host:pid
         return senders.get(int(claimer.rsplit(":", 1)[-1]), claimer)
@@ -180,7 +184,7 @@ def serve(data_dir: Path, emulator: Emulator, log: Path) -> subprocess.Popen[byt
         )
 
 
-def wait_for(done: Any, process: subprocess.Popen[bytes], log: Path, timeout_s: float) -> None:
+def wait_for(done: Callable[[], bool], process: subprocess.Popen[bytes], log: Path, timeout_s: float) -> None:
     deadline = time.monotonic() + timeout_s
     while not done():
         if process.poll() is not None or time.monotonic() > deadline:
@@ -192,8 +196,7 @@ def send(data_dir: Path, emulator: Emulator, titles: list[str]) -> dict[str, Any
     """Send everything queued through two `newsbot serve` processes, the first killed halfway."""
     database = data_dir / "feedback.sqlite3"
     log = data_dir.parent / "serve.log"
-    with sqlite3.connect(f"file:{database}?mode=ro", uri=True) as db:
-        (users,) = db.execute("SELECT COUNT(DISTINCT user_id) FROM notifications").fetchone()
+    users = int(query(database, "SELECT COUNT(DISTINCT user_id) FROM notifications")[0][0])
     first = serve(data_dir, emulator, log)
     try:
         wait_for(lambda: users_told(database) >= users // 2, first, log, START_TIMEOUT_S)
