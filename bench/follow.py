@@ -2,16 +2,19 @@
 
     .venv/bin/python -m bench.follow ../shared/corpora/realtimeqa_2022gold.corpus.jsonl
 
-1. Ingests the 50 newest articles of the corpus into a fresh store (without followers, so the ingest is not
-   timed with the matching), and 30,000 topics for 10,000 users: headlines of 1,000 other articles of the corpus,
-   as readers would follow them, three per user at random, plus the benchmark's own ten labelled topics.
-2. Matching: `queue_followers` for the batch, timed (the topic matrix read, the chunk vectors read, the product,
-   the engine's reading of the pairs above the floor, the queueing), and the same for 10 and 25 articles, to see
-   that its cost grows with the articles.
-3. Sending through the Bot API emulator (tests/telegram/emulator.js) with the production sender (`Pusher`, PTB's
-   AIORateLimiter behind it) for the first `--send-users` users with news (the others are paused): the rate at
-   the emulator (the most sendMessage calls in any one second, and per chat), then a sender cancelled mid-batch
-   and a new one started (a restart), counting the messages each chat got: duplicates must be 0.
+1. A fresh store holds the 50 newest articles of the corpus, ingested before anyone follows (so the ingest is not
+   timed with the matching). The topics are headlines of other articles of the corpus, as readers would follow
+   them: a pool of 1,000 (plus the ten labelled topics of bench/follow_precision.py) whose popularity follows
+   Zipf's law (the k-th most followed is drawn with weight 1/k; a story's popularity is not its date), and 2,000
+   unique ones, each followed by one user. Every user follows three distinct topics: users 1 to 2,000 one unique
+   topic and two from the pool, the others three from the pool.
+2. Matching, timed as an ingest runs it (`queue_followers`: the topic matrix read, the new articles' chunk vectors
+   read, the matching, the queueing) for the first 10, 25 and 50 articles of the batch, each time as a new batch,
+   to show that the cost grows with the articles.
+3. Sending through the Bot API emulator (tests/telegram/emulator.js) by real `newsbot serve` processes with the
+   default pacing: the first is SIGKILLed once half the users with news have their message, a second is started
+   and sends the rest. At the emulator: the messages, the most sendMessage calls in any one second (overall and
+   per chat), and duplicates (a message sent twice, or an article told twice to one chat).
 
 Writes bench/out/follow.json. Needs node and tests/emulator/node_modules (scripts/bootstrap.sh --dev).
 """
@@ -20,65 +23,113 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import html
 import json
+import logging
+import os
 import random
+import signal
+import sqlite3
+import subprocess
 import sys
 import tempfile
 import time
 from collections import Counter
+from collections.abc import Callable
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
 from bench import REPO
 from bot.follow.queueing import queue_followers
-from bot.follow.store import FollowStore
 from bot.runtime import Runtime
 from bot.settings import Settings
 from bot.telegram.emulator import Emulator, EmulatorClient
-from bot.telegram.push import Pusher
 from ingest import IngestReport
 
 OUT = REPO / "bench" / "out" / "follow.json"
 LABELS = REPO / "bench" / "data" / "follow_labels.jsonl"
 TOKEN = "424242424:AAE-newsbot-follow-bench"
+ZIPF_EXPONENT = 1.0
+START_TIMEOUT_S = 600.0  # a `newsbot serve` loads the model before it sends: minutes on a loaded machine
 
 
-def write_batch(corpus: Path, folder: Path, articles: int, topics_pool: int) -> tuple[Path, list[str]]:
-    """The newest `articles` records as one JSONL file, and headlines of `topics_pool` other articles."""
+def write_batch(corpus: Path, folder: Path, articles: int) -> tuple[Path, list[str], list[str]]:
+    """The newest `articles` records as one JSONL file, their titles, and the other records' titles, shuffled."""
     rows = [json.loads(line) for line in corpus.read_text(encoding="utf-8").splitlines() if line.strip()]
     rows.sort(key=lambda r: r.get("date") or "", reverse=True)
     batch, rest = rows[:articles], rows[articles:]
     path = folder / "batch.jsonl"
     path.write_text("".join(json.dumps(r) + "\n" for r in batch), encoding="utf-8")
-    rng = random.Random(17)
-    titles = [r["title"] for r in rng.sample(rest, topics_pool) if r.get("title")]
-    titles += sorted({json.loads(line)["topic"] for line in LABELS.read_text(encoding="utf-8").splitlines()})
-    return path, titles
+    others = sorted({r["title"] for r in rest if r.get("title")} - {r.get("title") for r in batch})
+    random.Random(17).shuffle(others)
+    return path, [r["title"] for r in batch if r.get("title")], others
 
 
-def follow_all(runtime: Runtime, titles: list[str], users: int, per_user: int) -> float:
-    started = time.perf_counter()
-    vectors = dict(zip(titles, runtime.embedder.encode([t for t in titles]), strict=True))
+def topic_mix(others: list[str], pool: int, unique: int, users: int, per_user: int) -> list[list[str]]:
+    """Each user's topics: from a pool followed by Zipf's law, and one unique topic for each of the first users."""
+    labelled = sorted({json.loads(line)["topic"] for line in LABELS.read_text(encoding="utf-8").splitlines()})
+    popular = others[:pool] + labelled
+    random.Random(3).shuffle(popular)  # the labelled topics anywhere in the popularity order
+    singles = others[pool : pool + unique]
+    weights = [1.0 / (k + 1) ** ZIPF_EXPONENT for k in range(len(popular))]
     rng = random.Random(5)
-    for user in range(1, users + 1):
-        for text in rng.sample(titles, per_user):
-            runtime.follows.follow(user, user, text, vectors[text], limit=per_user)
+    out = []
+    for user in range(users):
+        chosen = [singles[user]] if user < len(singles) else []
+        while len(chosen) < per_user:
+            (text,) = rng.choices(popular, weights)
+            if text not in chosen:
+                chosen.append(text)
+        out.append(chosen)
+    return out
+
+
+def follow_all(runtime: Runtime, topics: list[list[str]]) -> float:
+    started = time.perf_counter()
+    texts = sorted({t for user in topics for t in user})
+    vectors = dict(zip(texts, runtime.embedder.encode(texts), strict=True))
+    for user, chosen in enumerate(topics, start=1):
+        for text in chosen:
+            runtime.follows.follow(user, user, text, vectors[text], limit=len(chosen))
     return time.perf_counter() - started
+
+
+class MatchingCounts(logging.Handler):
+    """The matching's count of its own work, from its INFO line: topics, distinct texts, pairs close, read."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.INFO)
+        self.counts: tuple[Any, ...] = ()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.counts = tuple(record.args or ())
 
 
 def time_matching(runtime: Runtime, report: IngestReport, n: int) -> dict[str, Any]:
     part = IngestReport(added=report.added[:n])
+    counts = MatchingCounts()
+    logger = logging.getLogger("bot.follow.matching")
+    logger.setLevel(logging.INFO)
+    logger.addHandler(counts)
     started = time.perf_counter()
     queued = queue_followers(
         part, runtime.store, runtime.follows, lambda: runtime.retriever.lexical.current().idf,
         runtime.settings.follow_threshold,
     )  # fmt: skip
-    timing = {"articles": n, "seconds": round(time.perf_counter() - started, 3), "queued": queued}
+    seconds = time.perf_counter() - started
+    logger.removeHandler(counts)
+    _, _, distinct, close, read = counts.counts
+    timing = {
+        "articles": n, "seconds": round(seconds, 2), "per_article_s": round(seconds / n, 3), "queued": queued,
+        "distinct_topics": distinct, "pairs_above_floor": close, "pairs_read_in_full": read,
+    }  # fmt: skip
     print(f"matching: {timing}", file=sys.stderr, flush=True)
     return timing
 
 
 def busiest_second(times: list[float]) -> int:
+    """The most events in any window of one second."""
     times = sorted(times)
     best, lo = 0, 0
     for hi, t in enumerate(times):
@@ -88,54 +139,114 @@ def busiest_second(times: list[float]) -> int:
     return best
 
 
-async def send(settings: Settings, runtime: Runtime, emulator: Emulator, send_users: int) -> dict[str, Any]:
-    from bot.telegram.app import build_application
-
-    follows = runtime.follows
-    ready = [p.user_id for p in follows.pending_users(time.time())]
-    chosen = set(ready[:send_users])
-    for user in ready:
-        if user not in chosen:
-            follows.pause_user(user)
-    app = build_application(settings, runtime)
-    await app.initialize()
-    languages = app.bot_data.services.languages
-    try:
-        first = Pusher(app.bot, follows, settings, languages, claimer="bench-first")
-        # A restart mid-batch: the first sender is stopped once about half is out, as a kill would stop it.
-        task = asyncio.create_task(first.run_once())
-        async with EmulatorClient(emulator.url, TOKEN) as client:
-            while len([c for c in await client.calls() if c["method"] == "sendMessage"]) < len(chosen) // 2:
-                await asyncio.sleep(0.05)
-            task.cancel()
-            await asyncio.gather(task, return_exceptions=True)
-            second = Pusher(app.bot, follows, settings, languages, claimer="bench-second")
-            started = time.perf_counter()
-            rounds = 0
-            while follows.pending_users(time.time()):
-                await second.run_once()
-                rounds += 1
-            calls = [c for c in await client.calls() if c["method"] == "sendMessage" and c["token"] == TOKEN]
-    finally:
-        await app.shutdown()
-    at = [c["at"] / 1000 for c in calls]
-    per_chat: dict[str, list[float]] = {}
-    for c in calls:
-        per_chat.setdefault(str(c["params"]["chat_id"]), []).append(c["at"] / 1000)
-    received = Counter(str(c["params"]["chat_id"]) for c in calls)
-    statuses = Counter(s for u in chosen for _, s in follows.sent_items(u))
+def pace(times: list[float]) -> dict[str, float]:
+    """Messages, from the first to the last, their mean rate, and the most in any one second."""
+    span = max(times) - min(times) if times else 0.0
     return {
-        "users_sent_to": len(chosen),
-        "messages": len(calls),
-        "seconds": round(max(at) - min(at), 2) if at else 0.0,
-        "rate_per_s": round(len(calls) / (max(at) - min(at)), 1) if len(at) > 1 else 0.0,
+        "messages": len(times), "seconds": round(span, 1), "rate_per_s": round(len(times) / span, 1) if span else 0.0,
+        "busiest_second": busiest_second(times),
+    }  # fmt: skip
+
+
+def query(database: Path, sql: str) -> list[tuple[Any, ...]]:
+    """A read of the bot's SQLite (read-only, while the senders write it)."""
+    with closing(sqlite3.connect(f"file:{database}?mode=ro", uri=True)) as db:
+        return db.execute(sql).fetchall()
+
+
+def statuses(database: Path) -> Counter[str]:
+    return Counter(dict(query(database, "SELECT status, COUNT(*) FROM notifications GROUP BY status")))
+
+
+def users_told(database: Path) -> int:
+    return int(query(database, "SELECT COUNT(DISTINCT user_id) FROM notifications WHERE status = 'sent'")[0][0])
+
+
+def batches(database: Path, senders: dict[int, str]) -> dict[str, int]:
+    """Each sender's message batches by outcome (none: claimed and never finished, as a killed sender leaves them)."""
+    rows = query(database, "SELECT claimed_by, outcome, COUNT(*) FROM batches GROUP BY claimed_by, outcome")
+
+    def sender(claimer: str) -> str:  # `bot.telegram.push.sender_id`: host:pid
+        return senders.get(int(claimer.rsplit(":", 1)[-1]), claimer)
+
+    return {f"{sender(by)} {outcome or 'unfinished'}": int(n) for by, outcome, n in rows}
+
+
+def serve(data_dir: Path, emulator: Emulator, log: Path) -> subprocess.Popen[bytes]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSBOT_")}
+    env.update(
+        NEWSBOT_DATA_DIR=str(data_dir), NEWSBOT_TELEGRAM_TOKEN=TOKEN, NEWSBOT_TELEGRAM_BASE_URL=emulator.url,
+        NEWSBOT_POLL_SOURCES="false",
+    )  # fmt: skip
+    with log.open("ab") as out:
+        return subprocess.Popen(
+            [sys.executable, "-m", "bot.cli", "serve"], env=env, cwd=data_dir.parent, stdout=out, stderr=out
+        )
+
+
+def wait_for(done: Callable[[], bool], process: subprocess.Popen[bytes], log: Path, timeout_s: float) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not done():
+        if process.poll() is not None or time.monotonic() > deadline:
+            raise RuntimeError(f"newsbot serve stopped or stalled:\n{log.read_text()[-3000:]}")
+        time.sleep(0.2)
+
+
+def send(data_dir: Path, emulator: Emulator, titles: list[str]) -> dict[str, Any]:
+    """Send everything queued through two `newsbot serve` processes, the first killed halfway."""
+    database = data_dir / "feedback.sqlite3"
+    log = data_dir.parent / "serve.log"
+    users = int(query(database, "SELECT COUNT(DISTINCT user_id) FROM notifications")[0][0])
+    first = serve(data_dir, emulator, log)
+    try:
+        wait_for(lambda: users_told(database) >= users // 2, first, log, START_TIMEOUT_S)
+    finally:
+        first.send_signal(signal.SIGKILL)
+        first.wait(timeout=60)
+    killed_at = time.time()
+    at_kill = statuses(database)
+    started = time.perf_counter()
+    second = serve(data_dir, emulator, log)
+    try:
+        # What the killed sender had claimed stays "sending" for good (it may have arrived): never resent.
+        def done() -> bool:
+            now = statuses(database)
+            return now["sending"] + now["pending"] == at_kill["sending"]
+
+        wait_for(done, second, log, START_TIMEOUT_S + users)
+    finally:
+        second.send_signal(signal.SIGINT)
+        second.wait(timeout=120)
+    restart_s = time.perf_counter() - started
+
+    async def calls() -> list[dict[str, Any]]:
+        async with EmulatorClient(emulator.url, TOKEN) as client:
+            return [c for c in await client.calls() if c["method"] == "sendMessage" and c["token"] == TOKEN]
+
+    sent = asyncio.run(calls())
+    at = [c["at"] / 1000 for c in sent]
+    per_chat: dict[str, list[float]] = {}
+    told: Counter[tuple[str, str]] = Counter()
+    for c in sent:
+        chat = str(c["params"]["chat_id"])
+        per_chat.setdefault(chat, []).append(c["at"] / 1000)
+        text = html.unescape(str(c["params"]["text"]))
+        told.update((chat, title) for title in titles if title in text)
+    messages = Counter((str(c["params"]["chat_id"]), str(c["params"]["text"])) for c in sent)
+    final = statuses(database)
+    return {
+        "users_with_news": users,
+        "messages": len(sent),
+        "first_sender": pace([t for t in at if t < killed_at]),
+        "second_sender": pace([t for t in at if t >= killed_at]),
         "busiest_second": busiest_second(at),
         "busiest_chat_second": max(busiest_second(v) for v in per_chat.values()) if per_chat else 0,
-        "duplicates": sum(n - 1 for n in received.values() if n > 1),
-        "unsent_after_restart": statuses["sending"],
-        "second_sender_rounds": rounds,
-        "second_sender_seconds": round(time.perf_counter() - started, 2),
-        "statuses": dict(statuses),
+        "duplicate_messages": sum(n - 1 for n in messages.values()),
+        "articles_told_twice": sum(n - 1 for n in told.values()),
+        "statuses_at_kill": dict(at_kill),
+        "restart_to_done_s": round(restart_s, 1),
+        "statuses": dict(final),
+        "batches": batches(database, {first.pid: "first", second.pid: "second"}),
     }
 
 
@@ -144,38 +255,33 @@ def main() -> None:
     parser.add_argument("corpus", type=Path)
     parser.add_argument("--users", type=int, default=10_000)
     parser.add_argument("--topics-per-user", type=int, default=3)
+    parser.add_argument("--pool", type=int, default=1_000, help="topics followed by Zipf's law")
+    parser.add_argument("--unique", type=int, default=2_000, help="topics followed by one user each")
     parser.add_argument("--articles", type=int, default=50)
-    parser.add_argument("--send-users", type=int, default=600)
     args = parser.parse_args()
     emulator = Emulator.start()
     try:
         with tempfile.TemporaryDirectory() as tmp:
-            batch, titles = write_batch(args.corpus, Path(tmp), args.articles, 1_000)
-            settings = Settings(
-                _env_file=None, data_dir=Path(tmp) / "data", telegram_token=TOKEN,
-                telegram_base_url=emulator.url, poll_sources=False,
-            )  # fmt: skip
-            runtime = Runtime(settings)
+            batch, titles, others = write_batch(args.corpus, Path(tmp), args.articles)
+            data_dir = Path(tmp) / "data"
+            runtime = Runtime(Settings(_env_file=None, data_dir=data_dir, poll_sources=False))
             report = runtime.ingest([str(batch)])
             print(f"ingested: {report.summary()}", file=sys.stderr)
-            following_s = follow_all(runtime, titles, args.users, args.topics_per_user)
-            follows: FollowStore = runtime.follows
-            topics = follows.stats().topics
-            started = time.perf_counter()
-            matrix = follows.topic_matrix()
-            matrix_s = time.perf_counter() - started
-            matching = [time_matching(runtime, report, n) for n in (10, 25, args.articles)]  # each queues anew
+            topics = topic_mix(others, args.pool, args.unique, args.users, args.topics_per_user)
+            following_s = follow_all(runtime, topics)
+            popularity = Counter(t for user in topics for t in user)
+            sizes = sorted({n for n in (10, 25) if n < args.articles} | {args.articles})
+            matching = [time_matching(runtime, report, n) for n in sizes]
             result = {
                 "users": args.users,
-                "topics": topics,
-                "distinct_topic_texts": len(set(matrix.texts)),
+                "topics": sum(popularity.values()),
+                "distinct_topic_texts": len(popularity),
+                "most_followed_topic_followers": popularity.most_common(1)[0][1],
                 "articles": len(report.added),
                 "setup_follow_s": round(following_s, 1),
-                "topic_matrix_read_s": round(matrix_s, 3),
+                "threshold": runtime.settings.follow_threshold,
                 "matching": matching,
-                "pending_users": len(follows.pending_users(time.time())),
-                "threshold": settings.follow_threshold,
-                "sending": asyncio.run(send(settings, runtime, emulator, args.send_users)),
+                "sending": send(data_dir, emulator, titles),
             }
     finally:
         emulator.stop()

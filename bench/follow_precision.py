@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from bench import REPO as ROOT
-from bot.follow.matching import MatchConfig, score_pair
+from bot.follow.matching import MatchConfig, read_article, read_topic, score_pair
 from bot.follow.queueing import new_articles
 from bot.runtime import Runtime
 from bot.settings import Settings
@@ -79,10 +79,12 @@ def score_all(corpus: Path, labels: list[dict[str, object]], store: Path | None)
         relevant = {(str(label["topic"]), str(label["article_id"])): bool(label["relevant"]) for label in labels}
         pairs = []
         config = MatchConfig()
+        readings = {article_id: read_article(article) for article_id, article in articles.items()}
         for topic in topics:
+            reading = read_topic(topic, idf)
             for article_id, article in articles.items():
                 sims = article.vectors @ vectors[topic]
-                pair = score_pair(topic, article, sims, idf, config)
+                pair = score_pair(reading, article, readings[article_id], sims, idf, config)
                 score = pair.score(config) if pair.dense >= config.dense_floor else 0.0
                 pairs.append(Pair(topic, article_id, relevant.get((topic, article_id), False), score))
         return pairs

@@ -184,3 +184,57 @@ def test_a_topics_capitalised_first_word_is_a_name_the_article_must_hold() -> No
     assert topic_entities(analyse("Uvalde school shooting")) == (("Uvalde",),)
     assert topic_entities(analyse("What did Italy pledge?")) == (("Italy",),)
     assert topic_entities(analyse("The James Webb Space Telescope")) == (("James", "Webb", "Space", "Telescope"),)
+
+
+TOPICS = [
+    *[AID] * 3,  # one story followed by many users is read once and told to each
+    "Inter Milan and the Serie A title",
+    "Gotthard rail tunnel",
+    "What did Italy pledge?",
+    "Italy's air defence",
+    "Ukraine",
+    "Swiss rail freight",
+    "Monkeypox outbreak",
+    "Federal Reserve interest rate hikes",
+]
+
+
+def test_matching_drops_no_match_that_scoring_every_follower_and_article_finds(runtime: Runtime) -> None:
+    """Reading each distinct topic once and setting aside the pairs that cannot reach the threshold is only a
+    saving: at any threshold, every follower gets exactly what scoring each of their pairs in full gives."""
+    from bot.follow.matching import MatchConfig, coverage_bounds, match_articles, read_article, read_topic, score_pair
+    from bot.follow.queueing import new_articles
+
+    report = runtime.ingest([str(SAMPLE), str(FOLLOW_DATA)])
+    for user, text in enumerate(TOPICS, start=1):
+        follow(runtime, user, text)
+        follow(runtime, 100 + user % 3, text)  # and a few users following several topics
+    topics = runtime.follows.topic_matrix()
+    articles = new_articles(runtime.store, report.added, [])
+    idf = runtime.retriever.lexical.current().idf
+    config = MatchConfig()
+    full = {}
+    for row, text in enumerate(topics.texts):
+        topic = read_topic(text, idf)
+        for article in articles:
+            sims = article.vectors @ topics.vectors[row]
+            reading = read_article(article)
+            pair = score_pair(topic, article, reading, sims, idf, config)
+            bounds = list(coverage_bounds(topic, reading))
+            assert bounds == sorted(bounds, reverse=True) and bounds[-1] >= pair.coverage
+            if pair.dense >= config.dense_floor:
+                full[row, article.id] = pair
+    for threshold in (0.0, 0.8, 1.03, 1.2):
+        best: dict[tuple[int, str], tuple[float, int]] = {}
+        for (row, article_id), pair in full.items():
+            score = pair.score(config)
+            key = (int(topics.user_ids[row]), article_id)
+            if score >= threshold and pair.sentence and (key not in best or score > best[key][0]):
+                best[key] = (score, int(topics.ids[row]))
+        expected = {(*key, topic, round(score, 5)) for key, (score, topic) in best.items()}
+        matches = match_articles(topics, articles, idf, threshold, config)
+        assert {(m.user_id, m.article_id, m.topic_id, round(m.score, 5)) for m in matches} == expected
+        assert expected or threshold > 1
+    told = {m.user_id for m in match_articles(topics, articles, idf, 1.03, config) if m.article_id == "italy-samp-t"}
+    assert told >= {1, 2, 3}
+    assert any(p.score(config) < 1.03 for p in full.values())  # pairs above the floor that the bounds set aside

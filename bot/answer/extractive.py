@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import replace
+from collections.abc import Set as AbstractSet
+from dataclasses import dataclass, replace
+from functools import lru_cache
 
 from bot.answer.models import Answer, AnswerSentence, Citation, Evidence, ScoredSentence
 from bot.answer.places import KINDS, places_in
@@ -37,7 +39,7 @@ _SENTENCE_END = re.compile(r"[.!?…:;][\"'”’»)\]]*\s*$")
 _POSSESSIVE = re.compile(r"(?<=\w)['’]s$")
 
 
-def entity_found(group: Sequence[str], words: set[str]) -> bool:
+def entity_found(group: Sequence[str], words: AbstractSet[str]) -> bool:
     """Every word of an entity appears, allowing inflection, demonyms ("Italy" ~ "Italian") and spelled-out
     abbreviations ("G7" ~ "Group of Seven")."""
     for word in group:
@@ -82,7 +84,7 @@ def type_match(answer_type: str, sentence: str, question_words: set[str]) -> boo
     return False
 
 
-def entity_share(question: Question, words: set[str], passage_words: set[str]) -> float:
+def entity_share(question: Question, words: AbstractSet[str], passage_words: AbstractSet[str]) -> float:
     """Share of the question's entities in the sentence (full credit) or its passage (a quarter): the
     answer to "What did Canada do?" names Canada, or stands right next to where Canada is named."""
     if not question.entities:
@@ -122,13 +124,50 @@ def term_credit(question: Question, stems: frozenset[str], nearby: frozenset[str
     return credit
 
 
+def term_weights(question: Question, idf: Callable[[str], float]) -> dict[str, float]:
+    """Each question term's weight in a sentence's coverage: its IDF, half that for a term a follow-up borrowed."""
+    weights = {t: idf(t) for t in question.terms}
+    weights.update({t: 0.5 * idf(t) for t in question.context_terms})
+    return weights
+
+
+def coverage_of(question: Question, weights: dict[str, float], stems: frozenset[str], nearby: frozenset[str]) -> float:
+    """The share of the question's weighted terms a sentence covers (at most 1)."""
+    total = sum(weights.values()) or 1.0
+    credit = term_credit(question, stems, nearby)
+    return sum(weights[t] * c for t, c in credit.items()) / total
+
+
+# Chunks kept split into sentences and stemmed: a new article is read for each followed topic that may match it
+# (one article at a time, rarely over a few hundred chunks), and an answer's passages are often the previous
+# question's. About 15 kB each (measured on news chunks), so 15 MB at most.
+CHUNK_CACHE_SIZE = 1024
+
+
+@dataclass(frozen=True)
+class ChunkSentences:
+    """A chunk's sentences as the scorer reads them: their offsets, their stems, and the chunk's words."""
+
+    spans: tuple[tuple[int, int], ...]
+    stems: tuple[frozenset[str], ...]
+    words: frozenset[str]
+
+    def nearby(self, i: int) -> frozenset[str]:
+        """The stems of the sentences either side of sentence i, within the chunk."""
+        return frozenset().union(*self.stems[max(0, i - 1) : i], *self.stems[i + 1 : i + 2])
+
+
+@lru_cache(maxsize=CHUNK_CACHE_SIZE)
+def chunk_sentences(text: str) -> ChunkSentences:
+    spans = tuple(sentence_spans(text))
+    return ChunkSentences(spans, tuple(frozenset(terms(text[a:b])) for a, b in spans), frozenset(words_of(text)))
+
+
 def candidate_sentences(
     question: Question, passages: Sequence[Passage], idf: Callable[[str], float]
 ) -> list[ScoredSentence]:
     """Every sentence of the passages, scored; overlapping chunks contribute each sentence once."""
-    weights = {t: idf(t) for t in question.terms}
-    weights.update({t: 0.5 * idf(t) for t in question.context_terms})
-    total = sum(weights.values()) or 1.0
+    weights = term_weights(question, idf)
     question_words = words_of(question.text)
     # A follow-up ("And what did Canada do?") is about its entity and nothing else, so the answer must name it.
     # In a standalone question the entities often describe the answer instead ("Which Ivy League school…" is
@@ -145,9 +184,8 @@ def candidate_sentences(
     for passage in passages:
         chunk = passage.chunk
         rank = article_rank[chunk.article_id]
-        spans = sentence_spans(chunk.text)
-        all_stems = [frozenset(terms(chunk.text[a:b])) for a, b in spans]
-        for i, (start, end) in enumerate(spans):
+        sentences = chunk_sentences(chunk.text)
+        for i, (start, end) in enumerate(sentences.spans):
             key = (chunk.article_id, chunk.start + start)
             if key in seen:
                 continue
@@ -155,12 +193,10 @@ def candidate_sentences(
             text = chunk.text[start:end]
             if len(text.split()) < 4:
                 continue
-            stems = all_stems[i]
-            nearby = frozenset().union(*all_stems[max(0, i - 1) : i], *all_stems[i + 1 : i + 2])
-            credit = term_credit(question, stems, nearby)
-            coverage = sum(weights[t] * c for t, c in credit.items()) / total
+            stems = sentences.stems[i]
+            coverage = coverage_of(question, weights, stems, sentences.nearby(i))
             sentence_words = words_of(text)
-            entities = entity_share(question, sentence_words, words_of(chunk.text))
+            entities = entity_share(question, sentence_words, sentences.words)
             names_subject = all(entity_found(g, sentence_words) for g in question.entities)
             novelty = 1.0 if stems - set(weights) else 0.0  # a sentence that only repeats the question says nothing
             bonus = 1.0 if type_match(question.answer_type, text, question_words) else 0.0
