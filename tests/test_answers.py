@@ -103,6 +103,17 @@ def test_the_entity_check_reads_names_through_quotes_and_possessives() -> None:
     assert not entity_found(("UN's",), words) and not entity_found(("G20",), words)
 
 
+def test_a_name_after_an_elided_article_is_found_as_the_question_reads_it() -> None:
+    from bot.answer.extractive import entity_found, words_of
+    from bot.answer.question import entity_groups
+
+    words = words_of("D’Olier Street in Dublin was named after Jeremiah D'Olier; Pierre L'Oyseleur wrote it down.")
+    for question in ("Where is D'Olier Street?", "What nationality was Pierre L'Oyseleur?"):
+        groups = entity_groups(question)
+        assert groups and all(entity_found(g, words) for g in groups), (question, groups)
+    assert not entity_found(("Olivier",), words) and not entity_found(("Oyster",), words)
+
+
 def test_the_sample_questions_are_a_fair_fixture() -> None:
     """The fixture itself: both kinds of question, and each gold answer really is in its gold article."""
     answerable = [q for q in QUESTIONS if q.answerable]
