@@ -354,6 +354,11 @@ def freshness_section(lines: list[str], runs: list[dict[str, Any]]) -> None:
                 f"- {r['mode']}: the `chroma run` server holds {server['rss']:,.0f} MB (peak {server['peak']:,.0f})."
             )
         lines.append(f"- {r['mode']}: bots ready (first answer after start) in {r['ready_s']} s. `{r.get('command')}`")
+        for name, u in (r.get("lexical_updates") or {}).items():
+            lines.append(
+                f"  - {name}: {u['updates']} lexical index updates of up to {u['articles_max']} articles each, "
+                f"p50 {u['p50_s']} s, max {u['max_s']} s (the cost of a change in a running process)"
+            )
     lines.append("")
 
 

@@ -8,7 +8,7 @@ unannounced; every process notices other processes' writes with one cheap read (
 
 Every write stamps the records it touches with `seq` (nanoseconds since the epoch), and a removal leaves a
 tombstone record (kind `removed`) instead of deleting: a process that holds a catalog then reads only what
-changed since its last read (`changed_since`), a few records, where reading the whole manifest costs ~40 s at
+changed since its last read (`changed_since`), a few records, where reading the whole manifest costs 24-40 s at
 70k articles (1M chunks) because Chroma pages by offset.
 """
 
