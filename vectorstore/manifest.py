@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -53,32 +53,28 @@ class Manifest:
 
     def articles(self) -> dict[str, StoredArticle]:
         """Every live article by id, read now."""
-        catalog: dict[str, StoredArticle] = {}
-        offset = 0
-        while True:
-            page = self._records.get(where={"kind": ARTICLE}, include=["metadatas"], limit=PAGE, offset=offset)
-            ids = page["ids"]
-            for article_id, meta in zip(ids, page["metadatas"] or [], strict=True):
-                catalog[article_id] = stored_from(article_id, meta)
-            if len(ids) < PAGE:
-                return catalog
-            offset += PAGE
+        return {a: stored_from(a, meta) for a, meta in self._rows({"kind": ARTICLE})}
 
     def changed_since(self, seq: int) -> tuple[dict[str, StoredArticle], set[str]]:
         """The live articles and the removed ones whose records were written at `seq` or later."""
         changed: dict[str, StoredArticle] = {}
         removed: set[str] = set()
+        for article_id, meta in self._rows({"seq": {"$gte": seq}}):
+            if meta.get("kind") == ARTICLE:
+                changed[article_id] = stored_from(article_id, meta)
+            elif meta.get("kind") == REMOVED:
+                removed.add(article_id)
+        return changed, removed
+
+    def _rows(self, where: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
+        """The id and metadata of every record `where` selects, read in pages."""
         offset = 0
         while True:
-            page = self._records.get(where={"seq": {"$gte": seq}}, include=["metadatas"], limit=PAGE, offset=offset)
+            page = self._records.get(where=where, include=["metadatas"], limit=PAGE, offset=offset)
             ids = page["ids"]
-            for article_id, meta in zip(ids, page["metadatas"] or [], strict=True):
-                if meta.get("kind") == ARTICLE:
-                    changed[article_id] = stored_from(article_id, meta)
-                elif meta.get("kind") == REMOVED:
-                    removed.add(article_id)
+            yield from zip(ids, page["metadatas"] or [], strict=True)
             if len(ids) < PAGE:
-                return changed, removed
+                return
             offset += PAGE
 
     def text(self, article_id: str) -> str | None:
@@ -98,32 +94,26 @@ class Manifest:
 
     def flip(self, ids: Sequence[str], texts: Sequence[str], metas: Sequence[dict[str, Any]]) -> None:
         """Make these article records (each naming its live version) live, with the token in the same call."""
-        step = self._max_batch - 1
-        for i in range(0, len(ids), step):
-            sl = slice(i, i + step)
-            # Chroma applies one call as one log record: the flip and the token move together.
-            seq = time.time_ns()
-            stamped = [{**meta, "seq": seq} for meta in metas[sl]]
-            self._records.upsert(
-                ids=[*ids[sl], META_ID],
-                documents=[*texts[sl], ""],
-                metadatas=[*stamped, _meta_record()],
-                embeddings=[[1.0]] * (len(ids[sl]) + 1),
-            )
+        self._announced_upsert(ids, texts, metas)
 
     def delete(self, article_ids: Sequence[str]) -> None:
         """Turn these articles' records into tombstones, the token moving in the same call. Tombstones stay: a
         process that last read the catalog before the removal learns of it from them (`changed_since`)."""
         ids = list(article_ids)
+        self._announced_upsert(ids, [""] * len(ids), [{"kind": REMOVED}] * len(ids))
+
+    def _announced_upsert(self, ids: Sequence[str], texts: Sequence[str], metas: Sequence[dict[str, Any]]) -> None:
+        """Write these records stamped with `seq`, each batch with a new token in the same call: Chroma applies
+        one call as one log record, so the change and its announcement move together."""
         step = self._max_batch - 1
         for i in range(0, len(ids), step):
-            sl = ids[i : i + step]
-            tombstone = {"kind": REMOVED, "seq": time.time_ns()}
+            sl = slice(i, i + step)
+            seq = time.time_ns()
             self._records.upsert(
-                ids=[*sl, META_ID],
-                documents=[""] * (len(sl) + 1),
-                metadatas=[*[tombstone] * len(sl), _meta_record()],
-                embeddings=[[1.0]] * (len(sl) + 1),
+                ids=[*ids[sl], META_ID],
+                documents=[*texts[sl], ""],
+                metadatas=[*({**meta, "seq": seq} for meta in metas[sl]), _meta_record()],
+                embeddings=[[1.0]] * (len(ids[sl]) + 1),
             )
 
     def mark_checked(self, stamps: Mapping[str, datetime]) -> int:
