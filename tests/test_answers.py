@@ -112,6 +112,7 @@ def test_a_name_after_an_elided_article_is_found_as_the_question_reads_it() -> N
         groups = entity_groups(question)
         assert groups and all(entity_found(g, words) for g in groups), (question, groups)
     assert not entity_found(("Olivier",), words) and not entity_found(("Oyster",), words)
+    assert entity_found(("Olier", "Street"), words_of("The offices on D’Olier Street"))  # a typographic apostrophe
 
 
 def test_the_sample_questions_are_a_fair_fixture() -> None:

@@ -37,6 +37,7 @@ _SENTENCE_END = re.compile(r"[.!?…:;][\"'”’»)\]]*\s*$")
 
 # "The EU's leaders": the entity is "EU" (straight apostrophes stay in the question's words; curly ones split).
 _POSSESSIVE = re.compile(r"(?<=\w)['’]s$")
+_APOSTROPHE = re.compile(r"['’]")
 
 
 def entity_found(group: Sequence[str], words: AbstractSet[str]) -> bool:
@@ -52,7 +53,7 @@ def entity_found(group: Sequence[str], words: AbstractSet[str]) -> bool:
             return False
         stem = w[: max(4, len(w) - 2)] if len(w) > 4 else w
         # A question's elisions are split ("D'Olier Street" asks about "Olier Street"), the evidence's are not.
-        if not any(x.startswith(stem) or x.partition("'")[2].startswith(stem) for x in words):
+        if not any(x.startswith(stem) or _APOSTROPHE.split(x)[-1].startswith(stem) for x in words):
             return False
     return True
 
