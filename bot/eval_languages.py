@@ -5,6 +5,8 @@ the set being evaluated, its text in other languages (`{"id": "d01", "uk": "..."
 gold answers and article as the original; `declines.jsonl` gives questions the coverage does not answer, in every
 language (`{"id": "x01", "en": "...", "uk": "...", "it": "..."}`). Each language is asked the translated
 questions (English: the originals, read from the set) and its declines, so the languages compare like for like.
+A record with `"split": "validation"` is held out: figures are reported per split, and the cross-lingual scoring is
+tuned on the others (`tuning`) only.
 """
 
 from __future__ import annotations
@@ -19,7 +21,8 @@ from bot.evaluation import QAItem
 ORIGINAL = "en"
 TRANSLATIONS = "translations.jsonl"
 DECLINES = "declines.jsonl"
-COLUMNS = ("language", "answerable", "unanswerable", "doc_hit@5", "answer_hit", "correct_declines", "p50_ms")
+TUNING = "tuning"
+COLUMNS = ("language", "split", "answerable", "unanswerable", "doc_hit@5", "answer_hit", "correct_declines", "p50_ms")
 
 
 def _records(path: Path) -> list[dict[str, str]]:
@@ -34,9 +37,18 @@ def languages(folder: Path) -> list[str]:
     return [ORIGINAL, *sorted(found - {ORIGINAL})]
 
 
-def in_language(items: list[QAItem], folder: Path, language: str) -> list[QAItem]:
-    """The set's translated questions in `language` (the originals for English), then that language's declines."""
-    translations = {rec["id"]: rec for rec in _records(folder / TRANSLATIONS)}
+def splits(folder: Path) -> list[str]:
+    """The splits the folder's records belong to, the tuning split first."""
+    found = {rec.get("split", TUNING) for rec in _records(folder / TRANSLATIONS) + _records(folder / DECLINES)}
+    return sorted(found, key=lambda s: (s != TUNING, s))
+
+
+def in_language(items: list[QAItem], folder: Path, language: str, split: str = TUNING) -> list[QAItem]:
+    """The set's translated questions of a split in `language` (the originals for English), then that language's
+    declines of the split."""
+    translations = {
+        rec["id"]: rec for rec in _records(folder / TRANSLATIONS) if rec.get("split", TUNING) == split
+    }
     asked = [
         item if language == ORIGINAL else replace(item, question=translations[item.id][language])
         for item in items
@@ -45,7 +57,7 @@ def in_language(items: list[QAItem], folder: Path, language: str) -> list[QAItem
     declines = [
         QAItem(id=f"{rec['id']}-{language}", question=rec[language], answers=(), doc_id=None)
         for rec in _records(folder / DECLINES)
-        if language in rec
+        if language in rec and rec.get("split", TUNING) == split
     ]
     return asked + declines
 

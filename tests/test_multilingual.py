@@ -253,4 +253,4 @@ def test_eval_reports_newsbots_figures_per_language(multilingual_sample: Runtime
     for row in rows.values():  # the same question and decline in each language
         assert (row["answerable"], row["unanswerable"], row["correct_declines"]) == (1, 1, 1.0)
         assert row["doc_hit@5"] == 1.0
-    assert "| uk | 1 | 1 | 1.0 |" in result.output
+    assert "| uk | tuning | 1 | 1 | 1.0 |" in result.output

@@ -113,21 +113,30 @@ def eval_cmd(
     click.echo(f"{questions.name}: {len(items)} questions")
     click.echo(ev.format_table(results))
     if languages:
-        results = [{**r, "language": "all"} for r in results] + _eval_languages(runtime, items, languages, dated)
+        by_language, language_rows = _eval_languages(runtime, items, languages, dated)
+        results = [{**r, "language": "all"} for r in results] + by_language
+        rows += language_rows
     if out:
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(json.dumps({"questions": str(questions), "results": results, "rows": rows}, indent=2))
 
 
-def _eval_languages(runtime: Runtime, items: list[QAItem], folder: Path, dated: bool) -> list[dict[str, Any]]:
-    """newsbot's figures on the set's questions in each language of `folder` (eval --languages)."""
+def _eval_languages(
+    runtime: Runtime, items: list[QAItem], folder: Path, dated: bool
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """newsbot's figures on the set's questions in each language and split of `folder` (eval --languages), and the
+    per-question rows, each marked with its language and split."""
     from bot import eval_languages as el
     from bot import evaluation as ev
 
-    rows = []
-    for language in el.languages(folder):
-        asked = el.in_language(items, folder, language)
-        tally, _ = ev.evaluate_newsbot(runtime.engine, runtime.store, asked, as_of_date=dated)
-        rows.append({**tally.as_dict(), "language": language})
-    click.echo(el.format_languages(rows))
-    return rows
+    results, rows = [], []
+    for split in el.splits(folder):
+        for language in el.languages(folder):
+            asked = el.in_language(items, folder, language, split)
+            if not asked:
+                continue
+            tally, asked_rows = ev.evaluate_newsbot(runtime.engine, runtime.store, asked, as_of_date=dated)
+            results.append({**tally.as_dict(), "language": language, "split": split})
+            rows += [{**row, "language": language, "split": split} for row in asked_rows]
+    click.echo(el.format_languages(results))
+    return results, rows
