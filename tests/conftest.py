@@ -97,8 +97,8 @@ class Route:
 class WebServer:
     """A site on 127.0.0.1. `routes` maps a path to a Route and may be changed by a test; unknown paths are
     404. `{base}` in a served body becomes the base URL, so feeds can link to their own pages. `hits` lists
-    the paths requested, in order; `not_modified` those answered 304; `peak` the most requests it was answering at
-    once."""
+    the paths requested, in order; `not_modified` those answered 304; `peak` the most requests it held at once
+    before starting to answer them."""
 
     base_url: str
     routes: dict[str, Route]
@@ -148,12 +148,17 @@ def http_server() -> Iterator[WebServer]:
 
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:  # noqa: N802 (the stdlib's name)
-            site = server_box["site"]
+            self._answer(server_box["site"])
+
+        def _held(self, site: WebServer, route: Route) -> bool:
+            """Hold the request for the route's delay, counted in flight until its answer starts: a client
+            cannot have its answer (and free its slot) before then, so on a loaded machine the next request's
+            arrival is never counted beside one already answered. True when the server is stopping."""
             with site.lock:
                 site.in_flight += 1
                 site.peak = max(site.peak, site.in_flight)
             try:
-                self._answer(site)
+                return bool(route.delay_s) and stop.wait(route.delay_s)
             finally:
                 with site.lock:
                     site.in_flight -= 1
@@ -162,7 +167,7 @@ def http_server() -> Iterator[WebServer]:
             path = self.path.split("?", 1)[0]
             site.hits.append(path)
             route = site.routes.get(path) or Route(b"<html><body>Not found</body></html>", status=404)
-            if route.delay_s and stop.wait(route.delay_s):
+            if self._held(site, route):
                 return
             body = route.body.replace(b"{base}", site.base_url.encode())
             validators = {}
