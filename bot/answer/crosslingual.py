@@ -12,8 +12,12 @@ coverage's "Parliament"), unless a sentence is close enough to the question to a
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
+
+import numpy as np
 
 from bot.answer import extractive
 from bot.answer.aliases import is_mapped, names_of, skeleton, transliterated
@@ -142,26 +146,68 @@ def bridged(question: Question, evidence: EvidenceWords) -> Question:
     )  # fmt: skip
 
 
+def names_share(question: Question, asked: Question) -> float:
+    """The share of the question's content words that are names the evidence uses: how much of the question
+    the bridged terms stand for (the similarity stands for the rest)."""
+    content = terms(question.text, detect_language(question.text))
+    return min(1.0, len(asked.terms) / len(content)) if content else 0.0
+
+
+def with_names(similar: float, named: float, share: float) -> float:
+    """A sentence's coverage of the question: its similarity to it, raised towards its coverage of the question's
+    names (`named`) in the share of the question they are. Names only add: a sentence naming none of them
+    ("Russian strikes" for "Росія") is as close to the question as its similarity says."""
+    return similar + share * max(0.0, named - similar)
+
+
+class SentenceVectors:
+    """The embedder's vectors of evidence sentences, kept by text (least recently used out): the passages of a
+    story come back question after question, and a sentence costs as much to embed as a question."""
+
+    def __init__(self, embedder: Embedder, size: int) -> None:
+        self.embedder = embedder
+        self.size = size
+        self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def similarities(self, asked: Sequence[float], sentences: Sequence[str]) -> list[float]:
+        """Cosine similarity of the question's vector to each sentence (the vectors are normalised)."""
+        with self._lock:
+            todo = [t for t in dict.fromkeys(sentences) if t not in self._vectors]
+        new = dict(zip(todo, np.asarray(self.embedder.encode(todo), dtype=np.float32), strict=True)) if todo else {}
+        question = np.asarray(asked, dtype=np.float32)
+        with self._lock:
+            for text, vector in new.items():
+                self._vectors[text] = vector
+            vectors = [new[t] if t in new else self._vectors[t] for t in sentences]
+            for text in sentences:
+                self._vectors.move_to_end(text)
+            while len(self._vectors) > self.size:
+                self._vectors.popitem(last=False)
+        return [float(v @ question) for v in vectors]
+
+
 def candidate_sentences(
     question: Question,
     passages: Sequence[Passage],
     foreign: Sequence[Passage],
     idf: Callable[[str], float],
-    embedder: Embedder,
-    similarity_floor: float,
+    similarity: Callable[[Sequence[str]], list[float]],
+    floor: float,
 ) -> list[ScoredSentence]:
-    """The evidence sentences scored as `extractive.candidate_sentences` scores them; in the `foreign` passages,
-    the question's coverage is replaced by its similarity to the sentence: 0 at `similarity_floor` (what unrelated
-    text scores), 1 at 1."""
+    """The evidence sentences scored as `extractive.candidate_sentences` scores them; in the `foreign` passages, the
+    question's coverage is the similarity of the sentence to the question (`similarity`: of each text; 0 at
+    `floor`, 1 at 1) raised by the question's names the sentence holds (`with_names`)."""
     foreign_ids = {p.chunk.id for p in foreign}
     own = [p for p in passages if p.chunk.id not in foreign_ids]
-    scored = extractive.candidate_sentences(question, own, idf) if own else []
-    across = extractive.candidate_sentences(bridged(question, EvidenceWords(foreign)), foreign, idf)
+    scored = extractive.sentence_scores(question, own, idf) if own else []
+    asked = bridged(question, EvidenceWords(foreign))
+    across = extractive.sentence_scores(asked, foreign, idf)
     if across:
-        asked = embedder.embed_query(question.text)
-        vectors = embedder.encode([s.evidence.text for s in across])
-        for sentence, vector in zip(across, vectors, strict=True):
-            similarity = sum(a * b for a, b in zip(asked, vector, strict=True))
-            coverage = max(0.0, (similarity - similarity_floor) / (1.0 - similarity_floor))
+        share = names_share(question, asked)
+        similar = similarity([s.evidence.text for s in across])
+        for sentence, value in zip(across, similar, strict=True):
+            coverage = with_names(max(0.0, (value - floor) / (1.0 - floor)), sentence.coverage, share)
             scored.append(replace(sentence, coverage=coverage, score=sentence.score - sentence.coverage + coverage))
-    return sorted(scored, key=lambda s: s.score, reverse=True)
+    voters = replace(asked, terms=tuple(dict.fromkeys((*asked.terms, *question.terms))), expansions=question.expansions)
+    return extractive.with_consensus(voters, scored, idf)
