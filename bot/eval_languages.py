@@ -33,7 +33,7 @@ def _records(path: Path) -> list[dict[str, str]]:
 
 def languages(folder: Path) -> list[str]:
     """The original language first, then every language the folder translates into."""
-    found = {k for rec in _records(folder / TRANSLATIONS) + _records(folder / DECLINES) for k in rec if k != "id"}
+    found = {k for rec in _records(folder / TRANSLATIONS) + _records(folder / DECLINES) for k in rec} - {"id", "split"}
     return [ORIGINAL, *sorted(found - {ORIGINAL})]
 
 

@@ -180,6 +180,7 @@ def evaluate_newsbot(
         answer: Answer = engine.answer(item.question, filters=filters)
         tally.latencies_ms.append((time.perf_counter() - t0) * 1e3)
         row: dict[str, Any] = {"id": item.id, "question": item.question, "declined": answer.declined}
+        row["decline_reason"] = answer.decline_reason
         if item.answerable:
             tally.answerable += 1
             passages = engine.retriever.search(item.question, k=ranking_k, filters=filters)

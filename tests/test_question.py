@@ -47,6 +47,14 @@ def test_an_abbreviation_is_found_spelled_out() -> None:
         ("Where is the glacier?", "place"),
         ("When will the vaccine be available?", "date"),
         ("Why did cities cancel their fireworks?", "reason"),
+        # The same kinds of place asked for in Ukrainian and Italian, "which" declined or not.
+        ("Яку країну сколихнув землетрус?", "country"),
+        ("Di quale paese diventerà premier?", "country"),
+        ("У якому штаті виграли лотерею?", "state"),
+        ("In quale stato è stato venduto il biglietto?", "state"),
+        ("Яке місто відкрило табір?", "city"),
+        ("Quale città ha aperto una tendopoli?", "city"),
+        ("Quale paese è stato colpito?", "country"),  # "è stato" (has been) is no state
     ],
 )
 def test_answer_type(question: str, kind: str) -> None:

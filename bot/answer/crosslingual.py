@@ -1,19 +1,26 @@
 """Answering a question asked in another language than the coverage's (NEWSBOT_MULTILINGUAL).
 
-Words cannot match across languages, so the evidence sentences are scored as usual but for what the question's
-words cover: there, the multilingual embedder's similarity between the question and each sentence stands in (e5
-places "Що пообіцяла Італія?" near "Italy approved a €140 million package"). The question's entities are
-looked for under their names in the coverage's language (`aliases`), so a question about something the coverage
-never mentions is still declined.
+Words cannot match across languages, so the evidence sentences are scored as usual for what can match: the
+question's names, under the names the coverage uses (`aliases`: "Італія" is "Italy"), count as covered terms,
+and the kind of answer asked for (an amount, a date, a place) is told by the question words of each language.
+The rest of the question's words are stood in for by the multilingual embedder's similarity between the question
+and each sentence (e5 places "Що пообіцяла Італія?" near "Italy approved a €140 million package"). A question
+about something the coverage never mentions is still declined: for certain when the coverage lacks a name we can
+map (a country, a big city, a number, a code), and when only a word no list maps is missing ("Parlamento" for the
+coverage's "Parliament"), unless a sentence is close enough to the question to answer it.
 """
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
+
+import numpy as np
 
 from bot.answer import extractive
-from bot.answer.aliases import names_of, skeleton
+from bot.answer.aliases import is_mapped, names_of, skeleton, transliterated
 from bot.answer.extractive import ScoredSentence, entity_found
 from bot.answer.question import Question
 from vectorstore.analysis import detect_language, terms, words_of
@@ -53,20 +60,131 @@ class EvidenceWords:
         return None
 
 
-def missing_entities(entities: Sequence[Sequence[str]], passages: Sequence[Passage]) -> list[str]:
-    """The entities that the evidence names under none of their names."""
+@dataclass(frozen=True)
+class MissingEntities:
+    """The question's entities the evidence names under none of their names."""
+
+    certain: tuple[str, ...]  # holding a name we can map: a country, month or big city, a number, a code
+    unmapped: tuple[str, ...]  # only words no list maps, which may be common nouns ("Parlamento", "Верховної Ради")
+
+
+def mapped_with_certainty(group: Sequence[str], language: str) -> tuple[bool, ...]:
+    """Per word of an entity of a question in `language`, whether we know what the coverage calls it: a name in
+    CLDR or GeoNames, a number, a code in the Latin script ("G7", "NFL"), or, in a question not in English, a
+    name of English words kept as written ("Champions League"). Any other word is as often part of a name that
+    the coverage translates ("Parlamento", "Casa Bianca", "Верховної Ради"), and a code in another script an
+    abbreviation ("ППО": air defence)."""
+    english = language != "en" and english_name(group)
+    return tuple(
+        english or is_mapped(w) or any(c.isdigit() for c in w) or (w.isupper() and transliterated(w) == w)
+        for w in group
+    )
+
+
+def english_name(group: Sequence[str]) -> bool:
+    """Whether a name is of two or more words, each an English word (lemminflect's lexicon knows it): in an
+    Italian or Ukrainian question it is an English name quoted, which English coverage writes the same. One word
+    proves little ("Camera", "Premier" and "Papa" are Italian words too)."""
+    import lemminflect  # loads its tables on first use (~0.5 s), so only when a question needs them
+
+    return len(group) > 1 and all(w.isascii() and lemminflect.getAllLemmas(w.lower()) for w in group)
+
+
+def _joined_numbers(group: Sequence[str]) -> tuple[str, ...]:
+    """ "21 000" as one number: a question split it at the space that groups its thousands."""
+    out: list[str] = []
+    for word in group:
+        if out and out[-1].isdigit() and len(out[-1]) <= 3 and word.isdigit() and len(word) == 3:
+            out[-1] += word
+        else:
+            out.append(word)
+    return tuple(out)
+
+
+def _names_of_group(group: Sequence[str], evidence: EvidenceWords) -> list[str | None]:
+    """Each word's name in the evidence, a name of several words ("Stati Uniti") found whole first."""
+    whole = evidence.name_for(" ".join(group)) if len(group) > 1 else None
+    return [whole] * len(group) if whole else [evidence.name_for(w) for w in group]
+
+
+def missing_entities(
+    entities: Sequence[Sequence[str]], passages: Sequence[Passage], across: bool, language: str
+) -> MissingEntities:
+    """The entities that the evidence names under none of their names; `across` (the question, in `language`, is
+    in another language than some of the evidence) tells the certain from the unmapped, else every one is
+    certain."""
     evidence = EvidenceWords(passages)
-    return [" ".join(g) for g in entities if not all(evidence.name_for(w) for w in g)]
+    certain: list[str] = []
+    unmapped: list[str] = []
+    for group in entities:
+        if across:
+            group = _joined_numbers(group)
+        names = _names_of_group(group, evidence) if across else [evidence.name_for(w) for w in group]
+        missing = [name is None for name in names]
+        if not any(missing):
+            continue
+        sure = mapped_with_certainty(group, language) if across else (True,) * len(group)
+        (certain if any(m and s for m, s in zip(missing, sure, strict=True)) else unmapped).append(" ".join(group))
+    return MissingEntities(tuple(certain), tuple(unmapped))
 
 
 def bridged(question: Question, evidence: EvidenceWords) -> Question:
     """The question as the evidence's words see it: its entities under the names the evidence uses, its terms
-    those names' stems (its other words are in another language)."""
+    the stems of those names (its other words are in another language, and left to the similarity); its text
+    also holds those names, so a place or a name the question asks about is not taken for the answer."""
+    entities = [_joined_numbers(g) for g in question.entities]
+    names = [_names_of_group(g, evidence) for g in entities]
     groups = tuple(
-        tuple(part for w in g for part in (evidence.name_for(w) or w).split()) for g in question.entities
+        tuple(dict.fromkeys(part for w, n in zip(g, ns, strict=True) for part in (n or w).split()))
+        for g, ns in zip(entities, names, strict=True)
     )
-    named = list(dict.fromkeys(terms(" ".join(w for g in groups for w in g))))
-    return replace(question, terms=tuple(named), expansions={t: () for t in named}, entities=groups, context_terms=())
+    found = " ".join(dict.fromkeys(n for ns in names for n in ns if n))
+    named = list(dict.fromkeys(terms(found)))
+    return replace(
+        question, text=f"{question.text} {found}".strip(), terms=tuple(named), expansions={t: () for t in named},
+        entities=groups, context_terms=(),
+    )  # fmt: skip
+
+
+def names_share(question: Question, asked: Question) -> float:
+    """The share of the question's content words that are names the evidence uses: how much of the question
+    the bridged terms stand for (the similarity stands for the rest)."""
+    content = terms(question.text, detect_language(question.text))
+    return min(1.0, len(asked.terms) / len(content)) if content else 0.0
+
+
+def with_names(similar: float, named: float, share: float) -> float:
+    """A sentence's coverage of the question: its similarity to it, raised towards its coverage of the question's
+    names (`named`) in the share of the question they are. Names only add: a sentence naming none of them
+    ("Russian strikes" for "Росія") is as close to the question as its similarity says."""
+    return similar + share * max(0.0, named - similar)
+
+
+class SentenceVectors:
+    """The embedder's vectors of evidence sentences, kept by text (least recently used out): the passages of a
+    story come back question after question, and a sentence costs as much to embed as a question."""
+
+    def __init__(self, embedder: Embedder, size: int) -> None:
+        self.embedder = embedder
+        self.size = size
+        self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def similarities(self, asked: Sequence[float], sentences: Sequence[str]) -> list[float]:
+        """Cosine similarity of the question's vector to each sentence (the vectors are normalised)."""
+        with self._lock:
+            todo = [t for t in dict.fromkeys(sentences) if t not in self._vectors]
+        new = dict(zip(todo, np.asarray(self.embedder.encode(todo), dtype=np.float32), strict=True)) if todo else {}
+        question = np.asarray(asked, dtype=np.float32)
+        with self._lock:
+            for text, vector in new.items():
+                self._vectors[text] = vector
+            vectors = [new[t] if t in new else self._vectors[t] for t in sentences]
+            for text in sentences:
+                self._vectors.move_to_end(text)
+            while len(self._vectors) > self.size:
+                self._vectors.popitem(last=False)
+        return [float(v @ question) for v in vectors]
 
 
 def candidate_sentences(
@@ -74,21 +192,22 @@ def candidate_sentences(
     passages: Sequence[Passage],
     foreign: Sequence[Passage],
     idf: Callable[[str], float],
-    embedder: Embedder,
-    similarity_floor: float,
+    similarity: Callable[[Sequence[str]], list[float]],
+    floor: float,
 ) -> list[ScoredSentence]:
-    """The evidence sentences scored as `extractive.candidate_sentences` scores them; in the `foreign` passages,
-    the question's coverage is replaced by its similarity to the sentence: 0 at `similarity_floor` (what unrelated
-    text scores), 1 at 1."""
+    """The evidence sentences scored as `extractive.candidate_sentences` scores them; in the `foreign` passages, the
+    question's coverage is the similarity of the sentence to the question (`similarity`: of each text; 0 at
+    `floor`, 1 at 1) raised by the question's names the sentence holds (`with_names`)."""
     foreign_ids = {p.chunk.id for p in foreign}
     own = [p for p in passages if p.chunk.id not in foreign_ids]
-    scored = extractive.candidate_sentences(question, own, idf) if own else []
-    across = extractive.candidate_sentences(bridged(question, EvidenceWords(foreign)), foreign, idf)
+    scored = extractive.sentence_scores(question, own, idf) if own else []
+    asked = bridged(question, EvidenceWords(foreign))
+    across = extractive.sentence_scores(asked, foreign, idf)
     if across:
-        asked = embedder.embed_query(question.text)
-        vectors = embedder.encode([s.evidence.text for s in across])
-        for sentence, vector in zip(across, vectors, strict=True):
-            similarity = sum(a * b for a, b in zip(asked, vector, strict=True))
-            coverage = max(0.0, (similarity - similarity_floor) / (1.0 - similarity_floor))
+        share = names_share(question, asked)
+        similar = similarity([s.evidence.text for s in across])
+        for sentence, value in zip(across, similar, strict=True):
+            coverage = with_names(max(0.0, (value - floor) / (1.0 - floor)), sentence.coverage, share)
             scored.append(replace(sentence, coverage=coverage, score=sentence.score - sentence.coverage + coverage))
-    return sorted(scored, key=lambda s: s.score, reverse=True)
+    voters = replace(asked, terms=tuple(dict.fromkeys((*asked.terms, *question.terms))), expansions=question.expansions)
+    return extractive.with_consensus(voters, scored, idf)

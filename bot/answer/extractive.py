@@ -168,7 +168,15 @@ def chunk_sentences(text: str) -> ChunkSentences:
 def candidate_sentences(
     question: Question, passages: Sequence[Passage], idf: Callable[[str], float]
 ) -> list[ScoredSentence]:
-    """Every sentence of the passages, scored; overlapping chunks contribute each sentence once."""
+    """Every sentence of the passages, scored, the evidence's consensus included, best first."""
+    return with_consensus(question, sentence_scores(question, passages, idf), idf)
+
+
+def sentence_scores(
+    question: Question, passages: Sequence[Passage], idf: Callable[[str], float]
+) -> list[ScoredSentence]:
+    """Every sentence of the passages, scored on its own (before the consensus); overlapping chunks contribute
+    each sentence once."""
     weights = term_weights(question, idf)
     question_words = words_of(question.text)
     # A follow-up ("And what did Canada do?") is about its entity and nothing else, so the answer must name it.
@@ -218,7 +226,7 @@ def candidate_sentences(
                 score=score,
             )
             out.append(ScoredSentence(evidence, rank, coverage, score, stems, names_subject, typed=bool(bonus)))
-    return with_consensus(question, out, idf)
+    return out
 
 
 def with_consensus(

@@ -71,6 +71,21 @@ _PROMISED = r"обіц|пообіц|обещ|пообещ|promess|promett|verspr
 _WHEN = r"коли|когда|quando|wann|quand|cuándo|kiedy"
 _WHERE = r"де|где|dove|wo|où|dónde|gdzie"
 _WHY = r"чому|почему|perché|warum|pourquoi|por qué|dlaczego"
+# "Яку країну", "in quale stato", "welche Stadt": "which" and the kind of place, declined or not.
+_WHICH_OTHER = r"\b(як(ий|а|е|і|ого|ої|ому|ій|у|их|им)|как\w+|qual[ei]?|welch\w*|quel\w*|cu[aá]l\w*|któr\w*)\s+"
+_COUNTRY = r"країн|держав|стран|paes|nazion|land|pays|país|kraj|państw"
+_STATE = r"штат|stat[oi]\b|bundesland|état|estado|stan\b"
+_CITY = r"міст|город|città|stadt|ville|ciudad|miast"
+# The question words that open a question in Ukrainian, Russian and Italian: "Коли Японія…" is not about anyone
+# called "Коли Японія". (Words that are also English, such as "come" or "dove", stay names.)
+_OTHER_QUESTION_WORDS = frozenset(
+    """
+    що хто коли де чому навіщо як скільки який яка яке які якого якої якому якій яку яким яких чий чия чиє чиї куди
+    звідки чи что кто когда где почему зачем как сколько какой какая какое какие куда откуда чей ли
+    che chi cosa quando perché perche quanto quanta quanti quante quale quali qual
+    """.split()
+)
+_QUESTION_WORDS = QUESTION_WORDS | _OTHER_QUESTION_WORDS
 _ANSWER_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("person", re.compile(
         rf"\b(who|whom|whose|{_WHO})\b|\bwhich (person|man|woman|leader|official|star|player|celebrit)"
@@ -83,9 +98,9 @@ _ANSWER_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("amount", re.compile(rf"^(?!.*\bwhich\b).*(\bpledg|\bpromis|\bcosts?\b|\bprice|\bspend|\bworth|\b({_PROMISED}))")),
     ("date", re.compile(rf"\bwhen\b|\bwhat (date|day|year|time)\b|\b({_WHEN})\b")),
     # "Which state…" is answered by a state, not by the country its sentences also name.
-    ("state", re.compile(rf"{_WHICH}(us |u\.s\. )?states?\b")),
-    ("country", re.compile(rf"{_WHICH}(countr(y|ies)|nations?)\b")),
-    ("city", re.compile(rf"{_WHICH}(us |u\.s\. )?(city|cities)\b")),
+    ("state", re.compile(rf"{_WHICH}(us |u\.s\. )?states?\b|{_WHICH_OTHER}({_STATE})")),
+    ("country", re.compile(rf"{_WHICH}(countr(y|ies)|nations?)\b|{_WHICH_OTHER}({_COUNTRY})")),
+    ("city", re.compile(rf"{_WHICH}(us |u\.s\. )?(city|cities)\b|{_WHICH_OTHER}({_CITY})")),
     ("place", re.compile(rf"\bwhere\b|\bwhich (continent|region)\b|\b({_WHERE})\b")),
     ("reason", re.compile(rf"\bwhy\b|\b({_WHY})\b")),
 )
@@ -114,7 +129,7 @@ def entity_groups(text: str) -> tuple[tuple[str, ...], ...]:
         words = [_LOWER_SUFFIX.sub("", w.strip(".,'’-")) for w in _SPLIT_WORD.split(sentence)]
         words = [w for w in words if w]
         flags = [
-            _capitalised(w) and w.lower() not in QUESTION_WORDS and not (w.isupper() and len(w) == 1) for w in words
+            _capitalised(w) and w.lower() not in _QUESTION_WORDS and not (w.isupper() and len(w) == 1) for w in words
         ]
         if flags and flags[0] and not words[0][0].isdigit() and not words[0].isupper():
             flags[0] = len(flags) > 1 and flags[1] and not words[1][0].isdigit()

@@ -1,0 +1,66 @@
+"""The pure parts of answering across languages (bot/answer/crosslingual.py): which missing names decline a
+question for certain, how much of a question its names stand for, and the sentence embeddings kept between
+questions. The engine's answers across languages are tested in test_multilingual.py."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.answer.crosslingual import SentenceVectors, bridged, mapped_with_certainty, names_share
+from bot.answer.question import analyse
+from vectorstore.embedder import Embedder
+
+
+@pytest.mark.parametrize(
+    ("group", "language", "certain"),
+    [
+        (("Португалія",), "uk", (True,)),  # a country, by CLDR
+        (("Portogallo",), "it", (True,)),
+        (("Лісабона",), "uk", (True,)),  # a big city, by GeoNames, inflected
+        (("G7",), "uk", (True,)),  # a code
+        (("NFL",), "it", (True,)),
+        (("Champions", "League"), "it", (True, True)),  # English words: an English name, kept as written
+        (("Champions", "League"), "en", (False, False)),  # ... but Italian coverage may translate an English one
+        (("Casa", "Bianca"), "it", (False, False)),  # Italian words: the coverage says "White House"
+        (("Camera",), "it", (False,)),  # one word that is also English proves little
+        (("Parlamento",), "it", (False,)),  # a common noun the coverage translates ("Parliament")
+        (("Верховної", "Ради", "України"), "uk", (False, False, True)),
+        (("ППО", "Італія"), "uk", (False, True)),  # an abbreviation in another script: "air defence"
+        (("Мелоні",), "uk", (False,)),  # a name no list holds: transliteration may find it, its absence proves little
+    ],
+)
+def test_names_we_can_map_decline_for_certain(group: tuple[str, ...], language: str, certain: tuple[bool, ...]) -> None:
+    assert mapped_with_certainty(group, language) == certain
+
+
+class _Evidence:
+    """EvidenceWords over a fixed vocabulary: what `bridged` asks of the evidence."""
+
+    def __init__(self, names: dict[str, str]) -> None:
+        self.names = names
+
+    def name_for(self, word: str) -> str | None:
+        return self.names.get(word)
+
+
+def test_a_questions_names_count_for_the_share_of_its_words_they_are() -> None:
+    question = analyse("Що пообіцяла Італія?")
+    asked = bridged(question, _Evidence({"Італія": "Italy"}))  # type: ignore[arg-type]
+    assert asked.terms == ("itali",) and asked.entities == (("Italy",),)
+    assert "Italy" in asked.text  # a place the question names is not taken for the answer
+    assert names_share(question, asked) == 0.5  # "пообіцяла", "Італія": "що" is a function word
+    unnamed = bridged(question, _Evidence({}))  # type: ignore[arg-type]
+    assert unnamed.terms == () and names_share(question, unnamed) == 0.0
+
+
+def test_sentence_vectors_are_embedded_once_and_the_oldest_leave_first(multilingual_embedder: Embedder) -> None:
+    vectors = SentenceVectors(multilingual_embedder, size=2)
+    asked = multilingual_embedder.embed_query("Che cosa ha promesso l'Italia?")
+    pledge, weather = "Italy approved a €140 million package.", "It rained in Rome on Sunday."
+    first = vectors.similarities(asked, [pledge, weather, pledge])
+    assert first[0] == first[2] and first[0] > first[1]
+    direct = sum(a * b for a, b in zip(asked, multilingual_embedder.encode([pledge])[0], strict=True))
+    assert first[0] == pytest.approx(direct, abs=1e-5)
+    assert list(vectors._vectors) == [weather, pledge]  # each once, the most recently asked last
+    vectors.similarities(asked, ["Kyiv is the capital of Ukraine."])
+    assert list(vectors._vectors) == [pledge, "Kyiv is the capital of Ukraine."]
