@@ -10,7 +10,7 @@ import pytest
 
 from bot.answer.decline import MODEL_PATH, QUESTION_FEATURES, load_model, parse_model
 from bot.answer.engine import AnswerEngine, EngineConfig
-from bot.answer.ranker import ModelFileError
+from bot.answer.ranker import ModelFileError, RankerConfig
 from bot.runtime import Runtime
 from bot.settings import Settings
 from vectorstore.embedder import Embedder
@@ -47,3 +47,17 @@ def test_the_threshold_is_a_setting_the_engine_reads(sample: Runtime) -> None:
     assert answer.declined and answer.decline_reason == "no passage answers the question well enough"
     lenient = AnswerEngine(sample.retriever, EngineConfig(learned=True, min_answer_probability=0.0))
     assert not lenient.answer("What did Zelensky and Meloni talk about?").declined
+
+
+def test_the_learned_answer_adds_sentences_by_their_share_of_the_lead_s_probability(sample: Runtime) -> None:
+    """`RankerConfig.answer_min_ratio` reaches the selection: at 2 no sentence joins the lead (not even its
+    continuation, credited 0.15); at 0, every one the selection's other tests let through."""
+
+    def answer(ratio: float) -> tuple[str, ...]:
+        config = EngineConfig(learned=True, min_answer_probability=0.0, ranking=RankerConfig(answer_min_ratio=ratio))
+        found = AnswerEngine(sample.retriever, config).answer("What did Italy pledge?")
+        assert not found.declined
+        return tuple(s.text for s in found.sentences)
+
+    alone, every = answer(2.0), answer(0.0)
+    assert len(alone) == 1 and len(every) > 1 and every[0] == alone[0]

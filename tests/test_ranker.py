@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
+import numpy as np
 import pytest
 
-from bot.answer.features import CONSENSUS, FEATURES, candidates
+from bot.answer.features import CONSENSUS, FEATURES, GROUP_FEATURES, candidates, matrix
+from bot.answer.forest import Forest
 from bot.answer.question import analyse
 from bot.answer.ranker import (
     MODEL_PATH,
-    LinearModel,
+    ROW_FEATURES,
     ModelFileError,
     RankerModel,
     candidate_sentences,
+    consensus_shares,
     load_model,
     parse_model,
 )
@@ -55,10 +59,12 @@ def test_each_scoring_component_is_a_named_feature() -> None:
 def test_the_shipped_model_loads_once_with_its_training_metadata() -> None:
     model = load_model()
     assert load_model() is model
-    assert model.full.features == (*FEATURES, CONSENSUS) and model.base.features == FEATURES
+    assert model.full.features == (*FEATURES, *GROUP_FEATURES, CONSENSUS)
+    assert model.base.features == (*FEATURES, *GROUP_FEATURES)
     meta = model.metadata
-    assert meta["script"] == "scripts/train_ranker.py" and "realtimeqa_2023" in meta["train"]
-    assert 0 < meta["metrics"]["validation"]["top1"] <= 1
+    assert meta["script"] == "scripts/train_ranker.py"
+    assert "realtimeqa_2023" in meta["train"] and "SQuAD" in meta["train"] and "HistGradientBoosting" in meta["model"]
+    assert 0 < meta["metrics"]["validation"]["top1"] <= 1 and 0 < meta["metrics"]["validation_squad"]["top1"] <= 1
 
 
 def test_a_model_file_for_other_features_is_refused(tmp_path: Path) -> None:
@@ -68,18 +74,65 @@ def test_a_model_file_for_other_features_is_refused(tmp_path: Path) -> None:
         parse_model(data)
 
 
-def test_the_model_s_weights_decide_the_order() -> None:
-    """One feature weighted alone ranks by that feature: the scorer holds no weights of its own."""
+def _stump(names: tuple[str, ...], feature: str, above: float) -> Forest:
+    """One tree of one split: log-odds +2 above `above` on `feature`, -2 at or below it."""
+    tree = {
+        "feature": [names.index(feature), 0, 0],
+        "threshold": [above, 0, 0],
+        "left": [1, 1, 2],
+        "right": [2, 1, 2],
+        "value": [0, -2.0, 2.0],
+    }
+    return Forest.from_json({"features": list(names), "baseline": 0.0, "depth": 1, "trees": [tree]})
+
+
+def test_the_model_s_trees_decide_the_order() -> None:
+    """One feature split on alone ranks by that feature: the scorer holds no weights of its own."""
     chunk = Chunk("it", "v1", 0, 0, len(TEXT), TEXT, "Italy")
     question = analyse("How much did Italy pledge?")
 
-    def only(feature: str) -> RankerModel:
-        weights = tuple(5.0 if f == feature else 0.0 for f in FEATURES)
-        return RankerModel(LinearModel(FEATURES, weights, 0.0), LinearModel((*FEATURES, CONSENSUS), (*weights, 0.0),
-                                                                             0.0))
+    def only(feature: str, above: float) -> RankerModel:
+        return RankerModel(_stump(ROW_FEATURES, feature, above), _stump((*ROW_FEATURES, CONSENSUS), feature, above))
 
-    by_position = candidate_sentences(question, [Passage(chunk, 1.0)], lambda t: 1.0, only("position"))
+    last = max(
+        c.features[FEATURES.index("position")] for c in candidates(question, [Passage(chunk, 1.0)], lambda t: 1.0)
+    )
+    by_position = candidate_sentences(question, [Passage(chunk, 1.0)], lambda t: 1.0, only("position", last - 1e-6))
     assert by_position[0].evidence.text.startswith("Later Giorgia Meloni")
-    by_type = candidate_sentences(question, [Passage(chunk, 1.0)], lambda t: 1.0, only("type_strong"))
+    by_type = candidate_sentences(question, [Passage(chunk, 1.0)], lambda t: 1.0, only("type_strong", 0.5))
     assert by_type[0].evidence.text.startswith("The package is worth")
     assert 0.5 < by_type[0].score < 1.0  # a probability
+
+
+def test_the_evidence_as_a_whole_is_described_per_sentence() -> None:
+    """Paragraphs of one page are one source; other titles are others. Each row knows the best coverage."""
+    question = analyse("How much did Italy pledge?")
+    first = Chunk("page_0", "v1", 0, 0, len(TEXT), TEXT, "Italy")
+    second = Chunk("page_1", "v1", 0, 0, len(TEXT), TEXT.replace("Italy", "Rome"), "Italy")
+    other = Chunk("news", "v1", 0, 0, len(TEXT), TEXT, "Aid for Ukraine")
+    one_page = candidates(question, [Passage(first, 1.0), Passage(second, 0.5)], lambda t: 1.0)
+    two = candidates(question, [Passage(first, 1.0), Passage(other, 0.5)], lambda t: 1.0)
+    sources, passage = FEATURES.index("sources"), FEATURES.index("passage_prior")
+    assert {c.features[sources] for c in one_page} == {0.0}
+    assert [c.features[sources] for c in two] == pytest.approx([math.log(2)] * len(two))
+    seconds = [c.features[passage] for c in one_page if c.passage.chunk is second]
+    assert seconds and seconds == pytest.approx([1 / 3] * len(seconds))
+    x = matrix(one_page)
+    coverage = x[:, FEATURES.index("coverage")]
+    assert x.shape == (len(one_page), len(FEATURES) + len(GROUP_FEATURES))
+    assert set(x[:, len(FEATURES)]) == {coverage.max()}
+    assert np.allclose(x[:, len(FEATURES) + 1], coverage.max() - coverage)
+
+
+def test_consensus_counts_only_words_that_several_sources_hold() -> None:
+    """A page's paragraphs repeating its own subject is no agreement; two outlets naming the same thing is."""
+    question = analyse("Who visited Kyiv?")
+    text = "Giorgia Meloni visited Kyiv on Monday morning."
+
+    def shares(titles: tuple[str, str]) -> list[float]:
+        passages = [Passage(Chunk(f"a{i}", "v1", 0, 0, len(text), text, t), 1.0) for i, t in enumerate(titles)]
+        cands = candidates(question, passages, lambda t: 1.0)
+        return consensus_shares(question, cands, [0.9] * len(cands), lambda t: 1.0, 20, min_sources=2)
+
+    assert shares(("Meloni in Kyiv", "Meloni in Kyiv")) == [0.0, 0.0]
+    assert shares(("Meloni in Kyiv", "Italy's leader visits Ukraine")) == [1.0, 1.0]

@@ -17,7 +17,7 @@ from bot.answer.extractive import candidate_sentences, entity_found, select
 from bot.answer.highlight import with_highlights
 from bot.answer.models import Answer, ScoredSentence
 from bot.answer.question import analyse, essential_entities, standalone
-from bot.answer.ranker import RankerModel, load_model
+from bot.answer.ranker import RankerConfig, RankerModel, load_model
 from bot.answer.ranker import candidate_sentences as ranked_sentences
 from vectorstore.analysis import detect_language, words_of
 from vectorstore.filters import Filters
@@ -49,11 +49,13 @@ class EngineConfig:
     # the best sentence, the coverage does not answer the question (the hand-set scorer's decline).
     min_coverage: float = 0.2
     # The learned sentence ranker and decision to decline instead of the hand-set scorer (NEWSBOT_LEARNED_RANKER):
-    # better on RealTime QA 2024, worse on SQuAD and the sample questions so far (README, Quality).
+    # behind the hand-set scorer on RealTime QA 2024 and 2022 and on SQuAD so far (README, Quality).
     learned: bool = False
     # With `learned`: below this probability (the decline model's) that the best sentence answers, the coverage
     # does not answer the question; None: the threshold shipped with the model.
     min_answer_probability: float | None = None
+    # With `learned`: the ranker's hand-set settings, and how many sentences its answer adds to the lead.
+    ranking: RankerConfig = RankerConfig()
     # Share of the question's entities that must appear in the evidence; "What did Portugal pledge?" scores
     # as high as a real question with this embedder, but Portugal is nowhere in the coverage.
     min_entity_share: float = 0.75
@@ -193,6 +195,7 @@ class AnswerEngine:
         if not analysed.terms:
             return _decline(question, "the question has no content words", query)
         idf = self.retriever.term_idf()
+        select_options: dict[str, float] = {}
         if foreign:
             scored = crosslingual.candidate_sentences(
                 analysed, passages, foreign, idf, self._similarity(query, query_vector), self.config.similarity_floor
@@ -200,7 +203,8 @@ class AnswerEngine:
             bar = self.config.min_coverage_unmapped if unmapped else self.config.min_coverage
             weak = not scored or scored[0].coverage < bar
         elif self.ranker is not None:
-            scored = ranked_sentences(analysed, passages, idf, self.ranker)
+            scored = ranked_sentences(analysed, passages, idf, self.ranker, self.config.ranking)
+            select_options["min_ratio"] = self.config.ranking.answer_min_ratio  # of probabilities, not hand-set scores
             weak = not scored or self.answer_probability(scored, found_share) < self.min_answer_probability
         else:
             scored = candidate_sentences(analysed, passages, idf)
@@ -212,7 +216,7 @@ class AnswerEngine:
             generated = self.llm.answer(query, passages)
             if generated is not None:
                 return with_highlights(replace(generated, question=question), analysed, min_name_words)
-        chosen = select(scored, self.config.max_sentences)
+        chosen = select(scored, self.config.max_sentences, **select_options)
         answer = with_highlights(extractive.compose(question, chosen, passages), analysed, min_name_words)
         lead = next((p for p in foreign if p.chunk.article_id == chosen[0].evidence.article_id), None)
         if lead is not None:  # quoted across languages

@@ -268,7 +268,9 @@ def _similar(a: frozenset[str], b: frozenset[str]) -> bool:
     return len(a & b) / min(len(a), len(b)) > 0.7
 
 
-def select(scored: Sequence[ScoredSentence], max_sentences: int, min_ratio: float = 0.6) -> list[ScoredSentence]:
+def select(
+    scored: Sequence[ScoredSentence], max_sentences: int, min_ratio: float = 0.6, continuation: float = 0.15
+) -> list[ScoredSentence]:
     """The best sentence, then the next ones nearly as good that add something new and either name the
     question's subject themselves, cover the question as fully as the best, directly continue it or hold the
     evidence's consensus. Of two near-duplicates the one holding the kind of answer asked for stays: "A
@@ -277,10 +279,10 @@ def select(scored: Sequence[ScoredSentence], max_sentences: int, min_ratio: floa
         return []
     best = scored[0]
     chosen = [best]
-    for candidate in sorted(scored[1:], key=lambda c: c.score + _continuation(c, best), reverse=True):
+    for candidate in sorted(scored[1:], key=lambda c: c.score + _continuation(c, best, continuation), reverse=True):
         if len(chosen) >= max_sentences:
             break
-        follows = _continuation(candidate, best)
+        follows = _continuation(candidate, best, continuation)
         if candidate.score + follows < min_ratio * best.score or candidate.coverage <= 0:
             continue
         # The sentence with the word the evidence agrees on most may be the answer itself ("Twitter is
@@ -302,10 +304,10 @@ def select(scored: Sequence[ScoredSentence], max_sentences: int, min_ratio: floa
     return chosen
 
 
-def _continuation(candidate: ScoredSentence, lead: ScoredSentence) -> float:
+def _continuation(candidate: ScoredSentence, lead: ScoredSentence, credit: float) -> float:
     """Credit for the sentence right after the lead in the same article: it reads as its continuation."""
     this, first = candidate.evidence, lead.evidence
-    return 0.15 if this.article_id == first.article_id and 0 <= this.start - first.end <= 3 else 0.0
+    return credit if this.article_id == first.article_id and 0 <= this.start - first.end <= 3 else 0.0
 
 
 def is_run_on_piece(sentence: str) -> bool:

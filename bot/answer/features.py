@@ -12,6 +12,8 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+import numpy as np
+
 from bot.answer.extractive import entity_found, entity_share, type_match
 from bot.answer.question import Question
 from vectorstore.analysis import sentence_spans, terms, words_of
@@ -35,12 +37,31 @@ FEATURES: tuple[str, ...] = (
     "type_strong",  # holds an amount, a date, a place or a reason where the question asks for one
     "type_name",  # holds a name the question lacks, where it asks who or which
     "article_prior",  # 1 / (rank of the sentence's article in retrieval + 2)
+    "passage_prior",  # 1 / (rank of the sentence's own passage in the evidence + 2): the fused rank, at no cost
+    # log(distinct sources in the evidence): one Wikipedia page cut into paragraphs is one source; a news story
+    # covered by several outlets is several. What the other features are worth differs between the two.
+    "sources",
     "is_question",  # ends with "?": a question in the article is not an answer
     "restates_only",  # holds no word beyond the question's terms: says nothing new
     "position",  # log(1 + characters before it in its article / 100): news says the news first
     "length",  # log(words)
 )
+# Of the question's evidence as a whole, per sentence: a question worded like its paragraph (SQuAD) has a sentence
+# covering nearly all of it, and there coverage decides; a news quiz's paraphrase has none, and the kind of answer
+# and the coverage's agreement count for more. A tree model learns that interplay from these two.
+GROUP_FEATURES: tuple[str, ...] = (
+    "best_coverage",  # the highest coverage of any candidate
+    "coverage_gap",  # how far below it this sentence's coverage is
+)
 CONSENSUS = "consensus"  # added by the ranker after a first pass: see `bot/answer/ranker.py`
+
+
+def matrix(cands: Sequence[Candidate]) -> np.ndarray:
+    """The candidates' rows over `FEATURES + GROUP_FEATURES`."""
+    x = np.array([c.features for c in cands], dtype=float).reshape(-1, len(FEATURES))
+    coverage = x[:, FEATURES.index("coverage")]
+    best = coverage.max() if len(coverage) else 0.0
+    return np.column_stack([x, np.full(len(coverage), best), best - coverage])
 
 
 @dataclass(frozen=True)
@@ -69,6 +90,11 @@ def term_match(question: Question, term: str, stems: frozenset[str], nearby: fro
     return "nearby" if term in nearby else ""
 
 
+def source_of(passage: Passage) -> str:
+    """What counts as one source: an article's title (a page's paragraphs share it; outlets word theirs apart)."""
+    return passage.chunk.title.strip().casefold() or passage.chunk.article_id
+
+
 def _prior(rank: int) -> float:
     return 1.0 / (rank + 2)
 
@@ -80,6 +106,7 @@ def candidates(question: Question, passages: Sequence[Passage], idf: Callable[[s
     article, what a sentence says decides, not which of its overlapping chunks ranked higher.
     """
     weights = {t: idf(t) for t in question.terms}
+    sources = math.log(len({source_of(p) for p in passages}) or 1)
     weights.update({t: CONTEXT_TERM_WEIGHT * idf(t) for t in question.context_terms})
     total = sum(weights.values()) or 1.0
     question_words = words_of(question.text)
@@ -88,7 +115,7 @@ def candidates(question: Question, passages: Sequence[Passage], idf: Callable[[s
         article_rank.setdefault(passage.chunk.article_id, len(article_rank))
     seen: set[tuple[str, int]] = set()
     out: list[Candidate] = []
-    for passage in passages:
+    for passage_rank, passage in enumerate(passages):
         chunk = passage.chunk
         spans = sentence_spans(chunk.text)
         all_stems = [frozenset(terms(chunk.text[a:b])) for a, b in spans]
@@ -116,6 +143,8 @@ def candidates(question: Question, passages: Sequence[Passage], idf: Callable[[s
                 float(typed and not name_kind),
                 float(typed and name_kind),
                 _prior(article_rank[chunk.article_id]),
+                _prior(passage_rank),
+                sources,
                 float(text.rstrip().endswith("?")),
                 float(not stems - set(weights)),
                 math.log1p((chunk.start + start) / 100),

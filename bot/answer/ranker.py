@@ -1,11 +1,11 @@
 """The learned sentence ranker: how likely each candidate sentence is to hold the answer.
 
-Two logistic regressions over the named features of `bot/answer/features.py`, trained on RealTime QA 2023 by
-`scripts/train_ranker.py` and shipped as `ranker_model.json` (coefficients in feature space, with the training
-data, date and validation metrics). The first ranks on the features alone; its probabilities then vote for the
-rare words the best sentences of several articles share beyond the question's own (news repeats its answer:
-"Twitter", for "Which platform is considering charging for verified accounts?"), and the second adds that
-consensus share as one more feature. Scoring is a dot product per sentence: microseconds, no numpy.
+Two gradient-boosted tree models (`bot/answer/forest.py`) over the named features of `bot/answer/features.py`,
+trained on RealTime QA 2023 and SQuAD 2.0 by `scripts/train_ranker.py` and shipped as `ranker_model.json` (the
+trees as JSON arrays, with the training data, date and validation metrics). The first ranks on the features
+alone; its probabilities then vote for the rare words the best sentences of several sources share beyond the
+question's own (news repeats its answer: "Twitter", for "Which platform is considering charging for verified
+accounts?"), and the second adds that consensus share as one more feature.
 """
 
 from __future__ import annotations
@@ -18,7 +18,10 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from bot.answer.features import CONSENSUS, FEATURES, Candidate, candidates
+import numpy as np
+
+from bot.answer.features import CONSENSUS, FEATURES, GROUP_FEATURES, Candidate, candidates, matrix, source_of
+from bot.answer.forest import Forest
 from bot.answer.models import Evidence, ScoredSentence
 from bot.answer.question import Question
 from vectorstore.models import Passage
@@ -35,6 +38,14 @@ class RankerConfig:
     # ("Which Ivy League school…" is answered by "Dartmouth College announced…"). Logit per entity share.
     follow_up_entity_weight: float = 2.0
     consensus_head: int = 20  # the best sentences (by the first model) whose words vote
+    # A word counts as agreed on when the top sentences of this many distinct sources hold it: the paragraphs of
+    # one page repeat its subject, which is no agreement (on SQuAD it drew sentences from neighbouring paragraphs).
+    consensus_min_sources: int = 2
+    # The answer adds a sentence to the lead when its probability is at least this share of the lead's
+    # (`extractive.select`'s min_ratio; the hand-set scorer's 0.6 is on its own scale). Chosen by
+    # scripts/tune_selection.py on the training questions (RealTime QA 2023, SQuAD's training pages): the highest
+    # ratio whose answer hit is within a point of the best ratio's (0.726 against 0.733 at 0, 0.699 at 0.6).
+    answer_min_ratio: float = 0.3
 
 
 @dataclass(frozen=True)
@@ -51,14 +62,20 @@ class LinearModel:
         return cls(tuple(data["features"]), tuple(float(w) for w in data["weights"]), float(data["intercept"]))
 
     def to_json(self) -> dict[str, Any]:
-        return {"features": list(self.features), "weights": [round(w, 6) for w in self.weights],
-                "intercept": round(self.intercept, 6)}
+        return {
+            "features": list(self.features),
+            "weights": [round(w, 6) for w in self.weights],
+            "intercept": round(self.intercept, 6),
+        }
+
+
+ROW_FEATURES = (*FEATURES, *GROUP_FEATURES)  # what the first model reads; the second adds CONSENSUS
 
 
 @dataclass(frozen=True)
 class RankerModel:
-    base: LinearModel  # over FEATURES
-    full: LinearModel  # over FEATURES + (CONSENSUS,)
+    base: Forest  # over ROW_FEATURES
+    full: Forest  # over ROW_FEATURES + (CONSENSUS,)
     metadata: dict[str, Any] = field(default_factory=dict, compare=False)
 
 
@@ -67,9 +84,9 @@ class ModelFileError(ValueError):
 
 
 def parse_model(data: dict[str, Any]) -> RankerModel:
-    base, full = LinearModel.from_json(data["base"]), LinearModel.from_json(data["full"])
-    if base.features != FEATURES or full.features != (*FEATURES, CONSENSUS):
-        raise ModelFileError(f"ranker model features {list(full.features)} differ from {[*FEATURES, CONSENSUS]}")
+    base, full = Forest.from_json(data["base"]), Forest.from_json(data["full"])
+    if base.features != ROW_FEATURES or full.features != (*ROW_FEATURES, CONSENSUS):
+        raise ModelFileError(f"ranker model features {list(full.features)} differ from {[*ROW_FEATURES, CONSENSUS]}")
     return RankerModel(base, full, data.get("metadata", {}))
 
 
@@ -91,11 +108,17 @@ class Ranked:
 
 
 def consensus_shares(
-    question: Question, cands: Sequence[Candidate], probs: Sequence[float], idf: Callable[[str], float], head: int
+    question: Question,
+    cands: Sequence[Candidate],
+    probs: Sequence[float],
+    idf: Callable[[str], float],
+    head: int,
+    min_sources: int = 1,
 ) -> list[float]:
     """Per candidate, the vote of its best word beyond the question's, relative to the top vote. A word's vote is
-    the best probability of a top sentence holding it in each article, summed over the articles (agreement
-    across the coverage, not one article repeating its own subject), times its rarity."""
+    the best probability of a top sentence holding it in each source (`features.source_of`), summed over the
+    sources (agreement across the coverage, not one source repeating its own subject), times its rarity; a word
+    held by fewer than `min_sources` sources has none."""
     asked = {*question.terms, *question.context_terms}
     asked.update(e for related in question.expansions.values() for e in related)
     beyond = [c.stems - asked for c in cands]
@@ -103,11 +126,14 @@ def consensus_shares(
     best: dict[tuple[str, str], float] = {}
     for i in order:
         for stem in beyond[i]:
-            key = (stem, cands[i].passage.chunk.article_id)
+            key = (stem, source_of(cands[i].passage))
             best[key] = max(best.get(key, 0.0), probs[i])
     votes: dict[str, float] = {}
+    held: dict[str, int] = {}
     for (stem, _), p in best.items():
         votes[stem] = votes.get(stem, 0.0) + p * idf(stem)
+        held[stem] = held.get(stem, 0) + 1
+    votes = {stem: v for stem, v in votes.items() if held[stem] >= min_sources}
     top = max(votes.values(), default=0.0)
     if top <= 0:
         return [0.0] * len(cands)
@@ -122,14 +148,15 @@ def rank(
     config: RankerConfig = RankerConfig(),
 ) -> list[Ranked]:
     """The candidates by the model's probability that they hold the answer, best first."""
+    if not cands:
+        return []
+    x = matrix(cands)
     follow_up = config.follow_up_entity_weight if question.context_terms else 0.0
-    entity = FEATURES.index("entity_share")
-    base = [sigmoid(model.base.logit(c.features) + follow_up * c.features[entity]) for c in cands]
-    shares = consensus_shares(question, cands, base, idf, config.consensus_head)
-    out = [
-        Ranked(c, sigmoid(model.full.logit((*c.features, s)) + follow_up * c.features[entity]), s)
-        for c, s in zip(cands, shares, strict=True)
-    ]
+    nudge = follow_up * x[:, FEATURES.index("entity_share")]
+    base = [sigmoid(z) for z in model.base.logits(x) + nudge]
+    shares = consensus_shares(question, cands, base, idf, config.consensus_head, config.consensus_min_sources)
+    full = model.full.logits(np.column_stack([x, shares])) + nudge
+    out = [Ranked(c, sigmoid(float(z)), s) for c, z, s in zip(cands, full, shares, strict=True)]
     out.sort(key=lambda r: r.score, reverse=True)
     return out
 
@@ -142,11 +169,16 @@ def candidate_sentences(
     config: RankerConfig = RankerConfig(),
 ) -> list[ScoredSentence]:
     """Every sentence of the passages, scored by the model (the shipped one unless given), best first."""
-    ranked = rank(question, candidates(question, passages, idf), idf, model or load_model(), config)
+    return scored_sentences(rank(question, candidates(question, passages, idf), idf, model or load_model(), config))
+
+
+def scored_sentences(ranked: Sequence[Ranked]) -> list[ScoredSentence]:
+    """The ranked candidates as the answer's selection reads them, the probability as their score."""
     return [
         ScoredSentence(
-            Evidence(r.candidate.passage.chunk.article_id, r.candidate.text, r.candidate.start, r.candidate.end,
-                     r.score),
+            Evidence(
+                r.candidate.passage.chunk.article_id, r.candidate.text, r.candidate.start, r.candidate.end, r.score
+            ),
             r.candidate.article_rank,
             r.candidate.coverage,
             r.score,
