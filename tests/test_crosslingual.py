@@ -66,4 +66,3 @@ def test_sentence_vectors_are_embedded_once_and_the_oldest_leave_first(multiling
     assert list(vectors._vectors) == [weather, pledge]  # each once, the most recently asked last
     vectors.similarities(asked, ["Kyiv is the capital of Ukraine."])
     assert list(vectors._vectors) == [pledge, "Kyiv is the capital of Ukraine."]
-
