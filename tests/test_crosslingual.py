@@ -26,6 +26,8 @@ from vectorstore.embedder import Embedder
         (("Parlamento",), "it", (False,)),  # a common noun the coverage translates ("Parliament")
         (("Верховної", "Ради", "України"), "uk", (False, False, True)),
         (("ППО", "Італія"), "uk", (False, True)),  # an abbreviation in another script: "air defence"
+        (("Джеремаю", "Джеррі", "Гарріса"), "uk", (False, False, False)),  # "Джеррі" is not "Джерсі", Jersey
+        (("Португалії",), "uk", (True,)),  # inflected
         (("Мелоні",), "uk", (False,)),  # a name no list holds: transliteration may find it, its absence proves little
     ],
 )

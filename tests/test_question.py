@@ -19,6 +19,9 @@ from vectorstore.analysis import words_of
         # The name in a compound is its capitalised part.
         ("President Biden designated a WWII-era site. Where is it?", (("President", "Biden"), ("WWII",))),
         ("What did the Russian-led alliance decide?", (("Russian",),)),
+        # Quoted names, in the quotation marks of each language.
+        ("Яке шоу отримало найбільше номінацій на премію «Еммі» 2022 року?", (("Еммі", "2022"),)),
+        ("Chi ha vinto il premio „Goldene Kamera“?", (("Goldene", "Kamera"),)),
     ],
 )
 def test_entities(question: str, entities: tuple[tuple[str, ...], ...]) -> None:

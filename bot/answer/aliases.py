@@ -69,17 +69,24 @@ def _catalogue() -> tuple[list[str], list[str], dict[str, frozenset[str]]]:
 
 def _ids_of(word: str, same_length: bool = False) -> set[str]:
     """What the word names, in whichever language, allowing an inflected ending; `same_length`: only by a name
-    as long as the word, give or take a letter ("Італії" for "Італія", not "Четверте", fourth, for "четвер")."""
+    that differs from the word in its last letter at most ("Італії" for "Італія", "Лісабона" for "Лісабон"; not
+    "Четверте", fourth, for "четвер", nor the name "Джеррі" for "Джерсі", Jersey)."""
     keys, ids, _ = _catalogue()
     lowered = word.lower()
     stem = lowered[: max(_MIN_STEM_CHARS, len(lowered) - _INFLECTION_CHARS)]
     found: set[str] = set()
     i = bisect.bisect_left(keys, stem)
     while i < len(keys) and keys[i].startswith(stem):
-        if len(keys[i]) - len(stem) <= _INFLECTION_CHARS and (not same_length or abs(len(keys[i]) - len(word)) <= 1):
+        if len(keys[i]) - len(stem) <= _INFLECTION_CHARS and (not same_length or _one_ending(keys[i], lowered)):
             found.add(ids[i])
         i += 1
     return found
+
+
+def _one_ending(name: str, word: str) -> bool:
+    """Whether the two differ in the last letter of the shorter one at most, and in length by one at most."""
+    shorter = min(len(name), len(word))
+    return abs(len(name) - len(word)) <= 1 and name[: shorter - 1] == word[: shorter - 1]
 
 
 def transliterated(word: str) -> str:

@@ -67,7 +67,11 @@ class EngineConfig:
     # into 0.7-0.9, so a sentence's coverage of a question in another language counts from here. Tuned on the
     # tuning split of data/eval/multilingual (RealTime QA uk/it answer hit at 0.72: 0.68/0.75, at 0.70: 0.70/0.75,
     # at 0.75: 0.59/0.64; declines unchanged). Ranking by similarity relative to the best sentence's was measured
-    # and dropped (uk 0.66 against 0.68).
+    # and dropped (uk 0.66 against 0.68). So were (session 11, same split, tuning uk/it questions of RealTime QA
+    # and the seed set) counting that coverage twice in a sentence's score, where similarities of 0.78-0.82
+    # leave article rank and consensus to decide (uk: one question won, one lost; answer hit unchanged), and
+    # that plus taking a sentence's similarity as its closest clause's (seed it d02 won; RealTime QA it one lost,
+    # uk one won and one lost), which also embeds about twice the text.
     similarity_floor: float = 0.70
     # Across languages, a question whose only missing entities are words no list maps ("Parlamento" where the
     # coverage says "Parliament") is answered only when the best sentence covers this much of it (uk answer hit

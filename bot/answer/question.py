@@ -54,7 +54,7 @@ _LOWER_SUFFIX = re.compile(r"(?<=[A-Za-z0-9])-[a-z][a-z-]*$")
 _CAPITALISED = re.compile(r"[^\W\d_][\w’'.-]*|\d[\d,.]*\w*")
 # Italian and French elide an article or preposition into the name: "l'Italia", "dell'Ucraina", "d'Italie".
 _ELIDED = re.compile(r"\b((?:[a-zà-ù]{1,5}|L|D|Dell|Dall|Nell|Sull|All)['’])([^\W\d_])")
-_SPLIT_WORD = re.compile(r"[\s\"“”‘’?!:;()\[\]]+")
+_SPLIT_WORD = re.compile(r"[\s\"“”‘’«»„‚‹›?!:;()\[\]]+")
 _FOLLOW_UP = re.compile(
     r"^\s*(and|also|what about|how about|and what about|what else|anything else|same for)\b|"
     r"\b(they|them|their|it|its|he|she|him|her|this|that|those|these)\b",
