@@ -1,7 +1,9 @@
 """Train the decision to decline (`bot/answer/decline_model.json`) and choose its threshold on validation.
 
-Rows are questions the engine would put to the ranker (those its hard rules let through), with the evidence BM25
-finds for them (as in scripts/train_ranker.py); the label is whether the ranker's lead sentence holds a gold answer,
+Rows are questions the engine would put to the ranker (those its hard rules let through), with their evidence as
+scripts/train_ranker.py finds it (the shipped model: `--stores`, the engine's own hybrid retrieval, whose fused
+evidence moves the lead's log-odds; BM25's put the threshold at 7% false declines on validation, 12% in the
+evaluation); the label is whether the ranker's lead sentence holds a gold answer,
 so a question the coverage does not answer (SQuAD 2.0's unanswerable ones; a RealTime QA question asked against
 other days' coverage) is a 0 like a lead that misses. Train: SQuAD dev half's training pages
 (`train_ranker.squad_split`: never the pages of the 2,000 questions `newsbot eval` measures), and RealTime QA 2023
@@ -10,7 +12,7 @@ likewise. The threshold is the highest probability at which at most `--max-false
 validation questions are declined (the hard rules' declines included); the share of unanswerable ones it declines,
 and the same on 2024, are stated.
 
-    python scripts/train_decline.py           # after scripts/train_ranker.py (the features read its model)
+    python scripts/train_decline.py --stores var/trainstore --rtqa-samples 200 60   # after scripts/train_ranker.py
 """
 
 from __future__ import annotations
