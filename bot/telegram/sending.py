@@ -19,6 +19,9 @@ log = logging.getLogger(__name__)
 
 SEND_ATTEMPTS = 3
 TYPING_EVERY_S = 4.5  # Telegram shows "typing…" for 5 s per chat action
+# How long an answer that came fast waits for its first chat action, still in flight, to be done: cancelled
+# mid-request it may still reach Telegram after the answer, and show "typing…" for 5 s under it.
+FIRST_ACTION_WAIT_S = 1.0
 
 
 async def send(bot: Bot, chat_id: int, html: str, **kwargs: Any) -> Message:
@@ -86,7 +89,9 @@ def quoting(message_id: int) -> ReplyParameters:
 
 @asynccontextmanager
 async def typing(bot: Bot, chat_id: int) -> AsyncIterator[None]:
-    """Show "typing…" while the body runs; best effort: a failing chat action never delays an answer."""
+    """Show "typing…" while the body runs; best effort: a failing chat action never delays an answer, and the
+    first one, sent beside the body, is done before the body's answer goes out (at most FIRST_ACTION_WAIT_S)."""
+    first_done = asyncio.Event()
 
     async def keep_typing() -> None:
         while True:
@@ -95,12 +100,16 @@ async def typing(bot: Bot, chat_id: int) -> AsyncIterator[None]:
             except Exception as exc:  # noqa: BLE001 (any failure just ends the indicator)
                 log.debug("typing indicator for chat=%s failed: %s", chat_id, type(exc).__name__)
                 return
+            finally:
+                first_done.set()
             await asyncio.sleep(TYPING_EVERY_S)
 
     task = asyncio.create_task(keep_typing())
     try:
         yield
     finally:
+        with suppress(TimeoutError):
+            await asyncio.wait_for(first_done.wait(), FIRST_ACTION_WAIT_S)
         task.cancel()
         with suppress(asyncio.CancelledError):
             await task

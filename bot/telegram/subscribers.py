@@ -205,7 +205,7 @@ async def answer_question(
         answer, concurrent = await loop.run_in_executor(
             services.answer_workers, partial(services.answer, question, history)
         )
-    answer_ms = (time.perf_counter() - started) * 1e3  # waiting for a worker, then the engine
+        answer_ms = (time.perf_counter() - started) * 1e3  # waiting for a worker, then the engine
     if not answer.declined:
         services.memory.remember(chat.id, question)
 
