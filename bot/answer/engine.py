@@ -72,6 +72,11 @@ class EngineConfig:
     # leave article rank and consensus to decide (uk: one question won, one lost; answer hit unchanged), and
     # that plus taking a sentence's similarity as its closest clause's (seed it d02 won; RealTime QA it one lost,
     # uk one won and one lost), which also embeds about twice the text.
+    # Also dropped: bridging the question's other content words into the coverage's language by e5 itself (each
+    # word's nearest evidence word at or above a similarity bar as a related word): RealTime QA tuning uk/it
+    # 0.727/0.75 -> 0.75/0.773 at bars 0.84-0.88 (one nearest word; three: worse), validation (bar 0.86) uk 0.708,
+    # it 0.75 -> 0.792, but the seed set's Ukrainian correct declines 1.0 -> 0.714 (or, when the bridged words only
+    # rank and never decide a decline, its uk answer hit 0.8 -> 0.6); e5's word similarities crowd into 0.84-0.92.
     similarity_floor: float = 0.70
     # Across languages, a question whose only missing entities are words no list maps ("Parlamento" where the
     # coverage says "Parliament") is answered only when the best sentence covers this much of it (uk answer hit
