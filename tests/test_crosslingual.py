@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import pytest
 
-from bot.answer.crosslingual import SentenceVectors, bridged, mapped_with_certainty, names_share
+from bot.answer.crosslingual import EvidenceWords, SentenceVectors, bridged, mapped_with_certainty, names_share
 from bot.answer.question import analyse
 from vectorstore.embedder import Embedder
+from vectorstore.models import Chunk, Passage
 
 
 @pytest.mark.parametrize(
@@ -66,3 +67,23 @@ def test_sentence_vectors_are_embedded_once_and_the_oldest_leave_first(multiling
     assert list(vectors._vectors) == [weather, pledge]  # each once, the most recently asked last
     vectors.similarities(asked, ["Kyiv is the capital of Ukraine."])
     assert list(vectors._vectors) == [pledge, "Kyiv is the capital of Ukraine."]
+
+
+def _evidence(text: str) -> EvidenceWords:
+    chunk = Chunk(article_id="a", version="1", position=0, start=0, end=len(text), text=text, title="")
+    return EvidenceWords([Passage(chunk=chunk, score=1.0)])
+
+
+@pytest.mark.parametrize(
+    ("word", "text", "named"),
+    [
+        ("Lisbon", "The mayor said the list was long, and we would like to see it.", None),  # not "LIS", "li si ben"
+        ("Lisbona", "The mayor of Lisbon announced free buses.", "Lisbon"),
+        ("Іран", "Iranian officials said the talks would resume.", "Iran"),  # a name's inflection still counts
+        ("Італія", "Italy approved a package.", "Italy"),
+    ],
+)
+def test_a_name_is_found_under_its_names_but_not_as_the_start_of_another_word(
+    word: str, text: str, named: str | None
+) -> None:
+    assert _evidence(text).name_for(word) == named

@@ -27,6 +27,10 @@ from vectorstore.analysis import detect_language, terms, words_of
 from vectorstore.embedder import Embedder
 from vectorstore.models import Passage
 
+# A name's word shorter than this is found only as a whole word, not as the start of one: other languages' names
+# of a place hold codes and romanised syllables ("LIS", "li si ben" for Lisbon) that start "list" and "like".
+MIN_PREFIX_CHARS = 4
+
 
 def passage_language(passage: Passage) -> str:
     """Stored at ingest; detected now for chunks stored before newsbot recorded it."""
@@ -55,6 +59,8 @@ class EvidenceWords:
         if exact is not None:
             return " ".join(exact)
         for parts in names:  # allowing inflection, then other transliterations
+            if any(len(w) < MIN_PREFIX_CHARS and w.lower() not in self.words for w in parts):
+                continue
             if entity_found(parts, self.words) or entity_found(tuple(map(skeleton, parts)), self.skeletons):
                 return " ".join(parts)
         return None
