@@ -81,6 +81,9 @@ def _evidence(text: str) -> EvidenceWords:
         ("Lisbona", "The mayor of Lisbon announced free buses.", "Lisbon"),
         ("Іран", "Iranian officials said the talks would resume.", "Iran"),  # a name's inflection still counts
         ("Італія", "Italy approved a package.", "Italy"),
+        ("США", "Let us see the plan.", None),  # "US" is a name only in capitals
+        ("США", "US officials said.", "US"),
+        ("США", "The U.S. said so.", "U.S."),
     ],
 )
 def test_a_name_is_found_under_its_names_but_not_as_the_start_of_another_word(

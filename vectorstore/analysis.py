@@ -113,6 +113,12 @@ def words_of(text: str) -> set[str]:
     return {normal_word(w) for w in _WORD.findall(text)}
 
 
+def capitals_of(text: str) -> set[str]:
+    """The words written in capitals ("US", "U.S.", "NATO"), as `words_of` gives them: where a short name is an
+    abbreviation, not the pronoun "us"."""
+    return {normal_word(w) for w in _WORD.findall(text) if w.isupper()}
+
+
 # ---- verb forms (lemminflect) ----
 
 

@@ -23,7 +23,7 @@ from bot.answer import extractive
 from bot.answer.aliases import is_mapped, names_of, skeleton, transliterated
 from bot.answer.extractive import ScoredSentence, entity_found
 from bot.answer.question import Question
-from vectorstore.analysis import detect_language, terms, words_of
+from vectorstore.analysis import capitals_of, detect_language, normal_word, terms, words_of
 from vectorstore.embedder import Embedder
 from vectorstore.models import Passage
 
@@ -48,18 +48,27 @@ class EvidenceWords:
 
     def __init__(self, passages: Sequence[Passage]) -> None:
         self.words: set[str] = set()
+        self.capitals: set[str] = set()
         for p in passages:
-            self.words |= words_of(p.chunk.title) | words_of(p.chunk.text)
+            for text in (p.chunk.title, p.chunk.text):
+                self.words |= words_of(text)
+                self.capitals |= capitals_of(text)
         self.skeletons = {skeleton(w) for w in self.words}
+
+    def has(self, word: str) -> bool:
+        """Whether the evidence holds the word whole; a short one in capitals ("US" for "США") only in capitals."""
+        if word.isupper() and len(word.replace(".", "")) < MIN_PREFIX_CHARS:
+            return normal_word(word) in self.capitals
+        return word.lower() in self.words
 
     def name_for(self, word: str) -> str | None:
         """The name under which the evidence names what the word names ("Італія": "Italy"), or None."""
         names = [tuple(name.split()) for name in names_of(word)]
-        exact = next((n for n in names if all(w.lower() in self.words for w in n)), None)
+        exact = next((n for n in names if all(self.has(w) for w in n)), None)
         if exact is not None:
             return " ".join(exact)
         for parts in names:  # allowing inflection, then other transliterations
-            if any(len(w) < MIN_PREFIX_CHARS and w.lower() not in self.words for w in parts):
+            if any(len(w) < MIN_PREFIX_CHARS and not self.has(w) for w in parts):
                 continue
             if entity_found(parts, self.words) or entity_found(tuple(map(skeleton, parts)), self.skeletons):
                 return " ".join(parts)
