@@ -3,15 +3,17 @@
 Words cannot match across languages, so the evidence sentences are scored as usual for what can match: the
 question's names, under the names the coverage uses (`aliases`: "Італія" is "Italy"), count as covered terms,
 and the kind of answer asked for (an amount, a date, a place) is told by the question words of each language.
-The rest of the question's words are stood in for by the multilingual embedder's similarity between the question
-and each sentence (e5 places "Що пообіцяла Італія?" near "Italy approved a €140 million package"). A question
+So do the coverage's words that the question's words are cognates of ("Parlamento": "parliament", `cognates`).
+The rest of the question's words are stood in for by the multilingual embedder's similarity between the
+question and each sentence (e5 places "Що пообіцяла Італія?" near "Italy approved a €140 million package"). A question
 about something the coverage never mentions is still declined: for certain when the coverage lacks a name we can
-map (a country, a big city, a number, a code), and when only a word no list maps is missing ("Parlamento" for the
-coverage's "Parliament"), unless a sentence is close enough to the question to answer it.
+map (a country, a big city, a number, a code), and when only a word no list maps is missing ("Бундестагу"),
+unless a sentence is close enough to the question to answer it without the cognates' help (a false friend could).
 """
 
 from __future__ import annotations
 
+import re
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
@@ -21,15 +23,17 @@ import numpy as np
 
 from bot.answer import extractive
 from bot.answer.aliases import is_mapped, names_of, skeleton, transliterated
+from bot.answer.cognates import CognateIndex, CognateRule
 from bot.answer.extractive import ScoredSentence, entity_found
-from bot.answer.question import Question
-from vectorstore.analysis import capitals_of, detect_language, normal_word, terms, words_of
+from bot.answer.question import Question, is_question_word
+from vectorstore.analysis import capitals_of, detect_language, normal_word, stopwords, terms, words_of
 from vectorstore.embedder import Embedder
 from vectorstore.models import Passage
 
 # A name's word shorter than this is found only as a whole word, not as the start of one: other languages' names
 # of a place hold codes and romanised syllables ("LIS", "li si ben" for Lisbon) that start "list" and "like".
 MIN_PREFIX_CHARS = 4
+_QUESTION_WORD = re.compile(r"[^\W\d_]+")
 
 
 def passage_language(passage: Passage) -> str:
@@ -44,9 +48,10 @@ def foreign_passages(question: str, passages: Sequence[Passage]) -> list[Passage
 
 
 class EvidenceWords:
-    """The words of the evidence, and their skeletons (two transliterations of a name compare equal there)."""
+    """The words of the evidence, and their skeletons (two transliterations of a name compare equal there); with a
+    `cognates` rule, also the words a question's words are cognates of."""
 
-    def __init__(self, passages: Sequence[Passage]) -> None:
+    def __init__(self, passages: Sequence[Passage], cognates: CognateRule | None = None) -> None:
         self.words: set[str] = set()
         self.capitals: set[str] = set()
         for p in passages:
@@ -54,6 +59,15 @@ class EvidenceWords:
                 self.words |= words_of(text)
                 self.capitals |= capitals_of(text)
         self.skeletons = {skeleton(w) for w in self.words}
+        self._cognates = CognateIndex(self.words, cognates) if cognates else None
+
+    def cognate_of(self, word: str) -> str | None:
+        """The evidence's word that the word is a cognate of ("parliament" for "Parlamento"), the closest first;
+        never for a name we can map (a country, a city) or a number: what those are called is known."""
+        if self._cognates is None or is_mapped(word) or any(c.isdigit() for c in word) or word.isupper():
+            return None
+        found = self._cognates.cognates(word)
+        return found[0] if found else None
 
     def has(self, word: str) -> bool:
         """Whether the evidence holds the word whole; a short one in capitals ("US" for "США") only in capitals."""
@@ -117,18 +131,23 @@ def _joined_numbers(group: Sequence[str]) -> tuple[str, ...]:
 
 
 def _names_of_group(group: Sequence[str], evidence: EvidenceWords) -> list[str | None]:
-    """Each word's name in the evidence, a name of several words ("Stati Uniti") found whole first."""
+    """Each word's name in the evidence, a name of several words ("Stati Uniti") found whole first, else the
+    evidence's word it is a cognate of ("Parlamento": "parliament")."""
     whole = evidence.name_for(" ".join(group)) if len(group) > 1 else None
-    return [whole] * len(group) if whole else [evidence.name_for(w) for w in group]
+    return [whole] * len(group) if whole else [evidence.name_for(w) or evidence.cognate_of(w) for w in group]
 
 
 def missing_entities(
-    entities: Sequence[Sequence[str]], passages: Sequence[Passage], across: bool, language: str
+    entities: Sequence[Sequence[str]],
+    passages: Sequence[Passage],
+    across: bool,
+    language: str,
+    cognates: CognateRule | None = None,
 ) -> MissingEntities:
     """The entities that the evidence names under none of their names; `across` (the question, in `language`, is
     in another language than some of the evidence) tells the certain from the unmapped, else every one is
-    certain."""
-    evidence = EvidenceWords(passages)
+    certain; across, a word the evidence holds a cognate of (`cognates`) is there."""
+    evidence = EvidenceWords(passages, cognates if across else None)
     certain: list[str] = []
     unmapped: list[str] = []
     for group in entities:
@@ -153,12 +172,22 @@ def bridged(question: Question, evidence: EvidenceWords) -> Question:
         tuple(dict.fromkeys(part for w, n in zip(g, ns, strict=True) for part in (n or w).split()))
         for g, ns in zip(entities, names, strict=True)
     )
-    found = " ".join(dict.fromkeys(n for ns in names for n in ns if n))
+    cognates = _cognates_of_words(question, evidence, {w for g in entities for w in g})
+    found = " ".join(dict.fromkeys([*(n for ns in names for n in ns if n), *cognates]))
     named = list(dict.fromkeys(terms(found)))
     return replace(
         question, text=f"{question.text} {found}".strip(), terms=tuple(named), expansions={t: () for t in named},
         entities=groups, context_terms=(),
     )  # fmt: skip
+
+
+def _cognates_of_words(question: Question, evidence: EvidenceWords, names: set[str]) -> list[str]:
+    """The evidence's words that the question's content words outside its names are cognates of ("ucraino":
+    "Ukrainian", "номінацій": "nominations")."""
+    language = detect_language(question.text)
+    words = (w for w in dict.fromkeys(_QUESTION_WORD.findall(question.text)) if w not in names)
+    content = (w for w in words if w.lower() not in stopwords(language) and not is_question_word(w))
+    return [c for c in map(evidence.cognate_of, content) if c]
 
 
 def names_share(question: Question, asked: Question) -> float:
@@ -209,14 +238,16 @@ def candidate_sentences(
     idf: Callable[[str], float],
     similarity: Callable[[Sequence[str]], list[float]],
     floor: float,
+    cognates: CognateRule | None = None,
 ) -> list[ScoredSentence]:
     """The evidence sentences scored as `extractive.candidate_sentences` scores them; in the `foreign` passages, the
     question's coverage is the similarity of the sentence to the question (`similarity`: of each text; 0 at
-    `floor`, 1 at 1) raised by the question's names the sentence holds (`with_names`)."""
+    `floor`, 1 at 1) raised by the question's names, and the words its words are cognates of (`cognates`), that
+    the sentence holds (`with_names`)."""
     foreign_ids = {p.chunk.id for p in foreign}
     own = [p for p in passages if p.chunk.id not in foreign_ids]
     scored = extractive.sentence_scores(question, own, idf) if own else []
-    asked = bridged(question, EvidenceWords(foreign))
+    asked = bridged(question, EvidenceWords(foreign, cognates))
     across = extractive.sentence_scores(asked, foreign, idf)
     if across:
         share = names_share(question, asked)
