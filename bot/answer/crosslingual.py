@@ -3,9 +3,10 @@
 Words cannot match across languages, so the evidence sentences are scored as usual for what can match: the
 question's names, under the names the coverage uses (`aliases`: "Італія" is "Italy"), count as covered terms,
 and the kind of answer asked for (an amount, a date, a place) is told by the question words of each language.
-So do the coverage's words that the question's words are cognates of ("Parlamento": "parliament", `cognates`).
-The rest of the question's words are stood in for by the multilingual embedder's similarity between the
-question and each sentence (e5 places "Що пообіцяла Італія?" near "Italy approved a €140 million package"). A question
+So do an institution's name translated ("Верховна Рада": "Parliament", `aliases.institutions_in`) and the
+coverage's words that the question's words are cognates of ("Parlamento": "parliament", `cognates`). The rest of
+the question's words are stood in for by the multilingual embedder's similarity between the question and each
+sentence (e5 places "Що пообіцяла Італія?" near "Italy approved a €140 million package"). A question
 about something the coverage never mentions is still declined: for certain when the coverage lacks a name we can
 map (a country, a big city, a number, a code), and when only a word no list maps is missing ("Бундестагу"),
 unless a sentence is close enough to the question to answer it without the cognates' help (a false friend could).
@@ -16,13 +17,13 @@ from __future__ import annotations
 import re
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
 
 from bot.answer import extractive
-from bot.answer.aliases import is_mapped, names_of, skeleton, transliterated
+from bot.answer.aliases import institutions_in, is_mapped, names_of, skeleton, transliterated
 from bot.answer.cognates import CognateIndex, CognateRule
 from bot.answer.extractive import ScoredSentence, entity_found
 from bot.answer.question import Question, is_question_word
@@ -130,11 +131,21 @@ def _joined_numbers(group: Sequence[str]) -> tuple[str, ...]:
     return tuple(out)
 
 
-def _names_of_group(group: Sequence[str], evidence: EvidenceWords) -> list[str | None]:
-    """Each word's name in the evidence, a name of several words ("Stati Uniti") found whole first, else the
-    evidence's word it is a cognate of ("Parlamento": "parliament")."""
+def _names_of_group(
+    group: Sequence[str], evidence: EvidenceWords, institutions: Mapping[str, Sequence[str]]
+) -> list[str | None]:
+    """Each word's name in the evidence, a name of several words ("Stati Uniti") found whole first; a word of an
+    institution's name (`institutions`, by `aliases.institutions_in`) by the first of its English names the
+    evidence holds; else the evidence's word it is a cognate of ("Parlamento": "parliament")."""
     whole = evidence.name_for(" ".join(group)) if len(group) > 1 else None
-    return [whole] * len(group) if whole else [evidence.name_for(w) or evidence.cognate_of(w) for w in group]
+    if whole:
+        return [whole] * len(group)
+    return [_institution_name(institutions.get(w, ()), evidence) or evidence.name_for(w) or evidence.cognate_of(w)
+            for w in group]  # fmt: skip
+
+
+def _institution_name(english: Sequence[str], evidence: EvidenceWords) -> str | None:
+    return next((found for name in english if (found := evidence.name_for(name))), None)
 
 
 def missing_entities(
@@ -143,17 +154,20 @@ def missing_entities(
     across: bool,
     language: str,
     cognates: CognateRule | None = None,
+    text: str = "",
 ) -> MissingEntities:
     """The entities that the evidence names under none of their names; `across` (the question, in `language`, is
     in another language than some of the evidence) tells the certain from the unmapped, else every one is
-    certain; across, a word the evidence holds a cognate of (`cognates`) is there."""
+    certain; across, a word the evidence holds a cognate of (`cognates`), or a word of an institution's name in
+    the question's `text` that the evidence names in English, is there."""
     evidence = EvidenceWords(passages, cognates if across else None)
+    institutions = institutions_in(text) if across else {}
     certain: list[str] = []
     unmapped: list[str] = []
     for group in entities:
         if across:
             group = _joined_numbers(group)
-        names = _names_of_group(group, evidence) if across else [evidence.name_for(w) for w in group]
+        names = _names_of_group(group, evidence, institutions) if across else [evidence.name_for(w) for w in group]
         missing = [name is None for name in names]
         if not any(missing):
             continue
@@ -167,7 +181,8 @@ def bridged(question: Question, evidence: EvidenceWords) -> Question:
     the stems of those names (its other words are in another language, and left to the similarity); its text
     also holds those names, so a place or a name the question asks about is not taken for the answer."""
     entities = [_joined_numbers(g) for g in question.entities]
-    names = [_names_of_group(g, evidence) for g in entities]
+    institutions = institutions_in(question.text)
+    names = [_names_of_group(g, evidence, institutions) for g in entities]
     groups = tuple(
         tuple(dict.fromkeys(part for w, n in zip(g, ns, strict=True) for part in (n or w).split()))
         for g, ns in zip(entities, names, strict=True)

@@ -205,7 +205,7 @@ class AnswerEngine:
             if self.config.cross_lingual:
                 lacking = crosslingual.missing_entities(
                     essential, passages, across=bool(foreign), language=detect_language(query),
-                    cognates=self.config.cognates,
+                    cognates=self.config.cognates, text=query,
                 )  # fmt: skip
                 missing, unmapped = list(lacking.certain), lacking.unmapped
             else:
