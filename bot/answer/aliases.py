@@ -73,19 +73,31 @@ def _same_word(asked: str, name: str) -> bool:
     return asked.lower()[:shared] == name.lower()[:shared]
 
 
+@lru_cache(maxsize=1)
+def _institution_names() -> dict[str, list[tuple[tuple[str, ...], tuple[str, ...]]]]:
+    """Each institution's other names split into words, by the first three letters of their first word (a
+    question's words look up only the names they could start)."""
+    by_start: dict[str, list[tuple[tuple[str, ...], tuple[str, ...]]]] = {}
+    for english, names in _INSTITUTIONS:
+        for name in names:
+            parts = tuple(_NAME_WORD.findall(_APOSTROPHES.sub("'", name)))
+            by_start.setdefault(parts[0][:_MIN_SHARED_CHARS].lower(), []).append((parts, english))
+    return by_start
+
+
+@lru_cache(maxsize=1024)
 def institutions_in(text: str) -> dict[str, tuple[str, ...]]:
     """The words of the text that are part of an institution's name in another language, each with the English
     names of the institution ("Верховної Ради України": "Верховної" and "Ради" are "Verkhovna Rada", "Rada",
-    "Parliament")."""
+    "Parliament"). Cached: a question asks it several times; callers only read it."""
     words = _NAME_WORD.findall(_APOSTROPHES.sub("'", text))
     found: dict[str, tuple[str, ...]] = {}
-    for english, names in _INSTITUTIONS:
-        for name in names:
-            parts = _NAME_WORD.findall(_APOSTROPHES.sub("'", name))
-            for i in range(len(words) - len(parts) + 1):
-                span = words[i : i + len(parts)]
-                if all(_same_word(w, p) for w, p in zip(span, parts, strict=True)):
-                    found.update(dict.fromkeys(span, english))
+    by_start = _institution_names()
+    for i, word in enumerate(words):
+        for parts, english in by_start.get(word[:_MIN_SHARED_CHARS].lower(), ()):
+            span = words[i : i + len(parts)]
+            if len(span) == len(parts) and all(_same_word(w, p) for w, p in zip(span, parts, strict=True)):
+                found.update(dict.fromkeys(span, english))
     return found
 
 
