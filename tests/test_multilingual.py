@@ -191,6 +191,16 @@ def test_an_institution_the_coverage_names_in_english_is_found_under_its_name(
     assert_grounded(english_sample, answer)
 
 
+def test_over_coverage_in_two_languages_a_name_is_the_one_most_passages_use(multilingual_sample: Runtime) -> None:
+    # The Italian article names Ukraine "Ucraina", the English ones "Ukraine": "України" must reach the sentences
+    # of the English coverage, which hold the answer, not only the one Italian article's.
+    question = "Хто є заступником голови Верховної Ради України, якого цитують у матеріалах?"
+    answer = multilingual_sample.engine.answer(question)
+    assert not answer.declined, answer.decline_reason
+    assert "Olena Kondratiuk" in answer.sentences[0].text
+    assert_grounded(multilingual_sample, answer)
+
+
 @pytest.mark.parametrize(
     "question", ["Що сказав президент Бундестагу?", "Che cosa ha detto il presidente del Bundestag?"]
 )

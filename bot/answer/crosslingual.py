@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 import threading
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
@@ -55,10 +55,14 @@ class EvidenceWords:
     def __init__(self, passages: Sequence[Passage], cognates: CognateRule | None = None) -> None:
         self.words: set[str] = set()
         self.capitals: set[str] = set()
+        self._passages: Counter[str] = Counter()  # word -> passages holding it
         for p in passages:
+            held: set[str] = set()
             for text in (p.chunk.title, p.chunk.text):
-                self.words |= words_of(text)
+                held |= words_of(text)
                 self.capitals |= capitals_of(text)
+            self.words |= held
+            self._passages.update(held)
         self.skeletons = {skeleton(w) for w in self.words}
         self._cognates = CognateIndex(self.words, cognates) if cognates else None
 
@@ -79,9 +83,9 @@ class EvidenceWords:
     def name_for(self, word: str) -> str | None:
         """The name under which the evidence names what the word names ("Італія": "Italy"), or None."""
         names = [tuple(name.split()) for name in names_of(word)]
-        exact = next((n for n in names if all(self.has(w) for w in n)), None)
-        if exact is not None:
-            return " ".join(exact)
+        held = [n for n in names if all(self.has(w) for w in n)]
+        if held:  # the name most passages use: coverage in several languages holds "Ukraine" and "Ucraina"
+            return " ".join(max(held, key=lambda n: min(self._passages[w.lower()] for w in n)))
         for parts in names:  # allowing inflection, then other transliterations
             if any(len(w) < MIN_PREFIX_CHARS and not self.has(w) for w in parts):
                 continue
