@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 
+from bot.answer.aliases import institutions_in
 from bot.answer.crosslingual import EvidenceWords, SentenceVectors, bridged, mapped_with_certainty, names_share
 from bot.answer.question import analyse
 from vectorstore.embedder import Embedder
@@ -44,6 +45,9 @@ class _Evidence:
 
     def name_for(self, word: str) -> str | None:
         return self.names.get(word)
+
+    def cognate_of(self, word: str) -> str | None:
+        return None
 
 
 def test_a_questions_names_count_for_the_share_of_its_words_they_are() -> None:
@@ -90,3 +94,35 @@ def test_a_name_is_found_under_its_names_but_not_as_the_start_of_another_word(
     word: str, text: str, named: str | None
 ) -> None:
     assert _evidence(text).name_for(word) == named
+
+
+@pytest.mark.parametrize(
+    ("text", "named"),
+    [
+        # inflected, in a longer name
+        ("Хто заступник голови Верховної Ради України?", {"Верховної": "Parliament", "Ради": "Parliament"}),
+        ("За даними Білого дому", {"Білого": "White House", "дому": "White House"}),  # a form listed as such
+        ("Secondo la Casa Bianca", {"Casa": "White House", "Bianca": "White House"}),
+        ("Що сказав Верховний суд США?", {"Верховний": "Supreme Court", "суд": "Supreme Court"}),
+        ("Що вирішила ООН?", {"ООН": "UN"}),  # a code only as written
+        ("Рада директорів схвалила", {}),  # "Рада" alone is any council
+        ("Чи ради ви?", {}),
+    ],
+)
+def test_an_institutions_words_are_found_inflected_with_its_english_names(text: str, named: dict[str, str]) -> None:
+    found = institutions_in(text)
+    assert set(found) == set(named)
+    assert all(english in found[word] for word, english in named.items())
+
+
+def test_a_word_is_found_as_the_evidences_cognate_but_never_a_country_or_a_code() -> None:
+    from bot.answer.engine import EngineConfig
+
+    chunk = Chunk(article_id="a", version="1", position=0, start=0, end=0, title="",
+                  text="The Ukrainian Parliament voted; Portugal and NATO said nothing.")  # fmt: skip
+    evidence = EvidenceWords([Passage(chunk=chunk, score=1.0)], EngineConfig().cognates)
+    assert evidence.cognate_of("Parlamento") == "parliament"
+    assert evidence.cognate_of("парламенту") == "parliament"
+    assert evidence.cognate_of("Portogallo") is None  # a country is found by its names, or is missing for certain
+    assert evidence.cognate_of("НАТО") is None
+    assert EvidenceWords([Passage(chunk=chunk, score=1.0)]).cognate_of("Parlamento") is None  # no rule: none

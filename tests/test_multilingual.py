@@ -46,6 +46,17 @@ def multilingual_sample(tmp_path_factory: pytest.TempPathFactory, multilingual_e
     yield runtime
 
 
+@pytest.fixture(scope="module")
+def english_sample(tmp_path_factory: pytest.TempPathFactory, multilingual_embedder: Embedder) -> Iterator[Runtime]:
+    """data/sample alone (English coverage only, as the seed set's evaluation has it), embedded by the multilingual
+    model once for the module."""
+    settings = Settings(data_dir=tmp_path_factory.mktemp("multilingual-en"), multilingual=True, _env_file=None)
+    runtime = Runtime(settings)
+    runtime.__dict__["embedder"] = multilingual_embedder
+    assert runtime.ingest([str(SAMPLE_DIR)]).ok
+    yield runtime
+
+
 def test_the_setting_switches_the_embedder_and_the_store_records_it(multilingual_sample: Runtime) -> None:
     assert multilingual_sample.settings.embedder_name == MULTILINGUAL_MODEL
     assert multilingual_sample.store._chunks.metadata["embedding_model"] == MULTILINGUAL_MODEL
@@ -160,6 +171,46 @@ def test_names_are_found_in_another_script_or_transliteration(
     assert not answer.declined, answer.decline_reason
     assert names in answer.text
     assert_grounded(multilingual_sample, answer)
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        # "Верховна Рада" is the Ukrainian parliament: a name translated, not transliterated, that no list held
+        "Хто є заступником голови Верховної Ради України, якого цитують у матеріалах?",
+        # "Parlamento" is the coverage's "Parliament" by its letters (a cognate)
+        "Chi è il vicepresidente del Parlamento ucraino citato negli articoli?",
+    ],
+)
+def test_an_institution_the_coverage_names_in_english_is_found_under_its_name(
+    english_sample: Runtime, question: str
+) -> None:
+    answer = english_sample.engine.answer(question)
+    assert not answer.declined, answer.decline_reason
+    assert "Olena Kondratiuk" in answer.sentences[0].text  # the Deputy Chair, not the call with Meloni
+    assert_grounded(english_sample, answer)
+
+
+def test_over_coverage_in_two_languages_a_name_is_the_one_most_passages_use(multilingual_sample: Runtime) -> None:
+    # The Italian article names Ukraine "Ucraina", the English ones "Ukraine": "України" must reach the sentences
+    # of the English coverage, which hold the answer, not only the one Italian article's.
+    question = "Хто є заступником голови Верховної Ради України, якого цитують у матеріалах?"
+    answer = multilingual_sample.engine.answer(question)
+    assert not answer.declined, answer.decline_reason
+    assert "Olena Kondratiuk" in answer.sentences[0].text
+    assert_grounded(multilingual_sample, answer)
+
+
+@pytest.mark.parametrize(
+    "question", ["Що сказав президент Бундестагу?", "Che cosa ha detto il presidente del Bundestag?"]
+)
+def test_a_cognate_does_not_answer_a_question_about_a_name_the_coverage_lacks(
+    english_sample: Runtime, question: str
+) -> None:
+    # "президент" is the coverage's "President" (Zelensky's title), which would cover enough of the question to
+    # answer it; but the Bundestag is nowhere, so only what is known to map may answer it, and does not.
+    answer = english_sample.engine.answer(question)
+    assert answer.declined and answer.text == DECLINE_TEXT
 
 
 def test_an_english_question_is_answered_from_italian_coverage_in_italian(multilingual_sample: Runtime) -> None:

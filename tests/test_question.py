@@ -58,6 +58,9 @@ def test_an_abbreviation_is_found_spelled_out() -> None:
         ("Яке місто відкрило табір?", "city"),
         ("Quale città ha aperto una tendopoli?", "city"),
         ("Quale paese è stato colpito?", "country"),  # "è stato" (has been) is no state
+        # "наскільки" (by how much) asks for an amount as "скільки" (how many) does
+        ("Наскільки зросли ціни на бензин у США?", "amount"),
+        ("Насколько выросли цены на бензин?", "amount"),
     ],
 )
 def test_answer_type(question: str, kind: str) -> None:

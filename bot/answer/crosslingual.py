@@ -3,33 +3,38 @@
 Words cannot match across languages, so the evidence sentences are scored as usual for what can match: the
 question's names, under the names the coverage uses (`aliases`: "Італія" is "Italy"), count as covered terms,
 and the kind of answer asked for (an amount, a date, a place) is told by the question words of each language.
-The rest of the question's words are stood in for by the multilingual embedder's similarity between the question
-and each sentence (e5 places "Що пообіцяла Італія?" near "Italy approved a €140 million package"). A question
+So do an institution's name translated ("Верховна Рада": "Parliament", `aliases.institutions_in`) and the
+coverage's words that the question's words are cognates of ("Parlamento": "parliament", `cognates`). The rest of
+the question's words are stood in for by the multilingual embedder's similarity between the question and each
+sentence (e5 places "Що пообіцяла Італія?" near "Italy approved a €140 million package"). A question
 about something the coverage never mentions is still declined: for certain when the coverage lacks a name we can
-map (a country, a big city, a number, a code), and when only a word no list maps is missing ("Parlamento" for the
-coverage's "Parliament"), unless a sentence is close enough to the question to answer it.
+map (a country, a big city, a number, a code), and when only a word no list maps is missing ("Бундестагу"),
+unless a sentence is close enough to the question to answer it without the cognates' help (a false friend could).
 """
 
 from __future__ import annotations
 
+import re
 import threading
-from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections import Counter, OrderedDict
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
 
 from bot.answer import extractive
-from bot.answer.aliases import is_mapped, names_of, skeleton, transliterated
+from bot.answer.aliases import institutions_in, is_mapped, names_of, skeleton, transliterated
+from bot.answer.cognates import CognateIndex, CognateRule
 from bot.answer.extractive import ScoredSentence, entity_found
-from bot.answer.question import Question
-from vectorstore.analysis import capitals_of, detect_language, normal_word, terms, words_of
+from bot.answer.question import Question, is_question_word
+from vectorstore.analysis import capitals_of, detect_language, normal_word, stopwords, terms, words_of
 from vectorstore.embedder import Embedder
 from vectorstore.models import Passage
 
 # A name's word shorter than this is found only as a whole word, not as the start of one: other languages' names
 # of a place hold codes and romanised syllables ("LIS", "li si ben" for Lisbon) that start "list" and "like".
 MIN_PREFIX_CHARS = 4
+_QUESTION_WORD = re.compile(r"[^\W\d_]+")
 
 
 def passage_language(passage: Passage) -> str:
@@ -44,16 +49,30 @@ def foreign_passages(question: str, passages: Sequence[Passage]) -> list[Passage
 
 
 class EvidenceWords:
-    """The words of the evidence, and their skeletons (two transliterations of a name compare equal there)."""
+    """The words of the evidence, and their skeletons (two transliterations of a name compare equal there); with a
+    `cognates` rule, also the words a question's words are cognates of."""
 
-    def __init__(self, passages: Sequence[Passage]) -> None:
+    def __init__(self, passages: Sequence[Passage], cognates: CognateRule | None = None) -> None:
         self.words: set[str] = set()
         self.capitals: set[str] = set()
+        self._passages: Counter[str] = Counter()  # word -> passages holding it
         for p in passages:
+            held: set[str] = set()
             for text in (p.chunk.title, p.chunk.text):
-                self.words |= words_of(text)
+                held |= words_of(text)
                 self.capitals |= capitals_of(text)
+            self.words |= held
+            self._passages.update(held)
         self.skeletons = {skeleton(w) for w in self.words}
+        self._cognates = CognateIndex(self.words, cognates) if cognates else None
+
+    def cognate_of(self, word: str) -> str | None:
+        """The evidence's word that the word is a cognate of ("parliament" for "Parlamento"), the closest first;
+        never for a name we can map (a country, a city) or a number: what those are called is known."""
+        if self._cognates is None or is_mapped(word) or any(c.isdigit() for c in word) or word.isupper():
+            return None
+        found = self._cognates.cognates(word)
+        return found[0] if found else None
 
     def has(self, word: str) -> bool:
         """Whether the evidence holds the word whole; a short one in capitals ("US" for "США") only in capitals."""
@@ -64,9 +83,9 @@ class EvidenceWords:
     def name_for(self, word: str) -> str | None:
         """The name under which the evidence names what the word names ("Італія": "Italy"), or None."""
         names = [tuple(name.split()) for name in names_of(word)]
-        exact = next((n for n in names if all(self.has(w) for w in n)), None)
-        if exact is not None:
-            return " ".join(exact)
+        held = [n for n in names if all(self.has(w) for w in n)]
+        if held:  # the name most passages use: coverage in several languages holds "Ukraine" and "Ucraina"
+            return " ".join(max(held, key=lambda n: min(self._passages[w.lower()] for w in n)))
         for parts in names:  # allowing inflection, then other transliterations
             if any(len(w) < MIN_PREFIX_CHARS and not self.has(w) for w in parts):
                 continue
@@ -116,25 +135,43 @@ def _joined_numbers(group: Sequence[str]) -> tuple[str, ...]:
     return tuple(out)
 
 
-def _names_of_group(group: Sequence[str], evidence: EvidenceWords) -> list[str | None]:
-    """Each word's name in the evidence, a name of several words ("Stati Uniti") found whole first."""
+def _names_of_group(
+    group: Sequence[str], evidence: EvidenceWords, institutions: Mapping[str, Sequence[str]]
+) -> list[str | None]:
+    """Each word's name in the evidence, a name of several words ("Stati Uniti") found whole first; a word of an
+    institution's name (`institutions`, by `aliases.institutions_in`) by the first of its English names the
+    evidence holds; else the evidence's word it is a cognate of ("Parlamento": "parliament")."""
     whole = evidence.name_for(" ".join(group)) if len(group) > 1 else None
-    return [whole] * len(group) if whole else [evidence.name_for(w) for w in group]
+    if whole:
+        return [whole] * len(group)
+    return [_institution_name(institutions.get(w, ()), evidence) or evidence.name_for(w) or evidence.cognate_of(w)
+            for w in group]  # fmt: skip
+
+
+def _institution_name(english: Sequence[str], evidence: EvidenceWords) -> str | None:
+    return next((found for name in english if (found := evidence.name_for(name))), None)
 
 
 def missing_entities(
-    entities: Sequence[Sequence[str]], passages: Sequence[Passage], across: bool, language: str
+    entities: Sequence[Sequence[str]],
+    passages: Sequence[Passage],
+    across: bool,
+    language: str,
+    cognates: CognateRule | None = None,
+    text: str = "",
 ) -> MissingEntities:
     """The entities that the evidence names under none of their names; `across` (the question, in `language`, is
     in another language than some of the evidence) tells the certain from the unmapped, else every one is
-    certain."""
-    evidence = EvidenceWords(passages)
+    certain; across, a word the evidence holds a cognate of (`cognates`), or a word of an institution's name in
+    the question's `text` that the evidence names in English, is there."""
+    evidence = EvidenceWords(passages, cognates if across else None)
+    institutions = institutions_in(text) if across else {}
     certain: list[str] = []
     unmapped: list[str] = []
     for group in entities:
         if across:
             group = _joined_numbers(group)
-        names = _names_of_group(group, evidence) if across else [evidence.name_for(w) for w in group]
+        names = _names_of_group(group, evidence, institutions) if across else [evidence.name_for(w) for w in group]
         missing = [name is None for name in names]
         if not any(missing):
             continue
@@ -148,17 +185,28 @@ def bridged(question: Question, evidence: EvidenceWords) -> Question:
     the stems of those names (its other words are in another language, and left to the similarity); its text
     also holds those names, so a place or a name the question asks about is not taken for the answer."""
     entities = [_joined_numbers(g) for g in question.entities]
-    names = [_names_of_group(g, evidence) for g in entities]
+    institutions = institutions_in(question.text)
+    names = [_names_of_group(g, evidence, institutions) for g in entities]
     groups = tuple(
         tuple(dict.fromkeys(part for w, n in zip(g, ns, strict=True) for part in (n or w).split()))
         for g, ns in zip(entities, names, strict=True)
     )
-    found = " ".join(dict.fromkeys(n for ns in names for n in ns if n))
+    cognates = _cognates_of_words(question, evidence, {w for g in entities for w in g})
+    found = " ".join(dict.fromkeys([*(n for ns in names for n in ns if n), *cognates]))
     named = list(dict.fromkeys(terms(found)))
     return replace(
         question, text=f"{question.text} {found}".strip(), terms=tuple(named), expansions={t: () for t in named},
         entities=groups, context_terms=(),
     )  # fmt: skip
+
+
+def _cognates_of_words(question: Question, evidence: EvidenceWords, names: set[str]) -> list[str]:
+    """The evidence's words that the question's content words outside its names are cognates of ("ucraino":
+    "Ukrainian", "номінацій": "nominations")."""
+    language = detect_language(question.text)
+    words = (w for w in dict.fromkeys(_QUESTION_WORD.findall(question.text)) if w not in names)
+    content = (w for w in words if w.lower() not in stopwords(language) and not is_question_word(w))
+    return [c for c in map(evidence.cognate_of, content) if c]
 
 
 def names_share(question: Question, asked: Question) -> float:
@@ -209,14 +257,16 @@ def candidate_sentences(
     idf: Callable[[str], float],
     similarity: Callable[[Sequence[str]], list[float]],
     floor: float,
+    cognates: CognateRule | None = None,
 ) -> list[ScoredSentence]:
     """The evidence sentences scored as `extractive.candidate_sentences` scores them; in the `foreign` passages, the
     question's coverage is the similarity of the sentence to the question (`similarity`: of each text; 0 at
-    `floor`, 1 at 1) raised by the question's names the sentence holds (`with_names`)."""
+    `floor`, 1 at 1) raised by the question's names, and the words its words are cognates of (`cognates`), that
+    the sentence holds (`with_names`)."""
     foreign_ids = {p.chunk.id for p in foreign}
     own = [p for p in passages if p.chunk.id not in foreign_ids]
     scored = extractive.sentence_scores(question, own, idf) if own else []
-    asked = bridged(question, EvidenceWords(foreign))
+    asked = bridged(question, EvidenceWords(foreign, cognates))
     across = extractive.sentence_scores(asked, foreign, idf)
     if across:
         share = names_share(question, asked)

@@ -66,7 +66,7 @@ _WHICH = r"\bwhich (of the (following )?)?"
 # The same question words in the other languages subscribers ask in (NEWSBOT_MULTILINGUAL): Ukrainian, Russian,
 # Italian, German, French, Spanish, Polish.
 _WHO = r"хто|кто|chi|wer|qui|quién|quien|kto"
-_HOW_MUCH = r"скільки|сколько|quant[oiae]|wie viele?|combien|cuánt[oa]s?|ile"
+_HOW_MUCH = r"(на)?скільки|(на)?сколько|quant[oiae]|wie viele?|combien|cuánt[oa]s?|ile"
 _PROMISED = r"обіц|пообіц|обещ|пообещ|promess|promett|versproch|promi[st]|prometi|obieca"
 _WHEN = r"коли|когда|quando|wann|quand|cuándo|kiedy"
 _WHERE = r"де|где|dove|wo|où|dónde|gdzie"
@@ -86,6 +86,11 @@ _OTHER_QUESTION_WORDS = frozenset(
     """.split()
 )
 _QUESTION_WORDS = QUESTION_WORDS | _OTHER_QUESTION_WORDS
+
+
+def is_question_word(word: str) -> bool:
+    """Whether the word asks ("which", "скільки", "quale") rather than says what the question is about."""
+    return word.lower() in _QUESTION_WORDS
 _ANSWER_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("person", re.compile(
         rf"\b(who|whom|whose|{_WHO})\b|\bwhich (person|man|woman|leader|official|star|player|celebrit)"
