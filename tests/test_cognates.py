@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.answer.cognates import CognateIndex, CognateRule, edit_distance, shape
+from bot.answer.cognates import CognateIndex, CognateRule, shape
 from bot.answer.engine import EngineConfig
 
 RULE = EngineConfig().cognates
@@ -61,12 +61,6 @@ def test_shapes_merge_spellings_and_drop_inflection() -> None:
     assert shape("Parlamento") == "parlament" and shape("parliament") == "parliament"
     assert shape("inflazione") == shape("inflation") == "inflation"
     assert shape("articoli") == "artikol" and shape("articles") == "artikl"
-
-
-def test_the_edit_distance_stops_past_its_limit() -> None:
-    assert edit_distance("parlament", "parliament", 3) == 1
-    assert edit_distance("kitten", "sitting", 1) == 2  # more than the limit: limit + 1
-    assert edit_distance("ab", "abcdef", 2) == 3
 
 
 def test_the_rule_needs_the_first_letter_and_enough_letters() -> None:

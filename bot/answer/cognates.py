@@ -12,6 +12,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
+from rapidfuzz.distance import Levenshtein
+
 from bot.answer.aliases import transliterated
 
 # The spellings Latin loan words take in the languages newsbot analyses, merged into one: -zione (it), -ція (uk),
@@ -48,21 +50,6 @@ def shape(word: str) -> str:
     return _ENDING.sub("", out)
 
 
-def edit_distance(a: str, b: str, limit: int) -> int:
-    """Levenshtein distance of a and b, or limit + 1 as soon as it must exceed `limit`."""
-    if abs(len(a) - len(b)) > limit:
-        return limit + 1
-    previous = list(range(len(b) + 1))
-    for i, ca in enumerate(a, 1):
-        current = [i] + [0] * len(b)
-        for j, cb in enumerate(b, 1):
-            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb))
-        if min(current) > limit:
-            return limit + 1
-        previous = current
-    return previous[-1]
-
-
 @dataclass(frozen=True)
 class CognateRule:
     """When two words are taken for one: both shapes at least `min_letters` long, sharing their first letter, and
@@ -80,7 +67,7 @@ class CognateRule:
         if len(shorter) >= self.min_prefix_letters and longer.startswith(shorter):
             return True
         limit = int(self.max_edits * max(len(a), len(b)))
-        return edit_distance(a, b, limit) <= limit
+        return Levenshtein.distance(a, b, score_cutoff=limit) <= limit
 
 
 class CognateIndex:
@@ -100,5 +87,5 @@ class CognateIndex:
         if len(shaped) < self.rule.min_letters:
             return []
         found = [(s, ws) for s, ws in self._by_initial.get(shaped[0], {}).items() if self.rule.same(shaped, s)]
-        found.sort(key=lambda f: (edit_distance(shaped, f[0], len(shaped) + len(f[0])), f[0]))
+        found.sort(key=lambda f: (Levenshtein.distance(shaped, f[0]), f[0]))
         return [w for _, ws in found for w in sorted(ws)]
