@@ -19,6 +19,7 @@ from bot.answer.models import Answer, ScoredSentence
 from bot.answer.question import analyse, essential_entities, standalone
 from bot.answer.ranker import RankerConfig, RankerModel, load_model
 from bot.answer.ranker import candidate_sentences as ranked_sentences
+from bot.answer.sentence_vectors import SentenceVectors
 from vectorstore.analysis import detect_language, words_of
 from vectorstore.filters import Filters
 from vectorstore.models import Passage
@@ -152,7 +153,7 @@ class AnswerEngine:
         chosen = config.min_answer_probability
         self.min_answer_probability = shipped if chosen is None else chosen
         self.sentence_vectors = (
-            crosslingual.SentenceVectors(retriever.embedder, config.sentence_vectors) if config.cross_lingual else None
+            SentenceVectors(retriever.embedder, config.sentence_vectors) if config.cross_lingual else None
         )
 
     def answer(self, question: str, history: Sequence[str] = (), filters: Filters | None = None) -> Answer:
