@@ -14,10 +14,11 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 from typing import Any
 
 import numpy as np
-from train_ranker import HEAD, MIN_SOURCES, SHARED, Group, extract, metrics, squad_groups
+from train_ranker import HEAD, MIN_SOURCES, SHARED, Group, default_vectors, extract, metrics, squad_groups
 
 from bot.answer import ranker
 from bot.answer.features import CONSENSUS, matrix
@@ -49,13 +50,20 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--news", type=int, default=300, help="RealTime QA 2023 questions")
     p.add_argument("--squad", type=int, default=400, help="SQuAD validation-page questions")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--vectors", type=Path, help="the questions' and sentences' vectors (train_ranker.py --vectors)")
     args = p.parse_args(argv)
     model = ranker.load_model()
+    vectors = default_vectors(args.vectors)
     sets = {
         "realtimeqa_2023": extract(
-            SHARED / "eval/realtimeqa_2023.qa.jsonl", SHARED / "corpora/realtimeqa_2023.corpus.jsonl", args.news, 3
+            SHARED / "eval/realtimeqa_2023.qa.jsonl",
+            SHARED / "corpora/realtimeqa_2023.corpus.jsonl",
+            args.news,
+            3,
+            None,
+            vectors,
         ),
-        "squad_validation": squad_groups("validation", args.squad),
+        "squad_validation": squad_groups("validation", args.squad, None, vectors),
     }
     report: dict[str, Any] = {}
     for name, groups in sets.items():

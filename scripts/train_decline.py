@@ -27,7 +27,16 @@ from typing import Any
 import numpy as np
 import sklearn
 from sklearn.metrics import roc_auc_score
-from train_ranker import evidence, fit, read_jsonl, squad_split, standardised_weights, write_model
+from train_ranker import (
+    TrainingVectors,
+    default_vectors,
+    evidence,
+    fit,
+    read_jsonl,
+    squad_split,
+    standardised_weights,
+    write_model,
+)
 
 from bot.answer import decline
 from bot.answer.engine import EngineConfig, missing_entities
@@ -49,14 +58,17 @@ class Row:
     answerable: bool
 
 
-def rows(items: list[QAItem], records: list[dict[str, Any]], name: str, stores: Path | None) -> list[Row]:
+def rows(
+    items: list[QAItem], records: list[dict[str, Any]], name: str, stores: Path | None, vectors: TrainingVectors
+) -> list[Row]:
     config, model = EngineConfig(), load_model()
     out = []
-    for item, passages, idf in evidence(items, records, name, stores):
+    for item, passages, idf in evidence(items, records, name, stores, vectors.embedder):
         question = analyse(item.question)
         essential = essential_entities(question)
         found = 1 - len(missing_entities(essential, passages)) / len(essential) if essential else 1.0
-        scored = candidate_sentences(question, passages, idf, model) if question.terms else []
+        similarity = vectors.similarity(item.question)
+        scored = candidate_sentences(question, passages, idf, similarity, model) if question.terms else []
         if not passages or not scored or found < config.min_entity_share:
             out.append(Row(None, 0, item.answerable))  # the hard rules decline it before the model is asked
             continue
@@ -101,7 +113,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     p.add_argument("--out", type=Path, default=decline.MODEL_PATH)
     p.add_argument("--stores", type=Path, help="evidence by the engine's hybrid retriever (train_ranker.py --stores)")
+    p.add_argument("--vectors", type=Path, help="the questions' and sentences' vectors (train_ranker.py --vectors)")
     args = p.parse_args(argv)
+    vectors = default_vectors(args.vectors)
 
     squad = squad_split(load_questions(SHARED / "eval/squad2_dev_half.qa.jsonl"))
     squad_corpus = read_jsonl(SHARED / "corpora/squad2_dev_half.corpus.jsonl")
@@ -113,8 +127,10 @@ def main(argv: list[str] | None = None) -> int:
             3,
             sample,
         )
-        data[f"{split}_squad"] = rows(evenly(squad[split], args.squad_questions), squad_corpus, "squad", args.stores)
-        data[f"{split}_rtqa"] = rows(rtqa + earlier(rtqa), records, f"realtimeqa_{year}.qa", args.stores)
+        squad_items = evenly(squad[split], args.squad_questions)
+        data[f"{split}_squad"] = rows(squad_items, squad_corpus, "squad", args.stores, vectors)
+        data[f"{split}_rtqa"] = rows(rtqa + earlier(rtqa), records, f"realtimeqa_{year}.qa", args.stores, vectors)
+    vectors.save()
 
     train = [r for r in data["train_squad"] + data["train_rtqa"] if r.features is not None]
     x = np.array([r.features for r in train])

@@ -11,6 +11,9 @@ each question's date for the engine's eight evidence passages: no embedding (a h
 hours to build on the shared 2-core machine). With `--stores DIR` the evidence is instead the engine's own hybrid
 retrieval over real stores of each set's articles, embedded once (a sample of 200 2023 questions: 9,581 chunks,
 8.5 min); the shipped ranker is BM25's (the hybrid-trained one answered the seed set's Italy question wrong: README).
+Each sentence's similarity to the question is the default embedder's (MiniLM, `vectorstore.embedder.load_embedder`),
+as the engine computes it: the question embedded as retrieval embeds it (`embed_query`), the sentences in batches
+(`encode`); `--vectors FILE` keeps the vectors across runs (the decline's training reads the same sentences).
 Every sentence of the evidence passages is a row, labelled by whether it holds the question's
 answer (case- and quote-folded); each question weighs the same within its set, the news questions `NEWS_SHARE` of
 the whole.
@@ -28,7 +31,7 @@ import datetime
 import hashlib
 import json
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -51,6 +54,7 @@ from vectorstore.lexical import LexicalIndex
 from vectorstore.models import Article, Passage
 
 if TYPE_CHECKING:
+    from bot.answer.sentence_vectors import Similarity
     from vectorstore.embedder import Embedder
 
 SHARED = Path("../shared")
@@ -84,11 +88,70 @@ class Group:
 Evidence = Iterator[tuple[QAItem, list[Passage], Callable[[str], float]]]
 
 
-def evidence(items: list[QAItem], records: list[dict[str, Any]], name: str, stores: Path | None = None) -> Evidence:
+class TrainingVectors:
+    """The embedder's vectors of questions and sentences, computed as the engine computes them (the question by
+    `embed_query`, as retrieval embeds it; sentences by `encode`, in batches, as `SentenceVectors` does), each
+    text once, and kept in a file across runs when given one (embedding is most of a training run's time)."""
+
+    def __init__(self, embedder: Embedder, path: Path | None = None) -> None:
+        self.embedder = embedder
+        self.path = path
+        self.questions: dict[str, np.ndarray] = {}
+        self.sentences: dict[str, np.ndarray] = {}
+        self.dirty = False
+        if path is not None and path.exists():
+            with np.load(path, allow_pickle=False) as data:
+                for kind in ("questions", "sentences"):
+                    texts, vectors = data[f"{kind}_texts"], data[f"{kind}_vectors"]
+                    getattr(self, kind).update(zip(texts.tolist(), vectors, strict=True))
+
+    def similarity(self, question: str) -> Similarity:
+        """Each text's cosine similarity to the question."""
+        if question not in self.questions:
+            self.questions[question] = np.asarray(self.embedder.embed_query(question), dtype=np.float32)
+            self.dirty = True
+        asked = self.questions[question]
+
+        def similar(texts: Sequence[str]) -> list[float]:
+            todo = [t for t in dict.fromkeys(texts) if t not in self.sentences]
+            if todo:
+                self.sentences.update(zip(todo, np.asarray(self.embedder.encode(todo), dtype=np.float32), strict=True))
+                self.dirty = True
+            return [float(self.sentences[t] @ asked) for t in texts]
+
+        return similar
+
+    def save(self) -> None:
+        if self.path is None or not self.dirty:
+            return
+        arrays = {}
+        for kind in ("questions", "sentences"):
+            kept: dict[str, np.ndarray] = getattr(self, kind)
+            arrays[f"{kind}_texts"] = np.array(list(kept), dtype=str)
+            arrays[f"{kind}_vectors"] = np.array(list(kept.values()), dtype=np.float32).reshape(len(kept), -1)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        np.savez(self.path, **arrays)
+        self.dirty = False
+
+
+def default_vectors(path: Path | None = None) -> TrainingVectors:
+    """The default embedder (the one the engine's stores use unless configured otherwise), loaded offline."""
+    from vectorstore.embedder import load_embedder
+
+    return TrainingVectors(load_embedder(), path)
+
+
+def evidence(
+    items: list[QAItem],
+    records: list[dict[str, Any]],
+    name: str,
+    stores: Path | None = None,
+    embedder: Embedder | None = None,
+) -> Evidence:
     """Each question with its evidence passages as of its date in the articles given: BM25's, or with `stores`
-    the engine's own hybrid retrieval's (`hybrid_evidence`)."""
+    the engine's own hybrid retrieval's (`hybrid_evidence`, with `embedder` if one is loaded already)."""
     if stores is not None:
-        yield from hybrid_evidence(items, records, stores / store_name(name, records))
+        yield from hybrid_evidence(items, records, stores / store_name(name, records), embedder)
         return
     yield from bm25_evidence(items, records, name)
 
@@ -145,9 +208,11 @@ def bm25_evidence(items: list[QAItem], records: list[dict[str, Any]], name: str)
         yield item, [Passage(chunk, score, lexical_rank=i) for i, (chunk, score) in enumerate(hits)], index.idf
 
 
-def extract(questions: Path, corpus: Path, sample: int, per_question: int, stores: Path | None) -> list[Group]:
+def extract(
+    questions: Path, corpus: Path, sample: int, per_question: int, stores: Path | None, vectors: TrainingVectors
+) -> list[Group]:
     items, records = select_pool(load_questions(questions), corpus, per_question, sample)
-    return groups_of(items, records, questions.stem, stores)
+    return groups_of(items, records, questions.stem, stores, vectors)
 
 
 def squad_page(item: QAItem) -> str:
@@ -173,18 +238,20 @@ def read_jsonl(path: Path) -> list[dict[str, Any]]:
         return [json.loads(line) for line in fh if line.strip()]
 
 
-def squad_groups(part: str, n: int, stores: Path | None) -> list[Group]:
+def squad_groups(part: str, n: int, stores: Path | None, vectors: TrainingVectors) -> list[Group]:
     """N answerable SQuAD questions of one side of the split, spread over it (the whole dev half searched)."""
     items = squad_split(load_questions(SHARED / "eval/squad2_dev_half.qa.jsonl"))[part]
     records = read_jsonl(SHARED / "corpora/squad2_dev_half.corpus.jsonl")
-    return groups_of(evenly([i for i in items if i.answerable], n), records, "squad", stores)
+    return groups_of(evenly([i for i in items if i.answerable], n), records, "squad", stores, vectors)
 
 
-def groups_of(items: list[QAItem], records: list[dict[str, Any]], name: str, stores: Path | None) -> list[Group]:
+def groups_of(
+    items: list[QAItem], records: list[dict[str, Any]], name: str, stores: Path | None, vectors: TrainingVectors
+) -> list[Group]:
     groups = []
-    for item, passages, idf in evidence(items, records, name, stores):
+    for item, passages, idf in evidence(items, records, name, stores, vectors.embedder):
         question = analyse(item.question)
-        cands = candidates(question, passages, idf)
+        cands = candidates(question, passages, idf, vectors.similarity(item.question))
         labels = [int(contains_answer(c.text, item.answers)) for c in cands]
         groups.append(Group(item, question, cands, labels, {s: idf(s) for c in cands for s in c.stems}))
     return groups
@@ -268,7 +335,9 @@ def main(argv: list[str] | None = None) -> int:
         help="evidence by the engine's hybrid retriever over real stores of each set's articles kept here "
         "(embedded on the first run: ~10-40 chunks/s), not by BM25 in memory",
     )
+    p.add_argument("--vectors", type=Path, help="keep the questions' and sentences' vectors in this .npz across runs")
     args = p.parse_args(argv)
+    vectors = default_vectors(args.vectors)
 
     def load(year: str, sample: int) -> list[Group]:
         return extract(
@@ -277,15 +346,17 @@ def main(argv: list[str] | None = None) -> int:
             sample,
             args.pool_articles,
             args.stores,
+            vectors,
         )
 
     news = load(args.train_year, args.train_sample)
-    train = news + squad_groups("train", args.squad, args.stores)
+    train = news + squad_groups("train", args.squad, args.stores, vectors)
     sets = {
         "train": train,
         "validation": load(args.valid_year, args.valid_sample),
-        "validation_squad": squad_groups("validation", args.squad_valid, args.stores),
+        "validation_squad": squad_groups("validation", args.squad_valid, args.stores, vectors),
     }
+    vectors.save()
     retrieval = "the engine's hybrid retrieval over a store of" if args.stores else "BM25 over"
     xb, y = base_matrix(train)
     weights = question_weights(train)
@@ -304,6 +375,7 @@ def main(argv: list[str] | None = None) -> int:
         "validation": f"realtimeqa_{args.valid_year}, likewise {args.valid_sample} questions; {args.squad_valid} "
         "answerable SQuAD questions of the validation pages",
         "label": "the sentence contains the question's answer (case- and quote-folded)",
+        "embedder": vectors.embedder.name,
         "model": f"scikit-learn {sklearn.__version__} HistGradientBoostingClassifier({TREES})",
         "metrics": report,
     }

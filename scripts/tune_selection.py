@@ -16,9 +16,10 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 from typing import Any
 
-from train_ranker import SHARED, Group, extract, squad_groups
+from train_ranker import SHARED, Group, default_vectors, extract, squad_groups
 
 from bot.answer import ranker
 from bot.answer.extractive import select
@@ -54,19 +55,26 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--squad-valid", type=int, default=400)
     p.add_argument("--tolerance", type=float, default=0.01)
     p.add_argument("--sentences", type=int, default=3, help="EngineConfig.max_sentences")
+    p.add_argument("--vectors", type=Path, help="the questions' and sentences' vectors (train_ranker.py --vectors)")
     args = p.parse_args(argv)
+    vectors = default_vectors(args.vectors)
 
     def news(year: str, sample: int) -> list[Group]:
         return extract(
-            SHARED / f"eval/realtimeqa_{year}.qa.jsonl", SHARED / f"corpora/realtimeqa_{year}.corpus.jsonl", sample, 3
+            SHARED / f"eval/realtimeqa_{year}.qa.jsonl",
+            SHARED / f"corpora/realtimeqa_{year}.corpus.jsonl",
+            sample,
+            3,
+            None,
+            vectors,
         )
 
     model = ranker.load_model()
     sets = {
         "train_2023": news("2023", args.train_sample),
-        "train_squad": squad_groups("train", args.squad),
+        "train_squad": squad_groups("train", args.squad, None, vectors),
         "validation_2024": news("2024", args.valid_sample),
-        "validation_squad": squad_groups("validation", args.squad_valid),
+        "validation_squad": squad_groups("validation", args.squad_valid, None, vectors),
     }
     report: dict[str, Any] = {}
     for name, groups in sets.items():

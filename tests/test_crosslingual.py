@@ -7,8 +7,9 @@ from __future__ import annotations
 import pytest
 
 from bot.answer.aliases import institutions_in
-from bot.answer.crosslingual import EvidenceWords, SentenceVectors, bridged, mapped_with_certainty, names_share
+from bot.answer.crosslingual import EvidenceWords, bridged, mapped_with_certainty, names_share
 from bot.answer.question import analyse
+from bot.answer.sentence_vectors import SentenceVectors
 from vectorstore.embedder import Embedder
 from vectorstore.models import Chunk, Passage
 

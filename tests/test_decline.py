@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import pytest
 
 from bot.answer.decline import MODEL_PATH, QUESTION_FEATURES, load_model, parse_model
 from bot.answer.engine import AnswerEngine, EngineConfig
-from bot.answer.ranker import ModelFileError, RankerConfig
+from bot.answer.ranker import ModelFileError, RankerConfig, RankerModel
+from bot.answer.ranker import load_model as load_ranker
 from bot.runtime import Runtime
 from bot.settings import Settings
 from vectorstore.embedder import Embedder
@@ -61,3 +62,37 @@ def test_the_learned_answer_adds_sentences_by_their_share_of_the_lead_s_probabil
 
     alone, every = answer(2.0), answer(0.0)
     assert len(alone) == 1 and len(every) > 1 and every[0] == alone[0]
+
+
+def test_the_ranker_reuses_retrieval_s_question_vector_and_keeps_the_sentences(
+    sample: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The similarity feature embeds the question once (retrieval's vector) and each evidence sentence once."""
+    embedder = sample.retriever.embedder
+    queries: list[str] = []
+    encoded: list[int] = []
+    embed_query, encode = embedder.embed_query, embedder.encode
+
+    def counted_query(text: str) -> list[float]:
+        queries.append(text)
+        return embed_query(text)
+
+    def counted_encode(texts: Sequence[str], batch_size: int | None = None) -> list[list[float]]:
+        encoded.append(len(texts))
+        return encode(texts, batch_size)
+
+    monkeypatch.setattr(embedder, "embed_query", counted_query)
+    monkeypatch.setattr(embedder, "encode", counted_encode)
+    engine = AnswerEngine(sample.retriever, EngineConfig(learned=True, min_answer_probability=0.0))
+    assert not engine.answer("What did Italy pledge?").declined
+    # The question (embed_query encodes it), then the candidate sentences in one batch.
+    assert len(queries) == 1 and len(encoded) == 2 and encoded[0] == 1 and encoded[1] > 3
+    engine.answer("What did Italy pledge?")
+    assert len(queries) == 2 and encoded[2:] == [1]  # the same evidence again: no sentence embedded
+
+
+def test_a_ranker_trained_on_another_embedder_s_similarities_is_refused(sample: Runtime) -> None:
+    shipped = load_ranker()
+    other = RankerModel(shipped.base, shipped.full, {**shipped.metadata, "embedder": "another-model"})
+    with pytest.raises(ModelFileError, match="another-model"):
+        AnswerEngine(sample.retriever, EngineConfig(learned=True), ranker=other)

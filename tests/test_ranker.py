@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -22,6 +23,8 @@ from bot.answer.ranker import (
     load_model,
     parse_model,
 )
+from bot.answer.sentence_vectors import SentenceVectors
+from vectorstore.embedder import DEFAULT_MODEL, Embedder
 from vectorstore.models import Chunk, Passage
 
 TEXT = (
@@ -33,9 +36,14 @@ TEXT = (
 )
 
 
+def unrelated(texts: Sequence[str]) -> list[float]:
+    """A similarity that tells no sentence from another, where a test is about the other features."""
+    return [0.0] * len(texts)
+
+
 def _features(question: str, text: str = TEXT) -> dict[str, dict[str, float]]:
     chunk = Chunk("it", "v1", 0, 100, 100 + len(text), text, "Italy and Ukraine")
-    found = candidates(analyse(question), [Passage(chunk, 1.0)], lambda term: 1.0)
+    found = candidates(analyse(question), [Passage(chunk, 1.0)], lambda term: 1.0, unrelated)
     return {c.text.split()[1]: dict(zip(FEATURES, c.features, strict=True)) for c in found}
 
 
@@ -56,13 +64,33 @@ def test_each_scoring_component_is_a_named_feature() -> None:
     assert _features("Where was the conference?")["Giorgia"]["type_strong"] == 1.0
 
 
+def test_the_similarity_is_the_embedder_s_cosine_of_question_and_sentence(embedder: Embedder) -> None:
+    """A paraphrase shares no term with the question but is near it; the question's vector is the one given
+    (retrieval's), each sentence embedded once, in one batch."""
+    text = "The council approved 12 million euros for three new tram lines. Heavy snow closed the mountain pass."
+    chunk = Chunk("tram", "v1", 0, 0, len(text), text, "Council")
+    question = "How much will the municipality spend on streetcars?"
+    asked = embedder.embed_query(question)
+    batches: list[list[str]] = []
+
+    def similarity(texts: Sequence[str]) -> list[float]:
+        batches.append(list(texts))
+        return SentenceVectors(embedder, 8).similarities(asked, texts)
+
+    found = candidates(analyse(question), [Passage(chunk, 1.0), Passage(chunk, 0.5)], lambda t: 1.0, similarity)
+    assert batches == [[c.text for c in found]] and len(found) == 2
+    tram, snow = (c.features[FEATURES.index("similarity")] for c in found)
+    assert tram == pytest.approx(float(np.dot(asked, embedder.encode([found[0].text])[0])), abs=1e-5)
+    assert found[0].coverage == 0.0 and tram > snow + 0.2
+
+
 def test_the_shipped_model_loads_once_with_its_training_metadata() -> None:
     model = load_model()
     assert load_model() is model
     assert model.full.features == (*FEATURES, *GROUP_FEATURES, CONSENSUS)
     assert model.base.features == (*FEATURES, *GROUP_FEATURES)
     meta = model.metadata
-    assert meta["script"] == "scripts/train_ranker.py"
+    assert meta["script"] == "scripts/train_ranker.py" and model.embedder == DEFAULT_MODEL
     assert "realtimeqa_2023" in meta["train"] and "SQuAD" in meta["train"] and "HistGradientBoosting" in meta["model"]
     assert 0 < meta["metrics"]["validation"]["top1"] <= 1 and 0 < meta["metrics"]["validation_squad"]["top1"] <= 1
 
@@ -94,12 +122,11 @@ def test_the_model_s_trees_decide_the_order() -> None:
     def only(feature: str, above: float) -> RankerModel:
         return RankerModel(_stump(ROW_FEATURES, feature, above), _stump((*ROW_FEATURES, CONSENSUS), feature, above))
 
-    last = max(
-        c.features[FEATURES.index("position")] for c in candidates(question, [Passage(chunk, 1.0)], lambda t: 1.0)
-    )
-    by_position = candidate_sentences(question, [Passage(chunk, 1.0)], lambda t: 1.0, only("position", last - 1e-6))
+    passages = [Passage(chunk, 1.0)]
+    last = max(c.features[FEATURES.index("position")] for c in candidates(question, passages, lambda t: 1.0, unrelated))
+    by_position = candidate_sentences(question, passages, lambda t: 1.0, unrelated, only("position", last - 1e-6))
     assert by_position[0].evidence.text.startswith("Later Giorgia Meloni")
-    by_type = candidate_sentences(question, [Passage(chunk, 1.0)], lambda t: 1.0, only("type_strong", 0.5))
+    by_type = candidate_sentences(question, passages, lambda t: 1.0, unrelated, only("type_strong", 0.5))
     assert by_type[0].evidence.text.startswith("The package is worth")
     assert 0.5 < by_type[0].score < 1.0  # a probability
 
@@ -110,8 +137,8 @@ def test_the_evidence_as_a_whole_is_described_per_sentence() -> None:
     first = Chunk("page_0", "v1", 0, 0, len(TEXT), TEXT, "Italy")
     second = Chunk("page_1", "v1", 0, 0, len(TEXT), TEXT.replace("Italy", "Rome"), "Italy")
     other = Chunk("news", "v1", 0, 0, len(TEXT), TEXT, "Aid for Ukraine")
-    one_page = candidates(question, [Passage(first, 1.0), Passage(second, 0.5)], lambda t: 1.0)
-    two = candidates(question, [Passage(first, 1.0), Passage(other, 0.5)], lambda t: 1.0)
+    one_page = candidates(question, [Passage(first, 1.0), Passage(second, 0.5)], lambda t: 1.0, unrelated)
+    two = candidates(question, [Passage(first, 1.0), Passage(other, 0.5)], lambda t: 1.0, unrelated)
     sources, passage = FEATURES.index("sources"), FEATURES.index("passage_prior")
     assert {c.features[sources] for c in one_page} == {0.0}
     assert [c.features[sources] for c in two] == pytest.approx([math.log(2)] * len(two))
@@ -131,7 +158,7 @@ def test_consensus_counts_only_words_that_several_sources_hold() -> None:
 
     def shares(titles: tuple[str, str]) -> list[float]:
         passages = [Passage(Chunk(f"a{i}", "v1", 0, 0, len(text), text, t), 1.0) for i, t in enumerate(titles)]
-        cands = candidates(question, passages, lambda t: 1.0)
+        cands = candidates(question, passages, lambda t: 1.0, unrelated)
         return consensus_shares(question, cands, [0.9] * len(cands), lambda t: 1.0, 20, min_sources=2)
 
     assert shares(("Meloni in Kyiv", "Meloni in Kyiv")) == [0.0, 0.0]

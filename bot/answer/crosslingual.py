@@ -15,20 +15,17 @@ unless a sentence is close enough to the question to answer it without the cogna
 from __future__ import annotations
 
 import re
-import threading
-from collections import Counter, OrderedDict
+from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
-
-import numpy as np
 
 from bot.answer import extractive
 from bot.answer.aliases import institutions_in, is_mapped, names_of, skeleton, transliterated
 from bot.answer.cognates import CognateIndex, CognateRule
 from bot.answer.extractive import ScoredSentence, entity_found
 from bot.answer.question import Question, is_question_word
+from bot.answer.sentence_vectors import Similarity
 from vectorstore.analysis import capitals_of, detect_language, normal_word, stopwords, terms, words_of
-from vectorstore.embedder import Embedder
 from vectorstore.models import Passage
 
 # A name's word shorter than this is found only as a whole word, not as the start of one: other languages' names
@@ -223,39 +220,12 @@ def with_names(similar: float, named: float, share: float) -> float:
     return similar + share * max(0.0, named - similar)
 
 
-class SentenceVectors:
-    """The embedder's vectors of evidence sentences, kept by text (least recently used out): the passages of a
-    story come back question after question, and a sentence costs as much to embed as a question."""
-
-    def __init__(self, embedder: Embedder, size: int) -> None:
-        self.embedder = embedder
-        self.size = size
-        self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def similarities(self, asked: Sequence[float], sentences: Sequence[str]) -> list[float]:
-        """Cosine similarity of the question's vector to each sentence (the vectors are normalised)."""
-        with self._lock:
-            todo = [t for t in dict.fromkeys(sentences) if t not in self._vectors]
-        new = dict(zip(todo, np.asarray(self.embedder.encode(todo), dtype=np.float32), strict=True)) if todo else {}
-        question = np.asarray(asked, dtype=np.float32)
-        with self._lock:
-            for text, vector in new.items():
-                self._vectors[text] = vector
-            vectors = [new[t] if t in new else self._vectors[t] for t in sentences]
-            for text in sentences:
-                self._vectors.move_to_end(text)
-            while len(self._vectors) > self.size:
-                self._vectors.popitem(last=False)
-        return [float(v @ question) for v in vectors]
-
-
 def candidate_sentences(
     question: Question,
     passages: Sequence[Passage],
     foreign: Sequence[Passage],
     idf: Callable[[str], float],
-    similarity: Callable[[Sequence[str]], list[float]],
+    similarity: Similarity,
     floor: float,
     cognates: CognateRule | None = None,
 ) -> list[ScoredSentence]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Protocol
@@ -18,8 +18,9 @@ from bot.answer.extractive import candidate_sentences, entity_found, select
 from bot.answer.highlight import with_highlights
 from bot.answer.models import Answer, ScoredSentence
 from bot.answer.question import analyse, essential_entities, standalone
-from bot.answer.ranker import RankerConfig, RankerModel, load_model
+from bot.answer.ranker import ModelFileError, RankerConfig, RankerModel, load_model
 from bot.answer.ranker import candidate_sentences as ranked_sentences
+from bot.answer.sentence_vectors import SentenceVectors, Similarity
 from vectorstore.analysis import detect_language, words_of
 from vectorstore.filters import Filters
 from vectorstore.models import Passage
@@ -93,7 +94,7 @@ class EngineConfig:
     # 0.34 with three first letters shared: 0.75 / 0.75. The seed set's uk/it answer hit and correct declines are
     # 1.0 at every value.
     cognates: CognateRule | None = CognateRule(min_letters=5, max_edits=0.25, min_prefix_letters=6)
-    # Evidence sentences whose multilingual embeddings are kept (1.5 kB each).
+    # Evidence sentences whose embeddings are kept for their similarity to questions (1.5 kB each).
     sentence_vectors: int = 4096
     # The fewest capitalised words a person's name must have to be bolded as the answer to "who": a lone
     # capitalised word is as often an outlet, a place or a sentence's first word (bot.answer.highlight).
@@ -162,9 +163,14 @@ class AnswerEngine:
         shipped = self.decline.threshold if self.decline else 0.0
         chosen = config.min_answer_probability
         self.min_answer_probability = shipped if chosen is None else chosen
-        self.sentence_vectors = (
-            crosslingual.SentenceVectors(retriever.embedder, config.sentence_vectors) if config.cross_lingual else None
-        )
+        if self.ranker is not None and self.ranker.embedder != retriever.embedder.name:
+            raise ModelFileError(
+                f"the learned ranker reads {self.ranker.embedder}'s similarities, the store is embedded with "
+                f"{retriever.embedder.name}: retrain it (scripts/train_ranker.py) or unset NEWSBOT_LEARNED_RANKER"
+            )
+        # The question-sentence similarities of the learned ranker and of the scoring across languages.
+        wanted = config.cross_lingual or config.learned
+        self.sentence_vectors = SentenceVectors(retriever.embedder, config.sentence_vectors) if wanted else None
 
     def answer(self, question: str, history: Sequence[str] = (), filters: Filters | None = None) -> Answer:
         started = time.perf_counter()
@@ -231,7 +237,8 @@ class AnswerEngine:
             )
             weak = not judged or judged[0].coverage < bar
         elif self.ranker is not None:
-            scored = ranked_sentences(analysed, passages, idf, self.ranker, self.config.ranking)
+            similarity = self._similarity(query, query_vector)
+            scored = ranked_sentences(analysed, passages, idf, similarity, self.ranker, self.config.ranking)
             select_options["min_ratio"] = self.config.ranking.answer_min_ratio  # of probabilities, not hand-set scores
             weak = not scored or self.answer_probability(scored, found_share) < self.min_answer_probability
         else:
@@ -251,11 +258,10 @@ class AnswerEngine:
             answer = replace(answer, quotes_language=crosslingual.passage_language(lead))
         return answer
 
-    def _similarity(self, query: str, vector: Sequence[float] | None) -> Callable[[Sequence[str]], list[float]]:
+    def _similarity(self, query: str, vector: Sequence[float] | None) -> Similarity:
         """Each text's similarity to the question, by the vector retrieval embedded it as (else embedded now)."""
-        assert self.sentence_vectors is not None, "only with EngineConfig.cross_lingual"
-        asked = vector if vector is not None else self.retriever.embedder.embed_query(query)
-        return lambda texts: self.sentence_vectors.similarities(asked, texts)  # type: ignore[union-attr]
+        assert self.sentence_vectors is not None, "only with EngineConfig.cross_lingual or learned"
+        return self.sentence_vectors.to(vector if vector is not None else self.retriever.embedder.embed_query(query))
 
     def answer_probability(self, scored: Sequence[ScoredSentence], entities_found: float) -> float:
         """The decline model's probability that the best of the ranked sentences answers the question."""

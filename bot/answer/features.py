@@ -4,7 +4,9 @@ Every sentence of the evidence passages becomes one `Candidate` with a feature v
 how much each feature counts is learned (`bot/answer/ranker.py`, trained by `scripts/train_ranker.py`). The features
 are what the hand-set scorer used to add up with literal weights (term coverage split by how a term is matched, the
 question's entities, the kind of answer asked for, the rank of the article), plus where the sentence stands in its
-article and how long it is. Pure functions: the engine and the training script compute them the same way."""
+article and how long it is, and the embedder's similarity of the question to the sentence (given as a callable,
+`sentence_vectors.Similarity`, so this module embeds nothing). Pure functions: the engine and the training script
+compute them the same way."""
 
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ import numpy as np
 
 from bot.answer.extractive import entity_found, entity_share, type_match
 from bot.answer.question import Question
+from bot.answer.sentence_vectors import Similarity
 from vectorstore.analysis import sentence_spans, terms, words_of
 from vectorstore.models import Passage
 
@@ -32,6 +35,9 @@ FEATURES: tuple[str, ...] = (
     # neighbouring sentences counting at COVERAGE_CREDIT. Split into three features, related words were learned
     # at nearly nothing (news-quiz questions rarely use the verbs they relate), which lost "What did Italy pledge?".
     "coverage",
+    # Cosine of the question's vector (retrieval's) and the sentence's, by the store's embedder (the model records
+    # which): a news-quiz question paraphrases its answer sentence, which term coverage misses.
+    "similarity",
     "entity_share",  # the question's entities named in the sentence (1) or its passage (1/4)
     "names_subject",  # every entity of the question named in the sentence itself
     "type_strong",  # holds an amount, a date, a place or a reason where the question asks for one
@@ -99,8 +105,47 @@ def _prior(rank: int) -> float:
     return 1.0 / (rank + 2)
 
 
-def candidates(question: Question, passages: Sequence[Passage], idf: Callable[[str], float]) -> list[Candidate]:
+@dataclass(frozen=True)
+class _Sentence:
+    """A sentence of a passage, before its features: where it is and the stems around it."""
+
+    passage_rank: int
+    passage: Passage
+    start: int  # offsets into the passage's text
+    end: int
+    stems: frozenset[str]
+    nearby: frozenset[str]  # the stems of the sentences before and after it
+    passage_words: set[str]
+
+    @property
+    def text(self) -> str:
+        return self.passage.chunk.text[self.start : self.end]
+
+
+def _sentences(passages: Sequence[Passage]) -> list[_Sentence]:
+    """Every sentence of the passages of at least `MIN_WORDS` words, each once (chunks overlap)."""
+    seen: set[tuple[str, int]] = set()
+    out: list[_Sentence] = []
+    for passage_rank, passage in enumerate(passages):
+        chunk = passage.chunk
+        spans = sentence_spans(chunk.text)
+        all_stems = [frozenset(terms(chunk.text[a:b])) for a, b in spans]
+        passage_words = words_of(chunk.text)
+        for i, (start, end) in enumerate(spans):
+            key = (chunk.article_id, chunk.start + start)
+            if key in seen or len(chunk.text[start:end].split()) < MIN_WORDS:
+                continue
+            seen.add(key)
+            nearby = frozenset().union(*all_stems[max(0, i - 1) : i], *all_stems[i + 1 : i + 2])
+            out.append(_Sentence(passage_rank, passage, start, end, all_stems[i], nearby, passage_words))
+    return out
+
+
+def candidates(
+    question: Question, passages: Sequence[Passage], idf: Callable[[str], float], similarity: Similarity
+) -> list[Candidate]:
     """Every sentence of the passages of at least `MIN_WORDS` words; overlapping chunks give each sentence once.
+    `similarity` is asked once, for all of their texts.
 
     The article prior is the rank of the sentence's article (its best passage), not of its passage: within an
     article, what a sentence says decides, not which of its overlapping chunks ranked higher.
@@ -110,58 +155,49 @@ def candidates(question: Question, passages: Sequence[Passage], idf: Callable[[s
     weights.update({t: CONTEXT_TERM_WEIGHT * idf(t) for t in question.context_terms})
     total = sum(weights.values()) or 1.0
     question_words = words_of(question.text)
+    name_kind = question.answer_type in ("person", "thing")
     article_rank: dict[str, int] = {}
     for passage in passages:
         article_rank.setdefault(passage.chunk.article_id, len(article_rank))
-    seen: set[tuple[str, int]] = set()
+    sentences = _sentences(passages)
+    similar = similarity([s.text for s in sentences]) if sentences else []
     out: list[Candidate] = []
-    for passage_rank, passage in enumerate(passages):
-        chunk = passage.chunk
-        spans = sentence_spans(chunk.text)
-        all_stems = [frozenset(terms(chunk.text[a:b])) for a, b in spans]
-        passage_words = words_of(chunk.text)
-        for i, (start, end) in enumerate(spans):
-            key = (chunk.article_id, chunk.start + start)
-            text = chunk.text[start:end]
-            if key in seen or len(text.split()) < MIN_WORDS:
-                continue
-            seen.add(key)
-            stems = all_stems[i]
-            nearby = frozenset().union(*all_stems[max(0, i - 1) : i], *all_stems[i + 1 : i + 2])
-            share = {"exact": 0.0, "related": 0.0, "nearby": 0.0, "": 0.0}
-            for term, weight in weights.items():
-                share[term_match(question, term, stems, nearby)] += weight / total
-            sentence_words = words_of(text)
-            names_subject = all(entity_found(g, sentence_words) for g in question.entities)
-            typed = type_match(question.answer_type, text, question_words)
-            name_kind = question.answer_type in ("person", "thing")
-            coverage = sum(COVERAGE_CREDIT[kind] * value for kind, value in share.items())
-            features = (
-                coverage,
-                entity_share(question, sentence_words, passage_words),
-                float(names_subject and bool(question.entities)),
-                float(typed and not name_kind),
-                float(typed and name_kind),
-                _prior(article_rank[chunk.article_id]),
-                _prior(passage_rank),
-                sources,
-                float(text.rstrip().endswith("?")),
-                float(not stems - set(weights)),
-                math.log1p((chunk.start + start) / 100),
-                math.log(len(text.split())),
+    for sentence, similar_to in zip(sentences, similar, strict=True):
+        chunk, text, stems = sentence.passage.chunk, sentence.text, sentence.stems
+        share = {"exact": 0.0, "related": 0.0, "nearby": 0.0, "": 0.0}
+        for term, weight in weights.items():
+            share[term_match(question, term, stems, sentence.nearby)] += weight / total
+        sentence_words = words_of(text)
+        names_subject = all(entity_found(g, sentence_words) for g in question.entities)
+        typed = type_match(question.answer_type, text, question_words)
+        coverage = sum(COVERAGE_CREDIT[kind] * value for kind, value in share.items())
+        features = (
+            coverage,
+            similar_to,
+            entity_share(question, sentence_words, sentence.passage_words),
+            float(names_subject and bool(question.entities)),
+            float(typed and not name_kind),
+            float(typed and name_kind),
+            _prior(article_rank[chunk.article_id]),
+            _prior(sentence.passage_rank),
+            sources,
+            float(text.rstrip().endswith("?")),
+            float(not stems - set(weights)),
+            math.log1p((chunk.start + sentence.start) / 100),
+            math.log(len(text.split())),
+        )
+        out.append(
+            Candidate(
+                passage=sentence.passage,
+                article_rank=article_rank[chunk.article_id],
+                start=chunk.start + sentence.start,
+                end=chunk.start + sentence.end,
+                text=text,
+                stems=stems,
+                coverage=coverage,
+                names_subject=names_subject,
+                typed=typed,
+                features=features,
             )
-            out.append(
-                Candidate(
-                    passage=passage,
-                    article_rank=article_rank[chunk.article_id],
-                    start=chunk.start + start,
-                    end=chunk.start + end,
-                    text=text,
-                    stems=stems,
-                    coverage=coverage,
-                    names_subject=names_subject,
-                    typed=typed,
-                    features=features,
-                )
-            )
+        )
     return out

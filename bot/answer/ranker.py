@@ -24,6 +24,8 @@ from bot.answer.features import CONSENSUS, FEATURES, GROUP_FEATURES, Candidate, 
 from bot.answer.forest import Forest
 from bot.answer.models import Evidence, ScoredSentence
 from bot.answer.question import Question
+from bot.answer.sentence_vectors import Similarity
+from vectorstore.embedder import DEFAULT_MODEL
 from vectorstore.models import Passage
 
 MODEL_PATH = Path(__file__).with_name("ranker_model.json")
@@ -77,6 +79,11 @@ class RankerModel:
     base: Forest  # over ROW_FEATURES
     full: Forest  # over ROW_FEATURES + (CONSENSUS,)
     metadata: dict[str, Any] = field(default_factory=dict, compare=False)
+
+    @property
+    def embedder(self) -> str:
+        """The embedder whose similarities the model was trained on: another's are on another scale."""
+        return str(self.metadata.get("embedder", DEFAULT_MODEL))
 
 
 class ModelFileError(ValueError):
@@ -165,11 +172,14 @@ def candidate_sentences(
     question: Question,
     passages: Sequence[Passage],
     idf: Callable[[str], float],
+    similarity: Similarity,
     model: RankerModel | None = None,
     config: RankerConfig = RankerConfig(),
 ) -> list[ScoredSentence]:
-    """Every sentence of the passages, scored by the model (the shipped one unless given), best first."""
-    return scored_sentences(rank(question, candidates(question, passages, idf), idf, model or load_model(), config))
+    """Every sentence of the passages, scored by the model (the shipped one unless given), best first;
+    `similarity` by the embedder the model was trained with (`RankerModel.embedder`)."""
+    found = candidates(question, passages, idf, similarity)
+    return scored_sentences(rank(question, found, idf, model or load_model(), config))
 
 
 def scored_sentences(ranked: Sequence[Ranked]) -> list[ScoredSentence]:
