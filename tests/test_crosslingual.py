@@ -74,6 +74,29 @@ def test_sentence_vectors_are_embedded_once_and_the_oldest_leave_first(multiling
     assert list(vectors._vectors) == [pledge, "Kyiv is the capital of Ukraine."]
 
 
+def test_a_kept_vector_evicted_while_others_are_embedded_is_still_used(multilingual_embedder: Embedder) -> None:
+    """Embedding runs outside the lock, so another question can evict what this one found kept (here: a nested
+    question asked from inside the embedding, as a second thread would)."""
+
+    class Interleaved:
+        def __init__(self) -> None:
+            self.nested = True
+
+        def encode(self, texts: list[str]) -> list[list[float]]:
+            if self.nested:
+                self.nested = False
+                vectors.similarities(asked, ["Kyiv is the capital of Ukraine.", "Rome hosted the summit."])
+            return multilingual_embedder.encode(texts)
+
+    vectors = SentenceVectors(multilingual_embedder, size=2)
+    asked = multilingual_embedder.embed_query("Che cosa ha promesso l'Italia?")
+    pledge = "Italy approved a €140 million package."
+    before = vectors.similarities(asked, [pledge])
+    vectors.embedder = Interleaved()  # type: ignore[assignment]
+    after = vectors.similarities(asked, [pledge, "It rained in Rome on Sunday."])
+    assert after[0] == before[0]
+
+
 def _evidence(text: str) -> EvidenceWords:
     chunk = Chunk(article_id="a", version="1", position=0, start=0, end=len(text), text=text, title="")
     return EvidenceWords([Passage(chunk=chunk, score=1.0)])

@@ -32,16 +32,19 @@ class SentenceVectors:
 
     def similarities(self, asked: Sequence[float], sentences: Sequence[str]) -> list[float]:
         """Cosine similarity of the question's vector to each sentence (the vectors are normalised)."""
+        # The kept vectors are read under the lock before embedding the rest outside it: another question may
+        # evict them meanwhile.
         with self._lock:
-            todo = [t for t in dict.fromkeys(sentences) if t not in self._vectors]
-        new = dict(zip(todo, np.asarray(self.embedder.encode(todo), dtype=np.float32), strict=True)) if todo else {}
+            known = {t: self._vectors[t] for t in sentences if t in self._vectors}
+        todo = [t for t in dict.fromkeys(sentences) if t not in known]
+        if todo:
+            known.update(zip(todo, np.asarray(self.embedder.encode(todo), dtype=np.float32), strict=True))
         question = np.asarray(asked, dtype=np.float32)
         with self._lock:
-            for text, vector in new.items():
-                self._vectors[text] = vector
-            vectors = [new[t] if t in new else self._vectors[t] for t in sentences]
-            for text in sentences:
+            for text in sentences:  # the most recently asked last, kept again if evicted meanwhile
+                self._vectors[text] = known[text]
                 self._vectors.move_to_end(text)
+            vectors = [known[t] for t in sentences]
             while len(self._vectors) > self.size:
                 self._vectors.popitem(last=False)
         return [float(v @ question) for v in vectors]
