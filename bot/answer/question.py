@@ -87,10 +87,6 @@ _OTHER_QUESTION_WORDS = frozenset(
 )
 _QUESTION_WORDS = QUESTION_WORDS | _OTHER_QUESTION_WORDS
 
-
-def is_question_word(word: str) -> bool:
-    """Whether the word asks ("which", "скільки", "quale") rather than says what the question is about."""
-    return word.lower() in _QUESTION_WORDS
 _ANSWER_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("person", re.compile(
         rf"\b(who|whom|whose|{_WHO})\b|\bwhich (person|man|woman|leader|official|star|player|celebrit)"
@@ -109,6 +105,11 @@ _ANSWER_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("place", re.compile(rf"\bwhere\b|\bwhich (continent|region)\b|\b({_WHERE})\b")),
     ("reason", re.compile(rf"\bwhy\b|\b({_WHY})\b")),
 )
+
+
+def is_question_word(word: str) -> bool:
+    """Whether the word asks ("which", "скільки", "quale") rather than says what the question is about."""
+    return word.lower() in _QUESTION_WORDS
 
 
 @dataclass(frozen=True)
@@ -134,7 +135,7 @@ def entity_groups(text: str) -> tuple[tuple[str, ...], ...]:
         words = [_LOWER_SUFFIX.sub("", w.strip(".,'’-")) for w in _SPLIT_WORD.split(sentence)]
         words = [w for w in words if w]
         flags = [
-            _capitalised(w) and w.lower() not in _QUESTION_WORDS and not (w.isupper() and len(w) == 1) for w in words
+            _capitalised(w) and not is_question_word(w) and not (w.isupper() and len(w) == 1) for w in words
         ]
         if flags and flags[0] and not words[0][0].isdigit() and not words[0].isupper():
             flags[0] = len(flags) > 1 and flags[1] and not words[1][0].isdigit()
