@@ -35,6 +35,9 @@ POOL_QUESTIONS = Path("var/pools/rtqa2022-multilingual.qa.jsonl")
 OUT = Path("var/eval/multilingual")
 EMBEDDERS = {"all-MiniLM-L6-v2": "false", "multilingual-e5-small": "true"}
 COLUMNS = ("doc_hit@5", "answer_hit", "correct_declines")
+# Held-out splits opened for error analysis: no longer held out (`validation`, in session 13, after its figures
+# over the 128-article pool were recorded in the README).
+OPENED = ("validation",)
 
 
 def build_pool() -> None:
@@ -145,21 +148,29 @@ def interval(
 
 
 def shares(path: Path = OUT / "rtqa2022-e5.json") -> None:
-    """Ukrainian's and Italian's answer hits as a share of English's on the same questions, per split and over
-    the held-out splits together (the issue's goal: at least 90%), from the per-question rows of the last run."""
+    """Ukrainian's and Italian's answer hits as a share of English's on the same questions, per split, over the
+    splits still held out together (the issue's goal: at least 90%), over those held out until `OPENED`, and over
+    the open ones, from the per-question rows of the last run; with how many English alone answers."""
     hits = _hits(path)
     by_split: dict[str, list[str]] = {}
     for (qid, language), (split, _) in hits.items():
         if language == "en":
             by_split.setdefault(split, []).append(qid)
-    held_out = [i for s, ids in by_split.items() if s != "tuning" for i in ids]
+    held_out = [i for s, ids in by_split.items() if s not in ("tuning", *OPENED) for i in ids]
+    ever = [i for s, ids in by_split.items() if s != "tuning" for i in ids]
     print("| split | questions | uk / en | it / en |\n|---|---:|---:|---:|")
-    for name, ids in [*sorted(by_split.items()), ("held out", held_out)]:
+    open_splits = [i for s, ids in by_split.items() if s in ("tuning", *OPENED) for i in ids]
+    summaries = [("held out", held_out), ("held out until opened", ever), ("open (tuning, opened)", open_splits)]
+    for name, ids in [*sorted(by_split.items()), *summaries]:
         cells = []
         for language in ("uk", "it"):
             n, e = share(hits, ids, language)
+            if not e:
+                cells.append("–")
+                continue
             low, high = interval(hits, ids, language)
-            cells.append(f"{n / e:.1%} ({n} of {e}; 95% {low:.0%}-{high:.0%})" if e else "–")
+            alone = sum(hits[(i, "en")][1] and not hits[(i, language)][1] for i in ids)
+            cells.append(f"{n / e:.1%} ({n} against {e}, {alone} English's alone; 95% {low:.0%}-{high:.0%})")
         print(f"| {name} | {len(ids)} | " + " | ".join(cells) + " |")
 
 
