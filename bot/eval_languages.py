@@ -5,8 +5,8 @@ the set being evaluated, its text in other languages (`{"id": "d01", "uk": "..."
 gold answers and article as the original; `declines.jsonl` gives questions the coverage does not answer, in every
 language (`{"id": "x01", "en": "...", "uk": "...", "it": "..."}`). Each language is asked the translated
 questions (English: the originals, read from the set) and its declines, so the languages compare like for like.
-A record with `"split": "validation"` is held out: figures are reported per split, and the cross-lingual scoring is
-tuned on the others (`tuning`) only.
+A record with a `"split"` (`validation`, `validation-2`, ...) is held out: figures are reported per split, and the
+cross-lingual scoring is tuned on the records without one (`tuning`) only.
 """
 
 from __future__ import annotations
@@ -46,9 +46,7 @@ def splits(folder: Path) -> list[str]:
 def in_language(items: list[QAItem], folder: Path, language: str, split: str = TUNING) -> list[QAItem]:
     """The set's translated questions of a split in `language` (the originals for English), then that language's
     declines of the split."""
-    translations = {
-        rec["id"]: rec for rec in _records(folder / TRANSLATIONS) if rec.get("split", TUNING) == split
-    }
+    translations = {rec["id"]: rec for rec in _records(folder / TRANSLATIONS) if rec.get("split", TUNING) == split}
     asked = [
         item if language == ORIGINAL else replace(item, question=translations[item.id][language])
         for item in items
