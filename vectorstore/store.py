@@ -5,7 +5,9 @@ record that names the live version is flipped afterwards (`vectorstore/manifest.
 the live version. A crash before the flip leaves the old version live; a crash after it leaves the new one;
 leftover chunks of a dead version are invisible and are collected later. A change token in the manifest lets
 every process (and the lexical index) notice other processes' writes with one cheap read. How records map to
-Chroma metadata is `vectorstore/metadata.py`; dense search, `vectorstore/dense.py`.
+Chroma metadata is `vectorstore/metadata.py`; dense search, `vectorstore/dense.py`. Where the configuration
+reads them, the vectors of the chunks' sentences are kept beside them, written and deleted with their version
+(`vectorstore/sentences.py`).
 """
 
 from __future__ import annotations
@@ -14,8 +16,11 @@ import logging
 import threading
 import time
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
+
+import numpy as np
 
 from vectorstore.dense import dense_search
 from vectorstore.errors import ModelMismatchError, StoreError
@@ -25,10 +30,21 @@ from vectorstore.journal import Entry, Journal
 from vectorstore.manifest import META_ID, PAGE, Manifest
 from vectorstore.metadata import article_metadata, chunk_from, chunk_metadata
 from vectorstore.models import Article, Chunk, StoredArticle, chunk_id
+from vectorstore.sentences import SUFFIX as SENTENCES_SUFFIX
+from vectorstore.sentences import Sentence, SentenceVectorStore
 
 CATALOG_OVERLAP_NS = 60 * 1_000_000_000  # see `catalog`
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class KeptSentences:
+    """The sentence vectors a commit keeps for its articles (`vectorstore/sentences.py`): every sentence of their
+    chunks, each once, with the embedder's vector. Given, even empty, the articles are marked as having them."""
+
+    sentences: Sequence[Sentence]
+    vectors: Sequence[Sequence[float]]
 
 
 class ArticleStore:
@@ -43,16 +59,25 @@ class ArticleStore:
             configuration={"hnsw": {"space": "cosine"}},
             metadata={"embedding_model": embedding_model, "dimension": dimension},
         )
-        stored_model = (self._chunks.metadata or {}).get("embedding_model")
-        if stored_model and stored_model != embedding_model:
-            raise ModelMismatchError(
-                f"collection {collection!r} was built with the embedding model {stored_model!r}, "
-                f"but {embedding_model!r} is configured (NEWSBOT_MULTILINGUAL, NEWSBOT_EMBEDDING_MODEL); configure "
-                f"that model again, or set NEWSBOT_COLLECTION to a new collection and ingest the coverage there"
-            )
+        # The sentence vectors (vectorstore/sentences.py) are the same model's: never two models' in one collection.
+        sentences = guard(client.get_or_create_collection)(
+            f"{collection}{SENTENCES_SUFFIX}",
+            embedding_function=None,
+            configuration={"hnsw": {"space": "cosine"}},
+            metadata={"embedding_model": embedding_model, "dimension": dimension},
+        )
+        for kept in (self._chunks, sentences):
+            stored_model = (kept.metadata or {}).get("embedding_model")
+            if stored_model and stored_model != embedding_model:
+                raise ModelMismatchError(
+                    f"collection {kept.name!r} was built with the embedding model {stored_model!r}, "
+                    f"but {embedding_model!r} is configured (NEWSBOT_MULTILINGUAL, NEWSBOT_EMBEDDING_MODEL); configure "
+                    f"that model again, or set NEWSBOT_COLLECTION to a new collection and ingest the coverage there"
+                )
         manifest = guard(client.get_or_create_collection)(f"{collection}-articles", embedding_function=None)
         self._chunks = GuardedCollection(self._chunks)
         self._max_batch = int(guard(getattr(client, "get_max_batch_size", lambda: 5000))())
+        self._sentences = SentenceVectorStore(GuardedCollection(sentences), self._max_batch)
         self._manifest = Manifest(GuardedCollection(manifest), self._max_batch)
         journal = guard(client.get_or_create_collection)(f"{collection}-journal", embedding_function=None)
         self._journal = Journal(GuardedCollection(journal), self._max_batch)
@@ -114,8 +139,13 @@ class ArticleStore:
 
     # ---- writes -------------------------------------------------------------------------------------------
 
-    def commit(self, items: Sequence[tuple[Article, Sequence[Chunk], Sequence[Sequence[float]]]]) -> None:
-        """Write new versions of articles: chunks first, then the manifest flip, then old versions go."""
+    def commit(
+        self,
+        items: Sequence[tuple[Article, Sequence[Chunk], Sequence[Sequence[float]]]],
+        sentences: KeptSentences | None = None,
+    ) -> None:
+        """Write new versions of articles: chunks (and `sentences`' vectors) first, then the manifest flip, then old
+        versions go, their sentences with them."""
         if not items:
             return
         now = time.time()
@@ -128,6 +158,8 @@ class ArticleStore:
                 raise StoreError("chunks and embeddings differ in number")
         # Opened before the first chunk is written, closed once the replaced chunks are gone (see journal.py).
         entries: list[Entry] = [(a.id, chunks[0].version if chunks else a.content_hash()) for a, chunks, _ in items]
+        if sentences is not None and {(s.article_id, s.version) for s in sentences.sentences} - set(entries):
+            raise StoreError("sentences of versions this commit does not write")  # the journal would not cover them
         self._journal.open(entries, now)
         for _article, chunks, embeddings in items:
             for chunk, vector in zip(chunks, embeddings, strict=True):
@@ -138,6 +170,8 @@ class ArticleStore:
         for i in range(0, len(ids), self._max_batch):
             sl = slice(i, i + self._max_batch)
             self._chunks.upsert(ids=ids[sl], documents=docs[sl], metadatas=metas[sl], embeddings=vectors[sl])
+        if sentences is not None:
+            self._sentences.write(sentences.sentences, sentences.vectors, now)
 
         stamp = datetime.now(UTC).isoformat(timespec="seconds")
         m_ids, m_docs, m_metas = [], [], []
@@ -145,7 +179,7 @@ class ArticleStore:
             version = chunks[0].version if chunks else article.content_hash()
             m_ids.append(article.id)
             m_docs.append(article.text)
-            m_metas.append(article_metadata(article, version, len(chunks), stamp))
+            m_metas.append(article_metadata(article, version, len(chunks), stamp, sentences is not None))
         replaced = self._manifest.live_versions(m_ids)
         self._manifest.flip(m_ids, m_docs, m_metas)
         self._forget_catalog()  # this process reads its own flip at once
@@ -158,7 +192,7 @@ class ArticleStore:
             if replaced.get(article_id) not in (None, meta["version"])
         ]
         for article_id, version in stale:
-            self._chunks.delete(where={"$and": [{"article_id": article_id}, {"version": version}]})
+            self._delete_version(article_id, version)
         if stale:
             self._manifest.bump()  # a reader that scanned while chunks were deleted rebuilds once more
         self._journal.close(entries)
@@ -184,14 +218,21 @@ class ArticleStore:
         self._manifest.delete(list(removed))  # moves the token (the manifest count) in the same call
         self._forget_catalog()
         for article_id, version in removed.items():
-            self._chunks.delete(where={"$and": [{"article_id": article_id}, {"version": version}]})
+            self._delete_version(article_id, version)
         self._manifest.bump()
         self._journal.close(entries)
         return len(removed)
 
+    def _delete_version(self, article_id: str, version: str) -> None:
+        """A replaced or removed version's chunks, then its sentence vectors (after: a sentence never outlives
+        its chunk, and a crash in between leaves the journal entry open for `collect_garbage`)."""
+        self._chunks.delete(where={"$and": [{"article_id": article_id}, {"version": version}]})
+        self._sentences.delete_version(article_id, version)
+
     def collect_garbage(self, grace_seconds: float) -> int:
-        """Delete what killed writers left: chunks of the articles in their open journal entries that are not the
-        live version (all of them for an article no longer live), written before the grace period.
+        """Delete what killed writers left: chunks (and sentence vectors) of the articles in their open journal
+        entries that are not the live version (all of them for an article no longer live), written before the
+        grace period.
 
         The grace period protects chunks another writer has written but not yet committed. Reads only the
         journal and those articles' chunks, never the whole collection.
@@ -210,6 +251,8 @@ class ArticleStore:
             dead += self._chunks.get(where={"$and": where}, include=[])["ids"]
         for i in range(0, len(dead), self._max_batch):
             self._chunks.delete(ids=dead[i : i + self._max_batch])
+        for article_id in articles:
+            self._sentences.delete(self._sentences.dead(article_id, live.get(article_id), cutoff))
         self._journal.close(entries)
         return len(dead)
 
@@ -287,10 +330,18 @@ class ArticleStore:
         catalog = self.catalog(max_age_s=self.read_max_age_s)
         return dense_search(self._chunks, embedding, k, catalog, filters, known)
 
+    def sentence_vectors(self, sentence_ids: Sequence[str]) -> dict[str, np.ndarray]:
+        """The kept vectors of these sentences (ids as `Sentence.id`), those that have one: one read by id."""
+        return self._sentences.vectors(sentence_ids) if sentence_ids else {}
+
     def chunk_count(self) -> int:
         return int(self._chunks.count())
 
+    def sentence_count(self) -> int:
+        """Sentence vectors kept, live or not yet collected (tests, benchmarks)."""
+        return self._sentences.count()
+
     def drop(self) -> None:
         """Delete the store's collections (tests and benchmarks start afresh with it; no command offers it)."""
-        for suffix in ("", "-articles", "-journal"):
+        for suffix in ("", "-articles", "-journal", SENTENCES_SUFFIX):
             self._client.delete_collection(f"{self.collection_name}{suffix}")
