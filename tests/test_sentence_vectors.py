@@ -1,20 +1,31 @@
 """Sentence vectors kept at ingest (`vectorstore/sentences.py`): written with their chunks only when the
-configuration reads them, replaced, removed and collected with them, in both store modes."""
+configuration reads them, replaced, removed and collected with them, in both store modes; read by the answer
+engine so that a question embeds none of its evidence sentences, and a store without them still answers."""
 
 from __future__ import annotations
 
+import shutil
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
 import pytest
 from store_checks import article_record, assert_sentences_consistent, assert_store_consistent, raw_rows, write_jsonl
 
+from bot.answer.engine import AnswerEngine, EngineConfig
+from bot.answer.models import Answer
 from bot.runtime import Runtime
 from bot.settings import Settings
+from vectorstore.embedder import Embedder
 from vectorstore.manifest import Manifest
+from vectorstore.models import Passage
 from vectorstore.sentences import chunk_sentences, distinct_sentences
 
 pytest_plugins = ["chroma_server"]
+
+REPO = Path(__file__).resolve().parents[1]
+SAMPLE_DIR = REPO / "data" / "sample"
+ITALY_ARTICLE = "000_17fa544b3ee55eda"
 
 
 def corpus(path: Path, count: int = 3) -> list[dict]:
@@ -24,10 +35,31 @@ def corpus(path: Path, count: int = 3) -> list[dict]:
     return records
 
 
+def encoded_texts(embedder: Embedder, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Every text the embedder encodes from now on (the session's real embedder, restored after the test)."""
+    seen: list[str] = []
+    encode = embedder.encode
+
+    def counting(texts: Sequence[str], batch_size: int | None = None) -> list[list[float]]:
+        seen.extend(texts)
+        return encode(texts, batch_size)
+
+    monkeypatch.setattr(embedder, "encode", counting)
+    return seen
+
+
 def sentence_records(runtime: Runtime) -> dict[str, str]:
     """Sentence id -> version, from the raw `<collection>-sentences` collection."""
     ids, metas = raw_rows(runtime, f"{runtime.settings.collection}-sentences")
     return {i: m["version"] for i, m in zip(ids, metas, strict=True)}
+
+
+def answer_parts(answer: Answer) -> tuple[bool, list[str], list[tuple[str, int, int]]]:
+    return (
+        answer.declined,
+        [s.text for s in answer.sentences],
+        [(c.article_id, c.start, c.end) for c in answer.citations],
+    )
 
 
 # ---- the store: written, replaced, removed and collected with their chunks ----------------------------------
@@ -118,3 +150,88 @@ def test_the_default_configuration_keeps_no_sentence_vectors(runtime: Runtime, t
     write_jsonl(tmp_path / "b" / "more.jsonl", [article_record(7, prefix="more", sentences=3)])
     assert runtime.ingest([str(tmp_path / "b")]).sentences_encoded > 0
     assert {i.split("::")[0] for i in sentence_records(runtime)} == {"more-0007"}
+
+
+# ---- the engine reads them ------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def sample_settings(tmp_path: Path) -> Settings:
+    return Settings(data_dir=tmp_path / "data", _env_file=None, learned_ranker=True)
+
+
+def _runtime(settings: Settings, embedder: Embedder) -> Runtime:
+    runtime = Runtime(settings)
+    runtime.__dict__["embedder"] = embedder
+    return runtime
+
+
+def _embedding_everything(runtime: Runtime) -> Callable[[str], Answer]:
+    """The learned engine as it was before sentence vectors were kept: every sentence embedded when asked."""
+    engine = AnswerEngine(runtime.retriever, EngineConfig(learned=True))
+    assert engine.sentence_vectors is not None
+    engine.sentence_vectors.kept = None
+    return engine.answer
+
+
+QUESTIONS = ("What did Italy pledge?", "Which air defense system was Italy prepared to send?")
+
+
+def test_the_engine_embeds_none_of_the_evidence_sentences_ingest_kept(
+    sample_settings: Settings, embedder: Embedder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    runtime = _runtime(sample_settings, embedder)
+    assert runtime.ingest([str(SAMPLE_DIR)]).ok
+    before = [answer_parts(_embedding_everything(runtime)(q)) for q in QUESTIONS]
+    engine = AnswerEngine(runtime.retriever, EngineConfig(learned=True))
+    encoded = encoded_texts(embedder, monkeypatch)
+    for question, expected in zip(QUESTIONS, before, strict=True):
+        encoded.clear()
+        answer = engine.answer(question)
+        assert answer_parts(answer) == expected and not answer.declined  # the same scores, the same answer
+        assert len(encoded) == 1  # the question alone: every sentence the ranker scored was kept
+
+
+def test_a_store_without_them_embeds_only_the_sentences_it_lacks(
+    sample_settings: Settings, embedder: Embedder, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One article ingested before sentence vectors were kept (or under the default configuration), the other
+    with them: the answer is the same, and only the first article's sentences are embedded at question time."""
+    older, newer = tmp_path / "older", tmp_path / "newer"
+    for path in SAMPLE_DIR.iterdir():
+        folder = older if path.name.startswith(ITALY_ARTICLE) else newer
+        folder.mkdir(exist_ok=True)
+        shutil.copy(path, folder)
+    sample_settings.learned_ranker = False
+    runtime = _runtime(sample_settings, embedder)
+    assert runtime.ingest([str(older)]).sentences_encoded == 0
+    sample_settings.learned_ranker = True
+    assert runtime.ingest([str(newer)]).sentences_encoded > 0
+    before = answer_parts(_embedding_everything(runtime)(QUESTIONS[0]))
+
+    engine = AnswerEngine(runtime.retriever, EngineConfig(learned=True))
+    passages = runtime.retriever.search(QUESTIONS[0], k=engine.config.evidence_passages)
+    assert {p.chunk.article_id for p in passages} == {ITALY_ARTICLE, "004_47dad2c8b746e476"}
+    lacking = {s.text for p in passages if p.chunk.article_id == ITALY_ARTICLE for s in chunk_sentences(p.chunk)}
+    encoded = encoded_texts(embedder, monkeypatch)
+    assert answer_parts(engine.answer(QUESTIONS[0])) == before
+    assert set(encoded[1:]) == lacking and len(encoded) == 1 + len(lacking)  # the question, then the older's
+
+
+def test_a_sentence_split_otherwise_is_embedded_not_read(
+    sample_settings: Settings, embedder: Embedder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The reader asks the store for a chunk's sentences as ingest split them (`chunk_sentences`); a text the
+    engine split otherwise (here two sentences as one) has no record, and its vector is the embedder's now."""
+    runtime = _runtime(sample_settings, embedder)
+    runtime.ingest([str(SAMPLE_DIR)])
+    chunk = runtime.store.chunks_of(ITALY_ARTICLE)[0]
+    first, second = chunk_sentences(chunk)[:2]
+    joined = chunk.text[first.start - chunk.start : second.end - chunk.start]
+    engine = AnswerEngine(runtime.retriever, EngineConfig(learned=True))
+    assert engine.sentence_vectors is not None
+    asked = np.asarray(embedder.embed_query("Which companies joined the alliance?"), dtype=np.float32)
+    expected = [float(np.asarray(v, dtype=np.float32) @ asked) for v in embedder.encode([first.text, joined])]
+    encoded = encoded_texts(embedder, monkeypatch)
+    got = engine.sentence_vectors.similarities(asked.tolist(), [first.text, joined], [Passage(chunk, 1.0)])
+    assert got == pytest.approx(expected, abs=1e-5) and encoded == [joined]
