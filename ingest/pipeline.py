@@ -55,6 +55,8 @@ class IngestReport:
     chunks_embedded: int = 0  # chunks written with new vectors
     texts_encoded: int = 0  # distinct texts the model encoded for them (identical chunks are encoded once)
     sentences_encoded: int = 0  # distinct sentences encoded for their kept vectors (IngestOptions.sentence_vectors)
+    # Stored articles whose sentence vectors this run added from their stored chunks (stored before they were kept).
+    sentences_filled: list[str] = field(default_factory=list)
     seconds: float = 0.0
     embed_seconds: float = 0.0
     # Each URL source's validators as it last answered (to send next time), and those of the sitemaps nested in
@@ -210,6 +212,9 @@ def ingest(
         if progress:
             progress(done, total)
 
+    if options.sentence_vectors:
+        _fill_sentence_vectors(store, embedder, options.embed_group, report)
+
     if options.prune:
         seen = {a.id for a in articles} | {i for r in results for i in r.unchanged}
         report.removed, held = _prune(store, results, seen)
@@ -298,6 +303,27 @@ def _sentence_vectors(chunks: Sequence[Chunk], embedder: Embedder) -> KeptSenten
     texts = list(dict.fromkeys(s.text for s in sentences))
     by_text = dict(zip(texts, embedder.encode(texts), strict=True))
     return KeptSentences(sentences, [by_text[s.text] for s in sentences])
+
+
+def _fill_sentence_vectors(
+    store: ArticleStore, embedder: Callable[[], Embedder], group_chunks: int, report: IngestReport
+) -> None:
+    """Keep the sentence vectors of every stored article that lacks them, from its stored chunks (its sources
+    need not be read again: a feed's old entries are not even fetched), about `group_chunks` chunks at a time.
+    An older store, or one ingested under the default configuration, so fills on its first ingest under a
+    configuration that reads them; after that, this costs a look at the catalog."""
+    lacking = [a for a in store.catalog().values() if not a.sentences]
+    while lacking:
+        group, size = [], 0
+        while lacking and size < group_chunks:
+            group.append(lacking.pop())
+            size += group[-1].chunks
+        t0 = time.perf_counter()
+        kept = _sentence_vectors(store.chunks_of_versions(group), embedder())
+        report.embed_seconds += time.perf_counter() - t0
+        report.sentences_encoded += len({s.text for s in kept.sentences})
+        report.sentences_filled += store.keep_sentences(group, kept)
+        log.info("kept the sentence vectors of %d stored articles", len(report.sentences_filled))
 
 
 def _prune(

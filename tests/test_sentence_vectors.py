@@ -4,7 +4,6 @@ engine so that a question embeds none of its evidence sentences, and a store wit
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -20,6 +19,7 @@ from vectorstore.embedder import Embedder
 from vectorstore.manifest import Manifest
 from vectorstore.models import Passage
 from vectorstore.sentences import chunk_sentences, distinct_sentences
+from vectorstore.store import KeptSentences
 
 pytest_plugins = ["chroma_server"]
 
@@ -133,6 +133,45 @@ def test_a_crashed_writer_s_sentences_are_collected_with_its_chunks(
     assert_store_consistent(runtime)
 
 
+def test_an_older_store_is_filled_from_its_stored_chunks_on_its_next_ingest(runtime: Runtime, tmp_path: Path) -> None:
+    """Articles stored without sentence vectors (before they were kept, or under the default configuration) get
+    them on the first ingest that keeps them, though unchanged, and never again after."""
+    path = tmp_path / "src" / "coverage.jsonl"
+    corpus(path)
+    runtime.settings.learned_ranker = False
+    runtime.ingest([str(path)])
+    assert sentence_records(runtime) == {}
+
+    runtime.settings.learned_ranker = True
+    report = runtime.ingest([str(path)])
+    assert report.chunks_embedded == 0 and len(report.unchanged) == 3  # the chunks untouched...
+    assert sorted(report.sentences_filled) == ["kept-0000", "kept-0001", "kept-0002"]  # ...their sentences kept
+    assert len(assert_sentences_consistent(runtime)) == len(distinct_sentences(runtime.store.live_chunks()))
+    again = runtime.ingest([str(path)])
+    assert again.sentences_filled == [] and again.sentences_encoded == 0
+
+
+def test_a_version_replaced_while_it_is_filled_keeps_none(runtime: Runtime, tmp_path: Path) -> None:
+    """Filling reads a version, embeds its sentences and writes them; another writer may replace the version
+    meanwhile (and delete its sentences before they were written): they are deleted again, the new version is
+    not marked."""
+    path = tmp_path / "src" / "coverage.jsonl"
+    records = corpus(path, count=2)
+    runtime.settings.learned_ranker = False
+    runtime.ingest([str(path)])
+    stale = runtime.store.catalog()["kept-0001"]
+    chunks = runtime.store.chunks_of_versions([stale])
+    records[1]["text"] += " Late on Friday the council cancelled the project."
+    write_jsonl(path, records)
+    assert runtime.ingest([str(path)]).updated == ["kept-0001"]  # the other writer, under the default configuration
+
+    sentences = distinct_sentences(chunks)
+    kept = KeptSentences(sentences, runtime.embedder.encode([s.text for s in sentences]))
+    assert runtime.store.keep_sentences([stale], kept) == []
+    assert sentence_records(runtime) == {} and not runtime.store.catalog()["kept-0001"].sentences
+    assert_store_consistent(runtime)
+
+
 # ---- only when the configuration reads them -----------------------------------------------------------------
 
 
@@ -149,7 +188,8 @@ def test_the_default_configuration_keeps_no_sentence_vectors(runtime: Runtime, t
     runtime.settings.learned_ranker = True
     write_jsonl(tmp_path / "b" / "more.jsonl", [article_record(7, prefix="more", sentences=3)])
     assert runtime.ingest([str(tmp_path / "b")]).sentences_encoded > 0
-    assert {i.split("::")[0] for i in sentence_records(runtime)} == {"more-0007"}
+    kept = {i.split("::")[0] for i in sentence_records(runtime)}
+    assert kept == {"more-0007", "kept-0000", "kept-0001", "kept-0002"}  # the older ones filled too
 
 
 # ---- the engine reads them ------------------------------------------------------------------------------------
@@ -193,20 +233,16 @@ def test_the_engine_embeds_none_of_the_evidence_sentences_ingest_kept(
 
 
 def test_a_store_without_them_embeds_only_the_sentences_it_lacks(
-    sample_settings: Settings, embedder: Embedder, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    sample_settings: Settings, embedder: Embedder, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """One article ingested before sentence vectors were kept (or under the default configuration), the other
-    with them: the answer is the same, and only the first article's sentences are embedded at question time."""
-    older, newer = tmp_path / "older", tmp_path / "newer"
-    for path in SAMPLE_DIR.iterdir():
-        folder = older if path.name.startswith(ITALY_ARTICLE) else newer
-        folder.mkdir(exist_ok=True)
-        shutil.copy(path, folder)
-    sample_settings.learned_ranker = False
+    """One article's sentence vectors missing (as in a store written before they were kept, until its next
+    ingest fills them), the other's kept: the answer is the same, and only the first article's sentences are
+    embedded at question time."""
     runtime = _runtime(sample_settings, embedder)
-    assert runtime.ingest([str(older)]).sentences_encoded == 0
-    sample_settings.learned_ranker = True
-    assert runtime.ingest([str(newer)]).sentences_encoded > 0
+    assert runtime.ingest([str(SAMPLE_DIR)]).ok
+    raw = runtime.client.get_collection(f"{sample_settings.collection}-sentences")  # type: ignore[attr-defined]
+    raw.delete(where={"article_id": ITALY_ARTICLE})
+    assert {i.split("::")[0] for i in sentence_records(runtime)} == {"004_47dad2c8b746e476"}
     before = answer_parts(_embedding_everything(runtime)(QUESTIONS[0]))
 
     engine = AnswerEngine(runtime.retriever, EngineConfig(learned=True))

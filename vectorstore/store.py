@@ -197,6 +197,33 @@ class ArticleStore:
             self._manifest.bump()  # a reader that scanned while chunks were deleted rebuilds once more
         self._journal.close(entries)
 
+    def keep_sentences(self, articles: Sequence[StoredArticle], sentences: KeptSentences) -> list[str]:
+        """Add the sentence vectors of live versions stored without them (before they were kept, or by an ingest
+        under the default configuration) and mark those articles; the ids marked.
+
+        Journaled like a commit, so a crash leaves nothing `collect_garbage` misses. A version another writer
+        replaced or removed meanwhile loses them again at once. Chroma has no compare-and-set: a version flipped
+        live between the check and the mark would be marked without them, which costs its questions embedding
+        time, never a wrong answer (the reader embeds what it does not find).
+        """
+        entries: list[Entry] = [(a.id, a.version) for a in articles]
+        if {(s.article_id, s.version) for s in sentences.sentences} - set(entries):
+            raise StoreError("sentences of versions not being filled")
+        if not entries:
+            return []
+        now = time.time()
+        self._journal.open(entries, now)
+        self._sentences.write(sentences.sentences, sentences.vectors, now)
+        live = self._manifest.live_versions([a.id for a in articles])
+        for article in articles:
+            if live.get(article.id) != article.version:
+                self._sentences.delete_version(article.id, article.version)
+        marked = [a.id for a in articles if live.get(a.id) == a.version]
+        self._manifest.mark_sentences(marked)
+        self._forget_catalog()
+        self._journal.close(entries)
+        return marked
+
     def mark_checked(self, stamps: Mapping[str, datetime]) -> None:
         """Record, per live article, the feed's updated date up to which it was fetched again and found unchanged,
         so an entry stamped later than its storing is not fetched on every poll. Metadata only: readers see
