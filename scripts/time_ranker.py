@@ -52,7 +52,7 @@ def main() -> None:
     config = EngineConfig()
     warm = SentenceVectors(retriever.embedder, config.sentence_vectors)
     features_ms, cold_ms, kept_ms, warm_ms, model_ms, sentences = [], [], [], [], [], []
-    found, asked_for = 0, 0
+    found, asked_for, largest_gap = 0, 0, 0.0
 
     def none(texts: object) -> list[float]:
         return [0.0] * len(texts)  # type: ignore[arg-type]
@@ -78,6 +78,7 @@ def main() -> None:
         ids = kept_sentence_ids(passages, set(texts))
         found += len({ids[i] for i in retriever.store.sentence_vectors(list(ids))})
         asked_for += len(set(texts))
+        largest_gap = max(largest_gap, *(abs(a - b) for a, b in zip(cold(), kept(), strict=True)))
         warm_ms.append(best_ms(lambda: warm.similarities(asked, texts), args.repeat))  # noqa: B023
         model_ms.append(best_ms(lambda: rank(question, cands, idf, model), args.repeat))  # noqa: B023
         sentences.append(len(cands))
@@ -87,6 +88,8 @@ def main() -> None:
 
     print(f"{len(sentences)} questions, {statistics.median(sentences):.0f} candidate sentences (median)")
     print(f"kept in the store: {found} of {asked_for} distinct candidate sentences")
+    # Ingest encodes in other batches than a question does, so float rounding may differ in the last digits.
+    print(f"largest difference of a similarity read from the store and one embedded now: {largest_gap:.2e}")
     steps = (
         ("features but the similarity", features_ms),
         ("similarity, cold", cold_ms),
