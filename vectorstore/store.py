@@ -47,33 +47,34 @@ class KeptSentences:
     vectors: Sequence[Sequence[float]]
 
 
+def _model_collection(client: Any, name: str, embedding_model: str, dimension: int) -> Any:
+    """A collection of this model's vectors, created if need be; ModelMismatchError if another model's."""
+    collection = guard(client.get_or_create_collection)(
+        name,
+        embedding_function=None,
+        configuration={"hnsw": {"space": "cosine"}},
+        metadata={"embedding_model": embedding_model, "dimension": dimension},
+    )
+    stored_model = (collection.metadata or {}).get("embedding_model")
+    if stored_model and stored_model != embedding_model:
+        raise ModelMismatchError(
+            f"collection {name!r} was built with the embedding model {stored_model!r}, "
+            f"but {embedding_model!r} is configured (NEWSBOT_MULTILINGUAL, NEWSBOT_EMBEDDING_MODEL); configure "
+            f"that model again, or set NEWSBOT_COLLECTION to a new collection and ingest the coverage there"
+        )
+    return collection
+
+
 class ArticleStore:
     """Chunks and manifest of one collection; thread-safe (Chroma's client is) and cheap to share."""
 
     def __init__(self, client: Any, collection: str, embedding_model: str, dimension: int) -> None:
         self._client = client
         self.collection_name = collection
-        self._chunks = guard(client.get_or_create_collection)(
-            collection,
-            embedding_function=None,
-            configuration={"hnsw": {"space": "cosine"}},
-            metadata={"embedding_model": embedding_model, "dimension": dimension},
-        )
+        self._chunks = _model_collection(client, collection, embedding_model, dimension)
         # The sentence vectors (vectorstore/sentences.py) are the same model's: never two models' in one collection.
-        sentences = guard(client.get_or_create_collection)(
-            f"{collection}{SENTENCES_SUFFIX}",
-            embedding_function=None,
-            configuration={"hnsw": {"space": "cosine"}},
-            metadata={"embedding_model": embedding_model, "dimension": dimension},
-        )
-        for kept in (self._chunks, sentences):
-            stored_model = (kept.metadata or {}).get("embedding_model")
-            if stored_model and stored_model != embedding_model:
-                raise ModelMismatchError(
-                    f"collection {kept.name!r} was built with the embedding model {stored_model!r}, "
-                    f"but {embedding_model!r} is configured (NEWSBOT_MULTILINGUAL, NEWSBOT_EMBEDDING_MODEL); configure "
-                    f"that model again, or set NEWSBOT_COLLECTION to a new collection and ingest the coverage there"
-                )
+        # Opened after the chunks' check, so a store opened with the wrong model gets no collection of that model.
+        sentences = _model_collection(client, f"{collection}{SENTENCES_SUFFIX}", embedding_model, dimension)
         manifest = guard(client.get_or_create_collection)(f"{collection}-articles", embedding_function=None)
         self._chunks = GuardedCollection(self._chunks)
         self._max_batch = int(guard(getattr(client, "get_max_batch_size", lambda: 5000))())
