@@ -4,8 +4,8 @@ The same articles are ingested into two fresh embedded stores in a temp dir: wit
 sentence vectors) and with NEWSBOT_LEARNED_RANKER (which keeps them). This machine is shared and its speed moves
 by a factor of two within minutes, so a JSON Lines corpus is split into --slices parts and each part is ingested
 into both stores, one right after the other (the order alternating), so both see the same load. Prints, per
-configuration, chunks per second of ingest (`IngestReport.seconds`), the sentences kept and encoded, and the
-store's size on disk.
+configuration, chunks per second of ingest (`IngestReport.seconds`, of which `embed_seconds` encoding), the
+sentences kept and encoded, and the store's size on disk; writes them to bench/out/sentence_vectors-NAME.json.
 
     python -m bench.sentence_vectors --corpus data/sample
     python -m bench.sentence_vectors --corpus var/evalstore/rtqa2024/pools/realtimeqa_2024.qa.k3.n60.jsonl --slices 4
@@ -14,10 +14,12 @@ store's size on disk.
 from __future__ import annotations
 
 import argparse
+import json
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from bench import REPO
 from bot.runtime import Runtime
 from bot.settings import Settings
 
@@ -25,6 +27,7 @@ from bot.settings import Settings
 @dataclass
 class Totals:
     seconds: float = 0.0
+    embed_seconds: float = 0.0
     chunks: int = 0
     sentences_encoded: int = 0
 
@@ -51,6 +54,7 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--corpus", type=Path, required=True, help="a directory of articles or a JSON Lines corpus")
     p.add_argument("--slices", type=int, default=1)
+    p.add_argument("--out", type=Path, default=None, help="default bench/out/sentence_vectors-<corpus name>.json")
     args = p.parse_args()
     with tempfile.TemporaryDirectory(prefix="newsbot-sentences-") as tmp:
         root = Path(tmp)
@@ -65,18 +69,33 @@ def main() -> None:
                 report = runtimes[kept].ingest([str(part)])
                 assert report.ok, report.failed
                 totals[kept].seconds += report.seconds
+                totals[kept].embed_seconds += report.embed_seconds
                 totals[kept].chunks += report.chunks_embedded
                 totals[kept].sentences_encoded += report.sentences_encoded
         articles = len(runtimes[False].store.catalog())
         print(f"{args.corpus}: {articles} articles, {totals[False].chunks} chunks, {args.slices} slice(s)")
+        figures: dict[str, object] = {"corpus": str(args.corpus), "articles": articles, "slices": args.slices}
         for kept, runtime in runtimes.items():
             t = totals[kept]
+            figures["kept" if kept else "default"] = {
+                "seconds": round(t.seconds, 2),
+                "embed_seconds": round(t.embed_seconds, 2),
+                "chunks": t.chunks,
+                "chunks_per_s": round(t.chunks / t.seconds, 2),
+                "sentences_kept": runtime.store.sentence_count(),
+                "sentences_encoded": t.sentences_encoded,
+                "disk_mb": round(_disk_mb(runtime.settings.store_path), 1),
+            }
             print(
-                f"{'with sentence vectors' if kept else 'default':>22}: {t.seconds:7.1f} s, "
+                f"{'with sentence vectors' if kept else 'default':>22}: {t.seconds:7.1f} s "
+                f"({t.embed_seconds:.1f} s embedding), "
                 f"{t.chunks / t.seconds:6.2f} chunks/s, {runtime.store.sentence_count()} sentences kept "
                 f"({t.sentences_encoded} encoded), {_disk_mb(runtime.settings.store_path):.1f} MB on disk"
             )
         print(f"ingest time with them: x{totals[True].seconds / totals[False].seconds:.2f}")
+    out = args.out or REPO / "bench" / "out" / f"sentence_vectors-{args.corpus.stem}.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(figures, indent=2) + "\n", encoding="utf-8")
 
 
 if __name__ == "__main__":
