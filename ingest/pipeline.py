@@ -70,10 +70,12 @@ class IngestReport:
         return not self.failed
 
     def summary(self) -> str:
+        # An older store's first ingest that keeps sentence vectors says so: it may take minutes with nothing added.
+        filled = f", sentence vectors kept for {len(self.sentences_filled)} stored" if self.sentences_filled else ""
         return (
             f"added {len(self.added)}, updated {len(self.updated)}, unchanged {len(self.unchanged)}, "
             f"removed {len(self.removed)}, failed {len(self.failed)}, skipped {len(self.skipped)}, "
-            f"warnings {len(self.warnings)} ({self.chunks_embedded} chunks embedded in {self.seconds:.1f} s)"
+            f"warnings {len(self.warnings)} ({self.chunks_embedded} chunks embedded{filled} in {self.seconds:.1f} s)"
         )
 
 

@@ -146,6 +146,7 @@ def test_an_older_store_is_filled_from_its_stored_chunks_on_its_next_ingest(runt
     report = runtime.ingest([str(path)])
     assert report.chunks_embedded == 0 and len(report.unchanged) == 3  # the chunks untouched...
     assert sorted(report.sentences_filled) == ["kept-0000", "kept-0001", "kept-0002"]  # ...their sentences kept
+    assert "sentence vectors kept for 3 stored" in report.summary()
     assert len(assert_sentences_consistent(runtime)) == len(distinct_sentences(runtime.store.live_chunks()))
     again = runtime.ingest([str(path)])
     assert again.sentences_filled == [] and again.sentences_encoded == 0
