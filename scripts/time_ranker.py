@@ -9,6 +9,10 @@ printed) and warm (every sentence's vector kept in memory, as when the story's p
 p95 in milliseconds.
 
     python scripts/time_ranker.py --store var/evalstore/rtqa2024 --questions ../shared/eval/realtimeqa_2024.qa.jsonl
+
+With --server the store is served by a `chroma run` on 127.0.0.1 (its Chroma directory, the lexical index read as
+before), so the read from the store crosses HTTP as in server mode; --skip-cold leaves out the cold embedding,
+which no store changes.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from bot.answer.sentence_vectors import SentenceVectors, kept_sentence_ids
 from bot.evaluation import load_questions
 from bot.runtime import Runtime
 from bot.settings import Settings
+from vectorstore.server_process import start_chroma_server
 from vectorstore.store import Filters
 
 
@@ -45,8 +50,19 @@ def main() -> None:
     p.add_argument("--questions", type=Path, required=True)
     p.add_argument("--limit", type=int, default=60)
     p.add_argument("--repeat", type=int, default=5)
+    p.add_argument("--server", action="store_true", help="serve the store by `chroma run` and read it over HTTP")
+    p.add_argument("--skip-cold", action="store_true", help="do not time embedding every sentence cold")
     args = p.parse_args()
-    runtime = Runtime(Settings(data_dir=args.store, _env_file=None), create_store=False)
+    server = start_chroma_server(Settings(data_dir=args.store, _env_file=None).store_path) if args.server else None
+    try:
+        run(args, server.url if server else None)
+    finally:
+        if server is not None:
+            server.stop()
+
+
+def run(args: argparse.Namespace, chroma_url: str | None) -> None:
+    runtime = Runtime(Settings(data_dir=args.store, chroma_url=chroma_url, _env_file=None), create_store=False)
     retriever, model = runtime.retriever, load_model()
     idf = retriever.lexical.current().idf
     config = EngineConfig()
@@ -73,7 +89,8 @@ def main() -> None:
             return fresh.similarities(asked, texts, passages)  # noqa: B023
 
         features_ms.append(best_ms(lambda: candidates(question, passages, idf, none), args.repeat))  # noqa: B023
-        cold_ms.append(best_ms(cold, args.repeat))
+        if not args.skip_cold:
+            cold_ms.append(best_ms(cold, args.repeat))
         kept_ms.append(best_ms(kept, args.repeat))
         ids = kept_sentence_ids(passages, set(texts))
         found += len({ids[i] for i in retriever.store.sentence_vectors(list(ids))})
@@ -98,6 +115,8 @@ def main() -> None:
         ("model", model_ms),
     )
     for name, xs in steps:
+        if not xs:
+            continue
         print(f"{name}: p50 {pct(xs, 50):.2f} ms, p95 {pct(xs, 95):.2f} ms")
 
 
