@@ -197,6 +197,13 @@ class Settings(BaseSettings):
         return MULTILINGUAL_MODEL if self.multilingual else self.embedding_model
 
     @property
+    def keeps_sentence_vectors(self) -> bool:
+        """Whether ingest keeps the vectors of the chunks' sentences (vectorstore/sentences.py): the answer engine
+        reads them only for the learned ranker's similarity and the scoring across languages; without either they
+        would only cost ingest time."""
+        return self.learned_ranker or self.multilingual
+
+    @property
     def store_path(self) -> Path:
         return self.data_dir / "chroma"
 

@@ -20,7 +20,8 @@ from ingest.source_result import SourceResult, StoredAt
 from ingest.sources import is_url, read_source
 from vectorstore.embedder import Embedder
 from vectorstore.models import Article, Chunk, StoredArticle
-from vectorstore.store import ArticleStore
+from vectorstore.sentences import distinct_sentences
+from vectorstore.store import ArticleStore, KeptSentences
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +36,9 @@ class IngestOptions:
     embed_group: int = 512  # chunks embedded per call: large batches keep the embedder at its ceiling
     gc_grace_s: float = 600.0
     fetch: FetchOptions = field(default_factory=FetchOptions)
+    # Keep the embedder's vector of every sentence of the chunks (vectorstore/sentences.py): only when the answer
+    # engine reads them (`Settings.keeps_sentence_vectors`), since they cost ingest time and space.
+    sentence_vectors: bool = False
 
 
 @dataclass
@@ -50,6 +54,9 @@ class IngestReport:
     warnings: list[ItemError] = field(default_factory=list)
     chunks_embedded: int = 0  # chunks written with new vectors
     texts_encoded: int = 0  # distinct texts the model encoded for them (identical chunks are encoded once)
+    sentences_encoded: int = 0  # distinct sentences encoded for their kept vectors (IngestOptions.sentence_vectors)
+    # Stored articles whose sentence vectors this run added from their stored chunks (stored before they were kept).
+    sentences_filled: list[str] = field(default_factory=list)
     seconds: float = 0.0
     embed_seconds: float = 0.0
     # Each URL source's validators as it last answered (to send next time), and those of the sitemaps nested in
@@ -63,10 +70,12 @@ class IngestReport:
         return not self.failed
 
     def summary(self) -> str:
+        # An older store's first ingest that keeps sentence vectors says so: it may take minutes with nothing added.
+        filled = f", sentence vectors kept for {len(self.sentences_filled)} stored" if self.sentences_filled else ""
         return (
             f"added {len(self.added)}, updated {len(self.updated)}, unchanged {len(self.unchanged)}, "
             f"removed {len(self.removed)}, failed {len(self.failed)}, skipped {len(self.skipped)}, "
-            f"warnings {len(self.warnings)} ({self.chunks_embedded} chunks embedded in {self.seconds:.1f} s)"
+            f"warnings {len(self.warnings)} ({self.chunks_embedded} chunks embedded{filled} in {self.seconds:.1f} s)"
         )
 
 
@@ -196,14 +205,17 @@ def ingest(
         group.append(entry)
         group_chunks += len(entry[1])
         if group_chunks >= options.embed_group:
-            done += _embed_and_commit(group, store, embedder(), reuse, report)
+            done += _embed_and_commit(group, store, embedder(), reuse, report, options.sentence_vectors)
             group, group_chunks = [], 0
             if progress:
                 progress(done, total)
     if group:
-        done += _embed_and_commit(group, store, embedder(), reuse, report)
+        done += _embed_and_commit(group, store, embedder(), reuse, report, options.sentence_vectors)
         if progress:
             progress(done, total)
+
+    if options.sentence_vectors:
+        _fill_sentence_vectors(store, embedder, options.embed_group, report)
 
     if options.prune:
         seen = {a.id for a in articles} | {i for r in results for i in r.unchanged}
@@ -264,23 +276,56 @@ def _embed_and_commit(
     embedder: Embedder,
     reuse: _VectorReuse,
     report: IngestReport,
+    keep_sentences: bool = False,
 ) -> int:
     texts = [embedding_text(chunk) for _, chunks, _ in group for chunk in chunks]
     t0 = time.perf_counter()
     vectors, encoded = reuse.encode(texts, embedder)
+    kept = _sentence_vectors([c for _, chunks, _ in group for c in chunks], embedder) if keep_sentences else None
     report.embed_seconds += time.perf_counter() - t0
     report.texts_encoded += encoded
+    report.sentences_encoded += len({s.text for s in kept.sentences}) if kept else 0
     items = []
     offset = 0
     for article, chunks, _ in group:
         items.append((article, chunks, vectors[offset : offset + len(chunks)]))
         offset += len(chunks)
-    store.commit(items)
+    store.commit(items, kept)
     for article, _, existed in group:
         (report.updated if existed else report.added).append(article.id)
     report.chunks_embedded += len(texts)
     log.info("committed %d articles (%d chunks embedded so far)", len(group), report.chunks_embedded)
     return len(texts)
+
+
+def _sentence_vectors(chunks: Sequence[Chunk], embedder: Embedder) -> KeptSentences:
+    """Every sentence of the chunks with its vector, each distinct text encoded once (chunks overlap, and wire
+    stories repeat), by `Embedder.encode` as the answer engine encodes the sentences it finds no vector for."""
+    sentences = distinct_sentences(chunks)
+    texts = list(dict.fromkeys(s.text for s in sentences))
+    by_text = dict(zip(texts, embedder.encode(texts), strict=True))
+    return KeptSentences(sentences, [by_text[s.text] for s in sentences])
+
+
+def _fill_sentence_vectors(
+    store: ArticleStore, embedder: Callable[[], Embedder], group_chunks: int, report: IngestReport
+) -> None:
+    """Keep the sentence vectors of every stored article that lacks them, from its stored chunks (its sources
+    need not be read again: a feed's old entries are not even fetched), about `group_chunks` chunks at a time.
+    An older store, or one ingested under the default configuration, so fills on its first ingest under a
+    configuration that reads them; after that, this costs a look at the catalog."""
+    lacking = [a for a in store.catalog().values() if not a.sentences]
+    while lacking:
+        group, size = [], 0
+        while lacking and size < group_chunks:
+            group.append(lacking.pop())
+            size += group[-1].chunks
+        t0 = time.perf_counter()
+        kept = _sentence_vectors(store.chunks_of_versions(group), embedder())
+        report.embed_seconds += time.perf_counter() - t0
+        report.sentences_encoded += len({s.text for s in kept.sentences})
+        report.sentences_filled += store.keep_sentences(group, kept)
+        log.info("kept the sentence vectors of %d stored articles", len(report.sentences_filled))
 
 
 def _prune(

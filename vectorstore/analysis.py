@@ -22,6 +22,9 @@ logging.getLogger("bm25s").setLevel(logging.WARNING)  # bm25s sets itself to DEB
 # ---- sentences ----
 
 _PARAGRAPH = re.compile(r"[^\n]+")
+# A sentence of fewer words is a caption, a dateline or a fragment, never an answer: the answer engine scores
+# none, and ingest keeps no vector of one (`vectorstore/sentences.py`).
+MIN_SENTENCE_WORDS = 4
 
 
 def sentence_spans(text: str) -> list[tuple[int, int]]:

@@ -116,6 +116,15 @@ class Manifest:
                 embeddings=[[1.0]] * (len(ids[sl]) + 1),
             )
 
+    def mark_sentences(self, article_ids: Sequence[str]) -> None:
+        """Record that these articles' live versions have their sentence vectors kept (metadata only, like
+        `mark_checked`: readers see nothing change)."""
+        ids = [a for a in article_ids if a != META_ID]
+        for i in range(0, len(ids), self._max_batch):
+            sl = ids[i : i + self._max_batch]
+            seq = time.time_ns()
+            self._records.update(ids=sl, metadatas=[{"sentences": True, "seq": seq}] * len(sl))
+
     def mark_checked(self, stamps: Mapping[str, datetime]) -> int:
         """Record, per article, the feed date up to which it was found unchanged; how many were marked."""
         ids = [a for a in stamps if a != META_ID]

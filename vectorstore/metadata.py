@@ -71,11 +71,15 @@ def stored_from(article_id: str, meta: dict[str, Any]) -> StoredArticle:
         ingested_at=meta.get("ingested_at", ""),
         from_summary=bool(meta.get("from_summary", False)),
         checked_at=meta.get("checked_at", ""),
+        sentences=bool(meta.get("sentences", False)),
     )
 
 
-def article_metadata(article: Article, version: str, chunks: int, ingested_at: str) -> dict[str, Any]:
-    """An article's manifest record: its live version, chunk count and what the catalog shows."""
+def article_metadata(
+    article: Article, version: str, chunks: int, ingested_at: str, sentences: bool = False
+) -> dict[str, Any]:
+    """An article's manifest record: its live version, chunk count, whether its sentence vectors are kept
+    (`vectorstore/sentences.py`) and what the catalog shows."""
     meta: dict[str, Any] = {
         "kind": "article",
         "title": article.title,
@@ -84,6 +88,7 @@ def article_metadata(article: Article, version: str, chunks: int, ingested_at: s
         "origin": article.origin,
         "ingested_at": ingested_at,
         "from_summary": article.from_summary,  # always sent: an upsert keeps keys it is not given
+        "sentences": sentences,  # always sent too: a version written without them must not inherit the flag
     }
     for key in ("url", "date", "source", "author"):
         value = getattr(article, key)

@@ -70,6 +70,7 @@ class StoredArticle:
     ingested_at: str = ""
     from_summary: bool = False
     checked_at: str = ""  # a feed's updated date up to which it was found unchanged (see ArticleStore.mark_checked)
+    sentences: bool = False  # its sentence vectors are kept (vectorstore/sentences.py); False in older stores
 
 
 @dataclass(frozen=True)

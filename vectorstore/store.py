@@ -5,7 +5,9 @@ record that names the live version is flipped afterwards (`vectorstore/manifest.
 the live version. A crash before the flip leaves the old version live; a crash after it leaves the new one;
 leftover chunks of a dead version are invisible and are collected later. A change token in the manifest lets
 every process (and the lexical index) notice other processes' writes with one cheap read. How records map to
-Chroma metadata is `vectorstore/metadata.py`; dense search, `vectorstore/dense.py`.
+Chroma metadata is `vectorstore/metadata.py`; dense search, `vectorstore/dense.py`. Where the configuration
+reads them, the vectors of the chunks' sentences are kept beside them, written and deleted with their version
+(`vectorstore/sentences.py`).
 """
 
 from __future__ import annotations
@@ -14,8 +16,11 @@ import logging
 import threading
 import time
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
+
+import numpy as np
 
 from vectorstore.dense import dense_search
 from vectorstore.errors import ModelMismatchError, StoreError
@@ -25,10 +30,39 @@ from vectorstore.journal import Entry, Journal
 from vectorstore.manifest import META_ID, PAGE, Manifest
 from vectorstore.metadata import article_metadata, chunk_from, chunk_metadata
 from vectorstore.models import Article, Chunk, StoredArticle, chunk_id
+from vectorstore.sentences import SUFFIX as SENTENCES_SUFFIX
+from vectorstore.sentences import Sentence, SentenceVectorStore
 
 CATALOG_OVERLAP_NS = 60 * 1_000_000_000  # see `catalog`
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class KeptSentences:
+    """The sentence vectors a commit keeps for its articles (`vectorstore/sentences.py`): every sentence of their
+    chunks, each once, with the embedder's vector. Given, even empty, the articles are marked as having them."""
+
+    sentences: Sequence[Sentence]
+    vectors: Sequence[Sequence[float]]
+
+
+def _model_collection(client: Any, name: str, embedding_model: str, dimension: int) -> Any:
+    """A collection of this model's vectors, created if need be; ModelMismatchError if another model's."""
+    collection = guard(client.get_or_create_collection)(
+        name,
+        embedding_function=None,
+        configuration={"hnsw": {"space": "cosine"}},
+        metadata={"embedding_model": embedding_model, "dimension": dimension},
+    )
+    stored_model = (collection.metadata or {}).get("embedding_model")
+    if stored_model and stored_model != embedding_model:
+        raise ModelMismatchError(
+            f"collection {name!r} was built with the embedding model {stored_model!r}, "
+            f"but {embedding_model!r} is configured (NEWSBOT_MULTILINGUAL, NEWSBOT_EMBEDDING_MODEL); configure "
+            f"that model again, or set NEWSBOT_COLLECTION to a new collection and ingest the coverage there"
+        )
+    return collection
 
 
 class ArticleStore:
@@ -37,22 +71,14 @@ class ArticleStore:
     def __init__(self, client: Any, collection: str, embedding_model: str, dimension: int) -> None:
         self._client = client
         self.collection_name = collection
-        self._chunks = guard(client.get_or_create_collection)(
-            collection,
-            embedding_function=None,
-            configuration={"hnsw": {"space": "cosine"}},
-            metadata={"embedding_model": embedding_model, "dimension": dimension},
-        )
-        stored_model = (self._chunks.metadata or {}).get("embedding_model")
-        if stored_model and stored_model != embedding_model:
-            raise ModelMismatchError(
-                f"collection {collection!r} was built with the embedding model {stored_model!r}, "
-                f"but {embedding_model!r} is configured (NEWSBOT_MULTILINGUAL, NEWSBOT_EMBEDDING_MODEL); configure "
-                f"that model again, or set NEWSBOT_COLLECTION to a new collection and ingest the coverage there"
-            )
+        self._chunks = _model_collection(client, collection, embedding_model, dimension)
+        # The sentence vectors (vectorstore/sentences.py) are the same model's: never two models' in one collection.
+        # Opened after the chunks' check, so a store opened with the wrong model gets no collection of that model.
+        sentences = _model_collection(client, f"{collection}{SENTENCES_SUFFIX}", embedding_model, dimension)
         manifest = guard(client.get_or_create_collection)(f"{collection}-articles", embedding_function=None)
         self._chunks = GuardedCollection(self._chunks)
         self._max_batch = int(guard(getattr(client, "get_max_batch_size", lambda: 5000))())
+        self._sentences = SentenceVectorStore(GuardedCollection(sentences), self._max_batch)
         self._manifest = Manifest(GuardedCollection(manifest), self._max_batch)
         journal = guard(client.get_or_create_collection)(f"{collection}-journal", embedding_function=None)
         self._journal = Journal(GuardedCollection(journal), self._max_batch)
@@ -114,8 +140,13 @@ class ArticleStore:
 
     # ---- writes -------------------------------------------------------------------------------------------
 
-    def commit(self, items: Sequence[tuple[Article, Sequence[Chunk], Sequence[Sequence[float]]]]) -> None:
-        """Write new versions of articles: chunks first, then the manifest flip, then old versions go."""
+    def commit(
+        self,
+        items: Sequence[tuple[Article, Sequence[Chunk], Sequence[Sequence[float]]]],
+        sentences: KeptSentences | None = None,
+    ) -> None:
+        """Write new versions of articles: chunks (and `sentences`' vectors) first, then the manifest flip, then old
+        versions go, their sentences with them."""
         if not items:
             return
         now = time.time()
@@ -128,6 +159,8 @@ class ArticleStore:
                 raise StoreError("chunks and embeddings differ in number")
         # Opened before the first chunk is written, closed once the replaced chunks are gone (see journal.py).
         entries: list[Entry] = [(a.id, chunks[0].version if chunks else a.content_hash()) for a, chunks, _ in items]
+        if sentences is not None and {(s.article_id, s.version) for s in sentences.sentences} - set(entries):
+            raise StoreError("sentences of versions this commit does not write")  # the journal would not cover them
         self._journal.open(entries, now)
         for _article, chunks, embeddings in items:
             for chunk, vector in zip(chunks, embeddings, strict=True):
@@ -138,6 +171,8 @@ class ArticleStore:
         for i in range(0, len(ids), self._max_batch):
             sl = slice(i, i + self._max_batch)
             self._chunks.upsert(ids=ids[sl], documents=docs[sl], metadatas=metas[sl], embeddings=vectors[sl])
+        if sentences is not None:
+            self._sentences.write(sentences.sentences, sentences.vectors, now)
 
         stamp = datetime.now(UTC).isoformat(timespec="seconds")
         m_ids, m_docs, m_metas = [], [], []
@@ -145,7 +180,7 @@ class ArticleStore:
             version = chunks[0].version if chunks else article.content_hash()
             m_ids.append(article.id)
             m_docs.append(article.text)
-            m_metas.append(article_metadata(article, version, len(chunks), stamp))
+            m_metas.append(article_metadata(article, version, len(chunks), stamp, sentences is not None))
         replaced = self._manifest.live_versions(m_ids)
         self._manifest.flip(m_ids, m_docs, m_metas)
         self._forget_catalog()  # this process reads its own flip at once
@@ -158,10 +193,37 @@ class ArticleStore:
             if replaced.get(article_id) not in (None, meta["version"])
         ]
         for article_id, version in stale:
-            self._chunks.delete(where={"$and": [{"article_id": article_id}, {"version": version}]})
+            self._delete_version(article_id, version)
         if stale:
             self._manifest.bump()  # a reader that scanned while chunks were deleted rebuilds once more
         self._journal.close(entries)
+
+    def keep_sentences(self, articles: Sequence[StoredArticle], sentences: KeptSentences) -> list[str]:
+        """Add the sentence vectors of live versions stored without them (before they were kept, or by an ingest
+        under the default configuration) and mark those articles; the ids marked.
+
+        Journaled like a commit, so a crash leaves nothing `collect_garbage` misses. A version another writer
+        replaced or removed meanwhile loses them again at once. Chroma has no compare-and-set: a version flipped
+        live between the check and the mark would be marked without them, which costs its questions embedding
+        time, never a wrong answer (the reader embeds what it does not find).
+        """
+        entries: list[Entry] = [(a.id, a.version) for a in articles]
+        if {(s.article_id, s.version) for s in sentences.sentences} - set(entries):
+            raise StoreError("sentences of versions not being filled")
+        if not entries:
+            return []
+        now = time.time()
+        self._journal.open(entries, now)
+        self._sentences.write(sentences.sentences, sentences.vectors, now)
+        live = self._manifest.live_versions([a.id for a in articles])
+        for article in articles:
+            if live.get(article.id) != article.version:
+                self._sentences.delete_version(article.id, article.version)
+        marked = [a.id for a in articles if live.get(a.id) == a.version]
+        self._manifest.mark_sentences(marked)
+        self._forget_catalog()
+        self._journal.close(entries)
+        return marked
 
     def mark_checked(self, stamps: Mapping[str, datetime]) -> None:
         """Record, per live article, the feed's updated date up to which it was fetched again and found unchanged,
@@ -184,14 +246,21 @@ class ArticleStore:
         self._manifest.delete(list(removed))  # moves the token (the manifest count) in the same call
         self._forget_catalog()
         for article_id, version in removed.items():
-            self._chunks.delete(where={"$and": [{"article_id": article_id}, {"version": version}]})
+            self._delete_version(article_id, version)
         self._manifest.bump()
         self._journal.close(entries)
         return len(removed)
 
+    def _delete_version(self, article_id: str, version: str) -> None:
+        """A replaced or removed version's chunks, then its sentence vectors (after: a sentence never outlives
+        its chunk, and a crash in between leaves the journal entry open for `collect_garbage`)."""
+        self._chunks.delete(where={"$and": [{"article_id": article_id}, {"version": version}]})
+        self._sentences.delete_version(article_id, version)
+
     def collect_garbage(self, grace_seconds: float) -> int:
-        """Delete what killed writers left: chunks of the articles in their open journal entries that are not the
-        live version (all of them for an article no longer live), written before the grace period.
+        """Delete what killed writers left: chunks (and sentence vectors) of the articles in their open journal
+        entries that are not the live version (all of them for an article no longer live), written before the
+        grace period.
 
         The grace period protects chunks another writer has written but not yet committed. Reads only the
         journal and those articles' chunks, never the whole collection.
@@ -210,6 +279,8 @@ class ArticleStore:
             dead += self._chunks.get(where={"$and": where}, include=[])["ids"]
         for i in range(0, len(dead), self._max_batch):
             self._chunks.delete(ids=dead[i : i + self._max_batch])
+        for article_id in articles:
+            self._sentences.delete(self._sentences.dead(article_id, live.get(article_id), cutoff))
         self._journal.close(entries)
         return len(dead)
 
@@ -287,10 +358,18 @@ class ArticleStore:
         catalog = self.catalog(max_age_s=self.read_max_age_s)
         return dense_search(self._chunks, embedding, k, catalog, filters, known)
 
+    def sentence_vectors(self, sentence_ids: Sequence[str]) -> dict[str, np.ndarray]:
+        """The kept vectors of these sentences (ids as `Sentence.id`), those that have one: one read by id."""
+        return self._sentences.vectors(sentence_ids) if sentence_ids else {}
+
     def chunk_count(self) -> int:
         return int(self._chunks.count())
 
+    def sentence_count(self) -> int:
+        """Sentence vectors kept, live or not yet collected (tests, benchmarks)."""
+        return self._sentences.count()
+
     def drop(self) -> None:
         """Delete the store's collections (tests and benchmarks start afresh with it; no command offers it)."""
-        for suffix in ("", "-articles", "-journal"):
+        for suffix in ("", "-articles", "-journal", SENTENCES_SUFFIX):
             self._client.delete_collection(f"{self.collection_name}{suffix}")

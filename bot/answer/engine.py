@@ -168,9 +168,11 @@ class AnswerEngine:
                 f"the learned ranker reads {self.ranker.embedder}'s similarities, the store is embedded with "
                 f"{retriever.embedder.name}: retrain it (scripts/train_ranker.py) or unset NEWSBOT_LEARNED_RANKER"
             )
-        # The question-sentence similarities of the learned ranker and of the scoring across languages.
+        # The question-sentence similarities of the learned ranker and of the scoring across languages, from the
+        # sentence vectors ingest kept where it did (Settings.keeps_sentence_vectors: the same two conditions).
         wanted = config.cross_lingual or config.learned
-        self.sentence_vectors = SentenceVectors(retriever.embedder, config.sentence_vectors) if wanted else None
+        kept = retriever.store.sentence_vectors
+        self.sentence_vectors = SentenceVectors(retriever.embedder, config.sentence_vectors, kept) if wanted else None
 
     def answer(self, question: str, history: Sequence[str] = (), filters: Filters | None = None) -> Answer:
         started = time.perf_counter()
@@ -224,7 +226,7 @@ class AnswerEngine:
         idf = self.retriever.term_idf()
         select_options: dict[str, float] = {}
         if foreign:
-            similarity = self._similarity(query, query_vector)
+            similarity = self._similarity(query, query_vector, passages)
             floor, cognates = self.config.similarity_floor, self.config.cognates
             scored = crosslingual.candidate_sentences(analysed, passages, foreign, idf, similarity, floor, cognates)
             bar = self.config.min_coverage_unmapped if unmapped else self.config.min_coverage
@@ -237,7 +239,7 @@ class AnswerEngine:
             )
             weak = not judged or judged[0].coverage < bar
         elif self.ranker is not None:
-            similarity = self._similarity(query, query_vector)
+            similarity = self._similarity(query, query_vector, passages)
             scored = ranked_sentences(analysed, passages, idf, similarity, self.ranker, self.config.ranking)
             select_options["min_ratio"] = self.config.ranking.answer_min_ratio  # of probabilities, not hand-set scores
             weak = not scored or self.answer_probability(scored, found_share) < self.min_answer_probability
@@ -258,10 +260,12 @@ class AnswerEngine:
             answer = replace(answer, quotes_language=crosslingual.passage_language(lead))
         return answer
 
-    def _similarity(self, query: str, vector: Sequence[float] | None) -> Similarity:
-        """Each text's similarity to the question, by the vector retrieval embedded it as (else embedded now)."""
+    def _similarity(self, query: str, vector: Sequence[float] | None, passages: Sequence[Passage]) -> Similarity:
+        """Each text's similarity to the question, by the vector retrieval embedded it as (else embedded now); the
+        passages' sentences by the vectors ingest kept, where it did."""
         assert self.sentence_vectors is not None, "only with EngineConfig.cross_lingual or learned"
-        return self.sentence_vectors.to(vector if vector is not None else self.retriever.embedder.embed_query(query))
+        asked = vector if vector is not None else self.retriever.embedder.embed_query(query)
+        return self.sentence_vectors.to(asked, passages)
 
     def answer_probability(self, scored: Sequence[ScoredSentence], entities_found: float) -> float:
         """The decline model's probability that the best of the ranked sentences answers the question."""

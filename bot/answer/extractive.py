@@ -17,7 +17,16 @@ from functools import lru_cache
 from bot.answer.models import Answer, AnswerSentence, Citation, Evidence, ScoredSentence
 from bot.answer.places import KINDS, places_in
 from bot.answer.question import Question
-from vectorstore.analysis import ABBREVIATIONS, MONTH_NAMES, WEEKDAY_NAMES, normal_word, sentence_spans, terms, words_of
+from vectorstore.analysis import (
+    ABBREVIATIONS,
+    MIN_SENTENCE_WORDS,
+    MONTH_NAMES,
+    WEEKDAY_NAMES,
+    normal_word,
+    sentence_spans,
+    terms,
+    words_of,
+)
 from vectorstore.models import Passage
 
 _AMOUNT = re.compile(r"[$€£¥₴]\s?\d|\d[\d,.]*\s?(%|percent|million|billion|trillion|thousand|bn|mn)\b|\b\d{2,}\b",
@@ -201,7 +210,7 @@ def sentence_scores(
                 continue
             seen.add(key)
             text = chunk.text[start:end]
-            if len(text.split()) < 4:
+            if len(text.split()) < MIN_SENTENCE_WORDS:
                 continue
             stems = sentences.stems[i]
             coverage = coverage_of(question, weights, stems, sentences.nearby(i))

@@ -19,11 +19,10 @@ import numpy as np
 from bot.answer.extractive import entity_found, entity_share, type_match
 from bot.answer.question import Question
 from bot.answer.sentence_vectors import Similarity
-from vectorstore.analysis import sentence_spans, terms, words_of
+from vectorstore.analysis import MIN_SENTENCE_WORDS, sentence_spans, terms, words_of
 from vectorstore.models import Passage
 
-# A sentence of fewer words is a caption, a dateline or a fragment, never an answer.
-MIN_WORDS = 4
+MIN_WORDS = MIN_SENTENCE_WORDS  # shorter sentences are no answers (and ingest keeps no vector of them)
 # Question terms borrowed from the previous question of a follow-up count at this share of their IDF: the
 # follow-up's own words say what is asked. Follow-ups are absent from the training data, so this stays set.
 CONTEXT_TERM_WEIGHT = 0.5
