@@ -281,10 +281,10 @@ def _embed_and_commit(
     texts = [embedding_text(chunk) for _, chunks, _ in group for chunk in chunks]
     t0 = time.perf_counter()
     vectors, encoded = reuse.encode(texts, embedder)
-    kept = _sentence_vectors([c for _, chunks, _ in group for c in chunks], embedder) if keep_sentences else None
     report.embed_seconds += time.perf_counter() - t0
     report.texts_encoded += encoded
-    report.sentences_encoded += len({s.text for s in kept.sentences}) if kept else 0
+    chunks_written = [c for _, chunks, _ in group for c in chunks]
+    kept = _sentence_vectors(chunks_written, embedder, report) if keep_sentences else None
     items = []
     offset = 0
     for article, chunks, _ in group:
@@ -298,12 +298,16 @@ def _embed_and_commit(
     return len(texts)
 
 
-def _sentence_vectors(chunks: Sequence[Chunk], embedder: Embedder) -> KeptSentences:
+def _sentence_vectors(chunks: Sequence[Chunk], embedder: Embedder, report: IngestReport) -> KeptSentences:
     """Every sentence of the chunks with its vector, each distinct text encoded once (chunks overlap, and wire
-    stories repeat), by `Embedder.encode` as the answer engine encodes the sentences it finds no vector for."""
+    stories repeat), by `Embedder.encode` as the answer engine encodes the sentences it finds no vector for; the
+    texts encoded and the time taken are counted in `report`."""
+    t0 = time.perf_counter()
     sentences = distinct_sentences(chunks)
     texts = list(dict.fromkeys(s.text for s in sentences))
     by_text = dict(zip(texts, embedder.encode(texts), strict=True))
+    report.embed_seconds += time.perf_counter() - t0
+    report.sentences_encoded += len(texts)
     return KeptSentences(sentences, [by_text[s.text] for s in sentences])
 
 
@@ -320,10 +324,7 @@ def _fill_sentence_vectors(
         while lacking and size < group_chunks:
             group.append(lacking.pop())
             size += group[-1].chunks
-        t0 = time.perf_counter()
-        kept = _sentence_vectors(store.chunks_of_versions(group), embedder())
-        report.embed_seconds += time.perf_counter() - t0
-        report.sentences_encoded += len({s.text for s in kept.sentences})
+        kept = _sentence_vectors(store.chunks_of_versions(group), embedder(), report)
         report.sentences_filled += store.keep_sentences(group, kept)
         log.info("kept the sentence vectors of %d stored articles", len(report.sentences_filled))
 
