@@ -81,6 +81,7 @@ class SourceArticle:
     # learned ranker; None where the snapshot holds none.
     sentences: tuple[Sentence, ...] | None = None
     sentence_vectors: np.ndarray | None = None
+    sentences_origin: str = ""  # where their vectors came from
 
     def kept(self) -> KeptSentences:
         """Its sentences as a store commit keeps them."""
@@ -129,7 +130,9 @@ def read_store(settings: Settings) -> list[SourceArticle]:
         )
         vectors = np.vstack([v for _, v in pairs])
         sentences, sentence_vectors = kept.get(article_id, (None, None))
-        out.append(SourceArticle(article, tuple(c for c, _ in pairs), vectors, origin, sentences, sentence_vectors))
+        chunks = tuple(c for c, _ in pairs)
+        found_in = f"kept by newsbot ingest in the store {shown(settings.data_dir)}" if sentences is not None else ""
+        out.append(SourceArticle(article, chunks, vectors, origin, sentences, sentence_vectors, found_in))
     return out
 
 
@@ -182,7 +185,7 @@ class Snapshot:
                     self.articles.append(SourceArticle(Article(**item["article"]), chunks, vectors_of, item["origin"]))
                     row += len(chunks)
             self._parts += 1
-        kept: dict[str, tuple[tuple[Sentence, ...], np.ndarray]] = {}
+        kept: dict[str, tuple[tuple[Sentence, ...], np.ndarray, str]] = {}
         for meta_path in sorted(directory.glob("sentences-*.jsonl")):
             vectors = np.load(meta_path.with_suffix(".npy"))
             row = 0
@@ -190,14 +193,19 @@ class Snapshot:
                 for line in fh:
                     item = json.loads(line)
                     sentences = tuple(Sentence(**x) for x in item["sentences"])
-                    kept[item["article_id"]] = (sentences, vectors[row : row + len(sentences)])
+                    kept[item["article_id"]] = (sentences, vectors[row : row + len(sentences)], item.get("origin", ""))
                     row += len(sentences)
             self._sentence_parts += 1
         self._attach(kept)
 
-    def _attach(self, kept: dict[str, tuple[tuple[Sentence, ...], np.ndarray]]) -> None:
+    def _attach(self, kept: dict[str, tuple[tuple[Sentence, ...], np.ndarray, str]]) -> None:
         self.articles = [
-            replace(s, sentences=kept[s.article.id][0], sentence_vectors=kept[s.article.id][1])
+            replace(
+                s,
+                sentences=kept[s.article.id][0],
+                sentence_vectors=kept[s.article.id][1],
+                sentences_origin=kept[s.article.id][2],
+            )
             if s.article.id in kept
             else s
             for s in self.articles
@@ -239,12 +247,17 @@ class Snapshot:
         tmp = stem.with_suffix(".jsonl.tmp")
         with tmp.open("w", encoding="utf-8") as fh:
             for s in articles:
-                item = {"article_id": s.article.id, "sentences": [asdict(x) for x in s.sentences or ()]}
+                sentences = [asdict(x) for x in s.sentences or ()]
+                item = {"article_id": s.article.id, "sentences": sentences, "origin": s.sentences_origin}
                 fh.write(json.dumps(item, ensure_ascii=False) + "\n")
         tmp.rename(stem.with_suffix(".jsonl"))
         self._sentence_parts += 1
         self._attach(
-            {s.article.id: (s.sentences or (), s.sentence_vectors) for s in articles if s.sentence_vectors is not None}
+            {
+                s.article.id: (s.sentences or (), s.sentence_vectors, s.sentences_origin)
+                for s in articles
+                if s.sentence_vectors is not None
+            }
         )
 
     @property
@@ -287,13 +300,14 @@ def fill_sentences(snapshot: Snapshot, deadline: float | None = None) -> None:
         part: list[SourceArticle] = []
         while lacking and sum(len(s.chunks) for s in part) < PART_CHUNKS:
             part.append(lacking.pop(0))
-        snapshot.add_sentences(with_sentences(part, embedder.encode))
+        origin = f"embedded by bench/ with {snapshot.model} at --prepare --learned, as ingest embeds them"
+        snapshot.add_sentences(with_sentences(part, embedder.encode, origin))
         done = len(snapshot.articles) - len(lacking)
         print(f"  sentence vectors: {done} of {len(snapshot.articles)} articles", file=sys.stderr, flush=True)
 
 
 def with_sentences(
-    articles: Sequence[SourceArticle], encode: Callable[[Sequence[str]], Sequence[Sequence[float]]]
+    articles: Sequence[SourceArticle], encode: Callable[[Sequence[str]], Sequence[Sequence[float]]], origin: str = ""
 ) -> list[SourceArticle]:
     """The articles with the vectors of their chunks' distinct sentences, each distinct text encoded once."""
     per_article = [distinct_sentences(s.chunks) for s in articles]
@@ -303,7 +317,7 @@ def with_sentences(
     for s, sentences in zip(articles, per_article, strict=True):
         rows = [by_text[x.text] for x in sentences]
         vectors = np.vstack(rows) if rows else np.zeros((0, s.embeddings.shape[1]), dtype=np.float32)
-        out.append(replace(s, sentences=tuple(sentences), sentence_vectors=vectors))
+        out.append(replace(s, sentences=tuple(sentences), sentence_vectors=vectors, sentences_origin=origin))
     return out
 
 
@@ -414,6 +428,19 @@ class Level:
                 f"; {self.copies:,} chunks are copies of those articles under new ids (same texts, embeddings "
                 f"nudged to cosine ~0.995): the benchmark corpus holds {self.distinct_chunks:,} distinct chunks"
             )
+        sentences: dict[str, int] = {}
+        copied = 0
+        for s, generation in self.picks:
+            if s.sentences is None:
+                continue
+            if generation:
+                copied += len(s.sentences)
+            else:
+                sentences[s.sentences_origin] = sentences.get(s.sentences_origin, 0) + len(s.sentences)
+        for origin, n in sentences.items():
+            text += f"; the vectors of {n:,} real sentences of those chunks {origin}"
+        if copied:
+            text += f"; the copies' {copied:,} sentences under their ids, vectors nudged likewise"
         return text
 
 
@@ -450,6 +477,7 @@ def duplicate(s: SourceArticle, generation: int) -> SourceArticle:
         copy,
         sentences=tuple(replace(x, article_id=new_id) for x in s.sentences),
         sentence_vectors=_nudged(s.sentence_vectors, f"{new_id}::sentences"),
+        sentences_origin=s.sentences_origin,
     )
 
 

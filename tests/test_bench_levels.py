@@ -51,7 +51,7 @@ def test_a_level_keeps_the_sentence_vectors_an_ingest_would_have(
 
     # --prepare embeds them as ingest did, where the store kept none; the snapshot keeps them across runs.
     bare = [replace(s, sentences=None, sentence_vectors=None) for s in source]
-    embedded = with_sentences(bare, embedder.encode)
+    embedded = with_sentences(bare, embedder.encode, "embedded by bench/ in this test")
     for kept, fresh in zip(source, embedded, strict=True):
         assert [x.id for x in fresh.sentences or ()] == [x.id for x in kept.sentences or ()]
         np.testing.assert_allclose(fresh.sentence_vectors, kept.sentence_vectors, atol=1e-5)
@@ -68,6 +68,7 @@ def test_a_level_keeps_the_sentence_vectors_an_ingest_would_have(
     chunks = sum(len(s.chunks) for s in source)
     level = select(again.articles, 2 * chunks, first_ids=[])  # the two articles, then a copy of each
     assert level.chunks == 2 * chunks and level.copies == chunks
+    assert "real sentences of those chunks embedded by bench/" in level.provenance()  # which vectors, said
     build_level(Settings(data_dir=tmp_path / "level", learned_ranker=True, _env_file=None), level, sentences=True)
     built = learned_runtime(tmp_path / "level", embedder)
     assert_store_consistent(built)  # every live chunk's sentences kept, nothing else: copies too
