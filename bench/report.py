@@ -443,12 +443,12 @@ def learned_section(lines: list[str], levels: list[dict[str, Any]]) -> None:
         if key in seen:
             continue
         seen.add(key)
-        kept = r.get("sentence_vectors_kept")
-        marked = r.get("articles_keeping_sentence_vectors")
+        vectors_kept = r.get("sentence_vectors_kept") or 0
+        marked = r.get("articles_keeping_sentence_vectors") or 0
         lines.append(
             f"- {r['chunks']:,} chunks ({r['articles']:,} articles, {EMBEDDER_NAMES[_embedder(r)]}): "
             f"{r['built_from']}; "
-            f"{kept:,} sentence vectors kept, {marked:,} of {r['articles']:,} articles marked as keeping them."
+            f"{vectors_kept:,} sentence vectors kept, {marked:,} of {r['articles']:,} articles marked as keeping them."
         )
         for sitting in r.get("sittings", []):
             lines.append(

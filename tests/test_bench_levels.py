@@ -54,6 +54,7 @@ def test_a_level_keeps_the_sentence_vectors_an_ingest_would_have(
     embedded = with_sentences(bare, embedder.encode, "embedded by bench/ in this test")
     for kept, fresh in zip(source, embedded, strict=True):
         assert [x.id for x in fresh.sentences or ()] == [x.id for x in kept.sentences or ()]
+        assert fresh.sentence_vectors is not None and kept.sentence_vectors is not None
         np.testing.assert_allclose(fresh.sentence_vectors, kept.sentence_vectors, atol=1e-5)
     snapshot = Snapshot(tmp_path / "snapshot")
     snapshot.add(bare)
@@ -90,7 +91,12 @@ def test_a_level_keeps_the_sentence_vectors_an_ingest_would_have(
     engine = AnswerEngine(built.retriever, EngineConfig(learned=True))
     encoded: list[str] = []
     encode = embedder.encode
-    monkeypatch.setattr(embedder, "encode", lambda texts, batch_size=None: encoded.extend(texts) or encode(texts))
+
+    def counting(texts: Sequence[str], batch_size: int | None = None) -> list[list[float]]:
+        encoded.extend(texts)
+        return encode(texts, batch_size)
+
+    monkeypatch.setattr(embedder, "encode", counting)
     answer = engine.answer("What did Italy pledge?")
     assert not answer.declined and "140 million" in answer.text
     assert len(encoded) == 1 and answer.timings_ms["similarity_ms"] > 0  # retrieval's query, no sentence
