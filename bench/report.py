@@ -138,6 +138,8 @@ def load_queries(model: str | None = None) -> dict[str, Any] | None:
     runs = [json.loads(p.read_text()) for p in sorted(OUT.glob("query*.json"))]
     merged: dict[str, Any] | None = None
     for run in runs:
+        if run.get("learned"):  # two engines per level: a section of their own (`learned_section`)
+            continue
         levels = [level for level in run["levels"] if model is None or _embedder(level) == model]
         if not levels:
             continue
@@ -352,6 +354,115 @@ def query_section(lines: list[str], query: dict[str, Any], multilingual: bool = 
         lines += ["Commands:", "", "```sh", *commands, "```", ""]
 
 
+def load_learned() -> list[dict[str, Any]]:
+    """The levels of every `bench/query.py --learned` run (bench/out/query*.json), each with its run's header."""
+    levels = []
+    for path in sorted(OUT.glob("query*.json")):
+        run = json.loads(path.read_text())
+        if run.get("learned"):
+            header = {
+                k: run.get(k) for k in ("machine_at_start", "machine_at_end", "command", "question_set", "warmup")
+            }
+            levels += [dict(level, **header) for level in run["levels"]]
+    return levels
+
+
+def learned_section(lines: list[str], levels: list[dict[str, Any]]) -> None:
+    """The learned ranker (issue 18) beside the hand-set engine on the same store, both timed in one run."""
+    first = levels[0]
+    lines += [
+        "### With NEWSBOT_LEARNED_RANKER: the learned ranker and its decline (`bench/query.py --learned`)",
+        "",
+        f"Warm latency of `engine.answer(q)` over {first['questions']} questions of `{first['question_set']}`, "
+        f"after {first.get('warmup', 10)} untimed ones, on a store that keeps the sentence vectors as ingest does "
+        "under NEWSBOT_LEARNED_RANKER; each question is answered by the hand-set engine and the learned one (which "
+        "goes first alternates), right after the floor (embedding the question alone). The ranker's parts are the "
+        "engine's `timings_ms` over the questions that reach the ranking: the similarity (the kept sentence "
+        "vectors read from the store, or sentences embedded), the other features, the trees (both models and "
+        "the consensus), the decline.",
+        "",
+        "| mode | engine | chunks | answer p50 ms | answer p95 ms | CPU per answer p50 / p95 ms (+ server's mean) | "
+        "embedding alone p50 / p95 ms | p50 parts: embed / dense / lexical / retrieve / scoring / total ms | "
+        "ranker p50 / p95 ms: similarity, features, trees, decline | sentences embedded while asked; kept "
+        "vectors read | declined | load avg 1m: start / end (mean, max while timed) |",
+        "|---|---|---:|---:|---:|---|---:|---|---|---|---:|---|",
+    ]
+    ordered = sorted(levels, key=lambda r: (r["chunks"], r["mode"], r["machine_at_start"].get("utc", "")))
+    for r in ordered:
+        t, t95 = r["timings_p50_ms"], r["timings_p95_ms"]
+        keys = ("embed_ms", "dense_ms", "lexical_ms", "retrieve_ms", "score_ms", "total_ms")
+        parts = " / ".join(_fmt(t.get(k)) for k in keys)
+        ranker = ", ".join(
+            f"{_fmt(t[k])} / {_fmt(t95[k])}"
+            for k in ("similarity_ms", "features_ms", "trees_ms", "decline_ms")
+            if k in t
+        )
+        read = r.get("kept_sentence_vectors_read")
+        kept = f"{r['sentences_embedded_at_question_time']}; {read['found']:,} of {read['asked']:,}" if read else "–"
+        load = f"{r['machine_at_start'].get('load_avg_1m')} / {r['machine_at_end'].get('load_avg_1m')}"
+        during = r.get("load_avg_1m_during")
+        load += f" ({during['mean']}, {during['max']})" if during else ""
+        cpu = r.get("answer_cpu_ms") or {}
+        server_cpu = r.get("server_cpu_ms_per_answer")
+        cpu_text = f"{_fmt(cpu.get('p50'))} / {_fmt(cpu.get('p95'))}" + (f" + {server_cpu}" if server_cpu else "")
+        lines.append(
+            f"| {r['mode']} | {r.get('engine') or 'hand-set'} | {r['chunks']:,} | **{_fmt(r['answer_ms']['p50'])}** | "
+            f"**{_fmt(r['answer_ms']['p95'])}** | {cpu_text} | "
+            f"{_fmt(r['embed_floor_ms']['p50'])} / {_fmt(r['embed_floor_ms']['p95'])} | {parts} | {ranker or '–'} | "
+            f"{kept} | {r['declined']} | {load} |"
+        )
+    lines.append("")
+    for at, p50, p95, issue in LATENCY_GOALS:
+        for r in (r for r in ordered if r.get("engine") == "learned" and 0.9 * at <= r["chunks"] <= 1.2 * at):
+            met = r["answer_ms"]["p50"] < p50 and r["answer_ms"]["p95"] < p95
+            lines.append(
+                f"- At {r['chunks']:,} chunks, {r['mode']}, learned ranker ({r['machine_at_start'].get('utc')}): "
+                f"p50 {_fmt(r['answer_ms']['p50'])} ms, p95 {_fmt(r['answer_ms']['p95'])} ms — goal of issue "
+                f"{issue} {'met' if met else 'missed'}."
+            )
+    # What the model adds: the learned engine's scoring and decline against the hand-set scoring, in the same run.
+    pairs: dict[tuple[Any, ...], dict[str, dict[str, Any]]] = {}
+    for r in ordered:
+        pairs.setdefault((r["chunks"], r["mode"], r["machine_at_start"].get("utc")), {})[r.get("engine", "")] = r
+    for (chunks, mode, _), pair in pairs.items():
+        if {"hand-set", "learned"} <= set(pair):
+            hand, learned = pair["hand-set"], pair["learned"]
+            lt, ht = learned["timings_p50_ms"], hand["timings_p50_ms"]
+            added = lt.get("score_ms", 0.0) + lt.get("decline_ms", 0.0) - ht.get("score_ms", 0.0)
+            lines.append(
+                f"- {chunks:,} chunks, {mode}: the learned ranker adds {_fmt(added)} ms at p50 to the hand-set "
+                f"scoring ({_fmt(lt.get('score_ms'))} + {_fmt(lt.get('decline_ms'), 2)} against "
+                f"{_fmt(ht.get('score_ms'))} ms); whole answers p50 {_fmt(learned['answer_ms']['p50'])} against "
+                f"{_fmt(hand['answer_ms']['p50'])} ms, CPU p50 {_fmt(learned['answer_cpu_ms']['p50'])} against "
+                f"{_fmt(hand['answer_cpu_ms']['p50'])} ms."
+            )
+    lines += ["", "How each level was built:", ""]
+    seen: set[str] = set()
+    for r in ordered:
+        key = f"{r['chunks']}:{r['built_from']}"
+        if key in seen:
+            continue
+        seen.add(key)
+        vectors_kept = r.get("sentence_vectors_kept") or 0
+        marked = r.get("articles_keeping_sentence_vectors") or 0
+        lines.append(
+            f"- {r['chunks']:,} chunks ({r['articles']:,} articles, {EMBEDDER_NAMES[_embedder(r)]}): "
+            f"{r['built_from']}; "
+            f"{vectors_kept:,} sentence vectors kept, {marked:,} of {r['articles']:,} articles marked as keeping them."
+        )
+        for sitting in r.get("sittings", []):
+            lines.append(
+                f"  - built in `{r.get('store')}` from {sitting.get('started')}: {sitting.get('build_s')} s of writes "
+                f"(+{sitting.get('indexing_after_s', 0)} s of Chroma indexing after them), load average "
+                f"{sitting.get('load_avg_1m')} / {sitting.get('load_avg_1m_at_end', '?')}"
+            )
+    m0 = first.get("machine_at_start", {})
+    lines += ["", f"Machine: {m0.get('cpus')} CPUs, Python {m0.get('python')}, chromadb {m0.get('chromadb')}.", ""]
+    commands = sorted({r.get("command") or "" for r in ordered} - {""})
+    if commands:
+        lines += ["Commands:", "", "```sh", *commands, "```", ""]
+
+
 def freshness_section(lines: list[str], runs: list[dict[str, Any]]) -> None:
     lines += [
         "## Freshness (`bench/freshness.py`)",
@@ -486,6 +597,9 @@ def render(steps: list[dict[str, Any]]) -> None:
     query_e5 = load_queries(MULTILINGUAL_MODEL)
     if query_e5:
         query_section(sections.setdefault("query-e5", []), query_e5, multilingual=True)
+    learned = load_learned()
+    if learned:
+        learned_section(sections.setdefault("query-learned", []), learned)
     fresh = [r for r in (load(f"freshness-{m}.json") for m in MODES) if r]
     if fresh:
         freshness_section(sections.setdefault("freshness", []), fresh)

@@ -172,7 +172,7 @@ def test_timings_travel_beside_the_passages_and_an_answer_carries_only_timings(s
     assert retrieval.passages and set(retrieval.timings_ms) == {"embed_ms", "dense_ms", "lexical_ms"}
     assert not any(key.endswith("_ms") for passage in retrieval.passages for key in passage.extra)
     answer = sample.engine.answer("What did Italy pledge?")
-    assert set(answer.timings_ms) == {"embed_ms", "dense_ms", "lexical_ms", "retrieve_ms", "total_ms"}
+    assert set(answer.timings_ms) == {"embed_ms", "dense_ms", "lexical_ms", "score_ms", "retrieve_ms", "total_ms"}
 
 
 def test_the_retriever_weighs_terms_by_its_index(sample: Runtime) -> None:

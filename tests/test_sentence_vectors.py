@@ -231,6 +231,11 @@ def test_the_engine_embeds_none_of_the_evidence_sentences_ingest_kept(
         answer = engine.answer(question)
         assert answer_parts(answer) == expected and not answer.declined  # the same scores, the same answer
         assert len(encoded) == 1  # the question alone: every sentence the ranker scored was kept
+        # Where the ranker's time went (bench/query.py --learned reports it): its parts make up the scoring.
+        t = answer.timings_ms
+        parts = ("similarity_ms", "features_ms", "trees_ms")
+        assert all(t[k] > 0 for k in (*parts, "decline_ms")) and "score_ms" in t
+        assert sum(t[k] for k in parts) == pytest.approx(t["score_ms"]) and t["score_ms"] < t["total_ms"]
 
 
 def test_a_store_without_them_embeds_only_the_sentences_it_lacks(
