@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Protocol
@@ -17,7 +17,7 @@ from bot.answer.decline import load_model as load_decline_model
 from bot.answer.extractive import candidate_sentences, entity_found, select
 from bot.answer.highlight import with_highlights
 from bot.answer.models import Answer, ScoredSentence
-from bot.answer.question import analyse, essential_entities, standalone
+from bot.answer.question import Question, analyse, essential_entities, standalone
 from bot.answer.ranker import ModelFileError, RankerConfig, RankerModel, load_model
 from bot.answer.ranker import candidate_sentences as ranked_sentences
 from bot.answer.sentence_vectors import SentenceVectors, Similarity
@@ -242,7 +242,8 @@ class AnswerEngine:
             similarity = self._similarity(query, query_vector, passages)
             scored = ranked_sentences(analysed, passages, idf, similarity, self.ranker, self.config.ranking)
             select_options["min_ratio"] = self.config.ranking.answer_min_ratio  # of probabilities, not hand-set scores
-            weak = not scored or self.answer_probability(scored, found_share) < self.min_answer_probability
+            probability = self.answer_probability(analysed, scored, passages, idf, found_share) if scored else 0.0
+            weak = not scored or probability < self.min_answer_probability
         else:
             scored = candidate_sentences(analysed, passages, idf)
             weak = not scored or scored[0].coverage < self.config.min_coverage
@@ -267,10 +268,17 @@ class AnswerEngine:
         asked = vector if vector is not None else self.retriever.embedder.embed_query(query)
         return self.sentence_vectors.to(asked, passages)
 
-    def answer_probability(self, scored: Sequence[ScoredSentence], entities_found: float) -> float:
+    def answer_probability(
+        self,
+        question: Question,
+        scored: Sequence[ScoredSentence],
+        passages: Sequence[Passage],
+        idf: Callable[[str], float],
+        entities_found: float,
+    ) -> float:
         """The decline model's probability that the best of the ranked sentences answers the question."""
         assert self.decline is not None, "only with EngineConfig.learned"
-        return self.decline.probability(question_features(scored, entities_found))
+        return self.decline.probability(question_features(question, scored, passages, idf, entities_found))
 
 
 def build_engine(settings: Settings, retriever: HybridRetriever) -> AnswerEngine:
