@@ -10,7 +10,8 @@ other days' coverage) is a 0 like a lead that misses. Train: SQuAD dev half's tr
 asked on its date and on a date three months earlier. Validation: SQuAD's validation pages, RealTime QA 2024
 likewise. The threshold is the highest probability at which at most `--max-false-declines` of the answerable SQuAD
 validation questions are declined (the hard rules' declines included); the share of unanswerable ones it declines,
-and the same on 2024, are stated.
+and the same on 2024, are stated. The features read the ranker's scores and the question's words against the lead
+(`bot.answer.decline.question_features`), so a new ranker needs only this command run again.
 
     python scripts/train_decline.py --stores var/trainstore --rtqa-samples 200 60   # after scripts/train_ranker.py
 """
@@ -75,7 +76,7 @@ def rows(
         # Labelled by the lead's own hit; "the evidence holds an answer" gave AUC 0.58 rather than 0.73: SQuAD's
         # adversarial unanswerable questions are worded like their paragraph.
         hit = int(item.answerable and contains_answer(scored[0].evidence.text, item.answers))
-        out.append(Row(decline.question_features(scored, found), hit, item.answerable))
+        out.append(Row(decline.question_features(question, scored, passages, idf, found), hit, item.answerable))
     return out
 
 
@@ -103,12 +104,16 @@ def declines(rows: list[Row], probs: np.ndarray, threshold: float) -> dict[str, 
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--squad-questions", type=int, default=1000, help="per split")
+    # All of each split's questions (2,677 training, 1,231 validation): with the question's words as features, 1,000
+    # per split left validation's correct declines at 0.48 where all give 0.49 at the same false declines.
+    p.add_argument("--squad-questions", type=int, default=None, help="per split (default: all)")
     p.add_argument("--rtqa-samples", nargs=2, type=int, default=[300, 200])
     p.add_argument(
         "--max-false-declines",
         type=float,
-        default=0.08,
+        # One point below the issue's goal (10% of answerable questions declined), for the evaluation's pages
+        # being others than validation's.
+        default=0.09,
         help="the share of the answerable SQuAD validation questions the threshold may decline",
     )
     p.add_argument("--out", type=Path, default=decline.MODEL_PATH)
@@ -158,7 +163,8 @@ def main(argv: list[str] | None = None) -> int:
     metadata = {
         "trained": datetime.date.today().isoformat(),
         "script": "scripts/train_decline.py",
-        "train": f"SQuAD 2.0 dev half, training pages (train_ranker.squad_split; {args.squad_questions} questions); "
+        "train": f"SQuAD 2.0 dev half, training pages (train_ranker.squad_split; {args.squad_questions or 'all'} "
+        "questions); "
         f"realtimeqa_2023 ({args.rtqa_samples[0]} pooled) on their date and {SHIFT_DAYS} days before; evidence by "
         + ("the engine's hybrid retrieval over real stores" if args.stores else "BM25 in memory"),
         "validation": f"SQuAD's validation pages; realtimeqa_2024 ({args.rtqa_samples[1]}) likewise",

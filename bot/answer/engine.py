@@ -251,7 +251,8 @@ class AnswerEngine:
             scored = self._ranked(analysed, passages, idf, similarity, self.ranker, timings)
             select_options["min_ratio"] = self.config.ranking.answer_min_ratio  # of probabilities, not hand-set scores
             started = time.perf_counter()
-            weak = not scored or self.answer_probability(scored, found_share) < self.min_answer_probability
+            probability = self.answer_probability(analysed, scored, passages, idf, found_share) if scored else 0.0
+            weak = not scored or probability < self.min_answer_probability
             timings["decline_ms"] = (time.perf_counter() - started) * 1e3
         else:
             started = time.perf_counter()
@@ -314,10 +315,17 @@ class AnswerEngine:
         asked = vector if vector is not None else self.retriever.embedder.embed_query(query)
         return self.sentence_vectors.to(asked, passages)
 
-    def answer_probability(self, scored: Sequence[ScoredSentence], entities_found: float) -> float:
+    def answer_probability(
+        self,
+        question: Question,
+        scored: Sequence[ScoredSentence],
+        passages: Sequence[Passage],
+        idf: Callable[[str], float],
+        entities_found: float,
+    ) -> float:
         """The decline model's probability that the best of the ranked sentences answers the question."""
         assert self.decline is not None, "only with EngineConfig.learned"
-        return self.decline.probability(question_features(scored, entities_found))
+        return self.decline.probability(question_features(question, scored, passages, idf, entities_found))
 
 
 def build_engine(settings: Settings, retriever: HybridRetriever) -> AnswerEngine:
