@@ -4,9 +4,10 @@ The trees have no coefficients to read, so each feature's column is shuffled acr
 (the same seed for every feature) and the drop in top-1 (the first sentence holds the answer) and in AUC is
 reported. A feature of the first model is shuffled before it, so the consensus it feeds moves too; the
 consensus share is shuffled in the second model's input only. Sets: RealTime QA 2023 questions (training data)
-and SQuAD's validation pages, with evidence by BM25 as in scripts/train_ranker.py.
+and SQuAD's validation pages, with evidence by BM25 or with `--stores` the engine's hybrid retrieval, as in
+scripts/train_ranker.py.
 
-    python scripts/ranker_importance.py       # from the repository's root
+    python scripts/ranker_importance.py --stores var/trainstore --news 800 --vectors var/vectors.npz
 """
 
 from __future__ import annotations
@@ -51,6 +52,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--squad", type=int, default=400, help="SQuAD validation-page questions")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--vectors", type=Path, help="the questions' and sentences' vectors (train_ranker.py --vectors)")
+    p.add_argument("--stores", type=Path, help="hybrid evidence from the stores train_ranker.py --stores built")
     args = p.parse_args(argv)
     model = ranker.load_model()
     vectors = default_vectors(args.vectors)
@@ -60,10 +62,10 @@ def main(argv: list[str] | None = None) -> int:
             SHARED / "corpora/realtimeqa_2023.corpus.jsonl",
             args.news,
             3,
-            None,
+            args.stores,
             vectors,
         ),
-        "squad_validation": squad_groups("validation", args.squad, None, vectors),
+        "squad_validation": squad_groups("validation", args.squad, args.stores, vectors),
     }
     report: dict[str, Any] = {}
     for name, groups in sets.items():

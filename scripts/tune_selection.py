@@ -4,11 +4,12 @@
 0.6 is a ratio of its own scores; the learned ranker's scores are probabilities, which fall much faster below the
 lead (on SQuAD's first 600 questions its answers had 1.6 sentences at 0.6, the hand-set scorer's 2.8), so the
 ratio is chosen for them: on the training questions (RealTime QA 2023, SQuAD's training pages, evidence by BM25
-as in scripts/train_ranker.py), the highest ratio whose answer hit (a chosen sentence holds a gold answer) is
-within `--tolerance` of the best ratio's. Validation (2024, SQuAD's validation pages) is reported beside it,
-never chosen on. The credit `select` gives the sentence right after the lead is varied too (`CREDITS`).
+or with `--stores` the engine's hybrid retrieval, as in scripts/train_ranker.py), the highest ratio whose answer
+hit (a chosen sentence holds a gold answer) is within `--tolerance` of the best ratio's. Validation (2024, SQuAD's
+validation pages) is reported beside it, never chosen on. The credit `select` gives the sentence right after the
+lead is varied too (`CREDITS`).
 
-    python scripts/tune_selection.py          # from the repository's root, after scripts/train_ranker.py
+    python scripts/tune_selection.py --stores var/trainstore --valid-sample 60 --vectors var/vectors.npz
 """
 
 from __future__ import annotations
@@ -56,6 +57,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--tolerance", type=float, default=0.01)
     p.add_argument("--sentences", type=int, default=3, help="EngineConfig.max_sentences")
     p.add_argument("--vectors", type=Path, help="the questions' and sentences' vectors (train_ranker.py --vectors)")
+    p.add_argument("--stores", type=Path, help="hybrid evidence from the stores train_ranker.py --stores built")
     args = p.parse_args(argv)
     vectors = default_vectors(args.vectors)
 
@@ -65,16 +67,16 @@ def main(argv: list[str] | None = None) -> int:
             SHARED / f"corpora/realtimeqa_{year}.corpus.jsonl",
             sample,
             3,
-            None,
+            args.stores,
             vectors,
         )
 
     model = ranker.load_model()
     sets = {
         "train_2023": news("2023", args.train_sample),
-        "train_squad": squad_groups("train", args.squad, None, vectors),
+        "train_squad": squad_groups("train", args.squad, args.stores, vectors),
         "validation_2024": news("2024", args.valid_sample),
-        "validation_squad": squad_groups("validation", args.squad_valid, None, vectors),
+        "validation_squad": squad_groups("validation", args.squad_valid, args.stores, vectors),
     }
     report: dict[str, Any] = {}
     for name, groups in sets.items():

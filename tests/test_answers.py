@@ -128,9 +128,14 @@ def test_the_sample_questions_are_a_fair_fixture() -> None:
     assert all(q.doc_id is None for q in unanswerable)
 
 
+@pytest.mark.parametrize("learned", [False, True], ids=["hand-set", "learned"])
 @pytest.mark.parametrize("item", [q for q in QUESTIONS if q.answerable], ids=lambda q: q.id)
-def test_an_answerable_sample_question_leads_with_its_gold_answer(sample: Runtime, item: QAItem) -> None:
-    answer = sample.engine.answer(item.question)
+def test_an_answerable_sample_question_leads_with_its_gold_answer(sample: Runtime, item: QAItem, learned: bool) -> None:
+    """The hand-set scorer, and the learned ranker with no decline threshold (the decline model is trained on the
+    ranker's scores, and is checked in tests/test_decline.py): the shipped pointwise ranker led with the gold answer
+    for 8 of these 11, "Who is Italy's foreign minister?" with Zelensky and Meloni's call."""
+    engine = AnswerEngine(sample.retriever, EngineConfig(learned=True, min_answer_probability=0.0)) if learned else None
+    answer = (engine or sample.engine).answer(item.question)
     assert not answer.declined, item.question
     assert_grounded(sample, answer)
     lead = answer.sentences[0]

@@ -92,6 +92,7 @@ def test_the_shipped_model_loads_once_with_its_training_metadata() -> None:
     meta = model.metadata
     assert meta["script"] == "scripts/train_ranker.py" and model.embedder == DEFAULT_MODEL
     assert "realtimeqa_2023" in meta["train"] and "SQuAD" in meta["train"] and "HistGradientBoosting" in meta["model"]
+    assert "lambdarank" in meta["model"]  # the second model ranks a question's candidates
     assert 0 < meta["metrics"]["validation"]["top1"] <= 1 and 0 < meta["metrics"]["validation_squad"]["top1"] <= 1
 
 

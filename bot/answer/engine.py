@@ -51,7 +51,8 @@ class EngineConfig:
     # the best sentence, the coverage does not answer the question (the hand-set scorer's decline).
     min_coverage: float = 0.2
     # The learned sentence ranker and decision to decline instead of the hand-set scorer (NEWSBOT_LEARNED_RANKER):
-    # behind the hand-set scorer on RealTime QA 2024 and 2022 and on SQuAD so far (README, Quality).
+    # with its ranking trees, at or above the hand-set scorer on RealTime QA 2024, 2022 and SQuAD with no decline
+    # threshold; the decline is to be retrained on their scores (README, Quality).
     learned: bool = False
     # With `learned`: below this probability (the decline model's) that the best sentence answers, the coverage
     # does not answer the question; None: the threshold shipped with the model.

@@ -1,9 +1,9 @@
 """Gradient-boosted trees as plain JSON arrays, scored with numpy: the learned ranker's model format.
 
-`scripts/train_ranker.py` trains scikit-learn's HistGradientBoostingClassifier and writes each tree as four
-parallel arrays (the feature a node splits on, its threshold, its two children; a leaf is its own child and holds
-its value in `value`). Loading reads JSON, never a pickle; scoring walks every tree for every row at once, one
-numpy step per level (a fraction of a millisecond for a question's few dozen sentences).
+`scripts/train_ranker.py` trains scikit-learn's HistGradientBoostingClassifier and LightGBM's ranking trees and
+writes each tree as four parallel arrays (the feature a node splits on, its threshold, its two children; a leaf is
+its own child and holds its value in `value`). Loading reads JSON, never a pickle; scoring walks every tree for
+every row at once, one numpy step per level (a fraction of a millisecond for a question's few dozen sentences).
 """
 
 from __future__ import annotations
@@ -87,3 +87,43 @@ def export(model: Any, names: Sequence[str]) -> dict[str, Any]:
     depth = max(int(p.nodes["depth"].max()) for (p,) in model._predictors)
     baseline = float(np.ravel(model._baseline_prediction)[0])
     return {"features": list(names), "baseline": baseline, "depth": depth, "trees": trees}
+
+
+def export_lightgbm(dump: dict[str, Any], names: Sequence[str]) -> dict[str, Any]:
+    """The JSON form of a LightGBM booster's `dump_model()` (numeric splits "<=", no categorical features, as the
+    ranker's are), which `Forest.from_json` reads. LightGBM keeps the learning rate in its leaf values and a ranking
+    objective starts from 0, so the baseline is 0. Used by the training script; imports nothing of LightGBM."""
+    trees = [_flatten(info["tree_structure"]) for info in dump["tree_info"]]
+    depth = max(1, *(t.pop("depth") for t in trees))
+    return {"features": list(names), "baseline": 0.0, "depth": depth, "trees": trees}
+
+
+def _flatten(root: dict[str, Any]) -> dict[str, Any]:
+    """One nested LightGBM tree as `Forest`'s parallel arrays (a leaf its own child), with its depth."""
+    tree: dict[str, Any] = {"feature": [], "threshold": [], "left": [], "right": [], "value": [], "depth": 0}
+    stack: list[tuple[dict[str, Any], int, int | None, str]] = [(root, 0, None, "")]
+    while stack:
+        node, level, parent, side = stack.pop()
+        index = len(tree["feature"])
+        if parent is not None:
+            tree[side][parent] = index
+        leaf = "split_feature" not in node  # a leaf, or a tree of one leaf
+        if not leaf and (node["decision_type"] != "<=" or node.get("missing_type", "None") not in ("None", "NaN")):
+            raise ValueError(f"unsupported LightGBM split: {node['decision_type']} {node.get('missing_type')}")
+        tree["feature"].append(0 if leaf else int(node["split_feature"]))
+        tree["threshold"].append(0.0 if leaf else float(node["threshold"]))
+        tree["left"].append(index)
+        tree["right"].append(index)
+        tree["value"].append(float(node["leaf_value"]) if leaf else 0.0)
+        if leaf:
+            tree["depth"] = max(tree["depth"], level)
+        else:
+            stack += [(node["right_child"], level + 1, index, "right"), (node["left_child"], level + 1, index, "left")]
+    return tree
+
+
+def calibrated(doc: dict[str, Any], scale: float, shift: float) -> dict[str, Any]:
+    """The forest of `doc` scoring `scale * score + shift`: a ranking model's scores turned into log-odds by a
+    logistic calibration, folded into its leaf values and baseline (scoring needs nothing else)."""
+    trees = [{**t, "value": [scale * v for v in t["value"]]} for t in doc["trees"]]
+    return {**doc, "baseline": scale * float(doc["baseline"]) + shift, "trees": trees}
