@@ -169,6 +169,10 @@ def rank(
     full = model.full.logits(np.column_stack([x, shares])) + nudge
     out = [Ranked(c, sigmoid(float(z)), s) for c, z, s in zip(cands, full, shares, strict=True)]
     out.sort(key=lambda r: r.score, reverse=True)
+    if question.context_terms and any(r.candidate.names_subject for r in out):
+        # A follow-up is about its own entity ("And what did Canada do?"): an answer must name it, and the training
+        # questions, all standalone, cannot teach that, so the sentences naming it lead (stable: by score within).
+        out.sort(key=lambda r: r.candidate.names_subject, reverse=True)
     return out
 
 
