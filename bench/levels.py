@@ -31,7 +31,7 @@ import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import nullcontext
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
@@ -152,6 +152,19 @@ def _kept_sentences(
     return out
 
 
+def _part_items(meta_path: Path, rows_key: str) -> Iterator[tuple[dict[str, Any], np.ndarray]]:
+    """Each JSON line of a snapshot part with the rows of its `.npy` it owns: one per entry of its `rows_key` list,
+    in order (chunk parts and sentence parts are laid out alike)."""
+    vectors = np.load(meta_path.with_suffix(".npy"))
+    row = 0
+    with meta_path.open(encoding="utf-8") as fh:
+        for line in fh:
+            item = json.loads(line)
+            count = len(item[rows_key])
+            yield item, vectors[row : row + count]
+            row += count
+
+
 class Snapshot:
     """Real articles with their chunks and embeddings, frozen outside the repo and reused by every run.
 
@@ -174,27 +187,16 @@ class Snapshot:
         recorded = marker.read_text(encoding="utf-8").strip() if marker.exists() else DEFAULT_MODEL
         if recorded != model and any(directory.glob("part-*.jsonl")):
             raise SystemExit(f"{directory} holds vectors of {recorded}, not {model}: give another --snapshot")
-        for meta_path in sorted(directory.glob("part-*.jsonl")):
-            vectors = np.load(meta_path.with_suffix(".npy"))
-            row = 0
-            with meta_path.open(encoding="utf-8") as fh:
-                for line in fh:
-                    item = json.loads(line)
-                    chunks = tuple(Chunk(**c) for c in item["chunks"])
-                    vectors_of = vectors[row : row + len(chunks)]
-                    self.articles.append(SourceArticle(Article(**item["article"]), chunks, vectors_of, item["origin"]))
-                    row += len(chunks)
+        for part in sorted(directory.glob("part-*.jsonl")):
+            for item, vectors_of in _part_items(part, "chunks"):
+                chunks = tuple(Chunk(**c) for c in item["chunks"])
+                self.articles.append(SourceArticle(Article(**item["article"]), chunks, vectors_of, item["origin"]))
             self._parts += 1
         kept: dict[str, tuple[tuple[Sentence, ...], np.ndarray, str]] = {}
-        for meta_path in sorted(directory.glob("sentences-*.jsonl")):
-            vectors = np.load(meta_path.with_suffix(".npy"))
-            row = 0
-            with meta_path.open(encoding="utf-8") as fh:
-                for line in fh:
-                    item = json.loads(line)
-                    sentences = tuple(Sentence(**x) for x in item["sentences"])
-                    kept[item["article_id"]] = (sentences, vectors[row : row + len(sentences)], item.get("origin", ""))
-                    row += len(sentences)
+        for part in sorted(directory.glob("sentences-*.jsonl")):
+            for item, vectors_of in _part_items(part, "sentences"):
+                sentences = tuple(Sentence(**x) for x in item["sentences"])
+                kept[item["article_id"]] = (sentences, vectors_of, item.get("origin", ""))
             self._sentence_parts += 1
         self._attach(kept)
 
