@@ -324,21 +324,11 @@ def query_section(lines: list[str], query: dict[str, Any], multilingual: bool = 
             f"{_fmt(engine)} ms ({_share(engine, total)}) | {_fmt(total)} ms |"
         )
     lines += ["", "How each level was built:", ""]
-    seen: set[str] = set()
-    for r in levels:
-        key = f"{r['chunks']}:{r['built_from']}"
-        if key in seen:
-            continue
-        seen.add(key)
+    for r in _distinct_levels(levels):
         lines.append(
             f"- {r['chunks']:,} chunks ({r['articles']:,} articles, {EMBEDDER_NAMES[_embedder(r)]}): {r['built_from']}."
         )
-        for sitting in r.get("sittings", []):
-            lines.append(
-                f"  - built in `{r.get('store')}` from {sitting.get('started')}: {sitting.get('build_s')} s of writes "
-                f"(+{sitting.get('indexing_after_s', 0)} s of Chroma indexing after them), load average "
-                f"{sitting.get('load_avg_1m')} / {sitting.get('load_avg_1m_at_end', '?')}"
-            )
+        lines += _sittings(r)
         if r.get("sittings") and not r.get("complete", True):
             lines.append(f"  - the level is not complete: {r['chunks']:,} of {r['target_chunks']:,} chunks")
     m0 = query.get("machine_at_start", {})
@@ -437,12 +427,7 @@ def learned_section(lines: list[str], levels: list[dict[str, Any]]) -> None:
                 f"{_fmt(hand['answer_cpu_ms']['p50'])} ms."
             )
     lines += ["", "How each level was built:", ""]
-    seen: set[str] = set()
-    for r in ordered:
-        key = f"{r['chunks']}:{r['built_from']}"
-        if key in seen:
-            continue
-        seen.add(key)
+    for r in _distinct_levels(ordered):
         vectors_kept = r.get("sentence_vectors_kept") or 0
         marked = r.get("articles_keeping_sentence_vectors") or 0
         lines.append(
@@ -450,17 +435,34 @@ def learned_section(lines: list[str], levels: list[dict[str, Any]]) -> None:
             f"{r['built_from']}; "
             f"{vectors_kept:,} sentence vectors kept, {marked:,} of {r['articles']:,} articles marked as keeping them."
         )
-        for sitting in r.get("sittings", []):
-            lines.append(
-                f"  - built in `{r.get('store')}` from {sitting.get('started')}: {sitting.get('build_s')} s of writes "
-                f"(+{sitting.get('indexing_after_s', 0)} s of Chroma indexing after them), load average "
-                f"{sitting.get('load_avg_1m')} / {sitting.get('load_avg_1m_at_end', '?')}"
-            )
+        lines += _sittings(r)
     m0 = first.get("machine_at_start", {})
     lines += ["", f"Machine: {m0.get('cpus')} CPUs, Python {m0.get('python')}, chromadb {m0.get('chromadb')}.", ""]
     commands = sorted({r.get("command") or "" for r in ordered} - {""})
     if commands:
         lines += ["Commands:", "", "```sh", *commands, "```", ""]
+
+
+def _distinct_levels(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One row per level built (its size and provenance): several runs and modes measure the same store."""
+    seen: set[str] = set()
+    out = []
+    for r in rows:
+        key = f"{r['chunks']}:{r['built_from']}"
+        if key not in seen:
+            seen.add(key)
+            out.append(r)
+    return out
+
+
+def _sittings(level: dict[str, Any]) -> list[str]:
+    """How long each sitting that built a kept level store took, under what load."""
+    return [
+        f"  - built in `{level.get('store')}` from {sitting.get('started')}: {sitting.get('build_s')} s of writes "
+        f"(+{sitting.get('indexing_after_s', 0)} s of Chroma indexing after them), load average "
+        f"{sitting.get('load_avg_1m')} / {sitting.get('load_avg_1m_at_end', '?')}"
+        for sitting in level.get("sittings", [])
+    ]
 
 
 def freshness_section(lines: list[str], runs: list[dict[str, Any]]) -> None:
