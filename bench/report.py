@@ -279,12 +279,7 @@ def query_section(lines: list[str], query: dict[str, Any], multilingual: bool = 
     for r in levels:
         t = r["timings_p50_ms"]
         parts = " / ".join(_fmt(t.get(k)) for k in ("embed_ms", "dense_ms", "lexical_ms", "retrieve_ms", "total_ms"))
-        load = f"{r['machine_at_start'].get('load_avg_1m')} / {r['machine_at_end'].get('load_avg_1m')}"
-        during = r.get("load_avg_1m_during")
-        load += f" ({during['mean']}, {during['max']})" if during else ""
-        cpu = r.get("answer_cpu_ms") or {}
-        server_cpu = r.get("server_cpu_ms_per_answer")
-        cpu_text = f"{_fmt(cpu.get('p50'))} / {_fmt(cpu.get('p95'))}" + (f" + {server_cpu}" if server_cpu else "")
+        load, cpu_text = _load_text(r), _cpu_text(r)
         lines.append(
             f"| {EMBEDDER_NAMES[_embedder(r)]} | {r['mode']} | {r['chunks']:,} | "
             f"**{_fmt(r['answer_ms']['p50'])}** | **{_fmt(r['answer_ms']['p95'])}** | {cpu_text} | "
@@ -389,12 +384,7 @@ def learned_section(lines: list[str], levels: list[dict[str, Any]]) -> None:
         )
         read = r.get("kept_sentence_vectors_read")
         kept = f"{r['sentences_embedded_at_question_time']}; {read['found']:,} of {read['asked']:,}" if read else "–"
-        load = f"{r['machine_at_start'].get('load_avg_1m')} / {r['machine_at_end'].get('load_avg_1m')}"
-        during = r.get("load_avg_1m_during")
-        load += f" ({during['mean']}, {during['max']})" if during else ""
-        cpu = r.get("answer_cpu_ms") or {}
-        server_cpu = r.get("server_cpu_ms_per_answer")
-        cpu_text = f"{_fmt(cpu.get('p50'))} / {_fmt(cpu.get('p95'))}" + (f" + {server_cpu}" if server_cpu else "")
+        load, cpu_text = _load_text(r), _cpu_text(r)
         lines.append(
             f"| {r['mode']} | {r.get('engine') or 'hand-set'} | {r['chunks']:,} | **{_fmt(r['answer_ms']['p50'])}** | "
             f"**{_fmt(r['answer_ms']['p95'])}** | {cpu_text} | "
@@ -441,6 +431,20 @@ def learned_section(lines: list[str], levels: list[dict[str, Any]]) -> None:
     commands = sorted({r.get("command") or "" for r in ordered} - {""})
     if commands:
         lines += ["Commands:", "", "```sh", *commands, "```", ""]
+
+
+def _load_text(run: dict[str, Any]) -> str:
+    """The 1-minute load average at a run's start and end, and its mean and max while timed where recorded."""
+    load = f"{run['machine_at_start'].get('load_avg_1m')} / {run['machine_at_end'].get('load_avg_1m')}"
+    during = run.get("load_avg_1m_during")
+    return load + (f" ({during['mean']}, {during['max']})" if during else "")
+
+
+def _cpu_text(run: dict[str, Any]) -> str:
+    """CPU per answer p50 / p95, plus the server's mean per answer in server mode."""
+    cpu = run.get("answer_cpu_ms") or {}
+    server_cpu = run.get("server_cpu_ms_per_answer")
+    return f"{_fmt(cpu.get('p50'))} / {_fmt(cpu.get('p95'))}" + (f" + {server_cpu}" if server_cpu else "")
 
 
 def _distinct_levels(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
