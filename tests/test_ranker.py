@@ -24,6 +24,7 @@ from bot.answer.ranker import (
     parse_model,
 )
 from bot.answer.sentence_vectors import SentenceVectors
+from vectorstore.analysis import opens_with_pronoun
 from vectorstore.embedder import DEFAULT_MODEL, Embedder
 from vectorstore.models import Chunk, Passage
 
@@ -130,6 +131,21 @@ def test_the_model_s_trees_decide_the_order() -> None:
     by_type = candidate_sentences(question, passages, lambda t: 1.0, unrelated, only("type_strong", 0.5))
     assert by_type[0].evidence.text.startswith("The package is worth")
     assert 0.5 < by_type[0].score < 1.0  # a probability
+
+
+def test_a_sentence_opening_with_a_pronoun_names_whom_the_sentence_before_named() -> None:
+    text = (
+        "Zelensky spoke with Meloni on Monday, the office said. "
+        "He highlighted Italy's support at the level of the Group of Seven. "
+        "It stressed the support of the Group of Seven too."
+    )
+    f = _features("What did Zelensky highlight about the Group of Seven?", text)
+    # "He" is Zelensky: the sentence names the subject and covers its term, as "Zelensky highlighted …" would.
+    assert f["highlighted"]["names_subject"] == 1.0 and f["highlighted"]["entity_share"] == 1.0
+    assert f["highlighted"]["coverage"] == 1.0
+    # "It" opens sentences about nothing in particular: only person pronouns inherit the sentence before's names.
+    assert f["stressed"]["names_subject"] == 0.0 and f["stressed"]["coverage"] < 1.0
+    assert opens_with_pronoun("“He said so,” she added.") and not opens_with_pronoun("Hence the aid.")
 
 
 def test_the_evidence_as_a_whole_is_described_per_sentence() -> None:

@@ -167,6 +167,18 @@ DETERMINERS = frozenset(
     "the a an his her its their our this that these those my your some any each every no".split()
 )
 
+# A sentence opening with one of these is about someone the sentence before named ("Zelensky said. He highlighted
+# Italy's support…"): the person pronouns only, as "it" and "this" open sentences about nothing in particular.
+SUBJECT_PRONOUNS = frozenset("he she they his her their".split())
+_FIRST_WORD = re.compile(r"[^\W\d_]+")
+
+
+def opens_with_pronoun(sentence: str) -> bool:
+    """Whether the sentence's first word is a person pronoun (`SUBJECT_PRONOUNS`), as in "He highlighted …"."""
+    first = _FIRST_WORD.search(sentence)
+    return bool(first) and first.group().casefold() in SUBJECT_PRONOUNS
+
+
 # Abbreviations that news copy spells out as often as not ("G7" ~ "Group of Seven").
 ABBREVIATIONS: dict[str, tuple[str, ...]] = {
     "g7": ("group", "seven"), "g20": ("group", "twenty"), "eu": ("european", "union"),

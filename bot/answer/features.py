@@ -19,7 +19,7 @@ import numpy as np
 from bot.answer.extractive import entity_found, entity_share, type_match
 from bot.answer.question import Question
 from bot.answer.sentence_vectors import Similarity
-from vectorstore.analysis import MIN_SENTENCE_WORDS, sentence_spans, terms, words_of
+from vectorstore.analysis import MIN_SENTENCE_WORDS, opens_with_pronoun, sentence_spans, terms, words_of
 from vectorstore.models import Passage
 
 MIN_WORDS = MIN_SENTENCE_WORDS  # shorter sentences are no answers (and ingest keeps no vector of them)
@@ -115,6 +115,9 @@ class _Sentence:
     stems: frozenset[str]
     nearby: frozenset[str]  # the stems of the sentences before and after it
     passage_words: set[str]
+    # The words of the sentence before, where this one opens with a person pronoun ("He highlighted …"): whom the
+    # question names there, this sentence is about too. Empty otherwise.
+    antecedent: frozenset[str] = frozenset()
 
     @property
     def text(self) -> str:
@@ -136,7 +139,11 @@ def _sentences(passages: Sequence[Passage]) -> list[_Sentence]:
                 continue
             seen.add(key)
             nearby = frozenset().union(*all_stems[max(0, i - 1) : i], *all_stems[i + 1 : i + 2])
-            out.append(_Sentence(passage_rank, passage, start, end, all_stems[i], nearby, passage_words))
+            text = chunk.text[start:end]
+            before = frozenset(words_of(chunk.text[slice(*spans[i - 1])])) if i and opens_with_pronoun(text) else None
+            out.append(
+                _Sentence(passage_rank, passage, start, end, all_stems[i], nearby, passage_words, before or frozenset())
+            )
     return out
 
 
@@ -163,10 +170,15 @@ def candidates(
     out: list[Candidate] = []
     for sentence, similar_to in zip(sentences, similar, strict=True):
         chunk, text, stems = sentence.passage.chunk, sentence.text, sentence.stems
+        # The question's entities this sentence names, itself or through its opening pronoun; the terms of those
+        # it names only through the pronoun count as covered.
+        sentence_words = words_of(text) | sentence.antecedent
+        inherited = frozenset(
+            t for g in question.entities if entity_found(g, sentence.antecedent) for t in terms(" ".join(g))
+        )
         share = {"exact": 0.0, "related": 0.0, "nearby": 0.0, "": 0.0}
         for term, weight in weights.items():
-            share[term_match(question, term, stems, sentence.nearby)] += weight / total
-        sentence_words = words_of(text)
+            share[term_match(question, term, stems | inherited, sentence.nearby)] += weight / total
         names_subject = all(entity_found(g, sentence_words) for g in question.entities)
         typed = type_match(question.answer_type, text, question_words)
         coverage = sum(COVERAGE_CREDIT[kind] * value for kind, value in share.items())
