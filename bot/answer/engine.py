@@ -14,8 +14,9 @@ from bot.answer import crosslingual, extractive
 from bot.answer.cognates import CognateRule
 from bot.answer.decline import DeclineModel, question_features
 from bot.answer.decline import load_model as load_decline_model
-from bot.answer.extractive import candidate_sentences, entity_found, select
+from bot.answer.extractive import entity_found, select
 from bot.answer.features import candidates
+from bot.answer.handset import candidate_sentences
 from bot.answer.highlight import with_highlights
 from bot.answer.models import Answer, ScoredSentence
 from bot.answer.question import Question, analyse, essential_entities, standalone
