@@ -1,6 +1,6 @@
 """What both sentence scorers share, and the answer made from their scores: the sentence tests they read (an
 entity of the question found, the share of them named, the kind of thing asked for held), choosing the answer's
-sentences (`select`) and citing them (`compose`). The scorers are the
+sentences (`select`, its parameters in `SelectionConfig`) and citing them (`compose`). The scorers are the
 hand-set one (`bot/answer/handset.py`: NEWSBOT_LEARNED_RANKER=false, the cross-lingual path, following topics)
 and the learned ranker (`bot/answer/ranker.py`, reading the same tests as named features in `features.py`). The
 answer is made only of article sentences, so every sentence is grounded in the source it cites by construction.
@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from collections.abc import Set as AbstractSet
+from dataclasses import dataclass
 
 from bot.answer.models import Answer, AnswerSentence, Citation, Evidence, ScoredSentence
 from bot.answer.places import KINDS, places_in
@@ -91,9 +92,15 @@ def type_match(answer_type: str, sentence: str, question_words: set[str]) -> boo
     return False
 
 
+# An entity of the question named in a sentence's passage but not in the sentence counts at this share of one named
+# in it. Set by hand with the first engine; both scorers read it (`entity_share`), and the learned ranker's model
+# was trained on it, so it is theirs, not the hand-set scorer's alone.
+PASSAGE_ENTITY_CREDIT = 0.25
+
+
 def entity_share(question: Question, words: AbstractSet[str], passage_words: AbstractSet[str]) -> float:
-    """Share of the question's entities in the sentence (full credit) or its passage (a quarter): the
-    answer to "What did Canada do?" names Canada, or stands right next to where Canada is named."""
+    """Share of the question's entities in the sentence (full credit) or its passage (`PASSAGE_ENTITY_CREDIT`):
+    the answer to "What did Canada do?" names Canada, or stands right next to where Canada is named."""
     if not question.entities:
         return 0.0
     credit = 0.0
@@ -101,18 +108,42 @@ def entity_share(question: Question, words: AbstractSet[str], passage_words: Abs
         if entity_found(group, words):
             credit += 1.0
         elif entity_found(group, passage_words):
-            credit += 0.25
+            credit += PASSAGE_ENTITY_CREDIT
     return credit / len(question.entities)
 
 
-def _similar(a: frozenset[str], b: frozenset[str]) -> bool:
+@dataclass(frozen=True)
+class SelectionConfig:
+    """How `select` chooses the answer's sentences from either scorer's, set by hand and documented here."""
+
+    # A sentence joins the lead when its score (with any continuation credit) is at least this share of the lead's.
+    # A ratio of hand-set scores: 0.6 rather than 0.8 was part of the selection tuned on RealTime QA's gold
+    # articles plus 800 distractors (BM25), answer hit 0.51 -> 0.60 with that change's other rules. The learned
+    # ranker's probabilities fall faster below the lead, so it passes its own (`RankerConfig.answer_min_ratio`).
+    min_ratio: float = 0.6
+    # Credit, added to its score, for the sentence right after the lead in its article (it reads as the lead's
+    # continuation), which may then join without naming the question's subject. Set by hand with the first engine;
+    # for the learned ranker 0 to 0.5 gave training answer hit within 0.001 (scripts/tune_selection.py).
+    continuation: float = 0.15
+    # The most characters between the lead's end and the next sentence's start for it to count as the continuation
+    # (the space or line break between two sentences).
+    continuation_gap: int = 3
+    # Two sentences are near-duplicates, of which one stays, when more than this share of the stems of the one with
+    # fewer are in the other. Set by hand with the first engine.
+    twin_overlap: float = 0.7
+
+
+SELECTION = SelectionConfig()
+
+
+def _similar(a: frozenset[str], b: frozenset[str], overlap: float) -> bool:
     if not a or not b:
         return False
-    return len(a & b) / min(len(a), len(b)) > 0.7
+    return len(a & b) / min(len(a), len(b)) > overlap
 
 
 def select(
-    scored: Sequence[ScoredSentence], max_sentences: int, min_ratio: float = 0.6, continuation: float = 0.15
+    scored: Sequence[ScoredSentence], max_sentences: int, config: SelectionConfig = SELECTION
 ) -> list[ScoredSentence]:
     """The best sentence, then the next ones nearly as good that add something new and either name the
     question's subject themselves, cover the question as fully as the best, directly continue it or hold the
@@ -122,11 +153,11 @@ def select(
         return []
     best = scored[0]
     chosen = [best]
-    for candidate in sorted(scored[1:], key=lambda c: c.score + _continuation(c, best, continuation), reverse=True):
+    for candidate in sorted(scored[1:], key=lambda c: c.score + _continuation(c, best, config), reverse=True):
         if len(chosen) >= max_sentences:
             break
-        follows = _continuation(candidate, best, continuation)
-        if candidate.score + follows < min_ratio * best.score or candidate.coverage <= 0:
+        follows = _continuation(candidate, best, config)
+        if candidate.score + follows < config.min_ratio * best.score or candidate.coverage <= 0:
             continue
         # The sentence with the word the evidence agrees on most may be the answer itself ("Twitter is
         # considering…") without repeating the question's subject.
@@ -136,7 +167,7 @@ def select(
             candidate.names_subject or follows or candidate.consensus >= 1.0 or candidate.coverage >= best.coverage
         ):
             continue
-        twin = next((i for i, c in enumerate(chosen) if _similar(candidate.stems, c.stems)), None)
+        twin = next((i for i, c in enumerate(chosen) if _similar(candidate.stems, c.stems, config.twin_overlap)), None)
         if twin is None:
             chosen.append(candidate)
         elif candidate.typed and not chosen[twin].typed:
@@ -144,10 +175,11 @@ def select(
     return chosen
 
 
-def _continuation(candidate: ScoredSentence, lead: ScoredSentence, credit: float) -> float:
+def _continuation(candidate: ScoredSentence, lead: ScoredSentence, config: SelectionConfig) -> float:
     """Credit for the sentence right after the lead in the same article: it reads as its continuation."""
     this, first = candidate.evidence, lead.evidence
-    return credit if this.article_id == first.article_id and 0 <= this.start - first.end <= 3 else 0.0
+    follows = this.article_id == first.article_id and 0 <= this.start - first.end <= config.continuation_gap
+    return config.continuation if follows else 0.0
 
 
 def is_run_on_piece(sentence: str) -> bool:
