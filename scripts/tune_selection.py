@@ -17,13 +17,14 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from train_ranker import SHARED, Group, default_vectors, extract, squad_groups
 
 from bot.answer import ranker
-from bot.answer.extractive import select
+from bot.answer.extractive import SELECTION, select
 from bot.answer.models import ScoredSentence
 from bot.evaluation import contains_answer
 
@@ -41,7 +42,7 @@ def at_ratio(
     """Answer hit and sentences per answer when answers keep sentences at least `ratio` of the lead's score."""
     hits = lengths = 0
     for g, s in zip(groups, ranked, strict=True):
-        chosen = select(s, sentences, ratio, credit)
+        chosen = select(s, sentences, replace(SELECTION, min_ratio=ratio, continuation=credit))
         hits += any(contains_answer(c.evidence.text, g.item.answers) for c in chosen)
         lengths += len(chosen)
     n = max(1, len(groups))

@@ -8,7 +8,8 @@ from pathlib import Path
 
 from store_checks import assert_grounded, write_jsonl
 
-from bot.answer.extractive import candidate_sentences, select
+from bot.answer.extractive import select
+from bot.answer.handset import candidate_sentences
 from bot.answer.models import Evidence, ScoredSentence
 from bot.answer.question import analyse
 from bot.runtime import Runtime
@@ -107,10 +108,21 @@ def test_a_sentence_restating_the_question_fully_joins_the_answer_without_naming
 def test_of_two_near_duplicates_the_answer_keeps_the_one_holding_what_was_asked() -> None:
     # "How old is he?": both say he is the youngest to fly around the world solo; only one says 17.
     lead = _scored("a", "The British-Belgian pilot landed in Sofia on Wednesday.", 1.5, 0.5, True)
-    vague = _scored("b", "That is the age of the youngest person to fly around the world solo in a small aircraft.",
-                    1.45, 0.7, False)
-    exact = _scored("c", "A 17-year-old is the youngest person to fly around the world solo in a small aircraft.",
-                    1.4, 0.7, False, typed=True)
+    vague = _scored(
+        "b",
+        "That is the age of the youngest person to fly around the world solo in a small aircraft.",
+        1.45,
+        0.7,
+        False,
+    )
+    exact = _scored(
+        "c",
+        "A 17-year-old is the youngest person to fly around the world solo in a small aircraft.",
+        1.4,
+        0.7,
+        False,
+        typed=True,
+    )
     chosen = [s.evidence.article_id for s in select([lead, vague, exact], max_sentences=3)]
     assert chosen == ["a", "c"]
     # The other way round, the later twin adds nothing and stays out.

@@ -19,10 +19,11 @@ from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
-from bot.answer import extractive
+from bot.answer import handset
 from bot.answer.aliases import institutions_in, is_mapped, names_of, skeleton, transliterated
 from bot.answer.cognates import CognateIndex, CognateRule
-from bot.answer.extractive import ScoredSentence, entity_found
+from bot.answer.extractive import entity_found
+from bot.answer.models import ScoredSentence
 from bot.answer.question import Question, is_question_word
 from bot.answer.sentence_vectors import Similarity
 from vectorstore.analysis import capitals_of, detect_language, normal_word, stopwords, terms, words_of
@@ -229,15 +230,15 @@ def candidate_sentences(
     floor: float,
     cognates: CognateRule | None = None,
 ) -> list[ScoredSentence]:
-    """The evidence sentences scored as `extractive.candidate_sentences` scores them; in the `foreign` passages, the
+    """The evidence sentences scored as `handset.candidate_sentences` scores them; in the `foreign` passages, the
     question's coverage is the similarity of the sentence to the question (`similarity`: of each text; 0 at
     `floor`, 1 at 1) raised by the question's names, and the words its words are cognates of (`cognates`), that
     the sentence holds (`with_names`)."""
     foreign_ids = {p.chunk.id for p in foreign}
     own = [p for p in passages if p.chunk.id not in foreign_ids]
-    scored = extractive.sentence_scores(question, own, idf) if own else []
+    scored = handset.sentence_scores(question, own, idf) if own else []
     asked = bridged(question, EvidenceWords(foreign, cognates))
-    across = extractive.sentence_scores(asked, foreign, idf)
+    across = handset.sentence_scores(asked, foreign, idf)
     if across:
         share = names_share(question, asked)
         similar = similarity([s.evidence.text for s in across])
@@ -245,4 +246,4 @@ def candidate_sentences(
             coverage = with_names(max(0.0, (value - floor) / (1.0 - floor)), sentence.coverage, share)
             scored.append(replace(sentence, coverage=coverage, score=sentence.score - sentence.coverage + coverage))
     voters = replace(asked, terms=tuple(dict.fromkeys((*asked.terms, *question.terms))), expansions=question.expansions)
-    return extractive.with_consensus(voters, scored, idf)
+    return handset.with_consensus(voters, scored, idf)

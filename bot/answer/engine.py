@@ -14,8 +14,9 @@ from bot.answer import crosslingual, extractive
 from bot.answer.cognates import CognateRule
 from bot.answer.decline import DeclineModel, question_features
 from bot.answer.decline import load_model as load_decline_model
-from bot.answer.extractive import candidate_sentences, entity_found, select
+from bot.answer.extractive import SELECTION, entity_found, select
 from bot.answer.features import candidates
+from bot.answer.handset import candidate_sentences
 from bot.answer.highlight import with_highlights
 from bot.answer.models import Answer, ScoredSentence
 from bot.answer.question import Question, analyse, essential_entities, standalone
@@ -234,7 +235,7 @@ class AnswerEngine:
         if not analysed.terms:
             return _decline(question, "the question has no content words", query)
         idf = self.retriever.term_idf()
-        select_options: dict[str, float] = {}
+        selection = SELECTION
         if foreign:
             similarity = self._similarity(query, query_vector, passages)
             floor, cognates = self.config.similarity_floor, self.config.cognates
@@ -251,7 +252,8 @@ class AnswerEngine:
         elif self.ranker is not None:
             similarity = self._similarity(query, query_vector, passages)
             scored = self._ranked(analysed, passages, idf, similarity, self.ranker, timings)
-            select_options["min_ratio"] = self.config.ranking.answer_min_ratio  # of probabilities, not hand-set scores
+            # A share of the lead's probability, not of a hand-set score.
+            selection = replace(SELECTION, min_ratio=self.config.ranking.answer_min_ratio)
             started = time.perf_counter()
             probability = self.answer_probability(analysed, scored, passages, idf, found_share) if scored else 0.0
             weak = not scored or probability < self.min_answer_probability
@@ -268,7 +270,7 @@ class AnswerEngine:
             generated = self.llm.answer(query, passages)
             if generated is not None:
                 return with_highlights(replace(generated, question=question), analysed, min_name_words)
-        chosen = select(scored, self.config.max_sentences, **select_options)
+        chosen = select(scored, self.config.max_sentences, selection)
         answer = with_highlights(extractive.compose(question, chosen, passages), analysed, min_name_words)
         lead = next((p for p in foreign if p.chunk.article_id == chosen[0].evidence.article_id), None)
         if lead is not None:  # quoted across languages

@@ -1,36 +1,33 @@
-"""The default answerer: score the sentences of the retrieved passages, choose the ones that answer the question,
-verbatim, and cite them. The default scorer is hand-set (IDF-weighted share of the question's terms, the kind of
-thing asked for, the rank of the passage, the rare word the best sentences agree on: redundancy, as in AskMSR);
-the learned ranker (`bot/answer/ranker.py`, NEWSBOT_LEARNED_RANKER) reads the same sentence-level tests as named
-features. The answer is made only of article sentences, so every sentence is grounded in the source it cites by
-construction.
+"""What both sentence scorers share, and the answer made from their scores: the sentence tests they read (an
+entity of the question found, the share of them named, the kind of thing asked for held), choosing the answer's
+sentences (`select`, its parameters in `SelectionConfig`) and citing them (`compose`). The scorers are the
+hand-set one (`bot/answer/handset.py`: NEWSBOT_LEARNED_RANKER=false, the cross-lingual path, following topics)
+and the learned ranker (`bot/answer/ranker.py`, reading the same tests as named features in `features.py`). The
+answer is made only of article sentences, so every sentence is grounded in the source it cites by construction.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from collections.abc import Set as AbstractSet
-from dataclasses import dataclass, replace
-from functools import lru_cache
+from dataclasses import dataclass
 
 from bot.answer.models import Answer, AnswerSentence, Citation, Evidence, ScoredSentence
 from bot.answer.places import KINDS, places_in
 from bot.answer.question import Question
 from vectorstore.analysis import (
     ABBREVIATIONS,
-    MIN_SENTENCE_WORDS,
     MONTH_NAMES,
     WEEKDAY_NAMES,
     normal_word,
-    sentence_spans,
-    terms,
     words_of,
 )
 from vectorstore.models import Passage
 
-_AMOUNT = re.compile(r"[$€£¥₴]\s?\d|\d[\d,.]*\s?(%|percent|million|billion|trillion|thousand|bn|mn)\b|\b\d{2,}\b",
-                     re.IGNORECASE)
+_AMOUNT = re.compile(
+    r"[$€£¥₴]\s?\d|\d[\d,.]*\s?(%|percent|million|billion|trillion|thousand|bn|mn)\b|\b\d{2,}\b", re.IGNORECASE
+)
 _DATE = re.compile(
     r"\b(19|20)\d{2}\b|\b(" + "|".join((*MONTH_NAMES, *WEEKDAY_NAMES, "yesterday", "today", "tomorrow")) + r")\b",
     re.IGNORECASE,
@@ -95,9 +92,15 @@ def type_match(answer_type: str, sentence: str, question_words: set[str]) -> boo
     return False
 
 
+# An entity of the question named in a sentence's passage but not in the sentence counts at this share of one named
+# in it. Set by hand with the first engine; both scorers read it (`entity_share`), and the learned ranker's model
+# was trained on it, so it is theirs, not the hand-set scorer's alone.
+PASSAGE_ENTITY_CREDIT = 0.25
+
+
 def entity_share(question: Question, words: AbstractSet[str], passage_words: AbstractSet[str]) -> float:
-    """Share of the question's entities in the sentence (full credit) or its passage (a quarter): the
-    answer to "What did Canada do?" names Canada, or stands right next to where Canada is named."""
+    """Share of the question's entities in the sentence (full credit) or its passage (`PASSAGE_ENTITY_CREDIT`):
+    the answer to "What did Canada do?" names Canada, or stands right next to where Canada is named."""
     if not question.entities:
         return 0.0
     credit = 0.0
@@ -105,180 +108,42 @@ def entity_share(question: Question, words: AbstractSet[str], passage_words: Abs
         if entity_found(group, words):
             credit += 1.0
         elif entity_found(group, passage_words):
-            credit += 0.25
+            credit += PASSAGE_ENTITY_CREDIT
     return credit / len(question.entities)
 
 
-# ---- the hand-set scorer: the default until the learned ranker (bot/answer/ranker.py) matches it everywhere ----
-# Measured on RealTime QA: answer hit was flat for weights 0.3 to 0.6 and for the top 10 to 40 sentences voting.
-_CONSENSUS_WEIGHT = 0.3
-# How much holding the kind of answer asked for counts. An amount, a date or a place is strong evidence; a name
-# the question lacks is weak, as nearly every sentence names someone. Names at 0.1 rather than 0.25: SQuAD answer
-# hit 0.809 -> 0.826 (held-out questions 0.855 -> 0.865), citation precision up, RealTime QA unchanged.
-_TYPE_WEIGHT = {"person": 0.1, "thing": 0.1}
-
-
-def term_credit(question: Question, stems: frozenset[str], nearby: frozenset[str]) -> dict[str, float]:
-    """How well a sentence covers each question term: in it (1), a related word in it (0.7), in the
-    neighbouring sentences only (0.5)."""
-    credit: dict[str, float] = {}
-    for term in (*question.terms, *question.context_terms):
-        related = sum(1 for e in question.expansions.get(term, ()) if e in stems)
-        if term in stems:
-            credit[term] = 1.0
-        elif related:
-            credit[term] = 0.85 if related > 1 else 0.7
-        elif term in nearby:
-            credit[term] = 0.5
-        else:
-            credit[term] = 0.0
-    return credit
-
-
-def term_weights(question: Question, idf: Callable[[str], float]) -> dict[str, float]:
-    """Each question term's weight in a sentence's coverage: its IDF, half that for a term a follow-up borrowed."""
-    weights = {t: idf(t) for t in question.terms}
-    weights.update({t: 0.5 * idf(t) for t in question.context_terms})
-    return weights
-
-
-def coverage_of(question: Question, weights: dict[str, float], stems: frozenset[str], nearby: frozenset[str]) -> float:
-    """The share of the question's weighted terms a sentence covers (at most 1)."""
-    total = sum(weights.values()) or 1.0
-    credit = term_credit(question, stems, nearby)
-    return sum(weights[t] * c for t, c in credit.items()) / total
-
-
-# Chunks kept split into sentences and stemmed: a new article is read for each followed topic that may match it
-# (one article at a time, rarely over a few hundred chunks), and an answer's passages are often the previous
-# question's. About 15 kB each (measured on news chunks), so 15 MB at most.
-CHUNK_CACHE_SIZE = 1024
-
-
 @dataclass(frozen=True)
-class ChunkSentences:
-    """A chunk's sentences as the scorer reads them: their offsets, their stems, and the chunk's words."""
+class SelectionConfig:
+    """How `select` chooses the answer's sentences from either scorer's, set by hand and documented here."""
 
-    spans: tuple[tuple[int, int], ...]
-    stems: tuple[frozenset[str], ...]
-    words: frozenset[str]
-
-    def nearby(self, i: int) -> frozenset[str]:
-        """The stems of the sentences either side of sentence i, within the chunk."""
-        return frozenset().union(*self.stems[max(0, i - 1) : i], *self.stems[i + 1 : i + 2])
-
-
-@lru_cache(maxsize=CHUNK_CACHE_SIZE)
-def chunk_sentences(text: str) -> ChunkSentences:
-    spans = tuple(sentence_spans(text))
-    return ChunkSentences(spans, tuple(frozenset(terms(text[a:b])) for a, b in spans), frozenset(words_of(text)))
-
-
-def candidate_sentences(
-    question: Question, passages: Sequence[Passage], idf: Callable[[str], float]
-) -> list[ScoredSentence]:
-    """Every sentence of the passages, scored, the evidence's consensus included, best first."""
-    return with_consensus(question, sentence_scores(question, passages, idf), idf)
+    # A sentence joins the lead when its score (with any continuation credit) is at least this share of the lead's.
+    # A ratio of hand-set scores: 0.6 rather than 0.8 was part of the selection tuned on RealTime QA's gold
+    # articles plus 800 distractors (BM25), answer hit 0.51 -> 0.60 with that change's other rules. The learned
+    # ranker's probabilities fall faster below the lead, so it passes its own (`RankerConfig.answer_min_ratio`).
+    min_ratio: float = 0.6
+    # Credit, added to its score, for the sentence right after the lead in its article (it reads as the lead's
+    # continuation), which may then join without naming the question's subject. Set by hand with the first engine;
+    # for the learned ranker 0 to 0.5 gave training answer hit within 0.001 (scripts/tune_selection.py).
+    continuation: float = 0.15
+    # The most characters between the lead's end and the next sentence's start for it to count as the continuation
+    # (the space or line break between two sentences).
+    continuation_gap: int = 3
+    # Two sentences are near-duplicates, of which one stays, when more than this share of the stems of the one with
+    # fewer are in the other. Set by hand with the first engine.
+    twin_overlap: float = 0.7
 
 
-def sentence_scores(
-    question: Question, passages: Sequence[Passage], idf: Callable[[str], float]
-) -> list[ScoredSentence]:
-    """Every sentence of the passages, scored on its own (before the consensus); overlapping chunks contribute
-    each sentence once."""
-    weights = term_weights(question, idf)
-    question_words = words_of(question.text)
-    # A follow-up ("And what did Canada do?") is about its entity and nothing else, so the answer must name it.
-    # In a standalone question the entities often describe the answer instead ("Which Ivy League school…" is
-    # answered by "Dartmouth College announced…"); a heavy weight there picked sentences that only repeat
-    # them: 0.6 rather than 0.1 cost 5 points of answer hit on RealTime QA and 1 on SQuAD.
-    entity_weight = 0.6 if question.context_terms else 0.1
-    seen: set[tuple[str, int]] = set()
-    out: list[ScoredSentence] = []
-    # The prior is the rank of the sentence's article (its best passage), not of its passage: within an
-    # article, what a sentence says decides, not which of its overlapping chunks ranked higher.
-    article_rank: dict[str, int] = {}
-    for passage in passages:
-        article_rank.setdefault(passage.chunk.article_id, len(article_rank))
-    for passage in passages:
-        chunk = passage.chunk
-        rank = article_rank[chunk.article_id]
-        sentences = chunk_sentences(chunk.text)
-        for i, (start, end) in enumerate(sentences.spans):
-            key = (chunk.article_id, chunk.start + start)
-            if key in seen:
-                continue
-            seen.add(key)
-            text = chunk.text[start:end]
-            if len(text.split()) < MIN_SENTENCE_WORDS:
-                continue
-            stems = sentences.stems[i]
-            coverage = coverage_of(question, weights, stems, sentences.nearby(i))
-            sentence_words = words_of(text)
-            entities = entity_share(question, sentence_words, sentences.words)
-            names_subject = all(entity_found(g, sentence_words) for g in question.entities)
-            novelty = 1.0 if stems - set(weights) else 0.0  # a sentence that only repeats the question says nothing
-            bonus = 1.0 if type_match(question.answer_type, text, question_words) else 0.0
-            score = (
-                coverage
-                + entity_weight * entities
-                + _TYPE_WEIGHT.get(question.answer_type, 0.25) * bonus
-                + 1.0 / (rank + 2)
-                - (0.5 if text.rstrip().endswith("?") else 0.0)
-                - (0.0 if novelty else 1.0)
-            )
-            evidence = Evidence(
-                article_id=chunk.article_id,
-                text=text,
-                start=chunk.start + start,
-                end=chunk.start + end,
-                score=score,
-            )
-            out.append(ScoredSentence(evidence, rank, coverage, score, stems, names_subject, typed=bool(bonus)))
-    return out
+SELECTION = SelectionConfig()
 
 
-def with_consensus(
-    question: Question, scored: Sequence[ScoredSentence], idf: Callable[[str], float], head: int = 20
-) -> list[ScoredSentence]:
-    """Credit the sentences that hold what the best sentences agree on beyond the question's own words.
-
-    The answer to "Which platform is considering charging for verified accounts?" is the word the coverage
-    keeps repeating around those terms ("Twitter"), while the sentence that best restates the question may not
-    name it. A word's vote is the best score of a top sentence holding it in each article, summed over the
-    articles (agreement across the coverage, not one article repeating its own subject), times its rarity.
-    """
-    ranked = sorted(scored, key=lambda s: s.score, reverse=True)
-    asked = {*question.terms, *question.context_terms}
-    asked.update(e for related in question.expansions.values() for e in related)
-    beyond = [s.stems - asked for s in ranked]  # what each sentence says that the question does not
-    best: dict[tuple[str, str], float] = {}  # (word, article): the best score of a sentence holding it
-    for s, words in zip(ranked[:head], beyond, strict=False):
-        for stem in words:
-            key = (stem, s.evidence.article_id)
-            best[key] = max(best.get(key, 0.0), s.score)
-    votes: dict[str, float] = {}
-    for (stem, _), score in best.items():
-        votes[stem] = votes.get(stem, 0.0) + max(0.0, score) * idf(stem)
-    top = max(votes.values(), default=0.0)
-    if top <= 0:
-        return ranked
-    out = []
-    for s, words in zip(ranked, beyond, strict=True):
-        share = max((votes.get(stem, 0.0) for stem in words), default=0.0) / top
-        out.append(replace(s, score=s.score + _CONSENSUS_WEIGHT * share, consensus=share))
-    out.sort(key=lambda s: s.score, reverse=True)
-    return out
-
-
-def _similar(a: frozenset[str], b: frozenset[str]) -> bool:
+def _similar(a: frozenset[str], b: frozenset[str], overlap: float) -> bool:
     if not a or not b:
         return False
-    return len(a & b) / min(len(a), len(b)) > 0.7
+    return len(a & b) / min(len(a), len(b)) > overlap
 
 
 def select(
-    scored: Sequence[ScoredSentence], max_sentences: int, min_ratio: float = 0.6, continuation: float = 0.15
+    scored: Sequence[ScoredSentence], max_sentences: int, config: SelectionConfig = SELECTION
 ) -> list[ScoredSentence]:
     """The best sentence, then the next ones nearly as good that add something new and either name the
     question's subject themselves, cover the question as fully as the best, directly continue it or hold the
@@ -288,24 +153,21 @@ def select(
         return []
     best = scored[0]
     chosen = [best]
-    for candidate in sorted(scored[1:], key=lambda c: c.score + _continuation(c, best, continuation), reverse=True):
+    for candidate in sorted(scored[1:], key=lambda c: c.score + _continuation(c, best, config), reverse=True):
         if len(chosen) >= max_sentences:
             break
-        follows = _continuation(candidate, best, continuation)
-        if candidate.score + follows < min_ratio * best.score or candidate.coverage <= 0:
+        follows = _continuation(candidate, best, config)
+        if candidate.score + follows < config.min_ratio * best.score or candidate.coverage <= 0:
             continue
         # The sentence with the word the evidence agrees on most may be the answer itself ("Twitter is
         # considering…") without repeating the question's subject.
         # A sentence that restates the question at least as fully as the lead is about the same thing, even when
         # it names the subject differently ("A 17-year-old has become the youngest person to fly…").
         if not (
-            candidate.names_subject
-            or follows
-            or candidate.consensus >= 1.0
-            or candidate.coverage >= best.coverage
+            candidate.names_subject or follows or candidate.consensus >= 1.0 or candidate.coverage >= best.coverage
         ):
             continue
-        twin = next((i for i, c in enumerate(chosen) if _similar(candidate.stems, c.stems)), None)
+        twin = next((i for i, c in enumerate(chosen) if _similar(candidate.stems, c.stems, config.twin_overlap)), None)
         if twin is None:
             chosen.append(candidate)
         elif candidate.typed and not chosen[twin].typed:
@@ -313,10 +175,11 @@ def select(
     return chosen
 
 
-def _continuation(candidate: ScoredSentence, lead: ScoredSentence, credit: float) -> float:
+def _continuation(candidate: ScoredSentence, lead: ScoredSentence, config: SelectionConfig) -> float:
     """Credit for the sentence right after the lead in the same article: it reads as its continuation."""
     this, first = candidate.evidence, lead.evidence
-    return credit if this.article_id == first.article_id and 0 <= this.start - first.end <= 3 else 0.0
+    follows = this.article_id == first.article_id and 0 <= this.start - first.end <= config.continuation_gap
+    return config.continuation if follows else 0.0
 
 
 def is_run_on_piece(sentence: str) -> bool:

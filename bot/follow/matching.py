@@ -25,7 +25,8 @@ import numpy as np
 import numpy.typing as npt
 
 from bot.answer.engine import EngineConfig
-from bot.answer.extractive import candidate_sentences, chunk_sentences, coverage_of, entity_found, term_weights
+from bot.answer.extractive import entity_found
+from bot.answer.handset import candidate_sentences, chunk_sentences, coverage_of, term_weights
 from bot.answer.question import Question, analyse, essential_entities
 from bot.follow.models import Match
 from bot.follow.store import TopicMatrix
