@@ -148,6 +148,19 @@ def test_a_sentence_opening_with_a_pronoun_names_whom_the_sentence_before_named(
     assert opens_with_pronoun("“He said so,” she added.") and not opens_with_pronoun("Hence the aid.")
 
 
+def test_the_sentence_before_may_be_in_another_passage_of_the_article() -> None:
+    """The chunk a sentence is first read in may start with it; an overlapping chunk holds the sentence before."""
+    before, after = "Zelensky thanked Italy for its support, he said.\n\n", "He highlighted the Group of Seven's help."
+    first = Chunk("zel", "v1", 0, 0, len(before + after), before + after, "Zelensky")
+    second = Chunk("zel", "v1", 1, len(before), len(before + after), after, "Zelensky")
+    question = analyse("What did Zelensky highlight?")
+    found = candidates(question, [Passage(second, 1.0), Passage(first, 0.5)], lambda t: 1.0, unrelated)
+    lead = next(c for c in found if c.text.startswith("He highlighted"))
+    assert lead.passage.chunk is second and lead.names_subject
+    alone = candidates(question, [Passage(second, 1.0)], lambda t: 1.0, unrelated)
+    assert not alone[0].names_subject  # nothing before it in the evidence: no one to stand for
+
+
 def test_the_evidence_as_a_whole_is_described_per_sentence() -> None:
     """Paragraphs of one page are one source; other titles are others. Each row knows the best coverage."""
     question = analyse("How much did Italy pledge?")

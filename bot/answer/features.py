@@ -128,23 +128,47 @@ def _sentences(passages: Sequence[Passage]) -> list[_Sentence]:
     """Every sentence of the passages of at least `MIN_WORDS` words, each once (chunks overlap)."""
     seen: set[tuple[str, int]] = set()
     out: list[_Sentence] = []
-    for passage_rank, passage in enumerate(passages):
+    split = [(p, sentence_spans(p.chunk.text)) for p in passages]
+    before = _sentence_before(split)
+    for passage_rank, (passage, spans) in enumerate(split):
         chunk = passage.chunk
-        spans = sentence_spans(chunk.text)
         all_stems = [frozenset(terms(chunk.text[a:b])) for a, b in spans]
         passage_words = words_of(chunk.text)
         for i, (start, end) in enumerate(spans):
             key = (chunk.article_id, chunk.start + start)
-            if key in seen or len(chunk.text[start:end].split()) < MIN_WORDS:
+            text = chunk.text[start:end]
+            if key in seen or len(text.split()) < MIN_WORDS:
                 continue
             seen.add(key)
             nearby = frozenset().union(*all_stems[max(0, i - 1) : i], *all_stems[i + 1 : i + 2])
-            text = chunk.text[start:end]
-            before = frozenset(words_of(chunk.text[slice(*spans[i - 1])])) if i and opens_with_pronoun(text) else None
-            out.append(
-                _Sentence(passage_rank, passage, start, end, all_stems[i], nearby, passage_words, before or frozenset())
-            )
+            antecedent = frozenset(words_of(before.get(key, ""))) if opens_with_pronoun(text) else frozenset()
+            out.append(_Sentence(passage_rank, passage, start, end, all_stems[i], nearby, passage_words, antecedent))
     return out
+
+
+# A sentence is "the one before" another when at most this many characters (a paragraph break) lie between them.
+_ADJACENT_CHARS = 3
+
+
+def _sentence_before(split: Sequence[tuple[Passage, list[tuple[int, int]]]]) -> dict[tuple[str, int], str]:
+    """Per sentence (article, offset in the article), the text of the sentence right before it in any of the
+    passages: the chunk a sentence is first read in may start with it, and an overlapping one holds the one before."""
+    ends: dict[tuple[str, int], str] = {}  # (article, offset where a sentence ends) -> its text
+    for passage, spans in split:
+        chunk = passage.chunk
+        for start, end in spans:
+            ends[(chunk.article_id, chunk.start + end)] = chunk.text[start:end]
+    found: dict[tuple[str, int], str] = {}
+    for passage, spans in split:
+        chunk = passage.chunk
+        for start, _ in spans:
+            at = chunk.start + start
+            for gap in range(_ADJACENT_CHARS + 1):
+                text = ends.get((chunk.article_id, at - gap))
+                if text is not None:
+                    found[(chunk.article_id, at)] = text
+                    break
+    return found
 
 
 def candidates(
