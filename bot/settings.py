@@ -132,7 +132,7 @@ class Settings(BaseSettings):
         None,
         description="rank answer sentences and decide to decline by the learned models (bot/answer/ranker.py) "
         "instead of the hand-set scorer; auto (unset): where the store's embedder is the one they were trained on "
-        "(read it as `uses_learned_ranker`)",
+        "or has a similarity scale onto it (read it as `uses_learned_ranker`)",
     )
     answer_min_probability: float | None = Field(
         None, ge=0, le=1,
