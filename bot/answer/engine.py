@@ -20,7 +20,16 @@ from bot.answer.handset import candidate_sentences
 from bot.answer.highlight import with_highlights
 from bot.answer.models import Answer, ScoredSentence
 from bot.answer.question import Question, analyse, essential_entities, standalone
-from bot.answer.ranker import ModelFileError, RankerConfig, RankerModel, load_model, rank, scored_sentences
+from bot.answer.ranker import (
+    ModelFileError,
+    RankerConfig,
+    RankerModel,
+    SimilarityScale,
+    load_model,
+    rank,
+    scored_sentences,
+    similarity_scale,
+)
 from bot.answer.sentence_vectors import SentenceVectors, Similarity
 from vectorstore.analysis import detect_language, words_of
 from vectorstore.filters import Filters
@@ -54,7 +63,8 @@ class EngineConfig:
     # The learned sentence ranker and decision to decline instead of the hand-set scorer (NEWSBOT_LEARNED_RANKER):
     # with its ranking trees, at or above the hand-set scorer on RealTime QA 2024, 2022 and SQuAD with no decline
     # threshold; the decline is to be retrained on their scores (README, Quality). The product's default where the
-    # store's embedder is the one it was trained on (`Settings.uses_learned_ranker`); a config built by hand asks.
+    # store's embedder is the one it was trained on, or has a similarity scale onto it (`Settings.uses_learned_ranker`);
+    # a config built by hand asks.
     learned: bool = False
     # With `learned`: below this probability (the decline model's) that the best sentence answers, the coverage
     # does not answer the question; None: the threshold shipped with the model.
@@ -166,11 +176,18 @@ class AnswerEngine:
         shipped = self.decline.threshold if self.decline else 0.0
         chosen = config.min_answer_probability
         self.min_answer_probability = shipped if chosen is None else chosen
+        # Another embedder's similarities reach the ranker on its own embedder's scale, through the scale fitted
+        # for it (scripts/fit_similarity_scale.py); one with none would mislead it.
+        self.scale: SimilarityScale | None = None
         if self.ranker is not None and self.ranker.embedder != retriever.embedder.name:
-            raise ModelFileError(
-                f"the learned ranker reads {self.ranker.embedder}'s similarities, the store is embedded with "
-                f"{retriever.embedder.name}: retrain it (scripts/train_ranker.py) or set NEWSBOT_LEARNED_RANKER=false"
-            )
+            self.scale = similarity_scale(self.ranker, retriever.embedder.name)
+            if self.scale is None:
+                raise ModelFileError(
+                    f"the learned ranker reads {self.ranker.embedder}'s similarities, the store is embedded with "
+                    f"{retriever.embedder.name}, for which no similarity scale is fitted: retrain it "
+                    "(scripts/train_ranker.py), fit one (scripts/fit_similarity_scale.py) or set "
+                    "NEWSBOT_LEARNED_RANKER=false"
+                )
         # The question-sentence similarities of the learned ranker and of the scoring across languages, from the
         # sentence vectors ingest kept where it did (Settings.keeps_sentence_vectors: the same two conditions).
         wanted = config.cross_lingual or config.learned
@@ -251,6 +268,8 @@ class AnswerEngine:
             weak = not judged or judged[0].coverage < bar
         elif self.ranker is not None:
             similarity = self._similarity(query, query_vector, passages)
+            if self.scale is not None:
+                similarity = self.scale.wrap(similarity)
             scored = self._ranked(analysed, passages, idf, similarity, self.ranker, timings)
             # A share of the lead's probability, not of a hand-set score.
             selection = replace(SELECTION, min_ratio=self.config.ranking.answer_min_ratio)

@@ -32,6 +32,9 @@ from vectorstore.embedder import DEFAULT_MODEL
 from vectorstore.models import Passage
 
 MODEL_PATH = Path(__file__).with_name("ranker_model.json")
+# Other embedders' similarities mapped onto the scale of the one the model was trained on (fitted by
+# scripts/fit_similarity_scale.py).
+SCALES_PATH = Path(__file__).with_name("similarity_scales.json")
 
 
 @dataclass(frozen=True)
@@ -105,6 +108,68 @@ def parse_model(data: dict[str, Any]) -> RankerModel:
 def load_model(path: Path = MODEL_PATH) -> RankerModel:
     """Read once per process (the engine loads it at start-up)."""
     return parse_model(json.loads(path.read_text(encoding="utf-8")))
+
+
+@dataclass(frozen=True)
+class SimilarityScale:
+    """Another embedder's question-sentence cosine mapped onto the ranker's embedder's: matched quantiles of both
+    over the same question-sentence pairs, linear between them (np.interp, flat beyond the ends). Monotone, so it
+    keeps each question's order of sentences by similarity and moves only where the values fall on the trees'
+    splits (multilingual-e5's cosines crowd into 0.7-0.9, MiniLM's spread wider)."""
+
+    embedder: str  # the embedder whose cosines are mapped
+    onto: str  # the embedder whose scale they are mapped onto (`RankerModel.embedder`)
+    source: tuple[float, ...]  # the quantiles of `embedder`'s cosines
+    target: tuple[float, ...]  # those of `onto`'s, at the same levels
+    metadata: dict[str, Any] = field(default_factory=dict, compare=False)
+
+    def __post_init__(self) -> None:
+        if len(self.source) != len(self.target) or len(self.source) < 2:
+            raise ModelFileError(f"the similarity scale of {self.embedder} needs two quantile arrays of one length")
+        if np.any(np.diff(self.source) <= 0) or np.any(np.diff(self.target) < 0):
+            raise ModelFileError(f"the similarity scale of {self.embedder} is not monotone")
+
+    def map(self, values: Sequence[float] | np.ndarray) -> np.ndarray:
+        return np.interp(np.asarray(values, dtype=float), self.source, self.target)
+
+    def wrap(self, similarity: Similarity) -> Similarity:
+        """`similarity` with its values on `onto`'s scale."""
+        return lambda texts: self.map(similarity(texts)).tolist()
+
+    @classmethod
+    def from_json(cls, embedder: str, data: dict[str, Any]) -> SimilarityScale:
+        return cls(embedder, str(data["onto"]), tuple(data["source"]), tuple(data["target"]), data.get("metadata", {}))
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "onto": self.onto,
+            "source": [round(v, 6) for v in self.source],
+            "target": [round(v, 6) for v in self.target],
+            "metadata": self.metadata,
+        }
+
+
+@lru_cache(maxsize=4)
+def load_scales(path: Path = SCALES_PATH) -> dict[str, SimilarityScale]:
+    """Per embedder name, its fitted scale; read once per process (none when the file is absent)."""
+    if not path.exists():
+        return {}
+    doc = json.loads(path.read_text(encoding="utf-8"))
+    return {name: SimilarityScale.from_json(name, data) for name, data in doc.items()}
+
+
+def similarity_scale(
+    model: RankerModel, embedder: str, scales: dict[str, SimilarityScale] | None = None
+) -> SimilarityScale | None:
+    """The scale that puts `embedder`'s similarities on the model's embedder's (the shipped scales unless given);
+    None where there is none. The model's own embedder needs none: ask `reads` first."""
+    scale = (load_scales() if scales is None else scales).get(embedder)
+    return scale if scale is not None and scale.onto == model.embedder else None
+
+
+def reads(model: RankerModel, embedder: str, scales: dict[str, SimilarityScale] | None = None) -> bool:
+    """Whether the model can rank on `embedder`'s similarities: its own, or another's through a fitted scale."""
+    return embedder == model.embedder or similarity_scale(model, embedder, scales) is not None
 
 
 def sigmoid(z: float) -> float:
