@@ -182,7 +182,7 @@ def test_a_follow_up_is_understood_in_context(sample: Runtime, learned: bool) ->
 def test_a_sentence_about_he_answers_what_the_named_person_highlighted(sample: Runtime, learned: bool) -> None:
     engine = sample.engine if learned else hand_set(sample)
     assert engine.config.learned is learned
-    # "He" stands for Zelensky, named in the sentence before (`features._sentence_before`); the learned ranker led
+    # "He" stands for Zelensky, named in the sentence before (`features._before`); the learned ranker led
     # with "Zelensky and … Meloni have discussed …", which names him, until its features read that.
     answer = engine.answer("What did Zelensky highlight about the Group of Seven?")
     assert_grounded(sample, answer)

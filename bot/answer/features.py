@@ -129,7 +129,7 @@ def _sentences(passages: Sequence[Passage]) -> list[_Sentence]:
     seen: set[tuple[str, int]] = set()
     out: list[_Sentence] = []
     split = [(p, sentence_spans(p.chunk.text)) for p in passages]
-    before = _sentence_before(split)
+    ends = _sentence_ends(split)
     for passage_rank, (passage, spans) in enumerate(split):
         chunk = passage.chunk
         all_stems = [frozenset(terms(chunk.text[a:b])) for a, b in spans]
@@ -141,7 +141,7 @@ def _sentences(passages: Sequence[Passage]) -> list[_Sentence]:
                 continue
             seen.add(key)
             nearby = frozenset().union(*all_stems[max(0, i - 1) : i], *all_stems[i + 1 : i + 2])
-            antecedent = frozenset(words_of(before.get(key, ""))) if opens_with_pronoun(text) else frozenset()
+            antecedent = frozenset(words_of(_before(ends, key))) if opens_with_pronoun(text) else frozenset()
             out.append(_Sentence(passage_rank, passage, start, end, all_stems[i], nearby, passage_words, antecedent))
     return out
 
@@ -150,25 +150,18 @@ def _sentences(passages: Sequence[Passage]) -> list[_Sentence]:
 _ADJACENT_CHARS = 3
 
 
-def _sentence_before(split: Sequence[tuple[Passage, list[tuple[int, int]]]]) -> dict[tuple[str, int], str]:
-    """Per sentence (article, offset in the article), the text of the sentence right before it in any of the
-    passages: the chunk a sentence is first read in may start with it, and an overlapping one holds the one before."""
-    ends: dict[tuple[str, int], str] = {}  # (article, offset where a sentence ends) -> its text
-    for passage, spans in split:
-        chunk = passage.chunk
-        for start, end in spans:
-            ends[(chunk.article_id, chunk.start + end)] = chunk.text[start:end]
-    found: dict[tuple[str, int], str] = {}
-    for passage, spans in split:
-        chunk = passage.chunk
-        for start, _ in spans:
-            at = chunk.start + start
-            for gap in range(_ADJACENT_CHARS + 1):
-                text = ends.get((chunk.article_id, at - gap))
-                if text is not None:
-                    found[(chunk.article_id, at)] = text
-                    break
-    return found
+def _sentence_ends(split: Sequence[tuple[Passage, list[tuple[int, int]]]]) -> dict[tuple[str, int], str]:
+    """Every sentence of the passages by where it ends, (article, offset in the article): the chunk a sentence is
+    first read in may start with it, and an overlapping one holds the sentence before."""
+    return {
+        (p.chunk.article_id, p.chunk.start + end): p.chunk.text[start:end] for p, spans in split for start, end in spans
+    }
+
+
+def _before(ends: dict[tuple[str, int], str], key: tuple[str, int]) -> str:
+    """The text of the sentence right before the one at `key` (article, offset), or "" where none is at hand."""
+    article, at = key
+    return next((ends[k] for gap in range(_ADJACENT_CHARS + 1) if (k := (article, at - gap)) in ends), "")
 
 
 def candidates(
@@ -197,8 +190,10 @@ def candidates(
         # The question's entities this sentence names, itself or through its opening pronoun; the terms of those
         # it names only through the pronoun count as covered.
         sentence_words = words_of(text) | sentence.antecedent
-        inherited = frozenset(
-            t for g in question.entities if entity_found(g, sentence.antecedent) for t in terms(" ".join(g))
+        inherited = (
+            frozenset(t for g in question.entities if entity_found(g, sentence.antecedent) for t in terms(" ".join(g)))
+            if sentence.antecedent
+            else frozenset()
         )
         share = {"exact": 0.0, "related": 0.0, "nearby": 0.0, "": 0.0}
         for term, weight in weights.items():
