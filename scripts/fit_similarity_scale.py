@@ -88,14 +88,10 @@ def _pairs(items: list[QAItem], records: list[dict[str, Any]], name: str) -> lis
 
 
 def cosines(embedder: Embedder, sample: list[Pairs]) -> list[np.ndarray]:
-    """Per question, each sentence's cosine to it by `embedder` (each distinct sentence embedded once)."""
-    texts = list(dict.fromkeys(t for p in sample for t in p.sentences))
-    vectors = dict(zip(texts, np.asarray(embedder.encode(texts), dtype=np.float32), strict=True))
-    out = []
-    for p in sample:
-        asked = np.asarray(embedder.embed_query(p.question), dtype=np.float32)
-        out.append(np.array([float(vectors[t] @ asked) for t in p.sentences]))
-    return out
+    """Per question, each sentence's cosine to it by `embedder`, as the training script computes it (each distinct
+    sentence embedded once)."""
+    vectors = train_ranker.TrainingVectors(embedder)
+    return [np.array(vectors.similarity(p.question)(p.sentences)) for p in sample]
 
 
 def top1(sample: list[Pairs], scores: list[np.ndarray]) -> dict[str, float]:
