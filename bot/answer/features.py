@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -95,6 +96,51 @@ def term_match(question: Question, term: str, stems: frozenset[str], nearby: fro
     return "nearby" if term in nearby else ""
 
 
+def term_weights(question: Question, idf: Callable[[str], float]) -> dict[str, float]:
+    """Each question term's weight in a sentence's coverage: its IDF; a share of that for a term a follow-up
+    borrowed (`CONTEXT_TERM_WEIGHT`)."""
+    weights = {t: idf(t) for t in question.terms}
+    weights.update({t: CONTEXT_TERM_WEIGHT * idf(t) for t in question.context_terms})
+    return weights
+
+
+def coverage(question: Question, weights: dict[str, float], stems: frozenset[str], nearby: frozenset[str]) -> float:
+    """The weighted share of the question's terms a sentence covers (at most 1), each at the `COVERAGE_CREDIT` of
+    how it is matched (`term_match`); `weights` by `term_weights`."""
+    total = sum(weights.values()) or 1.0
+    share = dict.fromkeys(COVERAGE_CREDIT, 0.0)  # per kind of match, summed before crediting (as trained)
+    for term, weight in weights.items():
+        share[term_match(question, term, stems, nearby)] += weight / total
+    return sum(COVERAGE_CREDIT[kind] * value for kind, value in share.items())
+
+
+# Chunks kept split into sentences and stemmed, for following topics (bot/follow/matching.py: a new article is read
+# for each followed topic that may match it, one article at a time, rarely over a few hundred chunks) and the
+# hand-set scorer (an answer's passages are often the previous question's). About 15 kB each (measured on news
+# chunks), so 15 MB at most.
+CHUNK_CACHE_SIZE = 1024
+
+
+@dataclass(frozen=True)
+class ChunkSentences:
+    """A chunk's sentences as coverage reads them: their offsets, their stems, and the chunk's words."""
+
+    spans: tuple[tuple[int, int], ...]
+    stems: tuple[frozenset[str], ...]
+    words: frozenset[str]
+
+    def nearby(self, i: int) -> frozenset[str]:
+        """The stems of the sentences either side of sentence i, within the chunk."""
+        return frozenset().union(*self.stems[max(0, i - 1) : i], *self.stems[i + 1 : i + 2])
+
+
+@lru_cache(maxsize=CHUNK_CACHE_SIZE)
+def stemmed_sentences(text: str) -> ChunkSentences:
+    """A chunk's sentences split and stemmed, kept for the next topic that reads the chunk."""
+    spans = tuple(sentence_spans(text))
+    return ChunkSentences(spans, tuple(frozenset(terms(text[a:b])) for a, b in spans), frozenset(words_of(text)))
+
+
 def source_of(passage: Passage) -> str:
     """What counts as one source: an article's title (a page's paragraphs share it; outlets word theirs apart)."""
     return passage.chunk.title.strip().casefold() or passage.chunk.article_id
@@ -173,10 +219,8 @@ def candidates(
     The article prior is the rank of the sentence's article (its best passage), not of its passage: within an
     article, what a sentence says decides, not which of its overlapping chunks ranked higher.
     """
-    weights = {t: idf(t) for t in question.terms}
+    weights = term_weights(question, idf)
     sources = math.log(len({source_of(p) for p in passages}) or 1)
-    weights.update({t: CONTEXT_TERM_WEIGHT * idf(t) for t in question.context_terms})
-    total = sum(weights.values()) or 1.0
     question_words = words_of(question.text)
     name_kind = question.answer_type in ("person", "thing")
     article_rank: dict[str, int] = {}
@@ -195,14 +239,11 @@ def candidates(
             if sentence.antecedent
             else frozenset()
         )
-        share = {"exact": 0.0, "related": 0.0, "nearby": 0.0, "": 0.0}
-        for term, weight in weights.items():
-            share[term_match(question, term, stems | inherited, sentence.nearby)] += weight / total
+        covered = coverage(question, weights, stems | inherited, sentence.nearby)
         names_subject = all(entity_found(g, sentence_words) for g in question.entities)
         typed = type_match(question.answer_type, text, question_words)
-        coverage = sum(COVERAGE_CREDIT[kind] * value for kind, value in share.items())
         features = (
-            coverage,
+            covered,
             similar_to,
             entity_share(question, sentence_words, sentence.passage_words),
             float(names_subject and bool(question.entities)),
@@ -224,7 +265,7 @@ def candidates(
                 end=chunk.start + sentence.end,
                 text=text,
                 stems=stems,
-                coverage=coverage,
+                coverage=covered,
                 names_subject=names_subject,
                 typed=typed,
                 features=features,

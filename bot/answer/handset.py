@@ -3,8 +3,8 @@ defines (IDF-weighted share of the question's terms, the question's entities, th
 rank of its article, then credited for holding the rare word the best sentences agree on (redundancy, as in
 AskMSR). Its weights are set by hand, each in `HandSetWeights` with how it was chosen.
 
-It serves NEWSBOT_LEARNED_RANKER=false and stores of other embedders, the cross-lingual path (`crosslingual`) and
-following topics (`bot/follow/matching.py`); the learned ranker (`ranker.py`) reads the same tests as named
+It serves NEWSBOT_LEARNED_RANKER=false and stores of embedders with no similarity scale, and the cross-lingual path
+(`crosslingual`); the learned ranker (`ranker.py`) reads the same tests as named
 features (`features.py`) and learns their weights.
 """
 
@@ -12,12 +12,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from functools import lru_cache
 
 from bot.answer.extractive import entity_found, entity_share, type_match
+from bot.answer.features import stemmed_sentences
 from bot.answer.models import Evidence, ScoredSentence
 from bot.answer.question import Question
-from vectorstore.analysis import MIN_SENTENCE_WORDS, sentence_spans, terms, words_of
+from vectorstore.analysis import MIN_SENTENCE_WORDS, words_of
 from vectorstore.models import Passage
 
 # Kinds of answer that a name the question lacks satisfies (`type_match`), which nearly every sentence holds.
@@ -120,32 +120,6 @@ def coverage_of(
     return sum(weights[t] * c for t, c in credit.items()) / total
 
 
-# Chunks kept split into sentences and stemmed: a new article is read for each followed topic that may match it
-# (one article at a time, rarely over a few hundred chunks), and an answer's passages are often the previous
-# question's. About 15 kB each (measured on news chunks), so 15 MB at most.
-CHUNK_CACHE_SIZE = 1024
-
-
-@dataclass(frozen=True)
-class ChunkSentences:
-    """A chunk's sentences as the scorer reads them: their offsets, their stems, and the chunk's words."""
-
-    spans: tuple[tuple[int, int], ...]
-    stems: tuple[frozenset[str], ...]
-    words: frozenset[str]
-
-    def nearby(self, i: int) -> frozenset[str]:
-        """The stems of the sentences either side of sentence i, within the chunk."""
-        return frozenset().union(*self.stems[max(0, i - 1) : i], *self.stems[i + 1 : i + 2])
-
-
-@lru_cache(maxsize=CHUNK_CACHE_SIZE)
-def chunk_sentences(text: str) -> ChunkSentences:
-    """A chunk's sentences split and stemmed, kept for the next question or topic that reads the chunk."""
-    spans = tuple(sentence_spans(text))
-    return ChunkSentences(spans, tuple(frozenset(terms(text[a:b])) for a, b in spans), frozenset(words_of(text)))
-
-
 def candidate_sentences(
     question: Question, passages: Sequence[Passage], idf: Callable[[str], float], config: HandSetWeights = WEIGHTS
 ) -> list[ScoredSentence]:
@@ -172,7 +146,7 @@ def sentence_scores(
     for passage in passages:
         chunk = passage.chunk
         rank = article_rank[chunk.article_id]
-        sentences = chunk_sentences(chunk.text)
+        sentences = stemmed_sentences(chunk.text)
         for i, (start, end) in enumerate(sentences.spans):
             key = (chunk.article_id, chunk.start + start)
             if key in seen:

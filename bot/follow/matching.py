@@ -1,18 +1,18 @@
-"""Which new articles match which followed topics, scored the way answers are.
+"""Which new articles match which followed topics, by the answer engine's tests of evidence.
 
 Cost is proportional to the new articles: the followed topics are one matrix, the new articles' chunk vectors
 (read back from the store, not embedded again) another, and one product gives every topic's similarity to
 every chunk. Only the pairs above a dense floor are then read as the engine reads evidence: the topic's key
 entities must be in the article (a follower of "Italy's aid to Ukraine" is not told of an Italian football
-result), and its best sentence is scored by the IDF-weighted coverage of the topic's terms. The pair's score
-is the dense similarity plus that coverage; the threshold (NEWSBOT_FOLLOW_THRESHOLD) was chosen on a labelled
-set (bench/follow_precision.py).
+result), and its best sentence is the one covering most of the topic's IDF-weighted terms, as the learned ranker's
+`coverage` feature reads them (`bot.answer.features`). The pair's score is the dense similarity plus that
+coverage; the threshold (NEWSBOT_FOLLOW_THRESHOLD) was chosen on a labelled set (bench/follow_precision.py).
 
 At 10k followers most of the work is shared, and none of it drops a match: a text followed by many users is one
 distinct topic, analysed once per batch and scored once per article, its score fanned out to its followers; an
 article's sentences are split and stemmed once per batch; and a pair whose score cannot reach the threshold even
 with its best-covering sentence (an exact bound: coverage is at most that sentence's), or whose article lacks the
-topic's names, is dropped before the engine's full sentence scoring, which only the pairs that may match pay for.
+topic's names, is dropped before every sentence of the article is read, which only the pairs that may match pay for.
 """
 
 from __future__ import annotations
@@ -26,12 +26,12 @@ import numpy.typing as npt
 
 from bot.answer.engine import EngineConfig
 from bot.answer.extractive import entity_found
-from bot.answer.handset import candidate_sentences, chunk_sentences, coverage_of, term_weights
+from bot.answer.features import MIN_WORDS, coverage, stemmed_sentences, term_weights
 from bot.answer.question import Question, analyse, essential_entities
 from bot.follow.models import Match
 from bot.follow.store import TopicMatrix
 from vectorstore.analysis import QUESTION_WORDS, words_of
-from vectorstore.models import Chunk, Passage
+from vectorstore.models import Chunk
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +40,7 @@ log = logging.getLogger(__name__)
 class MatchConfig:
     # Below this cosine similarity between a topic and an article's closest chunk, a pair is not read further:
     # on the labelled set no relevant pair scored under 0.3. At 10k followers (3,009 distinct topics) about 260
-    # per article pass it, and the bounds leave about 4 for the engine's full reading (bench/follow.py).
+    # per article pass it, and the bounds leave about 4 for the full reading (bench/follow.py).
     dense_floor: float = 0.3
     coverage_weight: float = 1.0  # the best sentence's coverage of the topic's terms, added to the similarity
     # The engine's rule for a question's key entities (names, numbers): this share must be in the evidence.
@@ -115,7 +115,7 @@ def read_article(article: NewArticle) -> ArticleReading:
     words: set[str] = set()
     sentences: list[tuple[frozenset[str], frozenset[str]]] = []
     for chunk in article.chunks:
-        read = chunk_sentences(chunk.text)
+        read = stemmed_sentences(chunk.text)
         words |= words_of(chunk.title) | read.words
         sentences.extend((own, read.nearby(i)) for i, own in enumerate(read.stems))
     return ArticleReading(frozenset(words), frozenset().union(*(own for own, _ in sentences)), tuple(sentences))
@@ -132,14 +132,15 @@ def entities_found(topic: TopicReading, article: ArticleReading, config: MatchCo
 def coverage_bounds(topic: TopicReading, article: ArticleReading) -> Iterator[float]:
     """Upper bounds on the coverage of the article's best sentence for the topic, cheapest first: the article's
     stems as one sentence (which covers every term at least as well as any of its sentences), then the best
-    sentence's (the engine reads the same sentences, a few fewer: short ones, and each overlapping chunk's once)."""
+    sentence's among those holding or beside a topic term (`score_pair` reads the same sentences less the short ones;
+    any other covers nothing)."""
     question = topic.question
     if not question.terms:
         yield 0.0
         return
-    yield coverage_of(question, topic.weights, article.stems, frozenset())
+    yield coverage(question, topic.weights, article.stems, frozenset())
     near_topic = (s for s in article.sentences if not (topic.stems.isdisjoint(s[0]) and topic.stems.isdisjoint(s[1])))
-    yield max((coverage_of(question, topic.weights, own, near) for own, near in near_topic), default=0.0)
+    yield max((coverage(question, topic.weights, own, near) for own, near in near_topic), default=0.0)
 
 
 def score_pair(
@@ -156,13 +157,20 @@ def score_pair(
     question = topic.question
     if not question.terms:
         return PairScore(dense, 0.0, found, "", 0, 0)
-    order = np.argsort(-similarities)
-    passages = [Passage(chunk=article.chunks[i], score=float(similarities[i])) for i in order]
-    scored = candidate_sentences(question, passages, idf)
-    if not scored:
+    best: tuple[float, Chunk, int, int] | None = None  # (coverage, chunk, start, end) of the best sentence so far
+    for i in np.argsort(-similarities, kind="stable"):  # of equal coverage, the sentence of the closest chunk
+        chunk = article.chunks[i]
+        read = stemmed_sentences(chunk.text)
+        for j, (start, end) in enumerate(read.spans):
+            if len(chunk.text[start:end].split()) < MIN_WORDS:
+                continue
+            covered = coverage(question, topic.weights, read.stems[j], read.nearby(j))
+            if best is None or covered > best[0]:
+                best = (covered, chunk, start, end)
+    if best is None:
         return PairScore(dense, 0.0, found, "", 0, 0)
-    best = scored[0]
-    return PairScore(dense, best.coverage, found, best.evidence.text, best.evidence.start, best.evidence.end)
+    covered, chunk, start, end = best
+    return PairScore(dense, covered, found, chunk.text[start:end], chunk.start + start, chunk.start + end)
 
 
 @dataclass(frozen=True)
