@@ -3,9 +3,9 @@ defines (IDF-weighted share of the question's terms, the question's entities, th
 rank of its article, then credited for holding the rare word the best sentences agree on (redundancy, as in
 AskMSR). Its weights are set by hand, each in `HandSetWeights` with how it was chosen.
 
-It serves NEWSBOT_LEARNED_RANKER=false and stores of embedders with no similarity scale, and the cross-lingual path
-(`crosslingual`); the learned ranker (`ranker.py`) reads the same tests as named
-features (`features.py`) and learns their weights.
+It serves NEWSBOT_LEARNED_RANKER=false, stores of embedders with no similarity scale, and the cross-lingual path
+(`crosslingual`); the learned ranker (`ranker.py`) reads the same tests as named features (`features.py`) and
+learns their weights. Following topics no longer reads it (`bot/follow/matching.py` reads `features.coverage`).
 """
 
 from __future__ import annotations
