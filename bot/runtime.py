@@ -138,7 +138,6 @@ class Runtime:
             chunk_overlap_chars=settings.chunk_overlap_chars,
             prune=prune,
             gc_grace_s=0.0 if settings.chroma_config().embedded else settings.gc_grace_s,
-            sentence_vectors=settings.keeps_sentence_vectors,
             fetch=FetchOptions(
                 max_bytes=settings.max_source_bytes,
                 timeout_s=settings.fetch_timeout_s,

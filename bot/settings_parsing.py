@@ -88,23 +88,6 @@ def _empty_is_unset(value: object) -> object:
     return None if isinstance(value, str) and not value.strip() else value
 
 
-_TRUE = frozenset({"1", "on", "t", "true", "y", "yes"})
-_FALSE = frozenset({"0", "off", "f", "false", "n", "no"})
-
-
-def _auto_bool(value: object) -> object:
-    """True or false as pydantic reads a boolean, or None (decided from the rest of the settings) for "auto" or
-    empty: one message for every other value, where the union `bool | None` would give one per member."""
-    if not isinstance(value, str):
-        return value
-    word = value.strip().lower()
-    if word in ("", "auto"):
-        return None
-    if word in _TRUE or word in _FALSE:
-        return word in _TRUE
-    raise ValueError("must be true, false or auto")
-
-
 def _utc_offset(value: str) -> str:
     if parse_offset(value) is None:
         raise ValueError("must be an offset from UTC between -12:00 and +14:00, such as +01:00 or -05:30")
@@ -139,8 +122,6 @@ OptionalHttpUrl = Annotated[str | None, BeforeValidator(_optional_http_url)]
 """An http(s) URL with a host; empty is unset."""
 OptionalText = Annotated[str | None, BeforeValidator(_empty_is_unset)]
 """Any text; empty is unset."""
-AutoBool = Annotated[bool | None, BeforeValidator(_auto_bool)]
-"""true, false, or auto (also empty or unset): None, which the setting's reader resolves."""
 UtcOffset = Annotated[str, AfterValidator(_utc_offset)]
 """An offset from UTC such as +01:00."""
 BotToken = Annotated[SecretStr | None, AfterValidator(_bot_token)]

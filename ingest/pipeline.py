@@ -36,9 +36,9 @@ class IngestOptions:
     embed_group: int = 512  # chunks embedded per call: large batches keep the embedder at its ceiling
     gc_grace_s: float = 600.0
     fetch: FetchOptions = field(default_factory=FetchOptions)
-    # Keep the embedder's vector of every sentence of the chunks (vectorstore/sentences.py): only when the answer
-    # engine reads them (`Settings.keeps_sentence_vectors`), since they cost ingest time and space.
-    sentence_vectors: bool = False
+    # Keep the embedder's vector of every sentence of the chunks (vectorstore/sentences.py), which the answer engine
+    # reads; off only for measuring what they cost (bench/sentence_vectors.py).
+    sentence_vectors: bool = True
 
 
 @dataclass

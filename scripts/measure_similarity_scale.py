@@ -3,11 +3,11 @@
 For each question of a test set, BM25's evidence (`train_ranker.bm25_evidence`, in memory, as of the question's
 date: no store, no embedding at ingest), and per way of scoring the share of answerable questions whose lead
 sentence holds the answer and is not declined, with the shares of false and correct declines (by the learned
-decline model, or the hand-set scorer's coverage bar; the entity check, the same for all, is left out). The ways:
-the hand-set scorer (`bot/answer/handset.py`, what an e5 store is answered by without the scale); the learned
-ranker on MiniLM's similarities (the default store's); on e5's through the scale (`similarity_scales.json`); and on
-e5's raw (what the scale is for). Neither hybrid retrieval nor the entity check, so these are not `newsbot eval`'s
-figures; they tell whether the mapped similarity costs the ranker anything.
+decline model; the entity check, the same for all, is left out). The ways: the learned ranker on MiniLM's
+similarities (the default store's); on e5's through the scale (`similarity_scales.json`); and on e5's raw (what
+the scale is for). Until session 17 it also measured the hand-set scorer, since deleted. Neither hybrid retrieval
+nor the entity check, so these are not `newsbot eval`'s figures; they tell whether the mapped similarity costs the
+ranker anything.
 
     python scripts/measure_similarity_scale.py squad gold    # from the repository's root
 """
@@ -21,8 +21,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from bot.answer import decline, handset, ranker
-from bot.answer.engine import EngineConfig
+from bot.answer import decline, ranker
 from bot.answer.question import analyse
 from bot.evaluation import QAItem, contains_answer, load_questions
 from vectorstore.embedder import load_embedder
@@ -34,7 +33,7 @@ SETS = {  # question file, corpus, answer in the gold article only (as `newsbot 
     "squad": ("eval/squad2_dev_half.qa.jsonl", "corpora/squad2_dev_half.corpus.jsonl", False),
     "gold": ("eval/realtimeqa_gold.qa.jsonl", None, True),
 }
-GOLD_POOL = Path("/work/wt-rank/var/pools/rtqa2022-gold.corpus.jsonl")
+GOLD_POOL = Path("var/pools/rtqa2022-gold.corpus.jsonl")  # as bench/english.py pools them
 
 
 def items_of(name: str, skip: int, limit: int, gold_pool: Path) -> tuple[list[QAItem], list[dict[str, Any]]]:
@@ -51,7 +50,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--skip", type=int, default=0, help="after its first M questions (to add questions to a run)")
     p.add_argument("--gold-pool", type=Path, default=GOLD_POOL, help="the 2022 gold questions' pooled articles")
     args = p.parse_args(argv)
-    model, declines, config = ranker.load_model(), decline.load_model(), EngineConfig()
+    model, declines = ranker.load_model(), decline.load_model()
     minilm, e5 = load_embedder(), load_embedder(multilingual=True)
     scale = ranker.similarity_scale(model, e5.name)
     assert scale is not None, "no similarity scale for e5: scripts/fit_similarity_scale.py"
@@ -59,8 +58,7 @@ def main(argv: list[str] | None = None) -> int:
     report = {}
     for name in args.sets:
         items, records = items_of(name, args.skip, args.limit, args.gold_pool)
-        ways: dict[str, Callable[[str], ranker.Similarity] | None] = {
-            "hand-set": None,
+        ways: dict[str, Callable[[str], ranker.Similarity]] = {
             f"learned, {minilm.name}": ours.similarity,
             f"learned, {e5.name} through the scale": lambda q: scale.wrap(theirs.similarity(q)),
             f"learned, {e5.name} raw": theirs.similarity,
@@ -69,13 +67,9 @@ def main(argv: list[str] | None = None) -> int:
         for item, passages, idf in train_ranker.bm25_evidence(items, records, name):
             question = analyse(item.question)
             for way, similarity in ways.items():
-                if similarity is None:
-                    scored = handset.candidate_sentences(question, passages, idf)
-                    weak = not scored or scored[0].coverage < config.min_coverage
-                else:
-                    scored = ranker.candidate_sentences(question, passages, idf, similarity(item.question), model)
-                    features = decline.question_features(question, scored, passages, idf, 1.0)
-                    weak = not scored or declines.probability(features) < declines.threshold
+                scored = ranker.candidate_sentences(question, passages, idf, similarity(item.question), model)
+                features = decline.question_features(question, scored, passages, idf, 1.0)
+                weak = not scored or declines.probability(features) < declines.threshold
                 declined[way][not item.answerable] += weak
                 lead = bool(scored) and contains_answer(scored[0].evidence.text, item.answers)
                 hits[way] += item.answerable and lead and not weak

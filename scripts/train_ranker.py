@@ -27,7 +27,7 @@ cross-validation over the training questions, news / SQuAD: pointwise 0.453 / 0.
 validation (2024's 60 questions / SQuAD's 400), one draw of the hybrid evidence: the shipped pointwise model 0.383
 / 0.675, retrained 0.367 / 0.675, ranked 0.417 / 0.718; the ranked model trained on another draw (retrieval is not
 bit-for-bit), the one shipped, 0.367 / 0.710. Its scores are not probabilities, and the answer's selection
-(`RankerConfig.answer_min_ratio`) and the decline read them as such, so a logistic calibration of the score,
+(`SelectionConfig.min_ratio`) and the decline read them as such, so a logistic calibration of the score,
 fitted on the training rows with their weights, is folded into its leaf values and baseline: the exported trees
 give calibrated log-odds, and the run time is unchanged.
 

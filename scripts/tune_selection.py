@@ -1,4 +1,4 @@
-"""Choose how many sentences the learned ranker's answer adds to its lead (`RankerConfig.answer_min_ratio`).
+"""Choose how many sentences the learned ranker's answer adds to its lead (`SelectionConfig.min_ratio`).
 
 `extractive.select` adds a sentence when its score is at least `min_ratio` of the lead's. The hand-set scorer's
 0.6 is a ratio of its own scores; the learned ranker's scores are probabilities, which fall much faster below the

@@ -9,9 +9,9 @@ from pathlib import Path
 from store_checks import assert_grounded, write_jsonl
 
 from bot.answer.extractive import select
-from bot.answer.handset import candidate_sentences
 from bot.answer.models import Evidence, ScoredSentence
 from bot.answer.question import analyse
+from bot.answer.ranker import candidate_sentences
 from bot.runtime import Runtime
 from vectorstore.analysis import terms
 from vectorstore.models import Chunk, Passage
@@ -136,5 +136,6 @@ def test_a_fuller_restatement_outranks_a_sentence_that_only_names_someone_new() 
     chunk = Chunk("uni", "v1", 0, 0, len(text), text, "A university")
     question = analyse("Who founded the oldest medical school?")
     weights = {"found": 0.8}  # "founded" matters a little less than the rest: the sentences differ by it alone
-    scored = candidate_sentences(question, [Passage(chunk, 1.0)], lambda term: weights.get(term, 1.0))
+    alike = lambda texts: [0.3] * len(texts)  # noqa: E731 - the embedder's similarity, the same for both
+    scored = candidate_sentences(question, [Passage(chunk, 1.0)], lambda term: weights.get(term, 1.0), alike)
     assert scored[0].evidence.text.startswith("The oldest medical school was founded"), [s.score for s in scored]

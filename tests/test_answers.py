@@ -45,27 +45,13 @@ def sample(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> Iter
     yield runtime
 
 
-def hand_set(runtime: Runtime) -> AnswerEngine:
-    """The hand-set scorer (NEWSBOT_LEARNED_RANKER=false) on the module's store, for what pins its answers."""
-    return AnswerEngine(runtime.retriever, EngineConfig(learned=False))
-
-
 def test_italy_pledge_is_answered_with_the_package_and_cites_the_right_article(sample: Runtime) -> None:
-    """By the default engine (the learned ranker) and by the hand-set scorer alike, the package leads."""
-    assert sample.engine.config.learned  # the default configuration's engine for this store's embedder
-    for engine in (sample.engine, hand_set(sample)):
-        answer = engine.answer("What did Italy pledge?")
-        assert_grounded(sample, answer)
-        assert "€140 million" in answer.text
-        assert answer.sentences[0].text.count("140 million") == 1, "the package leads the answer"
-        assert {c.article_id for c in answer.citations} == {ITALY_ARTICLE}
-        assert answer.citations[0].title.startswith("Five Italian companies")
-
-
-def test_the_hand_set_scorer_adds_the_air_defence_package(sample: Runtime) -> None:
-    """The hand-set scorer's continuation is the SAMP/T package; the learned ranker scores that sentence below its
-    share of the lead (0.11 against 0.57) and continues with the Rome conference instead."""
-    assert "SAMP/T" in hand_set(sample).answer("What did Italy pledge?").text
+    answer = sample.engine.answer("What did Italy pledge?")
+    assert_grounded(sample, answer)
+    assert "€140 million" in answer.text
+    assert answer.sentences[0].text.count("140 million") == 1, "the package leads the answer"
+    assert {c.article_id for c in answer.citations} == {ITALY_ARTICLE}
+    assert answer.citations[0].title.startswith("Five Italian companies")
 
 
 @pytest.mark.parametrize(
@@ -141,14 +127,13 @@ def test_the_sample_questions_are_a_fair_fixture() -> None:
     assert all(q.doc_id is None for q in unanswerable)
 
 
-@pytest.mark.parametrize("learned", [False, True], ids=["hand-set", "learned"])
 @pytest.mark.parametrize("item", [q for q in QUESTIONS if q.answerable], ids=lambda q: q.id)
-def test_an_answerable_sample_question_leads_with_its_gold_answer(sample: Runtime, item: QAItem, learned: bool) -> None:
-    """The hand-set scorer, and the learned ranker with no decline threshold (the decline model is trained on the
-    ranker's scores, and is checked in tests/test_decline.py): the shipped pointwise ranker led with the gold answer
-    for 8 of these 11, "Who is Italy's foreign minister?" with Zelensky and Meloni's call."""
-    engine = AnswerEngine(sample.retriever, EngineConfig(learned=True, min_answer_probability=0.0)) if learned else None
-    answer = (engine or sample.engine).answer(item.question)
+def test_an_answerable_sample_question_leads_with_its_gold_answer(sample: Runtime, item: QAItem) -> None:
+    """The learned ranker with no decline threshold (the decline model is trained on the ranker's scores, and is
+    checked in tests/test_decline.py): the shipped pointwise ranker led with the gold answer for 8 of these 11,
+    "Who is Italy's foreign minister?" with Zelensky and Meloni's call."""
+    engine = AnswerEngine(sample.retriever, EngineConfig(min_answer_probability=0.0))
+    answer = engine.answer(item.question)
     assert not answer.declined, item.question
     assert_grounded(sample, answer)
     lead = answer.sentences[0]
@@ -164,13 +149,10 @@ def test_a_sample_question_the_coverage_does_not_answer_is_declined(sample: Runt
     assert answer.text == DECLINE_TEXT and answer.citations == ()
 
 
-# The learned ranker alone leads with "The project's goal is to raise $10 billion…" (an amount for the borrowed
+# The learned ranker led with "The project's goal is to raise $10 billion…" (an amount for the borrowed
 # "pledge", Canada only in its passage): `ranker.rank` puts the sentences naming a follow-up's entity first.
-@pytest.mark.parametrize("learned", [False, True], ids=["hand-set", "learned"])
-def test_a_follow_up_is_understood_in_context(sample: Runtime, learned: bool) -> None:
-    engine = sample.engine if learned else hand_set(sample)
-    assert engine.config.learned is learned
-    answer = engine.answer("And what did Canada do?", history=["What did Italy pledge?"])
+def test_a_follow_up_is_understood_in_context(sample: Runtime) -> None:
+    answer = sample.engine.answer("And what did Canada do?", history=["What did Italy pledge?"])
     assert_grounded(sample, answer)
     assert "pledge" in answer.standalone_question
     # Without the context the same words are still about Canada, not about Italy's package.
@@ -178,13 +160,10 @@ def test_a_follow_up_is_understood_in_context(sample: Runtime, learned: bool) ->
     assert "Canada" in answer.sentences[0].text
 
 
-@pytest.mark.parametrize("learned", [False, True], ids=["hand-set", "learned"])
-def test_a_sentence_about_he_answers_what_the_named_person_highlighted(sample: Runtime, learned: bool) -> None:
-    engine = sample.engine if learned else hand_set(sample)
-    assert engine.config.learned is learned
+def test_a_sentence_about_he_answers_what_the_named_person_highlighted(sample: Runtime) -> None:
     # "He" stands for Zelensky, named in the sentence before (`features._before`); the learned ranker led
     # with "Zelensky and … Meloni have discussed …", which names him, until its features read that.
-    answer = engine.answer("What did Zelensky highlight about the Group of Seven?")
+    answer = sample.engine.answer("What did Zelensky highlight about the Group of Seven?")
     assert_grounded(sample, answer)
     assert answer.sentences[0].text.startswith("He highlighted Italy's support for Ukraine")
 
@@ -206,10 +185,9 @@ def test_timings_travel_beside_the_passages_and_an_answer_carries_only_timings(s
     assert retrieval.passages and set(retrieval.timings_ms) == {"embed_ms", "dense_ms", "lexical_ms"}
     assert not any(key.endswith("_ms") for passage in retrieval.passages for key in passage.extra)
     timed = {"embed_ms", "dense_ms", "lexical_ms", "score_ms", "retrieve_ms", "total_ms"}
-    assert set(hand_set(sample).answer("What did Italy pledge?").timings_ms) == timed
-    # The default engine's learned ranker also says where its scoring went (bench/query.py reports it).
-    learned = {"similarity_ms", "features_ms", "trees_ms", "decline_ms"}
-    assert set(sample.engine.answer("What did Italy pledge?").timings_ms) == timed | learned
+    # Where the ranker's scoring went, too (bench/query.py reports it).
+    ranked = {"similarity_ms", "features_ms", "trees_ms", "decline_ms"}
+    assert set(sample.engine.answer("What did Italy pledge?").timings_ms) == timed | ranked
 
 
 def test_the_retriever_weighs_terms_by_its_index(sample: Runtime) -> None:

@@ -25,7 +25,7 @@ TIMES = {"written_at", "ingested_at", "checked_at"}  # when a record was written
 
 
 def learned_runtime(data_dir: Path, embedder: Embedder) -> Runtime:
-    runtime = Runtime(Settings(data_dir=data_dir, learned_ranker=True, _env_file=None))
+    runtime = Runtime(Settings(data_dir=data_dir, _env_file=None))
     runtime.__dict__["embedder"] = embedder
     return runtime
 
@@ -70,7 +70,7 @@ def test_a_level_keeps_the_sentence_vectors_an_ingest_would_have(
     level = select(again.articles, 2 * chunks, first_ids=[])  # the two articles, then a copy of each
     assert level.chunks == 2 * chunks and level.copies == chunks
     assert "real sentences of those chunks embedded by bench/" in level.provenance()  # which vectors, said
-    build_level(Settings(data_dir=tmp_path / "level", learned_ranker=True, _env_file=None), level, sentences=True)
+    build_level(Settings(data_dir=tmp_path / "level", _env_file=None), level, sentences=True)
     built = learned_runtime(tmp_path / "level", embedder)
     assert_store_consistent(built)  # every live chunk's sentences kept, nothing else: copies too
     catalog = built.store.catalog()
@@ -88,7 +88,7 @@ def test_a_level_keeps_the_sentence_vectors_an_ingest_would_have(
     assert np.all(cosines > 0.98) and np.all(cosines < 0.9999)
 
     # The learned engine reads them: the question (as retrieval phrases it) is all it embeds.
-    engine = AnswerEngine(built.retriever, EngineConfig(learned=True))
+    engine = AnswerEngine(built.retriever, EngineConfig())
     encoded: list[str] = []
     encode = embedder.encode
 

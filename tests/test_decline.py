@@ -10,7 +10,8 @@ import pytest
 
 from bot.answer.decline import MODEL_PATH, QUESTION_FEATURES, load_model, parse_model
 from bot.answer.engine import AnswerEngine, EngineConfig
-from bot.answer.ranker import ModelFileError, RankerConfig, RankerModel
+from bot.answer.extractive import SelectionConfig
+from bot.answer.ranker import ModelFileError, RankerModel
 from bot.answer.ranker import load_model as load_ranker
 from bot.runtime import Runtime
 from bot.settings import Settings
@@ -40,22 +41,22 @@ def test_the_shipped_decline_model_loads_with_its_threshold_and_metadata() -> No
 
 def test_the_threshold_is_a_setting_the_engine_reads(sample: Runtime) -> None:
     question = "What did Italy pledge?"
-    learned = AnswerEngine(sample.retriever, EngineConfig(learned=True))
+    learned = AnswerEngine(sample.retriever, EngineConfig())
     assert not learned.answer(question).declined
     assert learned.min_answer_probability == load_model().threshold
-    strict = AnswerEngine(sample.retriever, EngineConfig(learned=True, min_answer_probability=1.0))
+    strict = AnswerEngine(sample.retriever, EngineConfig(min_answer_probability=1.0))
     answer = strict.answer(question)
     assert answer.declined and answer.decline_reason == "no passage answers the question well enough"
-    lenient = AnswerEngine(sample.retriever, EngineConfig(learned=True, min_answer_probability=0.0))
+    lenient = AnswerEngine(sample.retriever, EngineConfig(min_answer_probability=0.0))
     assert not lenient.answer("What did Zelensky and Meloni talk about?").declined
 
 
 def test_the_learned_answer_adds_sentences_by_their_share_of_the_lead_s_probability(sample: Runtime) -> None:
-    """`RankerConfig.answer_min_ratio` reaches the selection: at 2 no sentence joins the lead (not even its
+    """`SelectionConfig.min_ratio` reaches the selection: at 2 no sentence joins the lead (not even its
     continuation, credited 0.15); at 0, every one the selection's other tests let through."""
 
     def answer(ratio: float) -> tuple[str, ...]:
-        config = EngineConfig(learned=True, min_answer_probability=0.0, ranking=RankerConfig(answer_min_ratio=ratio))
+        config = EngineConfig(min_answer_probability=0.0, selection=SelectionConfig(min_ratio=ratio))
         found = AnswerEngine(sample.retriever, config).answer("What did Italy pledge?")
         assert not found.declined
         return tuple(s.text for s in found.sentences)
@@ -68,7 +69,7 @@ def test_the_ranker_reuses_retrieval_s_question_vector_and_keeps_the_sentences(
     sample: Runtime, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The similarity feature embeds the question once (retrieval's vector) and, in a store without the sentence
-    vectors ingest keeps by default (written before they were kept, or under NEWSBOT_LEARNED_RANKER=false), each
+    vectors ingest keeps (written before they were kept), each
     evidence sentence once."""
     embedder = sample.retriever.embedder
     queries: list[str] = []
@@ -85,7 +86,7 @@ def test_the_ranker_reuses_retrieval_s_question_vector_and_keeps_the_sentences(
 
     monkeypatch.setattr(embedder, "embed_query", counted_query)
     monkeypatch.setattr(embedder, "encode", counted_encode)
-    engine = AnswerEngine(sample.retriever, EngineConfig(learned=True, min_answer_probability=0.0))
+    engine = AnswerEngine(sample.retriever, EngineConfig(min_answer_probability=0.0))
     assert engine.sentence_vectors is not None
     engine.sentence_vectors.kept = None  # as if ingest had kept none: every sentence is embedded when asked
     assert not engine.answer("What did Italy pledge?").declined
@@ -99,4 +100,4 @@ def test_a_ranker_trained_on_another_embedder_s_similarities_is_refused(sample: 
     shipped = load_ranker()
     other = RankerModel(shipped.base, shipped.full, {**shipped.metadata, "embedder": "another-model"})
     with pytest.raises(ModelFileError, match="another-model"):
-        AnswerEngine(sample.retriever, EngineConfig(learned=True), ranker=other)
+        AnswerEngine(sample.retriever, EngineConfig(), ranker=other)

@@ -1,10 +1,12 @@
-"""Sentence vectors kept at ingest (`vectorstore/sentences.py`): written with their chunks only when the
-configuration reads them, replaced, removed and collected with them, in both store modes; read by the answer
+"""Sentence vectors kept at ingest (`vectorstore/sentences.py`): written with their chunks,
+replaced, removed and collected with them, in both store modes; read by the answer
 engine so that a question embeds none of its evidence sentences, and a store without them still answers."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -67,9 +69,17 @@ def answer_parts(answer: Answer) -> tuple[bool, list[str], list[tuple[str, int, 
 
 @pytest.fixture
 def settings(mode_settings: Settings) -> Settings:
-    """Each store mode (embedded, a `chroma run` server), configured for the learned ranker."""
-    mode_settings.learned_ranker = True
+    """Each store mode (embedded, a `chroma run` server)."""
     return mode_settings
+
+
+@contextmanager
+def as_before_they_were_kept(runtime: Runtime, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Ingest as newsbot did before it kept sentence vectors, or as another version still may: an older store."""
+    options = runtime.ingest_options
+    with monkeypatch.context() as patched:
+        patched.setattr(runtime, "ingest_options", lambda prune=False: replace(options(prune), sentence_vectors=False))
+        yield
 
 
 def test_each_sentence_is_kept_once_and_goes_with_its_version(runtime: Runtime, tmp_path: Path) -> None:
@@ -133,16 +143,17 @@ def test_a_crashed_writer_s_sentences_are_collected_with_its_chunks(
     assert_store_consistent(runtime)
 
 
-def test_an_older_store_is_filled_from_its_stored_chunks_on_its_next_ingest(runtime: Runtime, tmp_path: Path) -> None:
-    """Articles stored without sentence vectors (before they were kept, or under the default configuration) get
-    them on the first ingest that keeps them, though unchanged, and never again after."""
+def test_an_older_store_is_filled_from_its_stored_chunks_on_its_next_ingest(
+    runtime: Runtime, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Articles stored without sentence vectors (before they were kept) get them on the first ingest that keeps
+    them, though unchanged, and never again after."""
     path = tmp_path / "src" / "coverage.jsonl"
     corpus(path)
-    runtime.settings.learned_ranker = False
-    runtime.ingest([str(path)])
+    with as_before_they_were_kept(runtime, monkeypatch):
+        runtime.ingest([str(path)])
     assert sentence_records(runtime) == {}
 
-    runtime.settings.learned_ranker = True
     report = runtime.ingest([str(path)])
     assert report.chunks_embedded == 0 and len(report.unchanged) == 3  # the chunks untouched...
     assert sorted(report.sentences_filled) == ["kept-0000", "kept-0001", "kept-0002"]  # ...their sentences kept
@@ -152,19 +163,21 @@ def test_an_older_store_is_filled_from_its_stored_chunks_on_its_next_ingest(runt
     assert again.sentences_filled == [] and again.sentences_encoded == 0
 
 
-def test_a_version_replaced_while_it_is_filled_keeps_none(runtime: Runtime, tmp_path: Path) -> None:
+def test_a_version_replaced_while_it_is_filled_keeps_none(
+    runtime: Runtime, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Filling reads a version, embeds its sentences and writes them; another writer may replace the version
     meanwhile (and delete its sentences before they were written): they are deleted again, the new version is
     not marked."""
     path = tmp_path / "src" / "coverage.jsonl"
     records = corpus(path, count=2)
-    runtime.settings.learned_ranker = False
-    runtime.ingest([str(path)])
-    stale = runtime.store.catalog()["kept-0001"]
-    chunks = runtime.store.chunks_of_versions([stale])
-    records[1]["text"] += " Late on Friday the council cancelled the project."
-    write_jsonl(path, records)
-    assert runtime.ingest([str(path)]).updated == ["kept-0001"]  # the other writer, under the default configuration
+    with as_before_they_were_kept(runtime, monkeypatch):
+        runtime.ingest([str(path)])
+        stale = runtime.store.catalog()["kept-0001"]
+        chunks = runtime.store.chunks_of_versions([stale])
+        records[1]["text"] += " Late on Friday the council cancelled the project."
+        write_jsonl(path, records)
+        assert runtime.ingest([str(path)]).updated == ["kept-0001"]  # the other writer, an older version
 
     sentences = distinct_sentences(chunks)
     kept = KeptSentences(sentences, runtime.embedder.encode([s.text for s in sentences]))
@@ -173,40 +186,20 @@ def test_a_version_replaced_while_it_is_filled_keeps_none(runtime: Runtime, tmp_
     assert_store_consistent(runtime)
 
 
-# ---- only when the configuration reads them -----------------------------------------------------------------
-
-
-def test_the_hand_set_scorer_keeps_no_sentence_vectors(runtime: Runtime, tmp_path: Path) -> None:
-    """NEWSBOT_LEARNED_RANKER=false with the default embedder: nothing reads them, so none are written."""
-    runtime.settings.learned_ranker = False
-    assert not runtime.settings.keeps_sentence_vectors
-    corpus(tmp_path / "a" / "coverage.jsonl")
-    report = runtime.ingest([str(tmp_path / "a")])
-    assert report.ok and report.sentences_encoded == 0
-    assert sentence_records(runtime) == {} and not any(a.sentences for a in runtime.store.catalog().values())
-
-    # The same ingest under NEWSBOT_MULTILINGUAL's reading would keep them (the learned ranker's: above).
-    assert Settings(multilingual=True, _env_file=None).keeps_sentence_vectors
-    runtime.settings.learned_ranker = None  # auto: the default embedder's store is the learned ranker's
-    write_jsonl(tmp_path / "b" / "more.jsonl", [article_record(7, prefix="more", sentences=3)])
-    assert runtime.ingest([str(tmp_path / "b")]).sentences_encoded > 0
-    kept = {i.split("::")[0] for i in sentence_records(runtime)}
-    assert kept == {"more-0007", "kept-0000", "kept-0001", "kept-0002"}  # the older ones filled too
+# ---- the default configuration ------------------------------------------------------------------------------
 
 
 def test_the_default_configuration_keeps_them(settings: Settings, embedder: Embedder, tmp_path: Path) -> None:
-    """Unset (auto), NEWSBOT_LEARNED_RANKER is the learned ranker for the default embedder's store, so ingest keeps
-    what it reads; a question then embeds none of its evidence sentences."""
-    default = Settings(  # the fixture's store, but NEWSBOT_LEARNED_RANKER unset
+    """Ingest keeps what the engine reads; a question then embeds none of its evidence sentences."""
+    default = Settings(  # the fixture's store, nothing else set
         data_dir=settings.data_dir, chroma_url=settings.chroma_url, collection=settings.collection, _env_file=None
     )
-    assert default.learned_ranker is None and default.keeps_sentence_vectors
     runtime = _runtime(default, embedder)
     corpus(tmp_path / "a" / "coverage.jsonl")
     report = runtime.ingest([str(tmp_path / "a")])
     assert report.ok and report.sentences_encoded > 0 and all(a.sentences for a in runtime.store.catalog().values())
     assert len(assert_sentences_consistent(runtime)) == len(distinct_sentences(runtime.store.live_chunks()))
-    assert runtime.engine.config.learned and runtime.engine.sentence_vectors is not None
+    assert runtime.engine.sentence_vectors.kept is not None
 
 
 # ---- the engine reads them ------------------------------------------------------------------------------------
@@ -214,7 +207,7 @@ def test_the_default_configuration_keeps_them(settings: Settings, embedder: Embe
 
 @pytest.fixture
 def sample_settings(tmp_path: Path) -> Settings:
-    return Settings(data_dir=tmp_path / "data", _env_file=None, learned_ranker=True)
+    return Settings(data_dir=tmp_path / "data", _env_file=None)
 
 
 def _runtime(settings: Settings, embedder: Embedder) -> Runtime:
@@ -224,9 +217,8 @@ def _runtime(settings: Settings, embedder: Embedder) -> Runtime:
 
 
 def _embedding_everything(runtime: Runtime) -> Callable[[str], Answer]:
-    """The learned engine as it was before sentence vectors were kept: every sentence embedded when asked."""
-    engine = AnswerEngine(runtime.retriever, EngineConfig(learned=True))
-    assert engine.sentence_vectors is not None
+    """The engine as it was before sentence vectors were kept: every sentence embedded when asked."""
+    engine = AnswerEngine(runtime.retriever, EngineConfig())
     engine.sentence_vectors.kept = None
     return engine.answer
 
@@ -240,7 +232,7 @@ def test_the_engine_embeds_none_of_the_evidence_sentences_ingest_kept(
     runtime = _runtime(sample_settings, embedder)
     assert runtime.ingest([str(SAMPLE_DIR)]).ok
     before = [answer_parts(_embedding_everything(runtime)(q)) for q in QUESTIONS]
-    engine = AnswerEngine(runtime.retriever, EngineConfig(learned=True))
+    engine = AnswerEngine(runtime.retriever, EngineConfig())
     encoded = encoded_texts(embedder, monkeypatch)
     for question, expected in zip(QUESTIONS, before, strict=True):
         encoded.clear()
@@ -267,7 +259,7 @@ def test_a_store_without_them_embeds_only_the_sentences_it_lacks(
     assert {i.split("::")[0] for i in sentence_records(runtime)} == {"004_47dad2c8b746e476"}
     before = answer_parts(_embedding_everything(runtime)(QUESTIONS[0]))
 
-    engine = AnswerEngine(runtime.retriever, EngineConfig(learned=True))
+    engine = AnswerEngine(runtime.retriever, EngineConfig())
     passages = runtime.retriever.search(QUESTIONS[0], k=engine.config.evidence_passages)
     assert {p.chunk.article_id for p in passages} == {ITALY_ARTICLE, "004_47dad2c8b746e476"}
     lacking = {s.text for p in passages if p.chunk.article_id == ITALY_ARTICLE for s in chunk_sentences(p.chunk)}
@@ -286,8 +278,7 @@ def test_a_sentence_split_otherwise_is_embedded_not_read(
     chunk = runtime.store.chunks_of(ITALY_ARTICLE)[0]
     first, second = chunk_sentences(chunk)[:2]
     joined = chunk.text[first.start - chunk.start : second.end - chunk.start]
-    engine = AnswerEngine(runtime.retriever, EngineConfig(learned=True))
-    assert engine.sentence_vectors is not None
+    engine = AnswerEngine(runtime.retriever, EngineConfig())
     asked = np.asarray(embedder.embed_query("Which companies joined the alliance?"), dtype=np.float32)
     expected = [float(np.asarray(v, dtype=np.float32) @ asked) for v in embedder.encode([first.text, joined])]
     encoded = encoded_texts(embedder, monkeypatch)

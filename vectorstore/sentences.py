@@ -2,9 +2,9 @@
 
 A question's similarity to each evidence sentence (the learned ranker's feature and the scoring across languages,
 `bot/answer/sentence_vectors.py`) otherwise embeds, while the question waits, every sentence no earlier question
-brought: 1.2 s for 32 sentences on a busy 2-core machine, where the latency goal is 50 ms. When the configuration
-reads them (`Settings.keeps_sentence_vectors`), ingest embeds each sentence once instead and every process reads
-the vectors from Chroma, embedded on disk or served, like the chunks'.
+brought: 1.2 s for 32 sentences on a busy 2-core machine, where the latency goal is 50 ms. So ingest embeds each
+sentence once instead (`IngestOptions.sentence_vectors`) and every process reads the vectors from Chroma, embedded
+on disk or served, like the chunks'.
 
 A record's id names the article, its version and the sentence's offsets into the article text (`sentence_id`).
 A version's text never changes (it is content-addressed, `ingest.pipeline.article_version`), so one id always

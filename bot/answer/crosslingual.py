@@ -1,15 +1,16 @@
 """Answering a question asked in another language than the coverage's (NEWSBOT_MULTILINGUAL).
 
-Words cannot match across languages, so the evidence sentences are scored as usual for what can match: the
-question's names, under the names the coverage uses (`aliases`: "Італія" is "Italy"), count as covered terms,
-and the kind of answer asked for (an amount, a date, a place) is told by the question words of each language.
-So do an institution's name translated ("Верховна Рада": "Parliament", `aliases.institutions_in`) and the
-coverage's words that the question's words are cognates of ("Parlamento": "parliament", `cognates`). The rest of
-the question's words are stood in for by the multilingual embedder's similarity between the question and each
-sentence (e5 places "Що пообіцяла Італія?" near "Italy approved a €140 million package"). A question
-about something the coverage never mentions is still declined: for certain when the coverage lacks a name we can
-map (a country, a big city, a number, a code), and when only a word no list maps is missing ("Бундестагу"),
-unless a sentence is close enough to the question to answer it without the cognates' help (a false friend could).
+Words cannot match across languages, so the evidence sentences are ranked as usual (the learned ranker) for what
+can match: the question's names, under the names the coverage uses (`aliases`: "Італія" is "Italy"), count as
+covered terms, and the kind of answer asked for (an amount, a date, a place) is told by the question words of each
+language. So do an institution's name translated ("Верховна Рада": "Parliament", `aliases.institutions_in`) and
+the coverage's words that the question's words are cognates of ("Parlamento": "parliament", `cognates`). The rest
+of the question's words are stood in for by the multilingual embedder's similarity between the question and each
+sentence (e5 places "Що пообіцяла Італія?" near "Italy approved a €140 million package"), which raises a
+sentence's coverage (`with_names`). A question about something the coverage never mentions is still declined:
+for certain when the coverage lacks a name we can map (a country, a big city, a number, a code), and when only a
+word no list maps is missing ("Бундестагу"), unless a sentence is close enough to the question to answer it
+without the cognates' help (a false friend could).
 """
 
 from __future__ import annotations
@@ -19,12 +20,13 @@ from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
-from bot.answer import handset
 from bot.answer.aliases import institutions_in, is_mapped, names_of, skeleton, transliterated
 from bot.answer.cognates import CognateIndex, CognateRule
 from bot.answer.extractive import entity_found
+from bot.answer.features import FEATURES, Candidate, candidates
 from bot.answer.models import ScoredSentence
 from bot.answer.question import Question, is_question_word
+from bot.answer.ranker import RankerConfig, RankerModel, rank, scored_sentences
 from bot.answer.sentence_vectors import Similarity
 from vectorstore.analysis import capitals_of, detect_language, normal_word, stopwords, terms, words_of
 from vectorstore.models import Passage
@@ -221,29 +223,47 @@ def with_names(similar: float, named: float, share: float) -> float:
     return similar + share * max(0.0, named - similar)
 
 
-def candidate_sentences(
+_COVERAGE = FEATURES.index("coverage")
+
+
+def with_coverage(candidate: Candidate, value: float) -> Candidate:
+    """The candidate with its coverage of the question (the field and the feature) set to `value`."""
+    features = (*candidate.features[:_COVERAGE], value, *candidate.features[_COVERAGE + 1 :])
+    return replace(candidate, coverage=value, features=features)
+
+
+def ranked_sentences(
     question: Question,
     passages: Sequence[Passage],
     foreign: Sequence[Passage],
     idf: Callable[[str], float],
     similarity: Similarity,
+    ranker_similarity: Similarity,
     floor: float,
+    model: RankerModel,
+    config: RankerConfig,
     cognates: CognateRule | None = None,
 ) -> list[ScoredSentence]:
-    """The evidence sentences scored as `handset.candidate_sentences` scores them; in the `foreign` passages, the
-    question's coverage is the similarity of the sentence to the question (`similarity`: of each text; 0 at
-    `floor`, 1 at 1) raised by the question's names, and the words its words are cognates of (`cognates`), that
-    the sentence holds (`with_names`)."""
+    """The evidence sentences ranked by the learned ranker, best first. A sentence of the question's language is
+    a candidate as in `ranker.candidate_sentences`; one of the `foreign` passages is a candidate of the question as
+    the evidence's words see it (`bridged`), its coverage the similarity of the sentence to the question
+    (`similarity`, the embedder's own: 0 at `floor`, 1 at 1) raised by the question's names and the words its
+    words are cognates of (`cognates`) that the sentence holds (`with_names`). The ranker reads the similarity on
+    its own embedder's scale (`ranker_similarity`)."""
     foreign_ids = {p.chunk.id for p in foreign}
-    own = [p for p in passages if p.chunk.id not in foreign_ids]
-    scored = handset.sentence_scores(question, own, idf) if own else []
     asked = bridged(question, EvidenceWords(foreign, cognates))
-    across = handset.sentence_scores(asked, foreign, idf)
+    found = candidates(asked, passages, idf, ranker_similarity)
+    across = [c for c in found if c.passage.chunk.id in foreign_ids]
     if across:
         share = names_share(question, asked)
-        similar = similarity([s.evidence.text for s in across])
-        for sentence, value in zip(across, similar, strict=True):
-            coverage = with_names(max(0.0, (value - floor) / (1.0 - floor)), sentence.coverage, share)
-            scored.append(replace(sentence, coverage=coverage, score=sentence.score - sentence.coverage + coverage))
+        similar = similarity([c.text for c in across])  # asked again: the sentence vectors are at hand
+        across = [
+            with_coverage(c, with_names(max(0.0, (value - floor) / (1.0 - floor)), c.coverage, share))
+            for c, value in zip(across, similar, strict=True)
+        ]
+    own: list[Candidate] = []
+    if len(foreign_ids) < len(passages):  # coverage in the question's language too: read with its own words
+        found = candidates(question, passages, idf, ranker_similarity)
+        own = [c for c in found if c.passage.chunk.id not in foreign_ids]
     voters = replace(asked, terms=tuple(dict.fromkeys((*asked.terms, *question.terms))), expansions=question.expansions)
-    return handset.with_consensus(voters, scored, idf)
+    return scored_sentences(rank(voters, [*own, *across], idf, model, config))

@@ -14,9 +14,8 @@ from bot.answer import crosslingual, extractive
 from bot.answer.cognates import CognateRule
 from bot.answer.decline import DeclineModel, question_features
 from bot.answer.decline import load_model as load_decline_model
-from bot.answer.extractive import SELECTION, entity_found, select
+from bot.answer.extractive import SELECTION, SelectionConfig, entity_found, select
 from bot.answer.features import candidates
-from bot.answer.handset import candidate_sentences
 from bot.answer.highlight import with_highlights
 from bot.answer.models import Answer, ScoredSentence
 from bot.answer.question import Question, analyse, essential_entities, standalone
@@ -57,20 +56,18 @@ class PassageAnswerer(Protocol):
 class EngineConfig:
     evidence_passages: int = 8  # passages whose sentences compete for the answer
     max_sentences: int = 3
-    # Calibrated on the dev sets (see `newsbot eval`): below this share of the question's weighted terms in
-    # the best sentence, the coverage does not answer the question (the hand-set scorer's decline).
+    # Across languages (`cross_lingual`), below this share of the question's weighted terms in the best sentence
+    # (its names, raised by its similarity to the question: `crosslingual.with_names`), the coverage does not
+    # answer the question. Calibrated on the dev sets with the first engine's scorer and kept for the learned one
+    # (README, Languages); the decline model is trained on English questions only.
     min_coverage: float = 0.2
-    # The learned sentence ranker and decision to decline instead of the hand-set scorer (NEWSBOT_LEARNED_RANKER):
-    # with its ranking trees, at or above the hand-set scorer on RealTime QA 2024, 2022 and SQuAD with no decline
-    # threshold; the decline is to be retrained on their scores (README, Quality). The product's default where the
-    # store's embedder is the one it was trained on, or has a similarity scale onto it (`Settings.uses_learned_ranker`);
-    # a config built by hand asks.
-    learned: bool = False
-    # With `learned`: below this probability (the decline model's) that the best sentence answers, the coverage
-    # does not answer the question; None: the threshold shipped with the model.
+    # Below this probability (the decline model's) that the best sentence answers, the coverage does not answer
+    # the question; None: the threshold shipped with the model.
     min_answer_probability: float | None = None
-    # With `learned`: the ranker's hand-set settings, and how many sentences its answer adds to the lead.
+    # The ranker's hand-set settings.
     ranking: RankerConfig = RankerConfig()
+    # Which of the ranked sentences make the answer.
+    selection: SelectionConfig = SELECTION
     # Share of the question's entities that must appear in the evidence; "What did Portugal pledge?" scores
     # as high as a real question with this embedder, but Portugal is nowhere in the coverage.
     min_entity_share: float = 0.75
@@ -171,28 +168,25 @@ class AnswerEngine:
         self.config = config
         self.llm = llm
         # Read once, at start-up (a few kilobytes of JSON each).
-        self.ranker = ranker or load_model() if config.learned else None
-        self.decline = decline or load_decline_model() if config.learned else None
-        shipped = self.decline.threshold if self.decline else 0.0
+        self.ranker = ranker or load_model()
+        self.decline = decline or load_decline_model()
         chosen = config.min_answer_probability
-        self.min_answer_probability = shipped if chosen is None else chosen
+        self.min_answer_probability = self.decline.threshold if chosen is None else chosen
         # Another embedder's similarities reach the ranker on its own embedder's scale, through the scale fitted
-        # for it (scripts/fit_similarity_scale.py); one with none would mislead it.
+        # for it (scripts/fit_similarity_scale.py); one with none would mislead it, so it is refused.
         self.scale: SimilarityScale | None = None
-        if self.ranker is not None and self.ranker.embedder != retriever.embedder.name:
+        if self.ranker.embedder != retriever.embedder.name:
             self.scale = similarity_scale(self.ranker, retriever.embedder.name)
             if self.scale is None:
                 raise ModelFileError(
                     f"the learned ranker reads {self.ranker.embedder}'s similarities, the store is embedded with "
-                    f"{retriever.embedder.name}, for which no similarity scale is fitted: retrain it "
-                    "(scripts/train_ranker.py), fit one (scripts/fit_similarity_scale.py) or set "
-                    "NEWSBOT_LEARNED_RANKER=false"
+                    f"{retriever.embedder.name}, for which no similarity scale is fitted: fit one "
+                    "(scripts/fit_similarity_scale.py) or retrain the ranker on it (scripts/train_ranker.py)"
                 )
-        # The question-sentence similarities of the learned ranker and of the scoring across languages, from the
-        # sentence vectors ingest kept where it did (Settings.keeps_sentence_vectors: the same two conditions).
-        wanted = config.cross_lingual or config.learned
+        # The question-sentence similarities of the ranker and of the scoring across languages, from the sentence
+        # vectors ingest kept (a store ingested before it kept them answers the same, only slower).
         kept = retriever.store.sentence_vectors
-        self.sentence_vectors = SentenceVectors(retriever.embedder, config.sentence_vectors, kept) if wanted else None
+        self.sentence_vectors = SentenceVectors(retriever.embedder, config.sentence_vectors, kept)
 
     def answer(self, question: str, history: Sequence[str] = (), filters: Filters | None = None) -> Answer:
         started = time.perf_counter()
@@ -252,36 +246,29 @@ class AnswerEngine:
         if not analysed.terms:
             return _decline(question, "the question has no content words", query)
         idf = self.retriever.term_idf()
-        selection = SELECTION
+        similarity = self._similarity(query, query_vector, passages)
+        on_scale = self.scale.wrap(similarity) if self.scale is not None else similarity
         if foreign:
-            similarity = self._similarity(query, query_vector, passages)
             floor, cognates = self.config.similarity_floor, self.config.cognates
-            scored = crosslingual.candidate_sentences(analysed, passages, foreign, idf, similarity, floor, cognates)
+            ranker, ranking = self.ranker, self.config.ranking
+
+            def across(rule: CognateRule | None) -> list[ScoredSentence]:
+                return crosslingual.ranked_sentences(
+                    analysed, passages, foreign, idf, similarity, on_scale, floor, ranker, ranking, rule
+                )
+
+            scored = across(cognates)
             bar = self.config.min_coverage_unmapped if unmapped else self.config.min_coverage
             # With a name no list maps missing, the answer must cover the question without cognates' help: a
             # false friend ("фінал" in "фінал Ліги чемпіонів" and the "final" of another cup) would answer it.
-            judged = (
-                crosslingual.candidate_sentences(analysed, passages, foreign, idf, similarity, floor)
-                if unmapped and cognates
-                else scored
-            )
+            judged = across(None) if unmapped and cognates else scored
             weak = not judged or judged[0].coverage < bar
-        elif self.ranker is not None:
-            similarity = self._similarity(query, query_vector, passages)
-            if self.scale is not None:
-                similarity = self.scale.wrap(similarity)
-            scored = self._ranked(analysed, passages, idf, similarity, self.ranker, timings)
-            # A share of the lead's probability, not of a hand-set score.
-            selection = replace(SELECTION, min_ratio=self.config.ranking.answer_min_ratio)
+        else:
+            scored = self._ranked(analysed, passages, idf, on_scale, self.ranker, timings)
             started = time.perf_counter()
             probability = self.answer_probability(analysed, scored, passages, idf, found_share) if scored else 0.0
             weak = not scored or probability < self.min_answer_probability
             timings["decline_ms"] = (time.perf_counter() - started) * 1e3
-        else:
-            started = time.perf_counter()
-            scored = candidate_sentences(analysed, passages, idf)
-            timings["score_ms"] = (time.perf_counter() - started) * 1e3
-            weak = not scored or scored[0].coverage < self.config.min_coverage
         if weak:
             return _decline(question, "no passage answers the question well enough", query)
         min_name_words = self.config.highlight_min_name_words
@@ -289,7 +276,7 @@ class AnswerEngine:
             generated = self.llm.answer(query, passages)
             if generated is not None:
                 return with_highlights(replace(generated, question=question), analysed, min_name_words)
-        chosen = select(scored, self.config.max_sentences, selection)
+        chosen = select(scored, self.config.max_sentences, self.config.selection)
         answer = with_highlights(extractive.compose(question, chosen, passages), analysed, min_name_words)
         lead = next((p for p in foreign if p.chunk.article_id == chosen[0].evidence.article_id), None)
         if lead is not None:  # quoted across languages
@@ -334,7 +321,6 @@ class AnswerEngine:
     def _similarity(self, query: str, vector: Sequence[float] | None, passages: Sequence[Passage]) -> Similarity:
         """Each text's similarity to the question, by the vector retrieval embedded it as (else embedded now); the
         passages' sentences by the vectors ingest kept, where it did."""
-        assert self.sentence_vectors is not None, "only with EngineConfig.cross_lingual or learned"
         asked = vector if vector is not None else self.retriever.embedder.embed_query(query)
         return self.sentence_vectors.to(asked, passages)
 
@@ -347,7 +333,6 @@ class AnswerEngine:
         entities_found: float,
     ) -> float:
         """The decline model's probability that the best of the ranked sentences answers the question."""
-        assert self.decline is not None, "only with EngineConfig.learned"
         return self.decline.probability(question_features(question, scored, passages, idf, entities_found))
 
 
@@ -355,7 +340,6 @@ def build_engine(settings: Settings, retriever: HybridRetriever) -> AnswerEngine
     config = EngineConfig(
         max_sentences=settings.max_answer_sentences,
         stale_after_days=settings.stale_after_days,
-        learned=settings.uses_learned_ranker,
         min_answer_probability=settings.answer_min_probability,
         cross_lingual=settings.multilingual,
     )

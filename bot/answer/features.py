@@ -2,11 +2,11 @@
 
 Every sentence of the evidence passages becomes one `Candidate` with a feature vector in the order of `FEATURES`;
 how much each feature counts is learned (`bot/answer/ranker.py`, trained by `scripts/train_ranker.py`). The features
-are what the hand-set scorer used to add up with literal weights (term coverage split by how a term is matched, the
-question's entities, the kind of answer asked for, the rank of the article), plus where the sentence stands in its
-article and how long it is, and the embedder's similarity of the question to the sentence (given as a callable,
-`sentence_vectors.Similarity`, so this module embeds nothing). Pure functions: the engine and the training script
-compute them the same way."""
+are what the first engine's hand-set scorer added up with literal weights (term coverage split by how a term is
+matched, the question's entities, the kind of answer asked for, the rank of the article), plus where the sentence
+stands in its article and how long it is, and the embedder's similarity of the question to the sentence (given as
+a callable, `sentence_vectors.Similarity`, so this module embeds nothing). Pure functions: the engine and the
+training script compute them the same way."""
 
 from __future__ import annotations
 
@@ -115,9 +115,8 @@ def coverage(question: Question, weights: dict[str, float], stems: frozenset[str
 
 
 # Chunks kept split into sentences and stemmed, for following topics (bot/follow/matching.py: a new article is read
-# for each followed topic that may match it, one article at a time, rarely over a few hundred chunks) and the
-# hand-set scorer (an answer's passages are often the previous question's). About 15 kB each (measured on news
-# chunks), so 15 MB at most.
+# for each followed topic that may match it, one article at a time, rarely over a few hundred chunks). About 15 kB
+# each (measured on news chunks), so 15 MB at most.
 CHUNK_CACHE_SIZE = 1024
 
 

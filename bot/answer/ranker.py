@@ -49,12 +49,6 @@ class RankerConfig:
     # A word counts as agreed on when the top sentences of this many distinct sources hold it: the paragraphs of
     # one page repeat its subject, which is no agreement (on SQuAD it drew sentences from neighbouring paragraphs).
     consensus_min_sources: int = 2
-    # The answer adds a sentence to the lead when its probability is at least this share of the lead's
-    # (`extractive.SelectionConfig.min_ratio`; the hand-set scorer's 0.6 is on its own scale). Chosen by
-    # scripts/tune_selection.py on the training questions (RealTime QA 2023, SQuAD's training pages, hybrid
-    # evidence): the highest ratio whose answer hit is within a point of the best ratio's; for the ranking trees
-    # 0.782 against 0.785 at 0.2 and below, 0.756 at 0.6 (the pointwise trees': 0.726 against 0.733, 0.699).
-    answer_min_ratio: float = 0.3
 
 
 @dataclass(frozen=True)
