@@ -4,6 +4,7 @@ expected form, for every command, with a non-zero exit; never a hang, a silent n
 from __future__ import annotations
 
 import dataclasses
+import logging
 import resource
 import subprocess
 import sys
@@ -15,7 +16,7 @@ from pydantic import ValidationError
 
 from bot.answer import ranker
 from bot.cli import cli
-from bot.settings import Settings
+from bot.settings import Settings, load_settings
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -201,3 +202,25 @@ def test_chunking_refuses_a_non_positive_size_instead_of_looping(size: int, over
     )
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.startswith("refused: chunk size must be positive"), done.stdout
+
+
+@pytest.mark.parametrize("where", ["environment", ".env"])
+def test_a_retired_variable_is_named_in_a_warning_not_ignored(
+    where: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """NEWSBOT_LEARNED_RANKER chose the hand-set scorer, deleted in session 17: set in the environment or in
+    `.env`, the settings load and a warning says it is no longer read; unset, nothing is said."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("NEWSBOT_LEARNED_RANKER", raising=False)
+    with caplog.at_level(logging.WARNING, logger="bot.settings"):
+        load_settings()
+        assert not caplog.records
+        if where == ".env":
+            (tmp_path / ".env").write_text("NEWSBOT_LEARNED_RANKER=false\n", encoding="utf-8")
+        else:
+            monkeypatch.setenv("NEWSBOT_LEARNED_RANKER", "false")
+        load_settings()
+    assert [r.getMessage() for r in caplog.records] == [
+        "NEWSBOT_LEARNED_RANKER is no longer read: the learned ranker is the only sentence scorer since the "
+        "hand-set one was deleted"
+    ]
